@@ -1,0 +1,220 @@
+"""Command line: ``mnist-viz`` opens the window; ``mnist-viz train`` trains headless;
+``mnist-viz presets`` lists the recipes.
+
+Exit codes: 0 done, 2 bad input (a flag, a data file, a checkpoint), 3 training diverged.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+
+from mnist_viz.core.activations import ACTIVATIONS
+from mnist_viz.core.network import INITS
+from mnist_viz.core.optim import OPTIMIZERS
+from mnist_viz.core.snapshot import Settings
+
+EXIT_BAD_INPUT = 2
+EXIT_DIVERGED = 3
+
+# flag name -> Settings field, for every setting the command line can set
+SETTING_FLAGS = {
+    "hidden": "hidden", "activation": "activation", "init": "init", "optimizer": "optimizer", "lr": "lr",
+    "batch_size": "batch_size", "momentum": "momentum", "beta1": "beta1", "beta2": "beta2", "eps": "eps",
+    "l2": "l2", "lr_decay": "lr_decay", "seed": "seed", "train_subset": "train_subset", "val_size": "val_size",
+}
+
+
+def _hidden_sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part) for part in text.replace("-", ",").split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"hidden sizes must be integers like 128 or 256,64; got {text!r}") from None
+    if not sizes or any(s < 1 for s in sizes):
+        raise argparse.ArgumentTypeError(f"hidden sizes must be positive integers; got {text!r}")
+    return sizes
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mnist-viz", description="Watch a from-scratch NumPy network learn MNIST.")
+    sub = parser.add_subparsers(dest="command")
+    gui = sub.add_parser("gui", help="open the window (the default when no command is given)")
+    gui.add_argument("--data", help="data to train on instead of the bundled MNIST (IDX folder, train.csv, mnist.npz)")
+    sub.add_parser("presets", help="list the named recipes and what each shows")
+    train = sub.add_parser("train", help="train without a window, with a progress bar",
+                           description="Train headless. Flags override the preset's settings.")
+    train.add_argument("--preset", help="start from a named recipe (see `mnist-viz presets`)")
+    budget = train.add_mutually_exclusive_group()
+    budget.add_argument("--epochs", type=_positive_float, help="passes over the training data")
+    budget.add_argument("--iterations", type=int, help="optimisation steps (full-batch steps for --optimizer gd)")
+    train.add_argument("--hidden", type=_hidden_sizes, help="hidden layer sizes, e.g. 128 or 256,64")
+    train.add_argument("--activation", choices=list(ACTIVATIONS))
+    train.add_argument("--init", choices=list(INITS), help="small = 0.01·N(0,1) as in the classic tutorials")
+    train.add_argument("--optimizer", choices=list(OPTIMIZERS), help="gd = full-batch gradient descent")
+    train.add_argument("--lr", type=_positive_float, help="learning rate")
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--momentum", type=float)
+    train.add_argument("--beta1", type=float)
+    train.add_argument("--beta2", type=float)
+    train.add_argument("--eps", type=_positive_float)
+    train.add_argument("--l2", type=float, help="L2 weight decay coefficient")
+    train.add_argument("--lr-decay", type=float, help="multiply the learning rate by this after each epoch")
+    train.add_argument("--seed", type=int)
+    train.add_argument("--train-subset", type=int, help="train on only the first N training images")
+    train.add_argument("--val-size", type=int, help="hold out the last N training images for validation")
+    train.add_argument("--val-fraction", type=float, help="hold out this fraction of the training images instead")
+    train.add_argument("--data", help="IDX folder, Kaggle train.csv or keras mnist.npz (default: bundled MNIST)")
+    train.add_argument("--save", help="write a checkpoint here when done")
+    train.add_argument("--load", help="continue from this checkpoint")
+    train.add_argument("--eval-every", type=_positive_float, default=1.0,
+                       help="evaluate every this many epochs (default 1), for the history")
+    train.add_argument("--json", action="store_true", help="print one JSON object with the results on stdout")
+    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command in (None, "gui"):
+        from mnist_viz.gui.app import run_app  # Qt is imported only when a window is wanted
+        return run_app(data_path=getattr(args, "data", None))
+    if args.command == "presets":
+        return list_presets()
+    return train_command(args)
+
+
+def list_presets() -> int:
+    from mnist_viz.core.presets import PRESETS
+    for kind in ("fast", "classic", "teaching"):
+        print(f"\n{kind.upper()}")
+        for p in PRESETS.values():
+            if p.kind == kind:
+                ref = f"  [tutorial: {p.reference}]" if p.reference else ""
+                print(f"  {p.name:<24}{p.title} — {p.budget}{ref}\n  {'':<24}{p.description}\n"
+                      f"  {'':<24}Watch: {p.what_to_watch}")
+    return 0
+
+
+def _setting_changes(args) -> dict:
+    """The settings given on the command line, as ``{Settings field: value}``."""
+    return {field: getattr(args, flag) for flag, field in SETTING_FLAGS.items() if getattr(args, flag) is not None}
+
+
+def _fail(message: str) -> int:
+    print(f"mnist-viz: error: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def train_command(args) -> int:
+    from mnist_viz.core import checkpoint
+    from mnist_viz.core.data import DataError, load_dataset, with_validation
+    from mnist_viz.core.presets import get_preset
+    from mnist_viz.core.trainer import Trainer
+
+    try:
+        preset = get_preset(args.preset) if args.preset else None
+        settings = (preset.settings if preset else Settings()).replace(**_setting_changes(args))
+        data = load_dataset(args.data)
+        if args.val_fraction:
+            data = with_validation(data, fraction=args.val_fraction, seed=settings.seed)
+        trainer = Trainer(data, settings)
+        if args.load:
+            checkpoint.load_checkpoint(trainer, args.load)
+            trainer.update(**_setting_changes(args))  # flags given with --load change the loaded run
+    except (DataError, checkpoint.CheckpointError, ValueError, OSError) as e:
+        return _fail(str(e))
+
+    epochs, iterations = _budget(args, preset, trainer)
+    diverged = _run(trainer, epochs, iterations, show_progress=not args.no_progress, eval_every=args.eval_every)
+    report = _report(trainer, preset)
+    if args.save and not diverged:
+        try:
+            checkpoint.save_checkpoint(trainer, args.save)
+        except checkpoint.CheckpointError as e:
+            return _fail(str(e))
+    if args.json:
+        print(json.dumps(report))
+    else:
+        _print_report(report)
+    if diverged:
+        print(f"mnist-viz: {diverged}", file=sys.stderr)
+        return EXIT_DIVERGED
+    return 0
+
+
+def _budget(args, preset, trainer) -> tuple[float | None, int | None]:
+    if args.epochs is not None or args.iterations is not None:
+        return args.epochs, args.iterations
+    if args.load:
+        return None, 0
+    if preset:
+        return preset.epochs, preset.iterations
+    return (None, 100) if trainer.settings.optimizer == "gd" else (3.0, None)
+
+
+def _run(trainer, epochs, iterations, show_progress: bool, eval_every: float) -> str:
+    """Train with a tqdm bar on stderr; evaluate every ``eval_every`` epochs. Returns the
+    divergence message, or ``""``."""
+    from tqdm import tqdm
+
+    steps_per_epoch = math.ceil(trainer.n_train / trainer.batch_size)
+    total = iterations if iterations is not None else math.ceil(epochs * steps_per_epoch - 1e-9)
+    next_eval = [trainer.epoch + eval_every]
+    with tqdm(total=total, unit="step", disable=not show_progress or total == 0, file=sys.stderr,
+              dynamic_ncols=True, mininterval=0.2) as bar:
+        def after_step(tr, result):
+            bar.update(1)
+            if tr.epoch >= next_eval[0] - 1e-9:
+                loss, acc = tr.record_evaluation()
+                next_eval[0] += eval_every
+                bar.set_postfix(loss=f"{result.loss:.4f}", eval_acc=f"{acc:.4f}", refresh=False)
+
+        if total:
+            if iterations is not None:
+                trainer.train(iterations=iterations, callback=after_step)
+            else:
+                trainer.train(epochs=epochs, callback=after_step)
+    return trainer.diverged
+
+
+def _report(trainer, preset) -> dict:
+    report = {"preset": preset.name if preset else None, "settings": trainer.settings.to_dict(),
+              "epochs": round(trainer.epoch, 4), "steps": trainer.step_count, "samples": trainer.samples_seen,
+              "seconds": round(trainer.elapsed, 4),
+              "samples_per_second": round(trainer.samples_seen / trainer.elapsed, 1) if trainer.elapsed else 0.0,
+              "diverged": trainer.diverged or None}
+    if trainer.diverged:
+        report.update(test_accuracy=None, test_loss=None, train_loss=None, train_accuracy=None)
+        return report
+    t0 = time.perf_counter()
+    report["test_loss"], report["test_accuracy"] = trainer.evaluate("test")
+    report["train_loss"], report["train_accuracy"] = trainer.evaluate("train")
+    if trainer.x_eval is not trainer.data.x_test:
+        report["val_loss"], report["val_accuracy"] = trainer.evaluate("eval")
+    report["evaluation_seconds"] = round(time.perf_counter() - t0, 4)
+    return report
+
+
+def _print_report(report: dict) -> None:
+    if report["diverged"]:
+        return
+    val = f", validation accuracy {report['val_accuracy']:.2%}" if "val_accuracy" in report else ""
+    print(f"test accuracy {report['test_accuracy']:.2%} (loss {report['test_loss']:.4f}){val}; "
+          f"train loss {report['train_loss']:.4f}; {report['epochs']:g} epochs, {report['steps']} steps "
+          f"in {report['seconds']:.2f} s ({report['samples_per_second']:,.0f} samples/s)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

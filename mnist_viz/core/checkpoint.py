@@ -1,0 +1,176 @@
+"""Save and load a whole training session: network, optimizer state, settings, counters, history.
+
+Format: one ``.npz`` (read with ``allow_pickle=False``: no code can ride along in a checkpoint)
+whose ``meta`` entry is UTF-8 JSON bytes and whose other entries are plain numeric arrays.
+Writes go to a temporary file in the same folder that is then renamed over the target, so a crash
+mid-write leaves either the old file or the new one, never half of one.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from mnist_viz.core.snapshot import Marker, Settings
+
+if TYPE_CHECKING:
+    from mnist_viz.core.trainer import Trainer
+
+FORMAT = "mnist-viz-checkpoint"
+VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be read or written; the message names the file and the fault."""
+
+
+def save_checkpoint(trainer: "Trainer", path: str | os.PathLike) -> Path:
+    """Write ``trainer``'s full state to ``path`` atomically. Returns the path written."""
+    path = Path(path)
+    arrays = _trainer_arrays(trainer)
+    arrays["meta"] = np.frombuffer(json.dumps(_trainer_meta(trainer)).encode(), dtype=np.uint8)
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as e:
+        raise CheckpointError(f"cannot write checkpoint {path}: {e.strerror or e}") from e
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException as e:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise CheckpointError(f"cannot write checkpoint {path}: {e.strerror or e}") from e
+        raise
+    return path
+
+
+def _trainer_arrays(trainer: "Trainer") -> dict[str, np.ndarray]:
+    arrays = {f"param_{i}": p for i, p in enumerate(trainer.net.params)}
+    arrays.update({f"mask_{i}": m for i, m in enumerate(trainer.net.unit_mask)})
+    arrays.update({f"opt_{k}": a for k, a in trainer.optimizer.state_arrays().items()})
+    trainer._flush()
+    arrays["history_steps"] = trainer.history.steps.array()
+    arrays["history_evals"] = trainer.history.evals.array()
+    arrays["order"] = trainer.order
+    return arrays
+
+
+def _trainer_meta(trainer: "Trainer") -> dict:
+    return {
+        "format": FORMAT, "version": VERSION,
+        "settings": trainer.settings.to_dict(),
+        "sizes": trainer.net.sizes,
+        "n_params": len(trainer.net.params),
+        "optimizer": {"name": trainer.optimizer.name, "t": trainer.optimizer.t},
+        "counters": {"step_count": trainer.step_count, "samples_seen": trainer.samples_seen,
+                     "epochs_done": trainer.epochs_done, "cursor": trainer.cursor, "elapsed": trainer.elapsed},
+        "history": {"steps_stride": trainer.history.steps.stride, "steps_total": trainer.history.steps.total,
+                    "evals_stride": trainer.history.evals.stride, "evals_total": trainer.history.evals.total,
+                    "markers": [[m.step, m.epoch, m.samples, m.label] for m in trainer.history.markers]},
+        "rng": {"init": trainer.net.rng.bit_generator.state, "shuffle": trainer.shuffle_rng.bit_generator.state},
+        "data": {"n_train": trainer.n_train, "n_features": int(trainer.x_train.shape[1])},
+    }
+
+
+def read_checkpoint(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:
+    """``(meta, arrays)`` of a checkpoint file, checked for format and version.
+
+    Raises ``CheckpointError`` naming the file for anything missing, corrupt or foreign.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    try:
+        with open(path, "rb") as f:
+            if f.read(4) != b"PK\x03\x04":  # every .npz is a zip archive
+                raise CheckpointError(f"{path} is not a mnist-viz checkpoint (not a readable .npz archive)")
+            f.seek(0)
+            with np.load(f, allow_pickle=False) as npz:
+                arrays = {k: npz[k] for k in npz.files}
+    except CheckpointError:
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        raise CheckpointError(f"{path} is not a mnist-viz checkpoint (not a readable .npz archive: {e})") from e
+    except ValueError as e:
+        raise CheckpointError(f"{path} holds data that would need pickle to read; refusing to load it") from e
+    if "meta" not in arrays:
+        raise CheckpointError(f"{path} is not a mnist-viz checkpoint (it has no 'meta' entry)")
+    try:
+        meta = json.loads(arrays.pop("meta").tobytes().decode())
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise CheckpointError(f"{path}: the checkpoint's metadata is corrupt ({e})") from e
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not a mnist-viz checkpoint (format is {meta.get('format') if isinstance(meta, dict) else meta!r})")
+    if meta.get("version") != VERSION:
+        raise CheckpointError(f"{path} is checkpoint version {meta.get('version')}; this mnist-viz reads version {VERSION}")
+    missing = [f"param_{i}" for i in range(meta.get("n_params", 0)) if f"param_{i}" not in arrays]
+    if missing or not meta.get("n_params"):
+        raise CheckpointError(f"{path}: the checkpoint is incomplete (missing {', '.join(missing) or 'parameters'})")
+    return meta, arrays
+
+
+def load_checkpoint(trainer: "Trainer", path: str | os.PathLike) -> None:
+    """Restore ``trainer`` (built on compatible data) to the state saved in ``path``.
+
+    The trainer is modified only after the whole file has been read and checked, so a bad file
+    leaves the running session as it was.
+    """
+    meta, arrays = read_checkpoint(path)
+    try:
+        settings = Settings.from_dict(meta["settings"])
+        if tuple(meta["sizes"][1:-1]) != settings.hidden:
+            raise ValueError(f"layer sizes {meta['sizes']} disagree with the settings' hidden sizes {list(settings.hidden)}")
+        params = [arrays[f"param_{i}"] for i in range(meta["n_params"])]
+        _check_shapes(params, meta["sizes"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise CheckpointError(f"{path}: the checkpoint is inconsistent ({e})") from e
+    if meta["sizes"][0] != trainer.x_train.shape[1]:
+        raise CheckpointError(f"{path} was trained on {meta['sizes'][0]}-pixel inputs, "
+                              f"but the loaded data has {trainer.x_train.shape[1]}")
+    # Restore into a fresh trainer and adopt it only when every piece fitted.
+    fresh = type(trainer)(trainer.data, settings)
+    try:
+        _restore(fresh, meta, arrays, params)
+    except (KeyError, TypeError, ValueError, IndexError) as e:
+        raise CheckpointError(f"{path}: the checkpoint is inconsistent ({type(e).__name__}: {e})") from e
+    trainer.__dict__.update(fresh.__dict__)
+
+
+def _check_shapes(params: list[np.ndarray], sizes: list[int]) -> None:
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        if params[2 * i].shape != (fan_in, fan_out) or params[2 * i + 1].shape != (fan_out,):
+            raise ValueError(f"layer {i} has shapes {params[2 * i].shape}/{params[2 * i + 1].shape}, "
+                             f"expected ({fan_in}, {fan_out})/({fan_out},)")
+        if not all(np.isfinite(p).all() for p in params[2 * i: 2 * i + 2]):
+            raise ValueError(f"layer {i} holds NaN or infinite weights")
+
+
+def _restore(trainer: "Trainer", meta: dict, arrays: dict, params: list[np.ndarray]) -> None:
+    trainer.net.set_params(params)
+    masks = [arrays.get(f"mask_{i}") for i in range(trainer.net.n_hidden_layers)]
+    trainer.net.unit_mask = [np.array(m, np.float32) if m is not None and m.shape == (h,) else np.ones(h, np.float32)
+                             for m, h in zip(masks, trainer.net.sizes[1:-1])]
+    opt_arrays = {k[4:]: v for k, v in arrays.items() if k.startswith("opt_")}
+    trainer.optimizer.load_state_arrays(opt_arrays, len(params), meta["optimizer"]["t"])
+    c = meta["counters"]
+    trainer.step_count, trainer.samples_seen = int(c["step_count"]), int(c["samples_seen"])
+    trainer.epochs_done, trainer.elapsed = int(c["epochs_done"]), float(c["elapsed"])
+    order = arrays.get("order")
+    if order is not None and len(order) == trainer.n_train:
+        trainer.order, trainer.cursor = order.astype(np.int64), int(c["cursor"])
+    h = meta["history"]
+    trainer.history.steps.load(arrays.get("history_steps", np.zeros((0, 5))), h["steps_stride"], h["steps_total"])
+    trainer.history.evals.load(arrays.get("history_evals", np.zeros((0, 6))), h["evals_stride"], h["evals_total"])
+    trainer.history.markers = [Marker(int(s), float(e), int(n), str(lbl)) for s, e, n, lbl in h["markers"]]
+    trainer.net.rng.bit_generator.state = meta["rng"]["init"]
+    trainer.shuffle_rng.bit_generator.state = meta["rng"]["shuffle"]
+    trainer._save_good()
