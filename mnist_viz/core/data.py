@@ -476,8 +476,10 @@ def _check_csv_values(table: np.ndarray, path: Path, header_lines: int) -> None:
     bad_label = ~((labels >= 0) & (labels < N_CLASSES) & (labels == np.round(labels)))  # NaN is bad
     if bad_label.any():
         row = int(np.argmax(bad_label))
+        value = float(labels[row])
+        fault = "is not a whole number" if 0 <= value < N_CLASSES else "is outside 0-9"
         raise DataError(f"{path}, line {_csv_line_of_row(path, header_lines, row)}, column 1: "
-                        f"label {float(labels[row]):g} is outside 0-9")
+                        f"label {value:g} {fault}")
     bad_pixel = ~((pixels >= 0) & (pixels <= 255))
     if bad_pixel.any():
         row, column = (int(i) for i in np.unravel_index(int(np.argmax(bad_pixel)), bad_pixel.shape))

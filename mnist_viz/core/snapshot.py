@@ -236,6 +236,11 @@ class Snapshot:
         new_steps: ``(k, len(STEP_COLUMNS)) float64`` per-step rows since the previous snapshot.
         new_evals: ``(k, len(EVAL_COLUMNS)) float64`` evaluation rows since the previous snapshot.
         unit_mask: ``(H,) float32``, 0 for ablated units.
+        params: every parameter ``(W0, b0, W1, b1, ...)`` (W1, b1 and W_out above are the same
+            arrays), so a view can run the network as it was at this instant
+            (``analysis.network_from_params``).
+        test_pred: ``(10000,) uint8`` predictions on the test set from the latest evaluation, or
+            ``None`` when there has been none since the previous snapshot (keep the last one).
     """
 
     step: int
@@ -257,3 +262,5 @@ class Snapshot:
     last_loss: float = float("nan")
     last_eval_accuracy: float = float("nan")
     extras: dict = field(default_factory=dict)
+    params: tuple = ()
+    test_pred: np.ndarray | None = None

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from mnist_viz.core.analysis import predictions
 from mnist_viz.core.network import DTYPE, MLP, cross_entropy, softmax
 from mnist_viz.core.optim import make_optimizer
 from mnist_viz.core.snapshot import (EVAL_COLUMNS, LIVE_FIELDS, STEP_COLUMNS, History, Marker, Settings,
@@ -113,6 +114,7 @@ class Trainer:
         self._stream_evals: list = []
         self._stream_markers: list[Marker] = []
         self._pending_rows: list[tuple] = []
+        self._unsent_test_pred: np.ndarray | None = None
         self._acc_since_eval = [0, 0]  # correct, seen
         self._loss_ema = math.nan
         self._best_ema = math.inf
@@ -330,9 +332,13 @@ class Trainer:
             return self.x_eval, self.y_eval
         raise ValueError(f"unknown split {split!r}; use train, test, val or eval")
 
-    def record_evaluation(self) -> tuple[float, float]:
-        """Evaluate on the eval split and add a point to the history (and the snapshot stream)."""
+    def record_evaluation(self, test_predictions: bool = False) -> tuple[float, float]:
+        """Evaluate on the eval split and add a point to the history (and the snapshot stream).
+        With ``test_predictions``, the next snapshot also carries the test-set predictions
+        (``Snapshot.test_pred``, for a confusion matrix)."""
         loss, acc = self.evaluate("eval")
+        if test_predictions:
+            self._unsent_test_pred = predictions(self.net, self.data.x_test)
         correct, seen = self._acc_since_eval
         train_acc = correct / seen if seen else math.nan
         self._acc_since_eval = [0, 0]
@@ -367,10 +373,13 @@ class Trainer:
         markers = tuple(self._stream_markers)
         self._stream_markers.clear()
         last_eval = self.history.evals.column("eval_accuracy")
+        params = tuple(frozen(p) for p in self.net.params)
+        test_pred, self._unsent_test_pred = self._unsent_test_pred, None
         return Snapshot(
             step=self.step_count, epoch=self.epoch, samples=self.samples_seen, elapsed=self.elapsed,
             samples_per_second=self._throughput(), settings=self.settings,
-            W1=frozen(self.net.params[0]), b1=frozen(self.net.params[1]), W_out=frozen(self.net.params[-2]),
+            W1=params[0], b1=params[1], W_out=params[-2], params=params,
+            test_pred=None if test_pred is None else frozen(test_pred),
             unit_mask=frozen(self.net.unit_mask[0]), probe_probs=frozen(probs), probe_hidden=frozen(hidden),
             new_steps=frozen(new_steps), new_evals=frozen(new_evals), new_markers=markers,
             diverged=self.diverged, last_loss=self._loss_ema,

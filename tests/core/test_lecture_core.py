@@ -1,0 +1,129 @@
+"""The NumPy side of the lecture tools: drawing preprocessing, class templates, confusion
+matrices, inference from frozen snapshot weights, the bounded timeline."""
+import numpy as np
+import pytest
+
+from mnist_viz.core.analysis import (cell_members, class_templates, confusion_matrix, network_from_params,
+                                     predictions)
+from mnist_viz.core.preprocess import EmptyDrawingError, center_of_mass, resample, to_mnist
+from mnist_viz.core.snapshot import Settings
+from mnist_viz.core.timeline import Timeline
+from mnist_viz.core.trainer import Trainer
+
+
+def stroke_canvas(size=280):
+    """A thick vertical bar drawn off-centre in the top-left of a 280x280 canvas: a '1'."""
+    canvas = np.zeros((size, size), np.float32)
+    canvas[20:180, 40:70] = 1.0
+    return canvas
+
+
+def test_a_known_stroke_becomes_the_expected_28x28_input():
+    image = to_mnist(stroke_canvas()).reshape(28, 28)
+    assert image.dtype == np.float32 and image.min() >= 0 and image.max() <= 1
+    # Height and width measured as the sum of each row's / column's peak, which a sub-pixel
+    # centring shift does not change (a row split into two halves still adds up to one).
+    height, width = image.max(axis=1).sum(), image.max(axis=0).sum()
+    assert height == pytest.approx(20, abs=0.01)  # the 160-pixel-tall bar is scaled to fill the 20-pixel box
+    assert width == pytest.approx(4, abs=0.01)  # keeping its 30:160 aspect: 20 * 30/160 = 3.75, rounded to 4
+    # the 160x30 bar becomes a full-intensity 20x4 block, shifted to centre its mass
+    assert image.sum() == pytest.approx(20 * 4, rel=1e-4)
+
+
+@pytest.mark.parametrize("where", [(slice(0, 50), slice(0, 90)), (slice(200, 280), slice(150, 280))])
+def test_preprocessing_centres_the_mass(where):
+    canvas = np.zeros((280, 280), np.float32)
+    canvas[where] = 1.0
+    canvas[where[0].start: where[0].start + 10, where[1]] = 0.5  # lopsided ink, so the box centre is not the mass centre
+    cy, cx = center_of_mass(to_mnist(canvas).reshape(28, 28))
+    assert cy == pytest.approx(14.0, abs=0.05) and cx == pytest.approx(14.0, abs=0.05)
+
+
+def test_an_empty_drawing_is_refused_clearly():
+    with pytest.raises(EmptyDrawingError, match="empty"):
+        to_mnist(np.zeros((100, 100)))
+    with pytest.raises(ValueError, match="2-D"):
+        to_mnist(np.zeros(10))
+
+
+def test_resample_preserves_mean_intensity_and_averages_areas():
+    image = np.random.default_rng(0).random((280, 210)).astype(np.float32)
+    small = resample(image, 20, 15)
+    assert small.shape == (20, 15) and small.mean() == pytest.approx(image.mean(), rel=1e-5)
+    assert small[0, 0] == pytest.approx(image[:14, :14].mean(), rel=1e-5)
+
+
+def test_a_real_mnist_digit_survives_preprocessing_and_is_still_recognised(mnist):
+    tr = Trainer(mnist, Settings(hidden=(64,), train_subset=10_000))
+    tr.train(epochs=2)
+    images = mnist.x_test[:200].reshape(-1, 28, 28)
+    # draw each digit 10x larger on a big canvas, as a mouse would, then preprocess it back
+    redrawn = np.stack([to_mnist(np.kron(im, np.ones((10, 10), np.float32))) for im in images])
+    agree = (predictions(tr.net, redrawn) == predictions(tr.net, mnist.x_test[:200])).mean()
+    assert agree > 0.9
+
+
+def test_class_templates_are_w1_times_output_weights():
+    rng = np.random.default_rng(0)
+    W1, W2 = rng.normal(size=(784, 7)), rng.normal(size=(7, 10))
+    t = class_templates(W1, W2)
+    assert t.shape == (10, 28, 28)
+    np.testing.assert_allclose(t[3].ravel(), W1 @ W2[:, 3], rtol=1e-5)
+    with pytest.raises(ValueError, match="follow"):
+        class_templates(W1, rng.normal(size=(8, 10)))
+
+
+def test_confusion_matrix_and_cells():
+    y_true = np.array([0, 0, 1, 2, 2, 2])
+    y_pred = np.array([0, 1, 1, 2, 0, 0])
+    cm = confusion_matrix(y_true, y_pred)
+    assert cm.sum() == 6 and cm[0, 0] == 1 and cm[0, 1] == 1 and cm[2, 0] == 2 and cm[2, 2] == 1
+    assert list(cell_members(y_true, y_pred, 2, 0)) == [4, 5]
+
+
+def test_snapshot_weights_reproduce_the_network_at_that_instant(small):
+    tr = Trainer(small, Settings(hidden=(32,)))
+    tr.train(iterations=20)
+    tr.net.unit_mask[0][3] = 0
+    snap = tr.snapshot(small.x_test[:4])
+    expected = tr.net.predict_proba(small.x_test[:50])
+    tr.train(iterations=20)  # the live network moves on; the snapshot must not
+    frozen_net = network_from_params(snap.params, snap.settings.activation, [snap.unit_mask])
+    np.testing.assert_allclose(frozen_net.predict_proba(small.x_test[:50]), expected, rtol=1e-6)
+    np.testing.assert_allclose(frozen_net.predict_proba(small.x_test[:4]), snap.probe_probs, rtol=1e-6)
+
+
+def test_evaluation_can_send_test_predictions_once(small):
+    tr = Trainer(small, Settings(hidden=(16,)))
+    tr.train(iterations=10)
+    tr.record_evaluation(test_predictions=True)
+    snap = tr.snapshot()
+    assert snap.test_pred.shape == (1000,)
+    np.testing.assert_array_equal(snap.test_pred, predictions(tr.net, small.x_test))
+    assert tr.snapshot().test_pred is None
+
+
+def test_timeline_stays_bounded_and_spans_the_whole_run(small):
+    tr = Trainer(small, Settings(hidden=(64,), batch_size=16))
+    timeline = Timeline(max_items=20, max_bytes=10**9)
+    for _ in range(500):
+        tr.step()
+        timeline.offer(tr.snapshot(small.x_test[:8]))
+    assert len(timeline) <= 20
+    steps = timeline.steps()
+    assert steps[0] == 1 and steps[-1] > 500 - timeline.spacing and steps == sorted(steps)
+    assert max(np.diff(steps)) <= 4 * min(np.diff(steps))  # roughly even spacing
+    assert timeline.nearest(250).step == min(steps, key=lambda s: abs(s - 250))
+
+
+def test_timeline_bounds_memory_by_bytes(small):
+    tr = Trainer(small, Settings(hidden=(256,)))
+    timeline = Timeline(max_items=1000, max_bytes=10 * 784 * 256 * 4)
+    for _ in range(200):
+        tr.step()
+        timeline.offer(tr.snapshot())
+    assert timeline.nbytes <= 10 * 784 * 256 * 4 * 1.2 and len(timeline) >= 4
+    tr.reset()
+    tr.step()
+    timeline.offer(tr.snapshot())
+    assert len(timeline) == 1  # a reset starts a fresh record
