@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from mnist_viz.core.files import FileWriteError, atomic_write
 from mnist_viz.core.snapshot import Marker, Settings
 
 if TYPE_CHECKING:
@@ -31,26 +31,12 @@ class CheckpointError(ValueError):
 
 def save_checkpoint(trainer: "Trainer", path: str | os.PathLike) -> Path:
     """Write ``trainer``'s full state to ``path`` atomically. Returns the path written."""
-    path = Path(path)
     arrays = _trainer_arrays(trainer)
     arrays["meta"] = np.frombuffer(json.dumps(_trainer_meta(trainer)).encode(), dtype=np.uint8)
-    folder = path.parent if str(path.parent) else Path(".")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as e:
-        raise CheckpointError(f"cannot write checkpoint {path}: {e.strerror or e}") from e
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as e:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            raise CheckpointError(f"cannot write checkpoint {path}: {e.strerror or e}") from e
-        raise
-    return path
+        return atomic_write(path, lambda f: np.savez(f, **arrays))
+    except FileWriteError as e:
+        raise CheckpointError(f"cannot write checkpoint {e.path}: {e.reason}") from e
 
 
 def _trainer_arrays(trainer: "Trainer") -> dict[str, np.ndarray]:

@@ -185,6 +185,16 @@ class Trainer:
         del self._stream_markers[:-1000]
         return marker
 
+    def set_unit_enabled(self, unit: int, enabled: bool, layer: int = 0) -> None:
+        """Switch hidden unit ``unit`` off (ablate: its activation is forced to 0, its weights are
+        kept and stop learning) or back on. Leaves a marker such as ``unit 17 off``."""
+        mask = self.net.unit_mask[layer]
+        if not 0 <= unit < len(mask):
+            raise ValueError(f"unit {unit} does not exist: layer {layer} has {len(mask)} units")
+        if bool(mask[unit]) != enabled:
+            mask[unit] = 1.0 if enabled else 0.0
+            self.add_marker(f"unit {unit} {'on' if enabled else 'off'}")
+
     # ------------------------------------------------------------------ steps
     def next_batch(self) -> tuple[np.ndarray, np.ndarray]:
         """The next training batch ``(x (B,784), y (B,))``; the last batch of an epoch may be short."""

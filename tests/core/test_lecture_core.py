@@ -127,3 +127,38 @@ def test_timeline_bounds_memory_by_bytes(small):
     tr.step()
     timeline.offer(tr.snapshot())
     assert len(timeline) == 1  # a reset starts a fresh record
+
+
+def test_ablating_a_unit_changes_the_output_and_restoring_it_undoes_that(small):
+    tr = Trainer(small, Settings(hidden=(16,)))
+    tr.train(epochs=1)
+    before = tr.net.predict_proba(small.x_test[:100])
+    unit = int(np.argmax(tr.net.unit_importance(0, small.x_train[:500])))
+    tr.set_unit_enabled(unit, False)
+    ablated = tr.net.predict_proba(small.x_test[:100])
+    assert np.abs(ablated - before).max() > 0.05
+    assert np.all(tr.net.hidden_activations(small.x_test[:10])[:, unit] == 0)
+    tr.set_unit_enabled(unit, True)
+    np.testing.assert_array_equal(tr.net.predict_proba(small.x_test[:100]), before)
+    assert [m.label for m in tr.history.markers] == [f"unit {unit} off", f"unit {unit} on"]
+    with pytest.raises(ValueError, match="unit 99 does not exist"):
+        tr.set_unit_enabled(99, False)
+
+
+def test_metrics_csv_has_every_step_eval_and_marker(small, tmp_path):
+    import csv
+
+    from mnist_viz.core.files import FileWriteError, write_metrics_csv
+    tr = Trainer(small, Settings(hidden=(8,)))
+    tr.train(iterations=30)
+    tr.update(lr=0.01)
+    tr.record_evaluation()
+    tr._flush()
+    path = write_metrics_csv(tr.history, tmp_path / "m.csv")
+    with path.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    kinds = [r["kind"] for r in rows]
+    assert kinds.count("step") == 30 and kinds.count("eval") == 1 and kinds.count("marker") == 1
+    assert rows[-1]["label"] == "lr 0.001 → 0.01" and float(rows[0]["loss"]) > 0
+    with pytest.raises(FileWriteError, match="cannot write .*nowhere"):
+        write_metrics_csv(tr.history, tmp_path / "nowhere" / "m.csv")

@@ -1,0 +1,69 @@
+"""Writing user files safely: a temporary file in the same folder, renamed over the target only
+once it is complete, so a crash or a full disk never leaves half a file where a good one was."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import BinaryIO, Callable
+
+
+class FileWriteError(OSError):
+    """A file could not be written; the message names the file and the reason."""
+
+    def __init__(self, path: Path, reason: str):
+        super().__init__(f"cannot write {path}: {reason}")
+        self.path, self.reason = path, reason
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> Path:
+    """Call ``write(f)`` on a temporary binary file, then rename it to ``path``.
+
+    Raises ``FileWriteError`` naming ``path`` when the folder is missing, not writable, or the
+    disk is full; the previous file at ``path``, if any, is left untouched.
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as e:
+        raise FileWriteError(path, e.strerror or str(e)) from e
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException as e:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise FileWriteError(path, e.strerror or str(e)) from e
+        raise
+    return path
+
+
+def write_metrics_csv(history, path: str | os.PathLike) -> Path:
+    """Write a run's curves and markers as CSV, atomically.
+
+    Columns: ``kind`` (``step``, ``eval`` or ``marker``), then ``step, epoch, samples``, then
+    ``loss, accuracy`` for training steps, ``eval_loss, eval_accuracy, train_accuracy`` for
+    evaluations, and ``label`` for markers — one table a spreadsheet can filter by kind.
+    """
+    import csv
+    import io
+
+    from mnist_viz.core.snapshot import EVAL_COLUMNS, STEP_COLUMNS
+
+    value_columns = ["loss", "accuracy", "eval_loss", "eval_accuracy", "train_accuracy"]
+    text = io.StringIO()
+    out = csv.writer(text)
+    out.writerow(["kind", "step", "epoch", "samples", *value_columns, "label"])
+    for kind, columns, rows in (("step", STEP_COLUMNS, history.steps.array()),
+                                ("eval", EVAL_COLUMNS, history.evals.array())):
+        for row in rows:
+            values = dict(zip(columns, row))
+            out.writerow([kind, int(values["step"]), f"{values['epoch']:.6g}", int(values["samples"]),
+                          *[f"{values[c]:.6g}" if c in values else "" for c in value_columns], ""])
+    for m in history.markers:
+        out.writerow(["marker", m.step, f"{m.epoch:.6g}", m.samples, *[""] * len(value_columns), m.label])
+    return atomic_write(path, lambda f: f.write(text.getvalue().encode("utf-8")))
