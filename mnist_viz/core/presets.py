@@ -50,10 +50,11 @@ _PRESETS = [
            "With a step this small the loss creeps down; after 1000 full passes it is still far from done.",
            _CLASSIC_FULL_BATCH.replace(lr=0.01), iterations=1000, reference="79.17% test"),
     Preset("classic-sigmoid", "Classic: sigmoid 64 units, 80/20 split", "classic",
-           "784-64-10 sigmoid, weights 0.01·N(0,1), lr 0.01 full-batch gradient descent for 100 epochs, "
-           "the last 20% of the training images held out for validation.",
+           "784-64-10 sigmoid, weights 0.01·N(0,1), lr 0.01 for 100 epochs, the last 20% of the training "
+           "images held out for validation. The tutorial does not state its batch size; minibatches of "
+           "768 reproduce its ≈83% (batch 512 gives 87%, full batch stays near chance).",
            "Sigmoid units with tiny weights learn slowly: accuracy climbs in a long, shallow ramp.",
-           Settings(hidden=(64,), activation="sigmoid", init="small", optimizer="sgd", lr=0.01, batch_size=32,
+           Settings(hidden=(64,), activation="sigmoid", init="small", optimizer="sgd", lr=0.01, batch_size=768,
                     val_size=12_000), epochs=100, reference="~83% validation"),
     Preset("classic-kaggle", "Classic: 10 hidden units (Kaggle tutorial)", "classic",
            "784-10-10 ReLU on 41,000 training images with 1,000 held out (as the Kaggle train.csv tutorial), "
