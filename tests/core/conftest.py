@@ -1,16 +1,8 @@
-"""Fixtures for the headless core tests: the bundled MNIST and small slices of it."""
+"""Fixtures for the headless core tests: small slices of the bundled MNIST."""
 import dataclasses
 
 import numpy as np
 import pytest
-
-from mnist_viz.core.data import load_bundled
-
-
-@pytest.fixture(scope="session")
-def mnist():
-    """The full bundled MNIST (60,000 train / 10,000 test)."""
-    return load_bundled()
 
 
 @pytest.fixture(scope="session")

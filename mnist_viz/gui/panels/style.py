@@ -1,0 +1,133 @@
+"""Shared look of the display panels: colours, fonts and the weight colormap.
+
+Everything here is sized for a projector seen from the back of a lecture hall: large fonts, thick
+lines, a light background (dark-on-light survives a washed-out projector better than dark themes),
+and the Okabe-Ito palette, which stays distinguishable for the common forms of colour blindness.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtGui, QtWidgets
+
+# Okabe-Ito palette (Okabe & Ito 2008), safe for deuteranopia/protanopia/tritanopia.
+BLACK = "#000000"
+ORANGE = "#E69F00"
+SKY_BLUE = "#56B4E9"
+GREEN = "#009E73"
+YELLOW = "#F0E442"
+BLUE = "#0072B2"
+VERMILLION = "#D55E00"
+PURPLE = "#CC79A7"
+GREY = "#8C8C8C"
+LIGHT_GREY = "#D9D9D9"
+DARK_GREY = "#404040"
+BACKGROUND = "#FFFFFF"
+FOREGROUND = "#000000"
+
+# Correct / incorrect is blue / orange plus a glyph, never red / green alone.
+CORRECT = BLUE
+WRONG = ORANGE
+CORRECT_GLYPH = "✓"
+WRONG_GLYPH = "✗"
+
+# Point sizes. Ticks >= 13 pt and labels >= 14 pt stay readable from ~15 m on a 2 m wide screen.
+TITLE_PT = 18
+LABEL_PT = 15
+TICK_PT = 13
+SMALL_PT = 12
+
+DIVERGING_MAP = "CET-D1"  # perceptually uniform blue - white - red; zero weight is white.
+
+
+def font(point_size: int, bold: bool = False) -> QtGui.QFont:
+    f = QtGui.QFont()
+    f.setPointSize(point_size)
+    f.setBold(bold)
+    return f
+
+
+def title_label(text: str) -> QtWidgets.QLabel:
+    """The bold heading every panel carries (a QLabel: cheap, and styled like the rest of Qt)."""
+    label = QtWidgets.QLabel(text)
+    label.setFont(font(TITLE_PT, bold=True))
+    label.setWordWrap(True)
+    return label
+
+
+def graphics_widget() -> pg.GraphicsLayoutWidget:
+    """A white GraphicsLayoutWidget with no outer margin."""
+    widget = pg.GraphicsLayoutWidget()
+    widget.setBackground(BACKGROUND)
+    widget.ci.layout.setContentsMargins(2, 2, 2, 2)
+    return widget
+
+
+def style_axis(axis: pg.AxisItem, label: str | None = None, units: str | None = None) -> None:
+    """Large tick labels and axis title, black on white."""
+    axis.setPen(pg.mkPen(FOREGROUND, width=1.5))
+    axis.setTextPen(pg.mkPen(FOREGROUND))
+    axis.setTickFont(font(TICK_PT))
+    axis.setStyle(tickTextOffset=6)
+    if label is not None:
+        axis.setLabel(label, units=units, **{"font-size": f"{LABEL_PT}pt", "color": FOREGROUND})
+
+
+def style_plot(plot: pg.PlotItem, left: str | None = None, bottom: str | None = None) -> None:
+    """Axis fonts and a light grid on a PlotItem."""
+    style_axis(plot.getAxis("left"), left)
+    style_axis(plot.getAxis("bottom"), bottom)
+    plot.showGrid(x=True, y=True, alpha=0.25)
+    plot.setMenuEnabled(False)
+
+
+def image_view_box() -> pg.ViewBox:
+    """A fixed ViewBox for images: square pixels, row 0 at the top, no mouse pan/zoom, no menu
+    (a stray drag during a lecture must not lose the picture)."""
+    view = pg.ViewBox(lockAspect=True, invertY=True, enableMouse=False, enableMenu=False)
+    view.setDefaultPadding(0.0)
+    return view
+
+
+def diverging_lut_indexed(dim_fraction: float = 0.7) -> np.ndarray:
+    """A 256-entry RGB lookup table for weight images quantized by ``quantize_symmetric``.
+
+    Layout of the indices (so a weight image can be a uint8 image shown with a QImage colour
+    table, the cheapest path Qt has):
+        0                          separator between tiles (mid grey),
+        1                          mark drawn over an ablated unit (black),
+        2 .. 2 + n_levels - 1      the diverging map from -level (blue) to +level (red),
+        DIM_BASE .. + n_levels - 1 the same map blended toward light grey (ablated units),
+        255                        an empty slot after the last tile (background white).
+    Returns ``(256, 3) uint8``.
+    """
+    n_levels = 2 * HALF_RANGE + 1
+    cmap = pg.colormap.get(DIVERGING_MAP)
+    colours = cmap.getLookupTable(0.0, 1.0, n_levels, alpha=False).astype(np.float64)
+    grey = np.array(QtGui.QColor(LIGHT_GREY).getRgb()[:3], dtype=np.float64)
+    dim = (1 - dim_fraction) * colours + dim_fraction * grey
+    lut = np.zeros((256, 3), dtype=np.uint8)
+    lut[SEPARATOR_INDEX] = QtGui.QColor(GREY).getRgb()[:3]
+    lut[MARK_INDEX] = QtGui.QColor(BLACK).getRgb()[:3]
+    lut[NORMAL_BASE:NORMAL_BASE + n_levels] = np.rint(colours)
+    lut[DIM_BASE:DIM_BASE + n_levels] = np.rint(dim)
+    lut[EMPTY_INDEX] = QtGui.QColor(BACKGROUND).getRgb()[:3]
+    return lut
+
+
+# Index layout of ``diverging_lut_indexed`` (see its docstring).
+SEPARATOR_INDEX = 0
+MARK_INDEX = 1
+HALF_RANGE = 62  # a weight of +-level maps to centre +- 62: 125 colour steps, plenty for the eye
+NORMAL_BASE = 2
+DIM_BASE = NORMAL_BASE + 2 * HALF_RANGE + 1  # 127
+EMPTY_INDEX = 255
+
+
+def colour_bar_gradient(width: int = 160, height: int = 14) -> QtGui.QPixmap:
+    """A small horizontal strip of the diverging map, for the "blue - / red +" legend."""
+    cmap = pg.colormap.get(DIVERGING_MAP)
+    rgb = cmap.getLookupTable(0.0, 1.0, width, alpha=False).astype(np.uint8)
+    strip = np.ascontiguousarray(np.repeat(rgb[None, :, :], height, axis=0))
+    image = QtGui.QImage(strip.data, width, height, 3 * width, QtGui.QImage.Format.Format_RGB888)
+    return QtGui.QPixmap.fromImage(image.copy())

@@ -1,0 +1,525 @@
+"""The display panels against real snapshots from a small real Trainer (Qt offscreen)."""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PySide6 import QtCore
+
+from mnist_viz.core.snapshot import Settings
+from mnist_viz.core.trainer import Trainer
+from mnist_viz.gui.panels import style
+from mnist_viz.gui.panels.curves import MIN_TICK_SPACING_PX, CurvesPanel, exponential_moving_average, log_ticks
+from mnist_viz.gui.panels.mosaic import (SIDE, AdaptiveLevel, dequantize, mosaic_layout, mosaic_shape,
+                                         quantize_symmetric, tile_mosaic)
+from mnist_viz.gui.panels.output_weights import OutputWeightsPanel
+from mnist_viz.gui.panels.probes import ProbesPanel
+from mnist_viz.gui.panels.samples import SampleGridPanel
+from mnist_viz.gui.panels.weights import WeightsPanel
+
+PITCH = SIDE + 1
+
+
+# ---------------------------------------------------------------------------------------- helpers
+
+def make_trainer(data, hidden=16) -> Trainer:
+    return Trainer(data, Settings(hidden=(hidden,), train_subset=2000))
+
+
+def train_snapshot(trainer: Trainer, steps: int = 3, probe_x=None):
+    for _ in range(steps):
+        trainer.step()
+    return trainer.snapshot(probe_x)
+
+
+def diverged_snapshot(trainer: Trainer, probe_x=None):
+    """A real diverged snapshot: a NaN weight makes the next step's loss NaN."""
+    trainer.net.params[0][0, 0] = np.nan
+    result = trainer.step()
+    assert result.diverged
+    snap = trainer.snapshot(probe_x)
+    assert snap.diverged and np.isnan(snap.probe_probs).all() and np.isnan(snap.W1).any()
+    return snap
+
+
+def naive_mosaic(columns, rows, cols, fill, empty):
+    """Reference: one tile at a time."""
+    out = np.full((rows * PITCH - 1, cols * PITCH - 1), fill, dtype=columns.dtype)
+    for slot in range(rows * cols):
+        r, c = divmod(slot, cols)
+        block = (slice(r * PITCH, r * PITCH + SIDE), slice(c * PITCH, c * PITCH + SIDE))
+        if slot < columns.shape[1]:
+            out[block] = columns[:, slot].reshape(SIDE, SIDE)
+        else:  # an empty slot, with the gaps that only border empty slots
+            out[r * PITCH: r * PITCH + PITCH, c * PITCH: c * PITCH + PITCH][:SIDE + (r < rows - 1),
+                                                                           :SIDE + (c < cols - 1)] = empty
+    return out
+
+
+# ---------------------------------------------------------------------------------------- mosaic
+
+@pytest.mark.parametrize("n", [1, 8, 128, 512])
+@pytest.mark.parametrize("aspect", [0.6, 1.0, 1.8, 4.0])
+def test_tile_mosaic_equals_naive_reference(n, aspect):
+    rows, cols = mosaic_layout(n, aspect)
+    columns = np.random.default_rng(n).standard_normal((SIDE * SIDE, n)).astype(np.float32)
+    got = tile_mosaic(columns, rows, cols, fill=-7.0, empty=-9.0)
+    assert got.shape == mosaic_shape(rows, cols) == (rows * PITCH - 1, cols * PITCH - 1)
+    np.testing.assert_array_equal(got, naive_mosaic(columns, rows, cols, -7.0, -9.0))
+
+
+def test_tile_mosaic_reuses_its_buffer_and_overwrites_old_tiles():
+    a = np.ones((784, 5), np.uint8)
+    first = tile_mosaic(a, 2, 3, fill=0)
+    second = tile_mosaic(2 * a[:, :4], 2, 3, fill=0, out=first.base)
+    assert second.base is first.base
+    np.testing.assert_array_equal(second, naive_mosaic(2 * a[:, :4], 2, 3, 0, 0))
+
+
+@pytest.mark.parametrize("aspect", [0.5, 1.0, 1.6, 3.0])
+def test_mosaic_layout_has_room_for_every_unit_and_no_empty_row(aspect):
+    for n in range(1, 513):
+        rows, cols = mosaic_layout(n, aspect)
+        assert rows * cols >= n > (rows - 1) * cols
+
+
+def test_mosaic_layout_follows_the_panel_shape():
+    assert mosaic_layout(1, 1.6) == (1, 1)
+    assert mosaic_layout(512, 1.0) in {(22, 24), (23, 23), (24, 22)}  # square panel: square grid
+    wide_rows, wide_cols = mosaic_layout(128, 4.0)
+    tall_rows, tall_cols = mosaic_layout(128, 0.25)
+    assert wide_cols >= 4 * wide_rows // 2 and tall_rows >= 4 * tall_cols // 2
+
+
+def test_quantize_round_trips_within_half_a_step_and_clips():
+    w = np.linspace(-0.3, 0.3, 784 * 4, dtype=np.float32).reshape(784, 4)
+    q = quantize_symmetric(w, 0.2, style.NORMAL_BASE, np.empty(w.shape, np.uint8), np.empty(w.shape, np.float32))
+    inside = np.abs(w) <= 0.2
+    step = 0.2 / style.HALF_RANGE
+    assert np.abs(dequantize(q, 0.2)[inside] - w[inside]).max() <= step / 2 + 1e-7
+    assert q.min() == style.NORMAL_BASE and q.max() == style.NORMAL_BASE + 2 * style.HALF_RANGE
+
+
+def test_adaptive_level_ignores_outliers_follows_slowly_and_snaps_on_jumps():
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((784, 64)).astype(np.float32)
+    w[0, 0] = 1e6  # one huge weight must not wash the picture out
+    level = AdaptiveLevel()
+    first = level.update(w)
+    assert 2.0 < first < 3.5  # ~99th percentile of |N(0,1)|
+    second = level.update(1.5 * w)  # a modest change is followed gradually
+    assert first < second < 1.5 * first * 0.9
+    assert math.isclose(level.update(100 * w), level.target(100 * w))  # a jump is followed at once
+
+
+def test_adaptive_level_samples_the_whole_array_after_a_resize():
+    level = AdaptiveLevel()
+    small = np.full((784, 16), 0.01, np.float32)
+    level.update(small)
+    big = np.full((784, 512), 0.01, np.float32)
+    big[784 // 2:] = 1.0  # the lower half of the images: a sample of only the first rows would miss it
+    assert level.target(big) == pytest.approx(1.0)
+
+
+# ---------------------------------------------------------------------------------------- weights
+
+@pytest.fixture
+def weights_panel(qtbot):
+    panel = WeightsPanel()
+    qtbot.addWidget(panel)
+    panel.resize(900, 600)
+    panel.show()
+    qtbot.waitExposed(panel)
+    return panel
+
+
+def decoded_tiles(panel: WeightsPanel, n: int) -> np.ndarray:
+    """``(784, n)`` weights read back from the panel's image."""
+    rows, cols = panel.layout_shape
+    image = panel.image()
+    tiles = []
+    for u in range(n):
+        r, c = divmod(u, cols)
+        tiles.append(image[r * PITCH: r * PITCH + SIDE, c * PITCH: c * PITCH + SIDE].reshape(-1))
+    return dequantize(np.stack(tiles, axis=1), panel.level)
+
+
+@pytest.mark.parametrize("hidden", [1, 8, 128, 512])
+def test_weights_mosaic_shows_each_unit_weights_in_its_tile(weights_panel, small_mnist, hidden):
+    snap = train_snapshot(make_trainer(small_mnist, hidden))
+    weights_panel.show_snapshot(snap)
+    rows, cols = weights_panel.layout_shape
+    assert rows * cols >= hidden > (rows - 1) * cols
+    image = weights_panel.image()
+    assert image.shape == mosaic_shape(rows, cols)
+    level = weights_panel.level
+    clipped = np.clip(snap.W1, -level, level)
+    assert np.abs(decoded_tiles(weights_panel, hidden) - clipped).max() <= level / style.HALF_RANGE / 2 + 1e-6
+    if cols > 1:
+        assert (image[:SIDE, SIDE] == style.SEPARATOR_INDEX).all()  # the 1-px gap after tile 0
+
+
+def test_weights_level_is_a_robust_scale_of_w1(weights_panel, small_mnist):
+    snap = train_snapshot(make_trainer(small_mnist, 128))
+    weights_panel.show_snapshot(snap)
+    saturated = np.mean(np.abs(snap.W1) >= weights_panel.level)
+    assert 0.001 < saturated < 0.05  # neither faded (nothing reaches full colour) nor saturated
+
+
+def test_weights_ablated_unit_is_dimmed_and_crossed(weights_panel, small_mnist):
+    trainer = make_trainer(small_mnist, 8)
+    trainer.net.unit_mask[0][3] = 0
+    weights_panel.show_snapshot(train_snapshot(trainer))
+    rows, cols = weights_panel.layout_shape
+    r, c = divmod(3, cols)
+    tile = weights_panel.image()[r * PITCH: r * PITCH + SIDE, c * PITCH: c * PITCH + SIDE]
+    assert (np.diag(tile) == style.MARK_INDEX).all() and (np.diag(tile[:, ::-1]) == style.MARK_INDEX).all()
+    rest = tile[tile != style.MARK_INDEX]
+    assert (rest >= style.DIM_BASE).all() and (rest < style.EMPTY_INDEX).all()
+    r, c = divmod(2, cols)
+    live = weights_panel.image()[r * PITCH: r * PITCH + SIDE, c * PITCH: c * PITCH + SIDE]
+    assert (live >= style.NORMAL_BASE).all() and (live < style.DIM_BASE).all()
+
+
+def test_weights_click_on_a_tile_emits_its_unit(weights_panel, small_mnist, qtbot):
+    weights_panel.show_snapshot(train_snapshot(make_trainer(small_mnist, 8)))
+    rows, cols = weights_panel.layout_shape
+    r, c = divmod(5, cols)
+    image_point = QtCore.QPointF(c * PITCH + SIDE / 2, r * PITCH + SIDE / 2)
+    scene_point = weights_panel._image.mapToScene(image_point)
+    widget_point = weights_panel._graphics.mapFromScene(scene_point)
+    with qtbot.waitSignal(weights_panel.unitClicked, timeout=1000) as blocker:
+        qtbot.mouseClick(weights_panel._graphics.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=widget_point)
+    assert blocker.args == [5]
+    assert weights_panel.unit_at(QtCore.QPointF(c * PITCH + SIDE + 0.5, r * PITCH + 3)) is None  # separator
+    assert weights_panel.unit_at(QtCore.QPointF(-1, 3)) is None
+
+
+def test_weights_relayout_on_resize_keeps_every_tile(weights_panel, small_mnist, qtbot):
+    snap = train_snapshot(make_trainer(small_mnist, 128))
+    weights_panel.show_snapshot(snap)
+    wide = weights_panel.layout_shape
+    weights_panel.resize(400, 900)
+    qtbot.waitUntil(lambda: weights_panel.layout_shape != wide, timeout=2000)
+    rows, cols = weights_panel.layout_shape
+    assert rows > wide[0] and weights_panel.image().shape == mosaic_shape(rows, cols)
+    level = weights_panel.level
+    assert np.abs(decoded_tiles(weights_panel, 128) - np.clip(snap.W1, -level, level)).max() <= level / 60
+
+
+# ---------------------------------------------------------------------------------------- curves
+
+@pytest.fixture
+def curves(qtbot):
+    panel = CurvesPanel()
+    qtbot.addWidget(panel)
+    panel.resize(700, 600)
+    panel.show()
+    return panel
+
+
+def n_points(curve) -> int:
+    return 0 if curve.xData is None else len(curve.xData)
+
+
+def count_lines(plot) -> int:
+    return sum(isinstance(item, pg.InfiniteLine) for item in plot.items)
+
+
+def test_ema_matches_the_recurrence():
+    x = np.random.default_rng(1).random(1000)
+    ref, prev = [], 0.7
+    for v in x:
+        prev = 0.97 * prev + 0.03 * v
+        ref.append(prev)
+    np.testing.assert_allclose(exponential_moving_average(x, 0.03, 0.7), ref, rtol=1e-10)
+    assert exponential_moving_average(x[:5], 0.03)[0] == x[0]  # no history: start at the first value
+
+
+@pytest.mark.parametrize("low, high, px_per_decade", [(-1.5, 0.5, 300), (-1.0, 0.4, 120), (-3, 1, 60), (0, 35, 9)])
+def test_log_ticks_cover_the_range_without_crowding(low, high, px_per_decade):
+    major, minor = log_ticks(low, high, px_per_decade)
+    positions = np.array([p for p, _ in major])
+    visible = positions[(positions >= low) & (positions <= high)]
+    assert len(visible) >= 2  # something to read the scale from
+    assert np.diff(positions).min() * px_per_decade >= MIN_TICK_SPACING_PX
+    assert all(float(label) == pytest.approx(10 ** p) for p, label in major)
+
+
+def test_curves_accumulate_every_step_of_every_snapshot(curves, small_mnist):
+    trainer = make_trainer(small_mnist)
+    total = 0
+    for k in (1, 7, 0, 30):  # 0: a snapshot with empty deltas
+        snap = train_snapshot(trainer, k)
+        assert len(snap.new_steps) == k
+        total += k
+        curves.show_snapshot(snap)
+    assert len(curves.steps) == total == curves.steps.total
+    x, y = curves.loss_raw.xData, curves.loss_raw.yData
+    assert len(x) == len(curves.loss_smooth.xData) == len(curves.accuracy_smooth.xData) == total
+    np.testing.assert_allclose(y, trainer.history.steps.column("loss"))
+    np.testing.assert_allclose(x, trainer.history.steps.column("epoch"))
+
+
+def test_curves_skip_rows_that_are_not_finite(curves, small_mnist):
+    snap = train_snapshot(make_trainer(small_mnist), 4)
+    steps = np.array(snap.new_steps)
+    steps[1, 3] = np.inf
+    evals = np.array([[1, 0.1, 128, np.nan, 0.5, 0.5], [2, 0.2, 256, 1.0, 0.6, 0.6]])
+    curves.show_snapshot(dataclasses.replace(snap, new_steps=steps, new_evals=evals))
+    assert n_points(curves.loss_raw) == 3 and n_points(curves.loss_eval) == 1
+    assert np.isfinite(curves.loss_smooth.yData).all()
+
+
+def test_curves_set_data_at_most_once_per_snapshot(curves, small_mnist, monkeypatch):
+    calls = []
+    original = pg.PlotDataItem.setData
+
+    def counting_set_data(self, *args, **kwargs):
+        calls.append(self)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(pg.PlotDataItem, "setData", counting_set_data)
+    trainer = make_trainer(small_mnist)
+    trainer.step()
+    trainer.record_evaluation()
+    curves.show_snapshot(train_snapshot(trainer, 5))
+    assert len(calls) == len(set(map(id, calls))) == 5  # 3 step curves + 2 evaluation curves
+    calls.clear()
+    curves.show_snapshot(trainer.snapshot())  # nothing new: nothing redrawn
+    assert calls == []
+
+
+def test_curves_evaluations_and_markers(curves, small_mnist):
+    trainer = make_trainer(small_mnist)
+    train_snapshot(trainer, 2)
+    trainer.record_evaluation()
+    trainer.update(lr=0.01)
+    trainer.add_marker("hello")
+    snap = train_snapshot(trainer, 2)
+    assert len(snap.new_markers) == 2 and len(snap.new_evals) == 1
+    curves.show_snapshot(snap)
+    assert curves.marker_count() == 2
+    assert count_lines(curves.loss_plot) == count_lines(curves.accuracy_plot) == 2
+    assert len(curves.loss_eval.xData) == 1
+    assert curves.accuracy_eval.yData[0] == pytest.approx(100 * snap.new_evals[0, 4])
+
+
+def test_curves_keep_only_the_newest_markers(curves, small_mnist):
+    trainer = make_trainer(small_mnist)
+    for i in range(CurvesPanel.MAX_MARKERS + 7):
+        trainer.add_marker(f"m{i}")
+    curves.show_snapshot(train_snapshot(trainer, 1))
+    assert curves.marker_count() == count_lines(curves.loss_plot) == CurvesPanel.MAX_MARKERS
+    labels = [item.label.toPlainText() for item in curves.loss_plot.items if isinstance(item, pg.InfiniteLine)]
+    assert "m6" not in labels and "m7" in labels
+
+
+def test_curves_switch_x_axis_to_samples(curves, small_mnist, qtbot):
+    trainer = make_trainer(small_mnist)
+    trainer.add_marker("m")
+    curves.show_snapshot(train_snapshot(trainer, 4))
+    with qtbot.waitSignal(curves.xAxisChanged) as blocker:
+        curves.set_x_axis("samples")
+    assert blocker.args == ["samples"]
+    np.testing.assert_array_equal(curves.loss_raw.xData, trainer.history.steps.column("samples"))
+    line = next(item for item in curves.loss_plot.items if isinstance(item, pg.InfiniteLine))
+    assert line.value() == 0  # the marker was made before any sample was seen
+    with pytest.raises(ValueError):
+        curves.set_x_axis("minutes")
+
+
+def test_curves_clear_forgets_everything(curves, small_mnist):
+    trainer = make_trainer(small_mnist)
+    trainer.add_marker("m")
+    curves.show_snapshot(train_snapshot(trainer, 4))
+    curves.clear()
+    assert len(curves.steps) == 0 and curves.marker_count() == 0 and count_lines(curves.loss_plot) == 0
+    assert n_points(curves.loss_raw) == n_points(curves.accuracy_eval) == 0
+    curves.show_snapshot(train_snapshot(trainer, 2))  # and it starts again
+    assert n_points(curves.loss_raw) == 2
+
+
+# ---------------------------------------------------------------------------------------- probes
+
+@pytest.fixture
+def probes(qtbot, mnist):
+    panel = ProbesPanel(mnist)
+    qtbot.addWidget(panel)
+    panel.resize(1200, 600)
+    panel.show()
+    return panel
+
+
+def test_probes_default_to_one_of_each_digit(probes, mnist):
+    assert probes.count == 10
+    np.testing.assert_array_equal(probes.probe_labels(), np.arange(10))
+    images = probes.probe_images()
+    assert images.shape == (10, 784) and images.dtype == np.float32
+    np.testing.assert_array_equal(images, mnist.x_test[probes.probe_indices()])
+
+
+def test_probes_show_the_snapshot_probabilities(probes, small_mnist):
+    trainer = make_trainer(small_mnist)
+    snap = train_snapshot(trainer, 30, probes.probe_images())
+    probes.show_snapshot(snap)
+    np.testing.assert_allclose(probes.displayed_heights(), snap.probe_probs, atol=1e-6)
+    predicted = snap.probe_probs.argmax(axis=1)
+    for k, text in enumerate(probes.answer_texts()):
+        glyph = style.CORRECT_GLYPH if predicted[k] == k else style.WRONG_GLYPH
+        assert text == f"{glyph} {predicted[k]} {snap.probe_probs[k, predicted[k]]:.0%}"
+
+
+def test_probes_ignore_a_snapshot_for_other_probes(probes, small_mnist, qtbot):
+    trainer = make_trainer(small_mnist)
+    snap10 = train_snapshot(trainer, 5, probes.probe_images())
+    probes.show_snapshot(snap10)
+    before = probes.probe_indices()
+    with qtbot.waitSignal(probes.probesChanged) as blocker:
+        probes.set_probe_count(12)
+    assert blocker.args[0].shape == (12, 784)
+    np.testing.assert_array_equal(blocker.args[0], probes.probe_images())
+    np.testing.assert_array_equal(probes.probe_indices()[:10], before)  # the old probes stay
+    probes.show_snapshot(train_snapshot(trainer, 1, probes.probe_images()[:10]))  # made before the change
+    assert probes.displayed_heights().shape == (12, 10) and not probes.displayed_heights().any()
+    snap12 = train_snapshot(trainer, 1, probes.probe_images())
+    probes.show_snapshot(snap12)
+    np.testing.assert_allclose(probes.displayed_heights(), snap12.probe_probs, atol=1e-6)
+
+
+def test_probes_selection_and_shuffle(probes, small_mnist, qtbot):
+    probes.show_snapshot(train_snapshot(make_trainer(small_mnist), 5, probes.probe_images()))
+    with qtbot.waitSignal(probes.selectedChanged) as blocker:
+        probes.set_selected(4)
+    assert blocker.args == [4] and probes.selected == 4
+    before = probes.probe_indices()
+    with qtbot.waitSignal(probes.probesChanged):
+        probes.shuffle()
+    assert not np.array_equal(before, probes.probe_indices())
+    np.testing.assert_array_equal(probes.probe_labels(), np.arange(10))
+
+
+def test_probes_click_on_a_digit_selects_it(probes, qtbot):
+    qtbot.waitExposed(probes)
+    view = probes._strip_view
+    x0, y0 = probes._cell_origins()
+    widget_point = probes._strip.mapFromScene(view.mapViewToScene(QtCore.QPointF(x0[6] + 0.6, y0[6] + 0.5)))
+    with qtbot.waitSignal(probes.selectedChanged, timeout=1000) as blocker:
+        qtbot.mouseClick(probes._strip.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=widget_point)
+    assert blocker.args == [6] and probes.selected == 6
+
+
+def test_probes_diverged_snapshot_shows_no_answer(probes, small_mnist):
+    trainer = make_trainer(small_mnist)
+    probes.show_snapshot(train_snapshot(trainer, 3, probes.probe_images()))
+    probes.show_snapshot(diverged_snapshot(trainer, probes.probe_images()))
+    assert not probes.displayed_heights().any()
+    assert set(probes.answer_texts()) == {"—"}
+
+
+def test_probes_clear(probes, small_mnist):
+    probes.show_snapshot(train_snapshot(make_trainer(small_mnist), 3, probes.probe_images()))
+    probes.clear()
+    assert not probes.displayed_heights().any()
+
+
+# ---------------------------------------------------------------------------------------- all panels
+
+@pytest.fixture
+def display_panels(qtbot, mnist):
+    panels = [CurvesPanel(), WeightsPanel(), OutputWeightsPanel(), ProbesPanel(mnist), SampleGridPanel(mnist)]
+    for panel in panels:
+        qtbot.addWidget(panel)
+        panel.resize(600, 400)
+        panel.show()
+    return panels
+
+
+def test_every_panel_survives_hidden_size_changes_divergence_and_reset(display_panels, small_mnist, qtbot):
+    curves, weights, output, probes, _ = display_panels
+    trainer = make_trainer(small_mnist, 512)
+    probe_x = probes.probe_images()
+    snaps = [train_snapshot(trainer, 2, probe_x)]
+    trainer.update(hidden=(1,))
+    snaps.append(train_snapshot(trainer, 2, probe_x))
+    trainer.update(hidden=(512,))
+    snaps.append(train_snapshot(trainer, 2, probe_x))
+    snaps.append(diverged_snapshot(trainer, probe_x))
+    for snap in snaps:
+        for panel in display_panels:
+            panel.show_snapshot(snap)
+        qtbot.wait(1)  # let them paint
+        hidden = snap.W1.shape[1]
+        assert weights.image().shape == mosaic_shape(*weights.layout_shape)
+        assert weights.layout_shape[0] * weights.layout_shape[1] >= hidden
+        assert output.image().shape == (10, hidden)
+    assert "diverged" in weights._legend_text
+    for panel in display_panels:
+        panel.clear()
+    assert weights.image() is None and output.image() is None and len(curves.steps) == 0
+    trainer.reset()
+    fresh = train_snapshot(trainer, 2, probe_x)
+    for panel in display_panels:
+        panel.show_snapshot(fresh)
+    assert weights.image().shape == mosaic_shape(*weights.layout_shape)
+
+
+def test_output_weights_heatmap_is_w_out_transposed(display_panels, small_mnist):
+    output = display_panels[2]
+    trainer = make_trainer(small_mnist, 16)
+    trainer.net.unit_mask[0][2] = 0
+    snap = train_snapshot(trainer, 3)
+    output.show_snapshot(snap)
+    image = output.image()
+    assert image.shape == (10, 16)
+    live = np.ones(16, bool)
+    live[2] = False
+    level = output.level
+    decoded = dequantize(image[:, live], level)
+    assert np.abs(decoded - np.clip(snap.W_out.T[:, live], -level, level)).max() <= level / style.HALF_RANGE / 2 + 1e-6
+    assert (image[:, 2] >= style.DIM_BASE).all()  # the switched-off unit's votes are dimmed
+
+
+# ---------------------------------------------------------------------------------------- samples
+
+def test_sample_grid_shows_training_images_and_labels(qtbot, small_mnist):
+    panel = SampleGridPanel(small_mnist, count=12)
+    qtbot.addWidget(panel)
+    panel.resize(500, 400)
+    panel.show()
+    rows, cols = panel.grid
+    assert rows * cols >= 12
+    indices = panel.sample_indices()
+    image = panel.image()
+    pitch_y, pitch_x = SIDE + 12, SIDE + 3
+    for k in (0, 11):
+        r, c = divmod(k, cols)
+        tile = image[r * pitch_y: r * pitch_y + SIDE, c * pitch_x: c * pitch_x + SIDE]
+        expected = 255 - np.rint(small_mnist.x_train[indices[k]] * 255).astype(np.uint8)
+        np.testing.assert_array_equal(tile, expected.reshape(SIDE, SIDE))
+    assert [item.text() for item in panel._labels] == [str(int(y)) for y in small_mnist.y_train[indices]]
+    panel.shuffle()
+    assert not np.array_equal(indices, panel.sample_indices())
+
+
+def test_sample_grid_uses_only_the_dataset(qtbot, small_mnist):
+    panel = SampleGridPanel(dataclasses.replace(small_mnist), count=5)
+    qtbot.addWidget(panel)
+    before = panel.image().copy()
+    panel.show_snapshot(train_snapshot(make_trainer(small_mnist), 1))
+    panel.clear()
+    np.testing.assert_array_equal(panel.image(), before)
+
+
+# ---------------------------------------------------------------------------------------- binding
+
+def test_many_qt_calls_do_not_kill_the_interpreter(qtbot):
+    """shiboken6 6.12.0 on Python 3.11 drops a reference to None on every void Qt call; without the
+    guard in ``mnist_viz.gui`` this aborts the process ("none_dealloc") long before 300k calls."""
+    obj = QtCore.QObject()
+    for _ in range(300_000):
+        obj.setObjectName("x")
+    assert obj.objectName() == "x"
