@@ -33,6 +33,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> 
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _permissions_for(path))
         os.replace(tmp, path)
     except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
@@ -40,6 +41,17 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> 
             raise FileWriteError(path, e.strerror or str(e)) from e
         raise
     return path
+
+
+def _permissions_for(path: Path) -> int:
+    """What a plain ``open(path, "w")`` would give: the existing file's mode, else 0666 less the
+    umask (mkstemp's temporary files are 0600, which would hide exports from other users)."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def write_metrics_csv(history, path: str | os.PathLike) -> Path:

@@ -30,11 +30,12 @@ class Preset:
 _CLASSIC_FULL_BATCH = Settings(hidden=(128,), activation="relu", init="small", optimizer="gd", lr=0.5)
 
 _PRESETS = [
-    Preset("fast", "Fast default (Adam, batch 128)", "fast",
-           "784-192-10 ReLU, He init, Adam lr 0.003 halving every epoch, batch 128, 3 epochs.",
-           "Test accuracy passes 97.5% within three epochs, about a second of training.",
-           Settings(hidden=(192,), activation="relu", init="he", optimizer="adam", lr=3e-3, batch_size=128,
-                    lr_decay=0.5), epochs=3),
+    Preset("fast", "Fast default (momentum SGD, batch 128)", "fast",
+           "784-128-10 ReLU, He init, SGD with momentum 0.9, lr 0.2 shrinking ×0.4 each epoch, batch 128, "
+           "3 epochs.",
+           "Test accuracy passes 97.5% within three epochs: under a second of training.",
+           Settings(hidden=(128,), activation="relu", init="he", optimizer="momentum", lr=0.2, momentum=0.9,
+                    batch_size=128, lr_decay=0.4), epochs=3),
     Preset("best", "98% in seconds (Adam, 256 units)", "fast",
            "784-256-10 ReLU, He init, Adam lr 0.003 decaying ×0.6 per epoch, batch 128, 6 epochs.",
            "A wider layer and a decaying step size pass 98% test accuracy within five or six epochs.",

@@ -162,3 +162,18 @@ def test_metrics_csv_has_every_step_eval_and_marker(small, tmp_path):
     assert rows[-1]["label"] == "lr 0.001 → 0.01" and float(rows[0]["loss"]) > 0
     with pytest.raises(FileWriteError, match="cannot write .*nowhere"):
         write_metrics_csv(tr.history, tmp_path / "nowhere" / "m.csv")
+
+
+def test_atomic_writes_get_ordinary_permissions(tmp_path):
+    import os
+
+    from mnist_viz.core.files import atomic_write
+    old = os.umask(0o022)
+    try:
+        path = atomic_write(tmp_path / "a.bin", lambda f: f.write(b"x"))
+        assert path.stat().st_mode & 0o777 == 0o644
+        path.chmod(0o600)
+        atomic_write(path, lambda f: f.write(b"y"))
+        assert path.stat().st_mode & 0o777 == 0o600 and path.read_bytes() == b"y"  # an existing file keeps its mode
+    finally:
+        os.umask(old)

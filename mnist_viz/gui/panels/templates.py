@@ -1,0 +1,172 @@
+"""ClassTemplatesPanel: "what the network looks for" per digit, as ten 28x28 images.
+
+Template ``c`` is ``W1 @ W_out[:, c]`` (``core.analysis.class_templates``): every hidden unit's
+input weights, weighted by how much that unit votes for digit ``c``. Red pixels are where ink
+raises the digit's score, blue where ink lowers it. Early in training the templates are noise;
+later a blurry 0, 1, 3 ... appears, often with the blue "negative space" of rival digits.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtGui, QtWidgets
+
+from mnist_viz.core.analysis import class_templates
+from mnist_viz.core.snapshot import Snapshot
+from mnist_viz.gui.panels import style
+from mnist_viz.gui.panels.lecture_common import N_CLASSES, Throttle, hidden_layer_count, info_label, legend_row, set_text
+from mnist_viz.gui.panels.mosaic import SIDE, AdaptiveLevel, grid_layout, quantize_symmetric, tile_mosaic
+
+MIN_INTERVAL = 0.2  # s: at most 5 recomputations a second (templates change slowly)
+FRAMED = SIDE + 2  # a template with its 1-px grey frame (zero weight is white, like the paper)
+GAP_X = 4  # px between templates side by side
+LABEL_BAND = 9  # px under each template where its digit is written
+
+EXPLANATION = ("Template of digit d: the hidden units' input weights, each weighted by its vote for d. "
+               "Red: ink here counts for d; blue: against.")
+
+
+class ClassTemplatesPanel(QtWidgets.QWidget):
+    """The 10 class templates (``(10, 28, 28)``) in one indexed-colour image, tiled with the weight
+    mosaic's helpers and coloured with its diverging map and symmetric adaptive level.
+
+    Needs a network with a single hidden layer (otherwise a message says so).
+    """
+
+    def __init__(self, min_interval: float = MIN_INTERVAL, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        # The level's time constant is in updates; at <= 5 updates/s (not the mosaic's 30) it must
+        # move ~6x faster per update to follow training as quickly.
+        self._level = AdaptiveLevel(rate=0.25)
+        self._templates: np.ndarray | None = None  # (10, 28, 28) float32
+        self._grid = (2, 5)
+        self._labels: list[QtWidgets.QGraphicsSimpleTextItem] = []
+        self._q = np.empty((SIDE * SIDE, N_CLASSES), np.uint8)
+        self._scratch = np.empty((SIDE * SIDE, N_CLASSES), np.float32)
+        self._framed = np.full((FRAMED, FRAMED, N_CLASSES), style.SEPARATOR_INDEX, np.uint8)
+        self._throttle = Throttle(min_interval, self._render, self)
+        self._build()
+        self._show_message("Waiting for the network (press Start)")
+
+    # ------------------------------------------------------------------ public
+    def show_snapshot(self, snap: Snapshot) -> None:
+        """Recompute from ``snap.W1 (784, H)`` and ``snap.W_out (H, 10)``, at most every ``min_interval`` s."""
+        self._throttle.submit(snap)
+
+    def flush(self) -> None:
+        """Render a snapshot held back by the throttle now."""
+        self._throttle.flush()
+
+    def clear(self) -> None:
+        self._throttle.cancel()
+        self._level.reset()
+        self._show_message("Waiting for the network (press Start)")
+
+    def templates(self) -> np.ndarray | None:
+        """The ``(10, 28, 28) float32`` templates now shown, or None."""
+        return None if self._templates is None else self._templates.copy()
+
+    def image(self) -> np.ndarray | None:
+        """The displayed colour-index mosaic (see ``style.diverging_lut_indexed``)."""
+        return self._image.image
+
+    def message(self) -> str:
+        return self._message.text()
+
+    @property
+    def grid(self) -> tuple[int, int]:
+        return self._grid
+
+    @property
+    def level(self) -> float | None:
+        return self._level.level
+
+    # ------------------------------------------------------------------ widgets
+    def _build(self) -> None:
+        legend, self._legend_info = legend_row("− against", "for +")
+        self._message = info_label("", style.LABEL_PT, bold=True)
+        self._graphics = style.graphics_widget()
+        self._view = style.image_view_box()
+        self._graphics.addItem(self._view)
+        self._image = pg.ImageItem(axisOrder="row-major")
+        self._image.setLookupTable(style.diverging_lut_indexed())
+        self._view.addItem(self._image)
+        self._view.sigResized.connect(self._on_view_resized)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(2)
+        layout.addWidget(style.title_label("Class templates: what the network looks for in each digit"))
+        layout.addWidget(info_label(EXPLANATION))
+        layout.addWidget(legend)
+        layout.addWidget(self._message)
+        layout.addWidget(self._graphics, 1)
+
+    # ------------------------------------------------------------------ drawing
+    def _render(self, snap: Snapshot) -> None:
+        layers = hidden_layer_count(snap)
+        if layers != 1:
+            self._show_message(f"Class templates need a single hidden layer (this network has {layers}).")
+            return
+        with np.errstate(all="ignore"):  # diverged weights: inf/NaN products are expected
+            templates = class_templates(snap.W1, snap.W_out)
+        self._templates = templates
+        shown = np.nan_to_num(templates.reshape(N_CLASSES, SIDE * SIDE).T)  # (784, 10); NaN has no colour
+        level = self._level.update(shown)
+        quantize_symmetric(shown, level, style.NORMAL_BASE, self._q, self._scratch)
+        self._framed[1:-1, 1:-1, :] = self._q.reshape(SIDE, SIDE, N_CLASSES)
+        self._draw_mosaic()
+        set_text(self._legend_info, f"±{level:.2g}")
+        set_text(self._message, "Training diverged: these templates are from broken weights." if snap.diverged else "")
+        self._message.setVisible(bool(snap.diverged))
+
+    def _draw_mosaic(self) -> None:
+        rows, cols = self._grid
+        mosaic = tile_mosaic(self._framed.reshape(FRAMED * FRAMED, N_CLASSES), rows, cols, style.EMPTY_INDEX,
+                             tile=(FRAMED, FRAMED), gap=(LABEL_BAND, GAP_X))
+        first = self._image.image is None or self._image.image.shape != mosaic.shape
+        self._image.setImage(np.ascontiguousarray(mosaic), autoLevels=False)
+        if first:
+            self._place_labels()
+            self._view.setRange(xRange=(0, mosaic.shape[1]), yRange=(0, mosaic.shape[0] + LABEL_BAND), padding=0.0)
+
+    def _place_labels(self) -> None:
+        """The digit 0-9 centred in the band under each template."""
+        for item in self._labels:
+            self._view.removeItem(item)
+        self._labels = []
+        cols = self._grid[1]
+        for d in range(N_CLASSES):
+            r, c = divmod(d, cols)
+            item = QtWidgets.QGraphicsSimpleTextItem(str(d))
+            f = QtGui.QFont()
+            f.setPixelSize(100)  # laid out large, scaled to the band: crisp at any zoom
+            f.setBold(True)
+            item.setFont(f)
+            item.setBrush(pg.mkBrush(style.FOREGROUND))
+            scale = (LABEL_BAND + 2) / item.boundingRect().height()
+            item.setScale(scale)
+            width = item.boundingRect().width() * scale
+            item.setPos(c * (FRAMED + GAP_X) + (FRAMED - width) / 2, r * (FRAMED + LABEL_BAND) + FRAMED - 2)
+            self._view.addItem(item, ignoreBounds=True)
+            self._labels.append(item)
+
+    def _show_message(self, text: str) -> None:
+        self._templates = None
+        self._image.clear()
+        for item in self._labels:
+            self._view.removeItem(item)
+        self._labels = []
+        set_text(self._legend_info, "")
+        set_text(self._message, text)
+        self._message.setVisible(True)
+
+    # ------------------------------------------------------------------ events
+    def _on_view_resized(self) -> None:
+        rect = self._view.boundingRect()
+        aspect = rect.width() / rect.height() if rect.width() >= 10 and rect.height() >= 10 else 2.5
+        grid = grid_layout(N_CLASSES, aspect, FRAMED + GAP_X, FRAMED + LABEL_BAND)
+        if grid != self._grid:
+            self._grid = grid
+            if self._templates is not None:
+                self._image.clear()  # force labels and range to follow the new grid
+                self._draw_mosaic()

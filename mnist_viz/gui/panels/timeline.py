@@ -1,0 +1,195 @@
+"""TimelinePanel: scrub back through the run ("what did the weights look like at step 200?") and
+return to live with one click.
+
+The snapshots are kept by ``core.timeline.Timeline``, whose memory stays bounded however long the
+run: when full it drops every second snapshot, so the record always spans the whole run.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from PySide6 import QtCore, QtWidgets
+
+from mnist_viz.core.snapshot import EVAL_COLUMNS, STEP_COLUMNS, Snapshot
+from mnist_viz.core.timeline import Timeline
+from mnist_viz.gui.panels import style
+from mnist_viz.gui.panels.lecture_common import info_label, set_text
+
+_NO_STEPS = np.zeros((0, len(STEP_COLUMNS)), np.float64)
+_NO_EVALS = np.zeros((0, len(EVAL_COLUMNS)), np.float64)
+_NO_STEPS.flags.writeable = False
+_NO_EVALS.flags.writeable = False
+
+
+def without_deltas(snap: Snapshot) -> Snapshot:
+    """``snap`` with empty ``new_steps`` / ``new_evals`` / ``new_markers``.
+
+    A replayed snapshot must not hand its curve points to the curves panel a second time (those
+    fields are deltas since the previous live snapshot); everything else is shared, not copied.
+    """
+    return dataclasses.replace(snap, new_steps=_NO_STEPS, new_evals=_NO_EVALS, new_markers=())
+
+
+class TimelinePanel(QtWidgets.QWidget):
+    """A slider over the kept snapshots, a "Live" button, and the memory the history takes.
+
+    Args:
+        max_items, max_bytes: bounds of the underlying ``Timeline``.
+
+    Signals:
+        scrubbed(object): the chosen past ``Snapshot`` (via ``without_deltas``: its curve deltas
+            are emptied), or ``None`` when back to live.
+
+    The window calls ``offer(snap)`` with every live snapshot (also while scrubbing: the history
+    keeps growing and the slider stays on the chosen moment).
+    """
+
+    scrubbed = QtCore.Signal(object)
+
+    def __init__(self, max_items: int = 240, max_bytes: int = 200_000_000, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.timeline = Timeline(max_items=max_items, max_bytes=max_bytes)
+        self._selected: Snapshot | None = None  # the past snapshot shown; None = live
+        self._latest: Snapshot | None = None
+        self._emitted: Snapshot | None = None  # our last replayed copy, never to be offered back
+        self._build()
+        self._update_labels()
+
+    # ------------------------------------------------------------------ public
+    @property
+    def is_live(self) -> bool:
+        return self._selected is None
+
+    def selected_snapshot(self) -> Snapshot | None:
+        """The kept snapshot being looked at (not the delta-free copy emitted), or None when live."""
+        return self._selected
+
+    def offer(self, snap: Snapshot) -> bool:
+        """Record a live snapshot if the timeline wants it. Returns whether it was kept."""
+        if snap is self._emitted:
+            return False  # a replay handed back by mistake would look like a reset (older step)
+        self._latest = snap
+        kept = self.timeline.offer(snap)
+        if kept and self._selected is not None and len(self.timeline) and self.timeline[0] is snap:
+            self._selected = None  # the timeline restarted (training reset): the past is gone
+            self.scrubbed.emit(None)
+        self._sync_slider()
+        self._update_labels()
+        return kept
+
+    def show_snapshot(self, snap: Snapshot) -> None:
+        """Nothing: the timeline is fed by ``offer`` (a replayed snapshot must not be recorded)."""
+
+    def scrub_to(self, index: int) -> None:
+        """Look at kept snapshot ``index`` (0 = oldest); emits ``scrubbed``."""
+        if not len(self.timeline):
+            return
+        index = int(np.clip(index, 0, len(self.timeline) - 1))
+        self._selected = self.timeline[index]
+        self._sync_slider()
+        self._update_labels()
+        self._emitted = without_deltas(self._selected)
+        self.scrubbed.emit(self._emitted)
+
+    def go_live(self) -> None:
+        """Back to the live snapshots; emits ``scrubbed(None)``."""
+        was_live = self.is_live
+        self._selected = None
+        self._sync_slider()
+        self._update_labels()
+        if not was_live:
+            self.scrubbed.emit(None)
+
+    def clear(self) -> None:
+        """Training was reset: forget the history and go live."""
+        self.timeline.clear()
+        self._latest = None
+        self.go_live()
+        self._sync_slider()
+        self._update_labels()
+
+    def memory_text(self) -> str:
+        return self._memory.text()
+
+    def position_text(self) -> str:
+        return self._position.text()
+
+    # ------------------------------------------------------------------ widgets
+    def _build(self) -> None:
+        self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        self.slider.setMinimumHeight(36)
+        self.slider.setStyleSheet("QSlider::groove:horizontal { height: 10px; background: #BBBBBB; border-radius: 4px; }"
+                                  f"QSlider::handle:horizontal {{ width: 26px; margin: -10px 0; background: {style.BLUE};"
+                                  " border-radius: 6px; }")
+        self.slider.setRange(0, 0)
+        self.slider.setPageStep(1)
+        self.slider.valueChanged.connect(self._on_slider_value_changed)
+        self.live_button = QtWidgets.QPushButton("● Live")
+        self.live_button.setCheckable(True)
+        self.live_button.setChecked(True)
+        self.live_button.setFont(style.font(style.LABEL_PT, bold=True))
+        self.live_button.setToolTip("Back to the network as it is now")
+        self.live_button.setMinimumWidth(120)
+        self.live_button.setStyleSheet(f"QPushButton:checked {{ background: {style.BLUE}; color: white; }}")
+        self.live_button.clicked.connect(self._on_live_clicked)
+        self._position = info_label("", style.LABEL_PT + 2, bold=True)
+        self._memory = info_label("")
+        self._memory.setWordWrap(False)
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(style.title_label("Timeline: look back in time"), 1)
+        top.addWidget(self._memory)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.slider, 1)
+        row.addWidget(self.live_button)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(2)
+        layout.addLayout(top)
+        layout.addLayout(row)
+        layout.addWidget(self._position)
+
+    def _sync_slider(self) -> None:
+        """Slider range = kept snapshots; position = the chosen one (or the end when live), without
+        emitting: the kept list shifts under the slider as the timeline thins."""
+        n = len(self.timeline)
+        if self._selected is None:
+            index = n - 1
+        else:
+            index = next((i for i in range(n) if self.timeline[i] is self._selected), None)
+            if index is None:  # thinned away: stay near the same moment
+                index = self.timeline.steps().index(self.timeline.nearest(self._selected.step).step)
+        blocked = self.slider.blockSignals(True)
+        self.slider.setRange(0, max(0, n - 1))
+        self.slider.setValue(max(0, index))
+        self.slider.blockSignals(blocked)
+        self.slider.setEnabled(n > 1)
+        self.live_button.setChecked(self._selected is None)
+
+    def _update_labels(self) -> None:
+        n = len(self.timeline)
+        set_text(self._memory, f"history: {n} snapshot{'s' if n != 1 else ''}, {self.timeline.nbytes / 1e6:.0f} MB")
+        latest = self._latest
+        if self._selected is None:
+            text = "● LIVE" + (f"   step {latest.step:,} · epoch {latest.epoch:.2f}" if latest is not None else "")
+            colour = style.BLUE
+        else:
+            s = self._selected
+            text = f"◀ Looking back: step {s.step:,} · epoch {s.epoch:.2f}"
+            if latest is not None:
+                text += f"   (now: step {latest.step:,})"
+            colour = style.VERMILLION
+        set_text(self._position, text)
+        if self._position.property("colour") != colour:  # a restyle is costly; offer() runs ~30/s
+            self._position.setProperty("colour", colour)
+            self._position.setStyleSheet(f"color: {colour};")
+
+    # ------------------------------------------------------------------ events
+    def _on_slider_value_changed(self, value: int) -> None:
+        self.scrub_to(value)
+
+    def _on_live_clicked(self, checked: bool) -> None:
+        if checked:
+            self.go_live()
+        elif len(self.timeline):
+            self.scrub_to(len(self.timeline) - 1)  # un-clicking Live freezes the present moment

@@ -1,0 +1,274 @@
+"""UnitInspectorPanel: one hidden unit up close — what it looks for, whom it votes for, how strongly
+it fires on the selected probe digit — and a switch to turn it off (ablation) to see what the
+network loses without it.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from mnist_viz.core.snapshot import Snapshot
+from mnist_viz.gui.panels import style
+from mnist_viz.gui.panels.lecture_common import (captioned, digit_bar_plot, diverging_lut, hidden_layer_count,
+                                                 info_label, legend_row, set_text, signed_brushes)
+from mnist_viz.gui.panels.mosaic import SIDE, AdaptiveLevel
+
+# How long a requested ablation may wait for a snapshot that shows it before the button gives up
+# and follows the snapshots again (a lost command must not leave the button lying).
+PENDING_TIMEOUT = 3.0
+
+ABLATE_TEXT = "Ablate (switch off)"
+ABLATED_TEXT = "Switched off: click to switch back on"
+VOTES_CAPTION = "Outgoing weights: its vote for each digit"
+NO_UNIT_MESSAGE = "Click a tile in the weight mosaic to inspect that hidden unit"
+
+
+class UnitInspectorPanel(QtWidgets.QWidget):
+    """One hidden unit ``u`` of the first layer, from the latest snapshot:
+
+    * its 784 input weights ``W1[:, u]`` as a large 28x28 image, blue negative / white zero / red
+      positive, with the same symmetric, slowly adapting level rule as the weight mosaic (computed
+      over all of ``W1``, so the colours match the unit's tile);
+    * its outgoing weights ``W_out[u] (10,)`` as bars (one hidden layer only: deeper networks send
+      it to the next hidden layer instead);
+    * its activation on the selected probe, ``probe_hidden[i, u]``;
+    * the latest evaluation accuracy, so the room sees the effect of switching it off.
+
+    Signals:
+        ablateRequested(int unit, bool enabled): the user switched the unit off (False) or back on.
+    """
+
+    ablateRequested = QtCore.Signal(int, bool)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self._unit: int | None = None
+        self._probe = 0
+        self._snap: Snapshot | None = None
+        self._level = AdaptiveLevel()
+        self._weights: np.ndarray | None = None  # (28, 28) shown
+        self._outgoing: np.ndarray | None = None  # (10,) shown
+        self._activation: float | None = None
+        self._pending: tuple[int, bool, float] | None = None  # (unit, enabled, time requested)
+        self._accuracy_before: dict[int, float] = {}  # unit -> accuracy when it was switched off
+        self._build()
+        self._refresh()
+
+    # ------------------------------------------------------------------ public
+    @property
+    def unit(self) -> int | None:
+        return self._unit
+
+    def set_unit(self, index: int | None) -> None:
+        """Inspect hidden unit ``index`` of the first layer (None: nothing selected)."""
+        self._unit = None if index is None else int(index)
+        self._pending = None
+        self._refresh()
+
+    def set_probe_index(self, index: int) -> None:
+        """Report the activation on probe ``index`` (connect ``ProbesPanel.selectedChanged``)."""
+        self._probe = int(index)
+        self._refresh()
+
+    def show_snapshot(self, snap: Snapshot) -> None:
+        self._snap = snap
+        self._refresh()
+
+    def clear(self) -> None:
+        """Training was reset: forget the snapshot and the colour scale; keep the chosen unit."""
+        self._snap = None
+        self._pending = None
+        self._accuracy_before.clear()
+        self._level.reset()
+        self._refresh()
+
+    def weights_image(self) -> np.ndarray | None:
+        """The ``(28, 28)`` input weights now shown (``W1[:, unit]`` reshaped), or None."""
+        return None if self._weights is None else self._weights.copy()
+
+    def outgoing_weights(self) -> np.ndarray | None:
+        """The ``(10,)`` outgoing weights the bars show (``W_out[unit]``), or None."""
+        return None if self._outgoing is None else self._outgoing.copy()
+
+    def probe_activation(self) -> float | None:
+        return self._activation
+
+    def message(self) -> str:
+        """The panel's headline, e.g. ``"Hidden unit 17 of 128"`` or why nothing is shown."""
+        return self._title.text()
+
+    @property
+    def level(self) -> float | None:
+        return self._level.level
+
+    # ------------------------------------------------------------------ widgets
+    def _build(self) -> None:
+        self._title = style.title_label("")
+        self._details = info_label("", style.LABEL_PT)
+        legend, self._legend_info = legend_row()
+        weights = style.graphics_widget()
+        self._view = style.image_view_box()
+        self._view.setBorder(pg.mkPen(style.DARK_GREY, width=1))
+        weights.addItem(self._view)
+        self._image = pg.ImageItem(axisOrder="row-major", lut=diverging_lut())
+        self._view.addItem(self._image)
+        votes = style.graphics_widget()
+        self._vote_plot, self._votes = digit_bar_plot(votes, 0, 0, "weight", (-1.0, 1.0))
+        self._vote_plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(style.FOREGROUND, width=1.5)))
+        self._vote_plot.getAxis("left").enableAutoSIPrefix(False)  # "(x0.001)" on the axis confuses a room
+        self._vote_caption = info_label(VOTES_CAPTION, style.LABEL_PT)
+        pictures = QtWidgets.QHBoxLayout()
+        pictures.addWidget(captioned(info_label("Input weights: what the unit looks for", style.LABEL_PT), weights), 1)
+        pictures.addWidget(captioned(self._vote_caption, votes), 1)
+
+        self.ablate_button = QtWidgets.QPushButton(ABLATE_TEXT)
+        self.ablate_button.setCheckable(True)
+        self.ablate_button.setFont(style.font(style.LABEL_PT, bold=True))
+        self.ablate_button.setToolTip("Force this unit's activation to 0 (its weights are kept) and watch the accuracy")
+        # Checked = switched off: orange + glyph in the wording, never colour alone.
+        self.ablate_button.setStyleSheet(f"QPushButton:checked {{ background: {style.ORANGE}; color: black; }}")
+        self.ablate_button.toggled.connect(self._on_ablate_toggled)
+        self._accuracy = info_label("", style.TITLE_PT, bold=True)
+        self._accuracy_before_label = info_label("", style.LABEL_PT)
+        accuracy = QtWidgets.QVBoxLayout()
+        accuracy.setSpacing(0)
+        accuracy.addWidget(self._accuracy)
+        accuracy.addWidget(self._accuracy_before_label)
+        bottom = QtWidgets.QHBoxLayout()
+        bottom.addWidget(self.ablate_button)
+        bottom.addSpacing(12)
+        bottom.addLayout(accuracy, 1)
+
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
+        layout.addWidget(self._title)
+        layout.addWidget(self._details)
+        layout.addWidget(legend)
+        layout.addLayout(pictures, 1)
+        layout.addLayout(bottom)
+
+    # ------------------------------------------------------------------ drawing
+    def _refresh(self) -> None:
+        snap, unit = self._snap, self._unit
+        problem = self._problem(snap, unit)
+        self._weights = self._outgoing = self._activation = None
+        if problem:
+            self._show_nothing(problem)
+            return
+        self.ablate_button.setEnabled(True)
+        W1 = np.nan_to_num(snap.W1) if snap.diverged else snap.W1  # inf/NaN have no colour
+        level = self._level.update(W1)
+        self._weights = np.asarray(snap.W1[:, unit]).reshape(SIDE, SIDE)
+        first = self._image.image is None
+        self._image.setImage(np.nan_to_num(self._weights), autoLevels=False, levels=(-level, level))
+        if first:
+            self._view.setRange(xRange=(0, SIDE), yRange=(0, SIDE), padding=0.0)
+        set_text(self._legend_info, f"±{level:.2g}, the same colour scale as the mosaic")
+        self._draw_votes(snap, unit)
+        self._activation = self._probe_activation(snap, unit)
+        enabled = self._enabled_state(snap, unit)
+        self._set_button(not enabled)
+        set_text(self._title, f"Hidden unit {unit} of {snap.W1.shape[1]}" + ("" if enabled else "  (switched off)"))
+        set_text(self._details, self._details_text(snap, unit))
+        now, before = self._accuracy_texts(snap, unit, enabled)
+        set_text(self._accuracy, now)
+        set_text(self._accuracy_before_label, before)
+
+    def _problem(self, snap: Snapshot | None, unit: int | None) -> str:
+        """Why no unit can be shown (empty string when one can)."""
+        if unit is None:
+            return NO_UNIT_MESSAGE
+        if snap is None:
+            return f"Hidden unit {unit}: waiting for the network (press Start)"
+        n = snap.W1.shape[1]
+        if not 0 <= unit < n:
+            return f"Unit {unit} no longer exists: the hidden layer now has {n} units. Click a tile to pick another."
+        return ""
+
+    def _show_nothing(self, text: str) -> None:
+        set_text(self._title, text)
+        set_text(self._details, "")
+        set_text(self._legend_info, "")
+        set_text(self._accuracy, "")
+        set_text(self._accuracy_before_label, "")
+        self._image.clear()
+        self._votes.setOpts(height=np.zeros(10))
+        self._set_button(False)
+        self.ablate_button.setEnabled(False)
+
+    def _draw_votes(self, snap: Snapshot, unit: int) -> None:
+        if hidden_layer_count(snap) != 1:
+            self._votes.setOpts(height=np.zeros(10))
+            set_text(self._vote_caption, "Outgoing weights go to the next hidden layer, not to the digits")
+            return
+        set_text(self._vote_caption, VOTES_CAPTION)
+        self._outgoing = np.asarray(snap.W_out[unit])
+        shown = np.nan_to_num(self._outgoing, posinf=0.0, neginf=0.0)
+        self._votes.setOpts(height=shown, brushes=signed_brushes(shown))
+        # Symmetric range over all units' votes: a weak unit looks weak next to the others.
+        with np.errstate(invalid="ignore"):
+            top = float(np.nanmax(np.abs(np.nan_to_num(snap.W_out, posinf=0.0, neginf=0.0))))
+        top = top * 1.1 if math.isfinite(top) and top > 0 else 1.0
+        self._vote_plot.setRange(yRange=(-top, top), padding=0.0)
+
+    def _probe_activation(self, snap: Snapshot, unit: int) -> float | None:
+        hidden = snap.probe_hidden
+        if hidden.ndim != 2 or not 0 <= self._probe < hidden.shape[0] or unit >= hidden.shape[1] or snap.diverged:
+            return None
+        return float(hidden[self._probe, unit])
+
+    def _details_text(self, snap: Snapshot, unit: int) -> str:
+        bias = float(snap.b1[unit]) if unit < len(snap.b1) else math.nan
+        if self._activation is None:
+            fires = "no probe selected"
+        else:
+            off = " (switched off)" if unit < len(snap.unit_mask) and snap.unit_mask[unit] == 0 else ""
+            fires = f"activation on probe digit {self._probe + 1}: {self._activation:.3g}{off}"
+        return f"bias {bias:+.3g}   ·   {fires}"
+
+    def _accuracy_texts(self, snap: Snapshot, unit: int, enabled: bool) -> tuple[str, str]:
+        """``("Accuracy (latest evaluation): 92.7%", "was 93.9% before unit 5 was switched off")``."""
+        acc = snap.last_eval_accuracy
+        now = "Accuracy (latest evaluation): " + ("—" if not math.isfinite(acc) else f"{acc:.1%}")
+        before = self._accuracy_before.get(unit)
+        if enabled or before is None or not math.isfinite(before):
+            return now, ""
+        return now, f"was {before:.1%} before unit {unit} was switched off"
+
+    # ------------------------------------------------------------------ ablation state
+    def _enabled_state(self, snap: Snapshot, unit: int) -> bool:
+        """Whether the unit is on, as the snapshot says — or as just requested, until a snapshot
+        confirms it (the command travels to the worker; the next snapshot or two still show the
+        old mask, and the button must not flicker back)."""
+        mask = snap.unit_mask
+        actual = bool(mask[unit] != 0) if unit < len(mask) else True
+        if self._pending is not None:
+            p_unit, p_enabled, when = self._pending
+            if p_unit == unit and actual != p_enabled and time.monotonic() - when < PENDING_TIMEOUT:
+                return p_enabled
+            self._pending = None
+        return actual
+
+    def _set_button(self, checked: bool) -> None:
+        blocked = self.ablate_button.blockSignals(True)  # reflecting state is not a user request
+        self.ablate_button.setChecked(checked)
+        self.ablate_button.setText(ABLATED_TEXT if checked else ABLATE_TEXT)
+        self.ablate_button.blockSignals(blocked)
+
+    # ------------------------------------------------------------------ events
+    def _on_ablate_toggled(self, checked: bool) -> None:
+        unit = self._unit
+        if unit is None:
+            return
+        enabled = not checked
+        self._pending = (unit, enabled, time.monotonic())
+        if not enabled and self._snap is not None:
+            self._accuracy_before[unit] = self._snap.last_eval_accuracy
+        self.ablate_button.setText(ABLATED_TEXT if checked else ABLATE_TEXT)
+        self.ablateRequested.emit(unit, enabled)
+        self._refresh()
