@@ -77,7 +77,8 @@ class TorchEpoch:
         import torch
         self.torch = torch
         torch.manual_seed(0)
-        self.x, self.y = torch.from_numpy(np.array(data.x_train))  # a writable copy, torch.from_numpy(data.y_train)
+        # torch wants writable arrays; the bundled data is read-only, so give it copies
+        self.x, self.y = torch.from_numpy(np.array(data.x_train)), torch.from_numpy(np.array(data.y_train))
         self.model = torch.nn.Sequential(torch.nn.Linear(784, H), torch.nn.ReLU(), torch.nn.Linear(H, 10))
         self.opt = torch.optim.SGD(self.model.parameters(), lr=LR)
         self.loss = torch.nn.CrossEntropyLoss()

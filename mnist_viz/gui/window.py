@@ -1,0 +1,406 @@
+"""MainWindow: assembles the panels, renders snapshots, and wires the controls to the worker.
+
+Data flow (one way each): controls → window → worker commands; worker snapshots → render timer →
+every panel's ``show_snapshot``. The window keeps no training state of its own beyond what the
+latest snapshot says, so what is painted is always what the trainer has.
+"""
+from __future__ import annotations
+
+import json
+import math
+from typing import TYPE_CHECKING
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from mnist_viz.core.snapshot import Settings, Snapshot
+from mnist_viz.gui.panels import style
+from mnist_viz.gui.panels.controls import ControlsPanel
+from mnist_viz.gui.panels.curves import CurvesPanel
+from mnist_viz.gui.panels.output_weights import OutputWeightsPanel
+from mnist_viz.gui.panels.probes import ProbesPanel
+from mnist_viz.gui.panels.samples import SampleGridPanel
+from mnist_viz.gui.panels.weights import WeightsPanel
+from mnist_viz.gui.worker import DEFAULT_BLAS_THREADS, TrainingWorker
+
+if TYPE_CHECKING:
+    from mnist_viz.core.data import Dataset
+
+try:  # the lead's presets module; the window works without it
+    from mnist_viz.core.presets import PRESETS
+except ImportError:  # pragma: no cover
+    PRESETS = {}
+
+CLOSE_TIMEOUT_MS = 1000  # closing waits at most this long for the current batch to finish
+CONTROLS_WIDTH = 330
+
+
+def _format_duration(seconds: float) -> str:
+    seconds = int(seconds)
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def status_text(snap: Snapshot, playing: bool) -> str:
+    """The status line: state, epoch, step, throughput, training time, learning rate, accuracy."""
+    state = "⚠ Diverged" if snap.diverged else ("● Running" if playing else "❚❚ Paused")
+    lr = snap.extras.get("effective_lr", snap.settings.lr)
+    acc = "" if math.isnan(snap.last_eval_accuracy) else f"     test acc {snap.last_eval_accuracy:.1%}"
+    return (f"{state}     epoch {snap.epoch:.2f}     step {snap.step:,}     "
+            f"{snap.samples_per_second:,.0f} samples/s     {_format_duration(snap.elapsed)} trained     "
+            f"lr {lr:.3g}{acc}")
+
+
+class DivergenceBanner(QtWidgets.QFrame):
+    """A plain-language notice that training stopped on NaN/inf, with the ways out.
+
+    Signals:
+        restoreClicked(): go back to the last good weights.
+        restoreLowerClicked(): the same, with the learning rate divided by 10.
+    """
+
+    restoreClicked = QtCore.Signal()
+    restoreLowerClicked = QtCore.Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("divergenceBanner")
+        # Black on pale orange: readable on a washed-out projector, not a red/green cue.
+        self.setStyleSheet("#divergenceBanner { background: #FCE3B0; border: 3px solid #E69F00; }"
+                           "#divergenceBanner QLabel { color: black; }")
+        self.message = QtWidgets.QLabel()
+        self.message.setWordWrap(True)
+        self.message.setFont(style.font(style.LABEL_PT, bold=True))
+        self.restore_button = QtWidgets.QPushButton("Restore last good weights")
+        self.restore_button.setToolTip("Go back to the weights saved before the loss blew up, same learning rate")
+        self.restore_lower_button = QtWidgets.QPushButton("Lower learning rate ×10 and restore")
+        self.restore_lower_button.setToolTip("Divide the learning rate by 10, go back to the last good weights, "
+                                             "and continue")
+        for button in (self.restore_button, self.restore_lower_button):
+            button.setFont(style.font(style.LABEL_PT))
+            button.setMinimumHeight(40)
+        self.restore_button.clicked.connect(self.restoreClicked)
+        self.restore_lower_button.clicked.connect(self.restoreLowerClicked)
+        buttons = QtWidgets.QVBoxLayout()
+        buttons.addWidget(self.restore_lower_button)
+        buttons.addWidget(self.restore_button)
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.addWidget(self.message, 1)
+        layout.addLayout(buttons)
+        self.hide()
+
+    def show_message(self, text: str) -> None:
+        if text != self.message.text():
+            self.message.setText(text)
+        self.setVisible(bool(text))
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    """The whole app in one window: controls on the left; curves on top; weight mosaic and output
+    weights in the middle; probes (and a tab with training samples) at the bottom.
+
+    Args:
+        data: the dataset to train on.
+        settings: starting settings; ``None`` = the last ones stored in ``store`` (or defaults).
+        store: where geometry and settings persist; ``None`` = the user's ``QSettings``. Tests pass
+            ``QSettings(path, IniFormat)`` so they never touch the real one.
+        blas_threads: for the worker (see ``worker.DEFAULT_BLAS_THREADS``).
+
+    Signals:
+        firstPainted(): the window was painted for the first time (launch timing).
+        snapshotShown(object): a ``Snapshot`` was just painted on every panel (tests, recorders).
+    """
+
+    firstPainted = QtCore.Signal()
+    snapshotShown = QtCore.Signal(object)
+
+    def __init__(self, data: Dataset, settings: Settings | None = None, store: QtCore.QSettings | None = None,
+                 blas_threads: int | None = DEFAULT_BLAS_THREADS, parent=None):
+        super().__init__(parent)
+        self.data = data
+        self.store = store if store is not None else QtCore.QSettings("mnist-viz", "mnist-viz")
+        self.worker = self._make_worker(data, settings, blas_threads)
+        self.latest: Snapshot | None = None
+        self.frames = 0  # snapshots shown (benchmarks read it)
+        self._run = 0
+        self._painted = False
+        self.setWindowTitle(f"mnist-viz — {getattr(data, 'name', 'dataset')}")
+        self._build_panels(self.worker.settings)
+        self._build_layout()
+        self._build_actions()
+        self._connect()
+        self._restore_window_state()
+        # Rendering is driven by arrivals, not by polling: the worker signals each snapshot (at most
+        # ~33/s, and never a second one before this one is taken), and a zero-time single-shot timer
+        # renders it on the event loop's next turn, after any input waiting to be handled. Polling at
+        # a fixed rate added up to one period of delay per frame and woke an idle app 60 times/s.
+        self._render_timer = QtCore.QTimer(self)
+        self._render_timer.setSingleShot(True)
+        self._render_timer.setInterval(0)
+        self._render_timer.timeout.connect(self._on_render_tick)
+        self._rendering = False
+
+    # ------------------------------------------------------------------ setup
+    def _make_worker(self, data, settings: Settings | None, blas_threads) -> TrainingWorker:
+        """The worker, trained with ``settings`` or else the stored ones; stored settings that do not
+        fit (garbage, another version, a subset larger than this dataset) fall back to defaults."""
+        if settings is not None:
+            return TrainingWorker(data, settings, blas_threads=blas_threads, parent=self)
+        stored = self._stored_settings()
+        try:
+            return TrainingWorker(data, stored, blas_threads=blas_threads, parent=self)
+        except ValueError:
+            return TrainingWorker(data, Settings(), blas_threads=blas_threads, parent=self)
+
+    def _stored_settings(self) -> Settings:
+        try:
+            return Settings.from_dict(json.loads(str(self.store.value("training/settings", "{}"))))
+        except (ValueError, TypeError, AttributeError):
+            return Settings()
+
+    def _build_panels(self, settings: Settings) -> None:
+        self.controls = ControlsPanel(settings, PRESETS)
+        self.curves = CurvesPanel()
+        self.weights = WeightsPanel()
+        self.output_weights = OutputWeightsPanel()
+        self.probes = ProbesPanel(self.data)
+        self.samples = SampleGridPanel(self.data)
+        self.banner = DivergenceBanner()
+        self.panels = [self.curves, self.weights, self.output_weights, self.probes, self.samples]
+
+    def _build_layout(self) -> None:
+        scroll = QtWidgets.QScrollArea()  # the controls scroll rather than squeeze on a small screen
+        scroll.setWidget(self.controls)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFixedWidth(CONTROLS_WIDTH)
+        scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        self.tabs = QtWidgets.QTabWidget()
+        self.tabs.addTab(self.probes, "Probe digits")
+        self.tabs.addTab(self.samples, "Training images")
+        self.tabs.setTabToolTip(0, "A few test images and the network's answer for each, live")
+        self.tabs.setTabToolTip(1, "Examples of what the network trains on")
+        self.tabs.tabBar().setFont(style.font(style.SMALL_PT + 1))
+        # Two columns: how well it does (curves over probes) and what it has learned (input weights
+        # over output weights). Stacking all five panels in one column leaves each plot too flat to
+        # read at 1000 px; splitters let the lecturer re-balance, and their sizes are remembered.
+        self.left_split = self._splitter(QtCore.Qt.Orientation.Vertical, (self.curves, 48), (self.tabs, 52))
+        self.right_split = self._splitter(QtCore.Qt.Orientation.Vertical, (self.weights, 58),
+                                          (self.output_weights, 42))
+        self.splitter = self._splitter(QtCore.Qt.Orientation.Horizontal, (self.left_split, 50),
+                                       (self.right_split, 50))
+        right = QtWidgets.QWidget()
+        right_layout = QtWidgets.QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.banner)
+        right_layout.addWidget(self.splitter, 1)
+        central = QtWidgets.QWidget()
+        layout = QtWidgets.QHBoxLayout(central)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(scroll)
+        layout.addWidget(right, 1)
+        self.setCentralWidget(central)
+        self.status_label = QtWidgets.QLabel("❚❚ Paused — press Start (Space)")
+        self.status_label.setFont(style.font(style.LABEL_PT, bold=True))
+        self.statusBar().addWidget(self.status_label, 1)
+        self.resize(1600, 1000)
+
+    @staticmethod
+    def _splitter(orientation, *parts: tuple[QtWidgets.QWidget, int]) -> QtWidgets.QSplitter:
+        """A splitter holding ``(widget, percent)`` parts sized by those percentages."""
+        splitter = QtWidgets.QSplitter(orientation)
+        splitter.setChildrenCollapsible(False)
+        for widget, percent in parts:
+            splitter.addWidget(widget)
+            splitter.setStretchFactor(splitter.count() - 1, percent)
+        splitter.setSizes([percent * 10 for _, percent in parts])
+        return splitter
+
+    def _action(self, menu: QtWidgets.QMenu, text: str, shortcut: str | None, slot, tip: str = "") -> QtGui.QAction:
+        action = QtGui.QAction(text, self)
+        if shortcut:
+            action.setShortcut(QtGui.QKeySequence(shortcut))
+        action.setStatusTip(tip)
+        action.setToolTip(tip)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        bar = self.menuBar()
+        training = bar.addMenu("&Training")
+        self.play_action = self._action(training, "Start / Pause", "Space", self._on_play_shortcut,
+                                        "Start or pause training")
+        self._action(training, "Step one batch", "S", self.controls.step_button.click, "Pause and train one batch")
+        self._action(training, "Reset", "R", self.controls.reset_button.click, "Fresh weights from the seed")
+        self._action(training, "Restore last good weights", None, lambda: self.worker.restore_last_good(),
+                     "Go back to the weights saved before the loss last blew up")
+        training.addSeparator()
+        self._action(training, "Double learning rate", "Up", lambda: self.controls.scale_lr(2.0), "lr × 2")
+        self._action(training, "Halve learning rate", "Down", lambda: self.controls.scale_lr(0.5), "lr ÷ 2")
+        training.addSeparator()
+        self._action(training, "Quit", "Ctrl+Q", self.close, "Close the window")
+        view = bar.addMenu("&View")
+        self._action(view, "x axis: epochs", None, lambda: self.curves.set_x_axis("epochs"))
+        self._action(view, "x axis: training images seen", None, lambda: self.curves.set_x_axis("samples"))
+        self._action(view, "Show training images", None, lambda: self.tabs.setCurrentWidget(self.samples))
+        self._action(view, "Show probe digits", None, lambda: self.tabs.setCurrentWidget(self.probes))
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "Keyboard shortcuts", "F1", self._on_help)
+        # Shortcuts must work wherever the focus is inside the window (sliders, plots).
+        for action in self.actions() + [a for m in (training, view, help_menu) for a in m.actions()]:
+            action.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+
+    def _connect(self) -> None:
+        c, w = self.controls, self.worker
+        c.playToggled.connect(w.set_playing)
+        c.stepClicked.connect(w.step_once)
+        c.resetClicked.connect(self._on_reset)
+        c.liveChanged.connect(self._on_live_changed)
+        c.restartRequested.connect(self._on_restart_requested)
+        c.speedChanged.connect(w.set_speed_limit)
+        self.probes.probesChanged.connect(w.set_probes)
+        self.banner.restoreClicked.connect(self._on_restore_clicked)
+        self.banner.restoreLowerClicked.connect(self._on_restore_lower_clicked)
+        w.snapshotReady.connect(self._on_snapshot_ready)
+        w.playingChanged.connect(self._on_playing_changed)
+        w.commandFailed.connect(self._on_command_failed)
+        w.failed.connect(self._on_worker_failed)
+        w.set_probes(self.probes.probe_images())
+
+    # -------------------------------------------------------------- lifecycle
+    def start(self) -> None:
+        """Start training (paused) and rendering."""
+        self.worker.set_speed_limit(self.controls.speed_limit())
+        self._rendering = True
+        if not self.worker.isRunning():
+            self.worker.start()
+
+    def shutdown(self, timeout_ms: int = CLOSE_TIMEOUT_MS) -> bool:
+        """Stop rendering and training. True when training has ended."""
+        self._rendering = False
+        self._render_timer.stop()
+        return self.worker.stop(timeout_ms)
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        self.save_state()
+        self.shutdown()
+        super().closeEvent(event)
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            self.firstPainted.emit()
+
+    # ----------------------------------------------------------- persistence
+    def save_state(self) -> None:
+        """Remember geometry, splitter sizes, the settings, the speed limit and the x axis."""
+        self.store.setValue("window/geometry", self.saveGeometry())
+        for key, splitter in self._splitters().items():
+            self.store.setValue(f"window/{key}", splitter.saveState())
+        self.store.setValue("training/settings", json.dumps(self.controls.settings().to_dict()))
+        self.store.setValue("training/speed_limit", self.controls.speed_limit())
+        self.store.setValue("curves/x_axis", self.curves.x_axis)
+        self.store.sync()
+
+    def _restore_window_state(self) -> None:
+        """Apply stored geometry and view choices; anything unreadable is ignored (defaults stay)."""
+        geometry = self.store.value("window/geometry")
+        if isinstance(geometry, QtCore.QByteArray):
+            self.restoreGeometry(geometry)
+        for key, splitter in self._splitters().items():
+            state = self.store.value(f"window/{key}")
+            if isinstance(state, QtCore.QByteArray):
+                splitter.restoreState(state)
+        try:
+            self.controls.set_speed_limit(float(self.store.value("training/speed_limit", 0.0)))
+        except (TypeError, ValueError):
+            pass
+        x_axis = self.store.value("curves/x_axis", "epochs")
+        if x_axis in ("epochs", "samples"):
+            self.curves.set_x_axis(x_axis)
+
+    def _splitters(self) -> dict[str, QtWidgets.QSplitter]:
+        return {"columns": self.splitter, "left": self.left_split, "right": self.right_split}
+
+    # --------------------------------------------------------------- rendering
+    def _on_snapshot_ready(self) -> None:
+        if self._rendering:
+            self._render_timer.start()
+
+    def _on_render_tick(self) -> None:
+        snap = self.worker.take_snapshot()
+        if snap is not None:
+            self.show_snapshot(snap)
+
+    def show_snapshot(self, snap: Snapshot) -> None:
+        """Paint ``snap`` on every panel, the status line and the banner; sync the controls."""
+        run = snap.extras.get("run", 0)
+        if run != self._run:
+            self._run = run
+            for panel in self.panels:
+                panel.clear()
+        for panel in self.panels:
+            panel.show_snapshot(snap)
+        self.latest = snap
+        self.frames += 1
+        playing = bool(snap.extras.get("playing", False))
+        self.status_label.setText(status_text(snap, playing))
+        self.banner.show_message(snap.diverged)
+        self._sync_controls(snap, playing)
+        self.snapshotShown.emit(snap)
+
+    def _sync_controls(self, snap: Snapshot, playing: bool) -> None:
+        """Show the trainer's settings in the controls (they change on restore, presets, refusals),
+        but only when the snapshot is newer than every command sent, so an in-flight change of the
+        user's is never overwritten by the value it replaces."""
+        self.controls.set_has_progress(snap.step > 0)
+        if snap.extras.get("cmd_seq") != self.worker.commands_sent or self.controls.is_editing():
+            return
+        self.controls.set_playing(playing)
+        if snap.settings != self.controls.settings():
+            self.controls.set_settings(snap.settings)
+
+    # ---------------------------------------------------------------- handlers
+    def _on_play_shortcut(self) -> None:
+        self.controls.start_button.click()
+
+    def _on_live_changed(self, changes: dict) -> None:
+        self.worker.update_settings(**changes)
+
+    def _on_restart_requested(self, settings: Settings) -> None:
+        self.worker.reset(settings)
+
+    def _on_reset(self) -> None:
+        self.controls.flush()  # a reset keeps the settings the controls show, sent ones or not
+        self.worker.reset(self.controls.settings())
+
+    def _on_restore_clicked(self) -> None:
+        self.worker.restore_last_good(resume=True)  # training was running when it blew up: go on
+
+    def _on_restore_lower_clicked(self) -> None:
+        self.worker.restore_last_good(lr_factor=0.1, resume=True)
+
+    def _on_playing_changed(self, playing: bool) -> None:
+        self.controls.set_playing(playing)
+
+    def _on_command_failed(self, message: str) -> None:
+        self.statusBar().showMessage(f"Not applied: {message}", 8000)
+
+    def _on_worker_failed(self, details: str) -> None:
+        """Training ended by an error: say so without blocking the window (it can still be saved
+        from, looked at, or closed)."""
+        self.controls.set_playing(False)
+        self.status_label.setText("⚠ Training stopped by an error — restart the app to train again")
+        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Critical, "Training stopped",
+                                    "Training stopped because of an error.", parent=self)
+        box.setDetailedText(details)
+        box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def _on_help(self) -> None:
+        QtWidgets.QMessageBox.information(
+            self, "Keyboard shortcuts",
+            "Space   start / pause\nS   train one batch\nR   reset (fresh weights from the seed)\n"
+            "Up / Down   double / halve the learning rate\nCtrl+Q   quit")

@@ -1,0 +1,226 @@
+"""TrainingWorker: the window's handle on training, which runs in a process of its own.
+
+The window never touches the trainer. It sends commands (play, pause, step, reset, settings,
+probes, speed limit, restore) that the training loop applies between two steps, so a change acts on
+the next batch; a burst of the same setting collapses to its last value (``CommandBuffer``).
+Snapshots come back by the "pull" model: the loop builds one at most every ``SNAPSHOT_INTERVAL``
+seconds, and only after the window took the previous one with ``take_snapshot()``. A snapshot
+carries the curve points since the previous snapshot, so this is what guarantees that no point is
+lost however slow the window is: meanwhile the points pile up in the trainer.
+
+Why a process (``training_process``): Python's GIL lets only one thread run Python at a time, and a
+training thread lost most of its speed to the painting thread (measured: 16-30% of headless speed at
+512 units with every panel live). ``TrainingWorker`` is still a ``QThread``: on it the window's
+process receives the training process's messages (snapshots, state changes, errors) without ever
+blocking the GUI thread.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import shutil
+import tempfile
+import threading
+import time
+import traceback
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QThread, Signal
+
+from mnist_viz.core.snapshot import Settings, Snapshot
+from mnist_viz.core.trainer import Trainer
+from mnist_viz.gui import training_process
+from mnist_viz.gui.training_process import EVAL_INTERVAL, SNAPSHOT_INTERVAL, check_not_spawning
+
+if TYPE_CHECKING:
+    from mnist_viz.core.data import Dataset
+
+# BLAS threads in the training process: 1. Measured with benchmarks/gui_bench.py --compare-blas
+# (2 cores, 512 hidden units, every panel live, two interleaved 15 s runs each):
+#   1 thread:        18-25 frames/s, event-latency p99 48-62 ms, 27-33k samples/s trained
+#   library default: 13-14 frames/s, event-latency p99 105-114 ms, 19k samples/s trained
+# The second OpenBLAS thread spins waiting for work and competes with the GUI thread for the
+# second core; each matrix product then waits for whichever thread lost, so training gets *slower*
+# (x0.6) as well as the window (half the frames, twice the latency). Headless, 2 threads are ~1.25x
+# faster than 1 (48k vs 38k samples/s here), which is what the window gives up by keeping a core.
+DEFAULT_BLAS_THREADS = 1
+RECEIVE_POLL = 0.05  # s the receiving thread waits for a message before checking on the process
+
+
+def _ram_folder() -> str:
+    """A temp folder, on the RAM disk when there is one (the dataset is written there once)."""
+    return tempfile.mkdtemp(prefix="mnist-viz-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+
+
+def _freeze(snap: Snapshot) -> Snapshot:
+    """Mark a snapshot's arrays read-only again (pickling does not keep that flag)."""
+    for value in vars(snap).values():
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+    return snap
+
+
+class TrainingWorker(QThread):
+    """Starts the training process and relays between it and the window.
+
+    Every public method may be called from the GUI thread at any time; commands only queue a
+    message (acted on before the next batch), ``take_snapshot`` only swaps a reference.
+
+    Signals (delivered queued to the GUI thread):
+        snapshotReady(): a snapshot is waiting for ``take_snapshot``.
+        playingChanged(bool): training started or stopped (also on divergence).
+        commandFailed(str): a command was refused, e.g. a setting the trainer rejected.
+        failed(str): training crashed (traceback text) or its process died; training has ended.
+
+    Snapshot ``extras`` set by the loop: ``run`` (increments on every reset, so a view knows to clear
+    its curves), ``cmd_seq`` (commands applied before this snapshot; compare ``commands_sent``),
+    ``playing`` (bool), ``speed_limit`` (steps/s, 0 = unlimited), ``effective_lr``.
+    """
+
+    snapshotReady = Signal()
+    playingChanged = Signal(bool)
+    commandFailed = Signal(str)
+    failed = Signal(str)
+
+    def __init__(self, data: Dataset, settings: Settings | None = None, *,
+                 blas_threads: int | None = DEFAULT_BLAS_THREADS, snapshot_interval: float = SNAPSHOT_INTERVAL,
+                 eval_interval: float = EVAL_INTERVAL, parent=None):
+        check_not_spawning()
+        super().__init__(parent)
+        self.setObjectName("mnist-viz-worker")
+        self.settings = settings or Settings()
+        Trainer(data, self.settings)  # raises ValueError here, in the caller, if the settings do not fit
+        self._data = data
+        self._options = (blas_threads, snapshot_interval, eval_interval)
+        context = multiprocessing.get_context("spawn")  # fork is unsafe in a process running Qt threads
+        self._context = context
+        self._commands = context.Queue()
+        self._events = context.Queue()
+        self._want = context.Event()
+        self._want.set()
+        self._sent = 0
+        self._snap_lock = threading.Lock()
+        self._latest: Snapshot | None = None
+        self._process = None
+        self._stopping = False
+
+    # ------------------------------------------------------------ commands
+    @property
+    def commands_sent(self) -> int:
+        """How many commands were queued so far (see the ``cmd_seq`` snapshot extra)."""
+        return self._sent
+
+    def _put(self, kind: str, payload=None) -> None:
+        self._sent += 1
+        self._commands.put((kind, payload, self._sent))
+
+    def play(self) -> None:
+        self._put("play")
+
+    def pause(self) -> None:
+        self._put("pause")
+
+    def set_playing(self, playing: bool) -> None:
+        self._put("play" if playing else "pause")
+
+    def step_once(self, n: int = 1) -> None:
+        """Pause and train exactly ``n`` batches."""
+        self._put("step", int(n))
+
+    def update_settings(self, **changes) -> None:
+        """Live settings (``Trainer.update``); a burst of calls collapses to the last values."""
+        self._put("update", changes)
+
+    def reset(self, settings: Settings | None = None) -> None:
+        """Pause at step 0 with fresh weights from the seed; with ``settings``, restart with those."""
+        self._put("reset", settings)
+
+    def restore_last_good(self, lr_factor: float = 1.0, resume: bool | None = None) -> None:
+        """Back to the last sane weights; ``lr_factor`` (e.g. 0.1) scales the learning rate too.
+        ``resume``: start (True) or pause (False) afterwards; ``None`` keeps the current state."""
+        self._put("restore", (float(lr_factor), resume))
+
+    def set_probes(self, images: np.ndarray) -> None:
+        """``(P, 784) float32`` images whose softmax and hidden activations each snapshot carries."""
+        self._put("probes", np.array(images, dtype=np.float32).reshape(-1, 784))
+
+    def set_speed_limit(self, steps_per_second: float | None) -> None:
+        """Slow motion: at most this many steps per second (``None`` or 0 = as fast as possible)."""
+        self._put("speed", float(steps_per_second or 0.0))
+
+    # ----------------------------------------------------------- snapshots
+    def take_snapshot(self) -> Snapshot | None:
+        """The snapshot that arrived since the last call, or ``None``; lets the loop build the next."""
+        with self._snap_lock:
+            snap, self._latest = self._latest, None
+        if snap is not None:
+            self._want.set()
+        return snap
+
+    # ---------------------------------------------------------- lifecycle
+    def is_training_alive(self) -> bool:
+        """True while the training process exists (started and not yet ended)."""
+        return self._process is not None and self._process.is_alive()
+
+    def stop(self, timeout_ms: int = 1000) -> bool:
+        """End training: ask the loop to stop after the current batch; if it has not within
+        ``timeout_ms``, end its process (nothing is lost: the window keeps the settings). True when
+        the process and this thread have ended."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        if not self._stopping:
+            self._stopping = True
+            self._put("stop")
+            self._commands.cancel_join_thread()  # never block exit on a queue the loop will not read
+        self.wait(max(0, int((deadline - time.monotonic()) * 1000)))
+        process = self._process
+        if process is not None and process.is_alive():
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():  # inside one long NumPy call: end it rather than hang the window
+                process.terminate()
+                process.join(0.5)
+        self.wait(500)  # the receiving loop notices a finished process within RECEIVE_POLL
+        return not self.isRunning() and (process is None or not process.is_alive())
+
+    def run(self) -> None:  # the receiving thread
+        folder = _ram_folder()
+        try:
+            spec = training_process.share_dataset(self._data, folder)
+            if not self._stopping:
+                self._process = self._context.Process(
+                    target=training_process.main, name="mnist-viz-trainer", daemon=True,
+                    args=(self._commands, self._events, self._want, spec, self.settings, *self._options))
+                self._process.start()
+                self._receive(folder)
+        except Exception:  # noqa: BLE001 - report any failure to the window instead of dying silently
+            self.failed.emit(traceback.format_exc())
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _receive(self, folder: str) -> None:
+        """Relay messages until the loop says it stopped or its process is gone."""
+        while True:
+            try:
+                kind, payload = self._events.get(timeout=RECEIVE_POLL)
+            except queue.Empty:
+                if not self._process.is_alive():
+                    if not self._stopping:
+                        self.failed.emit(f"The training process ended unexpectedly "
+                                         f"(exit code {self._process.exitcode}).")
+                    return
+                continue
+            if kind == "snapshot":
+                with self._snap_lock:
+                    self._latest = _freeze(payload)
+                self.snapshotReady.emit()
+            elif kind == "playing":
+                self.playingChanged.emit(payload)
+            elif kind == "command_failed":
+                self.commandFailed.emit(payload)
+            elif kind == "failed":
+                self.failed.emit(payload)
+            elif kind == "ready":
+                shutil.rmtree(folder, ignore_errors=True)  # mapped by the process now; free the names
+            elif kind == "stopped":
+                return
