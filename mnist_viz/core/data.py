@@ -330,9 +330,11 @@ def _idx_bytes(path: Path, sha256: str | None = None) -> bytes:
     return data
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_bytes(path: Path, n: int | None = None) -> bytes:
+    """The whole file, or its first ``n`` bytes; a missing or unreadable file is a DataError."""
     try:
-        return path.read_bytes()
+        with open(path, "rb") as f:
+            return f.read() if n is None else f.read(n)
     except FileNotFoundError:
         raise DataError(f"{path} not found") from None
     except IsADirectoryError:
@@ -538,7 +540,7 @@ def load_npz(path: str | os.PathLike) -> Dataset:
 
 def _npz_arrays(path: Path) -> dict[str, np.ndarray]:
     """The required (and any validation) arrays of the archive, loaded without pickle."""
-    head = _read_head(path, 4)
+    head = _read_bytes(path, 4)
     if head not in _ZIP_MAGICS:
         raise DataError(f"{path} is not a zip/npz archive (it does not start with the zip signature)")
     try:
@@ -564,18 +566,6 @@ def _npz_arrays(path: Path) -> dict[str, np.ndarray]:
         if not isinstance(value, np.ndarray):  # a member that is not a .npy comes back as bytes
             raise DataError(f"{path}: {key} is not a NumPy array")
     return arrays
-
-
-def _read_head(path: Path, n: int) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            return f.read(n)
-    except FileNotFoundError:
-        raise DataError(f"{path} not found") from None
-    except IsADirectoryError:
-        raise DataError(f"{path} is a folder, not a data file") from None
-    except OSError as e:
-        raise DataError(f"cannot read {path}: {e.strerror or e}") from e
 
 
 def _npz_images(x: np.ndarray, source: str) -> np.ndarray:

@@ -7,7 +7,6 @@ import dataclasses
 import gzip
 import shutil
 import struct
-import zipfile
 from pathlib import Path
 
 import numpy as np

@@ -1,6 +1,5 @@
 """The presets: every one is valid, the classic recipes learn as the tutorials say (checked on
 small data; the full runs are in the README), and each teaching scenario shows what it claims."""
-import numpy as np
 import pytest
 
 from mnist_viz.core.presets import PRESETS, get_preset

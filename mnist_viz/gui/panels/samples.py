@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtGui, QtWidgets
+from PySide6 import QtWidgets
 
 from mnist_viz.core.snapshot import Snapshot
 from mnist_viz.gui.panels import style
@@ -110,18 +110,9 @@ class SampleGridPanel(QtWidgets.QWidget):
         cols = self._grid[1]
         for k, label in enumerate(self._y[self._indices]):
             r, c = divmod(k, cols)
-            item = QtWidgets.QGraphicsSimpleTextItem(str(int(label)))
-            f = QtGui.QFont()
-            f.setPixelSize(100)  # laid out large, scaled down to the band: crisp at any size
-            f.setBold(True)
-            item.setFont(f)
-            item.setBrush(pg.mkBrush(style.BLUE))
-            scale = (LABEL_BAND + 1) / item.boundingRect().height()
-            item.setScale(scale)
-            width = item.boundingRect().width() * scale
-            item.setPos(c * (SIDE + GAP_X) + (SIDE - width) / 2, r * (SIDE + LABEL_BAND) + SIDE - 1)
-            self._view.addItem(item, ignoreBounds=True)
-            self._labels.append(item)
+            self._labels.append(style.add_band_label(
+                self._view, str(int(label)), LABEL_BAND + 1, c * (SIDE + GAP_X) + SIDE / 2,
+                r * (SIDE + LABEL_BAND) + SIDE - 1, style.BLUE))
 
     # ------------------------------------------------------------------ events
     def _on_view_resized(self) -> None:

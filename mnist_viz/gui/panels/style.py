@@ -81,6 +81,25 @@ def style_plot(plot: pg.PlotItem, left: str | None = None, bottom: str | None = 
     plot.setMenuEnabled(False)
 
 
+def add_band_label(view: pg.ViewBox, text: str, band_height: float, centre_x: float, top: float,
+                   colour) -> QtWidgets.QGraphicsSimpleTextItem:
+    """A bold label scaled to fill a band ``band_height`` data units tall, centred on ``centre_x``
+    with its top at ``top`` (in the view's data coordinates); added to ``view`` and returned.
+
+    It is laid out at a large pixel size and scaled down, so it stays crisp at any zoom."""
+    item = QtWidgets.QGraphicsSimpleTextItem(text)
+    f = QtGui.QFont()
+    f.setPixelSize(100)
+    f.setBold(True)
+    item.setFont(f)
+    item.setBrush(pg.mkBrush(colour))
+    scale = band_height / item.boundingRect().height()
+    item.setScale(scale)
+    item.setPos(centre_x - item.boundingRect().width() * scale / 2, top)
+    view.addItem(item, ignoreBounds=True)
+    return item
+
+
 def image_view_box() -> pg.ViewBox:
     """A fixed ViewBox for images: square pixels, row 0 at the top, no mouse pan/zoom, no menu
     (a stray drag during a lecture must not lose the picture)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtGui, QtWidgets
+from PySide6 import QtWidgets
 
 from mnist_viz.core.analysis import class_templates
 from mnist_viz.core.snapshot import Snapshot
@@ -137,18 +137,9 @@ class ClassTemplatesPanel(QtWidgets.QWidget):
         cols = self._grid[1]
         for d in range(N_CLASSES):
             r, c = divmod(d, cols)
-            item = QtWidgets.QGraphicsSimpleTextItem(str(d))
-            f = QtGui.QFont()
-            f.setPixelSize(100)  # laid out large, scaled to the band: crisp at any zoom
-            f.setBold(True)
-            item.setFont(f)
-            item.setBrush(pg.mkBrush(style.FOREGROUND))
-            scale = (LABEL_BAND + 2) / item.boundingRect().height()
-            item.setScale(scale)
-            width = item.boundingRect().width() * scale
-            item.setPos(c * (FRAMED + GAP_X) + (FRAMED - width) / 2, r * (FRAMED + LABEL_BAND) + FRAMED - 2)
-            self._view.addItem(item, ignoreBounds=True)
-            self._labels.append(item)
+            self._labels.append(style.add_band_label(
+                self._view, str(d), LABEL_BAND + 2, c * (FRAMED + GAP_X) + FRAMED / 2,
+                r * (FRAMED + LABEL_BAND) + FRAMED - 2, style.FOREGROUND))
 
     def _show_message(self, text: str) -> None:
         self._templates = None
