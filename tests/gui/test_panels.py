@@ -523,3 +523,25 @@ def test_many_qt_calls_do_not_kill_the_interpreter(qtbot):
     for _ in range(300_000):
         obj.setObjectName("x")
     assert obj.objectName() == "x"
+
+
+def test_curves_x_range_always_holds_all_data_and_steps_in_round_values(qtbot, small_mnist):
+    from mnist_viz.gui.panels.curves import CurvesPanel, nice_ceiling
+    from mnist_viz.core.snapshot import Settings
+    from mnist_viz.core.trainer import Trainer
+    assert [nice_ceiling(v) for v in (0.7, 1.0, 1.2, 2.1, 7, 9.5, 130)] == [0.8, 1, 1.5, 3, 8, 10, 150]
+    panel = CurvesPanel()
+    qtbot.addWidget(panel)
+    trainer = Trainer(small_mnist, Settings(hidden=(8,), batch_size=50))
+    limits = []
+    for _ in range(30):
+        for _ in range(20):
+            trainer.step()
+        panel.show_snapshot(trainer.snapshot())
+        x_max = panel.steps.column("epoch")[-1]
+        lo, hi = panel.loss_plot.getViewBox().viewRange()[0]
+        assert lo <= 0 and hi >= x_max  # every point is on screen
+        limits.append(hi)
+    assert len(set(limits)) <= 8  # the axis widened a few times, not on every frame
+    panel.clear()
+    assert panel.loss_plot.getViewBox().viewRange()[0][1] <= 1.0
