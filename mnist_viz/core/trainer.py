@@ -348,6 +348,7 @@ class Trainer:
         (``Snapshot.test_pred``, for a confusion matrix)."""
         loss, acc = self.evaluate("eval")
         if test_predictions:
+            # a second forward pass over the test set; cheap next to the step budget, see TrainingLoop
             self._unsent_test_pred = predictions(self.net, self.data.x_test)
         correct, seen = self._acc_since_eval
         train_acc = correct / seen if seen else math.nan
@@ -357,6 +358,15 @@ class Trainer:
         self._stream_evals.append(row)
         del self._stream_evals[:-1000]
         return loss, acc
+
+    def replay_history(self) -> None:
+        """Queue the whole history (curves and markers) for the next snapshot, e.g. after loading a
+        session, so a view that was cleared shows the run from its start."""
+        self._flush()
+        self._stream.clear()
+        self._stream.extend(map(tuple, self.history.steps.array()))
+        self._stream_evals[:] = list(map(tuple, self.history.evals.array()))
+        self._stream_markers[:] = list(self.history.markers)
 
     # ------------------------------------------------------------- snapshots
     def snapshot(self, probe_x: np.ndarray | None = None, extras: dict | None = None) -> Snapshot:

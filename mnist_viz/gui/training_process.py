@@ -25,7 +25,9 @@ from collections.abc import Callable
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from mnist_viz.core import checkpoint
 from mnist_viz.core.data import Dataset
+from mnist_viz.core.files import write_metrics_csv
 from mnist_viz.core.snapshot import Settings
 from mnist_viz.core.trainer import Trainer
 
@@ -177,7 +179,7 @@ class TrainingLoop:
     def evaluate(self, now: float | None = None) -> None:
         """Add an evaluation point to the curves (the trainer's eval split)."""
         now = time.perf_counter() if now is None else now
-        self.trainer.record_evaluation()
+        self.trainer.record_evaluation(test_predictions=True)  # feeds the confusion matrix
         self.eval_cost = time.perf_counter() - now
         self.last_eval = (self.trainer.step_count, now)
         self.dirty = True
@@ -210,7 +212,7 @@ class TrainingLoop:
         for kind, payload in commands:
             try:
                 getattr(self, f"_do_{kind}")(payload)
-            except ValueError as e:  # a refused setting must not end training
+            except (ValueError, OSError) as e:  # a refused setting or an unwritable file must not end training
                 self.send("command_failed", str(e))
             self.dirty = True
 
@@ -251,6 +253,28 @@ class TrainingLoop:
 
     def _do_speed(self, limit: float) -> None:
         self.speed_limit = limit
+
+    def _do_unit(self, payload: tuple[int, bool]) -> None:
+        unit, enabled = payload
+        self.trainer.set_unit_enabled(int(unit), bool(enabled))
+        self.evaluate()  # the class sees the accuracy change at once
+
+    def _do_save(self, path: str) -> None:
+        checkpoint.save_checkpoint(self.trainer, path)
+        self.send("info", f"Session saved to {path}")
+
+    def _do_load(self, path: str) -> None:
+        checkpoint.load_checkpoint(self.trainer, path)  # a bad file raises and leaves the session as it was
+        self._set_playing(False)
+        self.run_id += 1  # the views clear, then get the loaded run's whole history
+        self.trainer.replay_history()
+        self.evaluate()
+        self.send("info", f"Session loaded from {path} (step {self.trainer.step_count})")
+
+    def _do_csv(self, path: str) -> None:
+        self.trainer._flush()
+        write_metrics_csv(self.trainer.history, path)
+        self.send("info", f"Metrics written to {path}")
 
 
 # ------------------------------------------------------------------------ the process

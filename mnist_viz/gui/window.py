@@ -12,23 +12,28 @@ from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from mnist_viz.core.files import FileWriteError
+from mnist_viz.core.presets import PRESETS
 from mnist_viz.core.snapshot import Settings, Snapshot
+from mnist_viz.gui import presentation
+from mnist_viz.gui.export import export_widget_png, export_widget_svg
 from mnist_viz.gui.panels import style
+from mnist_viz.gui.panels.confusion import ConfusionPanel
 from mnist_viz.gui.panels.controls import ControlsPanel
 from mnist_viz.gui.panels.curves import CurvesPanel
+from mnist_viz.gui.panels.drawing import DrawingPanel
 from mnist_viz.gui.panels.output_weights import OutputWeightsPanel
 from mnist_viz.gui.panels.probes import ProbesPanel
 from mnist_viz.gui.panels.samples import SampleGridPanel
+from mnist_viz.gui.panels.templates import ClassTemplatesPanel
+from mnist_viz.gui.panels.timeline import TimelinePanel
+from mnist_viz.gui.panels.unit_inspector import UnitInspectorPanel
 from mnist_viz.gui.panels.weights import WeightsPanel
 from mnist_viz.gui.worker import DEFAULT_BLAS_THREADS, TrainingWorker
 
 if TYPE_CHECKING:
     from mnist_viz.core.data import Dataset
 
-try:  # the lead's presets module; the window works without it
-    from mnist_viz.core.presets import PRESETS
-except ImportError:  # pragma: no cover
-    PRESETS = {}
 
 CLOSE_TIMEOUT_MS = 1000  # closing waits at most this long for the current batch to finish
 CONTROLS_WIDTH = 330
@@ -139,6 +144,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._render_timer.setInterval(0)
         self._render_timer.timeout.connect(self._on_render_tick)
         self._rendering = False
+        self._file_operation = ""  # a save/load/export the user asked for, awaiting its answer
+        self.last_error = ""
 
     # ------------------------------------------------------------------ setup
     def _make_worker(self, data, settings: Settings | None, blas_threads) -> TrainingWorker:
@@ -165,8 +172,17 @@ class MainWindow(QtWidgets.QMainWindow):
         self.output_weights = OutputWeightsPanel()
         self.probes = ProbesPanel(self.data)
         self.samples = SampleGridPanel(self.data)
+        self.drawing = DrawingPanel()
+        self.unit_inspector = UnitInspectorPanel()
+        self.templates = ClassTemplatesPanel()
+        self.confusion = ConfusionPanel(self.data)
+        self.timeline = TimelinePanel()
         self.banner = DivergenceBanner()
-        self.panels = [self.curves, self.weights, self.output_weights, self.probes, self.samples]
+        # Panels that show one moment of the network: while the timeline is scrubbed back they show
+        # that moment; the curves always show the whole live run.
+        self.moment_panels = [self.weights, self.output_weights, self.probes, self.samples, self.drawing,
+                              self.unit_inspector, self.templates, self.confusion]
+        self.panels = [self.curves, *self.moment_panels]
 
     def _build_layout(self) -> None:
         scroll = QtWidgets.QScrollArea()  # the controls scroll rather than squeeze on a small screen
@@ -178,22 +194,39 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabs = QtWidgets.QTabWidget()
         self.tabs.addTab(self.probes, "Probe digits")
         self.tabs.addTab(self.samples, "Training images")
-        self.tabs.setTabToolTip(0, "A few test images and the network's answer for each, live")
-        self.tabs.setTabToolTip(1, "Examples of what the network trains on")
+        for panel, title in ((self.drawing, "Draw"), (self.unit_inspector, "Unit"),
+                             (self.templates, "Templates"), (self.confusion, "Errors")):
+            self.tabs.addTab(panel, title)
+        tips = ("A few test images and the network's answer for each, live", "Examples of what the network trains on",
+                "Draw a digit and ask the live network what it sees", "One hidden unit up close: click a weight tile",
+                "What the network looks for in each digit: W1 · W2[:, c]", "Confusion matrix on the test set: click a cell")
+        for i, tip in enumerate(tips):
+            self.tabs.setTabToolTip(i, tip)
         self.tabs.tabBar().setFont(style.font(style.SMALL_PT + 1))
         # Two columns: how well it does (curves over probes) and what it has learned (input weights
         # over output weights). Stacking all five panels in one column leaves each plot too flat to
         # read at 1000 px; splitters let the lecturer re-balance, and their sizes are remembered.
-        self.left_split = self._splitter(QtCore.Qt.Orientation.Vertical, (self.curves, 48), (self.tabs, 52))
-        self.right_split = self._splitter(QtCore.Qt.Orientation.Vertical, (self.weights, 58),
-                                          (self.output_weights, 42))
+        # Each area sits in a PanelFrame: a double-click enlarges it to the whole window (Esc or a
+        # second double-click returns), for showing one view to the back of the room.
+        frames = {name: presentation.PanelFrame(widget) for name, widget in
+                  (("curves", self.curves), ("tabs", self.tabs), ("weights", self.weights),
+                   ("output", self.output_weights))}
+        self.drawing.setProperty("noEnlarge", True)
+        self.left_split = self._splitter(QtCore.Qt.Orientation.Vertical, (frames["curves"], 48), (frames["tabs"], 52))
+        self.right_split = self._splitter(QtCore.Qt.Orientation.Vertical, (frames["weights"], 58),
+                                          (frames["output"], 42))
         self.splitter = self._splitter(QtCore.Qt.Orientation.Horizontal, (self.left_split, 50),
                                        (self.right_split, 50))
+        self.focus = presentation.FocusStack(self.splitter)
+        for frame in frames.values():
+            self.focus.add_frame(frame)
+        self.frames_by_name = frames
         right = QtWidgets.QWidget()
         right_layout = QtWidgets.QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.banner)
-        right_layout.addWidget(self.splitter, 1)
+        right_layout.addWidget(self.focus, 1)
+        right_layout.addWidget(self.timeline)
         central = QtWidgets.QWidget()
         layout = QtWidgets.QHBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -228,6 +261,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _build_actions(self) -> None:
         bar = self.menuBar()
+        file_menu = self._build_file_menu(bar)
         training = bar.addMenu("&Training")
         self.play_action = self._action(training, "Start / Pause", "Space", self._on_play_shortcut,
                                         "Start or pause training")
@@ -245,11 +279,52 @@ class MainWindow(QtWidgets.QMainWindow):
         self._action(view, "x axis: training images seen", None, lambda: self.curves.set_x_axis("samples"))
         self._action(view, "Show training images", None, lambda: self.tabs.setCurrentWidget(self.samples))
         self._action(view, "Show probe digits", None, lambda: self.tabs.setCurrentWidget(self.probes))
+        view.addSeparator()
+        self.zoom = presentation.ZoomController(self)
+        self._action(view, "Presentation mode (full screen)", "F11", self.toggle_fullscreen,
+                     "Full screen for the projector; F11 again to leave")
+        self._action(view, "Larger text and lines", "Ctrl++", self.zoom.zoom_in, "Everything 15% larger")
+        self._action(view, "Smaller text and lines", "Ctrl+-", self.zoom.zoom_out, "Everything 15% smaller")
+        self._action(view, "Normal size", "Ctrl+0", self.zoom.reset)
+        self.theme_action = self._action(view, "High-contrast projector theme", None, self.toggle_theme,
+                                         "Black on white, colour-blind-safe accents")
+        self.theme_action.setCheckable(True)
+        self._action(view, "Enlarge the mosaic (double-click any panel)", None,
+                     lambda: self.focus.toggle(self.frames_by_name["weights"]))
+        scenarios = self._build_scenarios_menu(bar)
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "Keyboard shortcuts", "F1", self._on_help)
         # Shortcuts must work wherever the focus is inside the window (sliders, plots).
-        for action in self.actions() + [a for m in (training, view, help_menu) for a in m.actions()]:
+        menus = (file_menu, training, view, scenarios, help_menu)
+        for action in self.actions() + [a for m in menus for a in m.actions()]:
             action.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+
+    def _build_file_menu(self, bar: QtWidgets.QMenuBar) -> QtWidgets.QMenu:
+        menu = bar.addMenu("&File")
+        self._action(menu, "Save session…", "Ctrl+S", lambda: self._ask_path("Save session", "npz", self.save_session, True),
+                     "Weights, optimizer state, settings and the whole history, in one .npz")
+        self._action(menu, "Load session…", "Ctrl+O", lambda: self._ask_path("Load session", "npz", self.load_session, False),
+                     "Continue a saved session")
+        menu.addSeparator()
+        for fmt in ("png", "svg"):
+            sub = menu.addMenu(f"Export panel as {fmt.upper()}")
+            for title, widget in self.exportable_panels().items():
+                self._action(sub, title, None, lambda _=False, w=widget, f=fmt: self._ask_path(
+                    f"Export {f.upper()}", f, lambda path: self.export_panel(w, path), True))
+        self._action(menu, "Export metrics as CSV…", None,
+                     lambda: self._ask_path("Export metrics", "csv", self.export_metrics, True),
+                     "Every step's loss and accuracy, every evaluation, every marker")
+        return menu
+
+    def _build_scenarios_menu(self, bar: QtWidgets.QMenuBar) -> QtWidgets.QMenu:
+        menu = bar.addMenu("Sc&enarios")
+        for kind in ("teaching", "classic", "fast"):
+            for name, preset in PRESETS.items():
+                if preset.kind == kind:
+                    self._action(menu, preset.title, None, lambda _=False, n=name: self.choose_scenario(n),
+                                 preset.what_to_watch)
+            menu.addSeparator()
+        return menu
 
     def _connect(self) -> None:
         c, w = self.controls, self.worker
@@ -260,6 +335,13 @@ class MainWindow(QtWidgets.QMainWindow):
         c.restartRequested.connect(self._on_restart_requested)
         c.speedChanged.connect(w.set_speed_limit)
         self.probes.probesChanged.connect(w.set_probes)
+        self.probes.selectedChanged.connect(self.unit_inspector.set_probe_index)
+        self.weights.unitClicked.connect(self._on_unit_clicked)
+        self.unit_inspector.ablateRequested.connect(w.set_unit_enabled)
+        self.drawing.pinRequested.connect(self._on_pin_drawing)
+        self.confusion.pinIndexRequested.connect(self.pin_test_image)
+        self.timeline.scrubbed.connect(self._on_scrubbed)
+        w.info.connect(self._on_info)
         self.banner.restoreClicked.connect(self._on_restore_clicked)
         self.banner.restoreLowerClicked.connect(self._on_restore_lower_clicked)
         w.snapshotReady.connect(self._on_snapshot_ready)
@@ -341,8 +423,12 @@ class MainWindow(QtWidgets.QMainWindow):
             self._run = run
             for panel in self.panels:
                 panel.clear()
-        for panel in self.panels:
-            panel.show_snapshot(snap)
+            self.timeline.clear()
+        self.curves.show_snapshot(snap)
+        self.timeline.offer(snap)
+        if self.timeline.is_live:  # else the moment panels keep showing the scrubbed-to snapshot
+            for panel in self.moment_panels:
+                panel.show_snapshot(snap)
         self.latest = snap
         self.frames += 1
         playing = bool(snap.extras.get("playing", False))
@@ -387,6 +473,97 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _on_command_failed(self, message: str) -> None:
         self.statusBar().showMessage(f"Not applied: {message}", 8000)
+        if self._file_operation:  # a file the user chose: say so where it cannot be missed
+            self._file_operation = ""
+            self.show_error("Could not complete that", message)
+
+    def _on_info(self, message: str) -> None:
+        self._file_operation = ""
+        self.statusBar().showMessage(message, 8000)
+
+    def _on_unit_clicked(self, unit: int) -> None:
+        self.unit_inspector.set_unit(unit)
+        self.tabs.setCurrentWidget(self.unit_inspector)
+
+    def _on_pin_drawing(self, image) -> None:
+        label, ok = QtWidgets.QInputDialog.getInt(self, "Pin the drawing", "Which digit did you draw?", 0, 0, 9)
+        if ok:
+            self.pin_drawing(image, label)
+
+    def _on_scrubbed(self, snap: Snapshot | None) -> None:
+        shown = snap if snap is not None else self.latest
+        if shown is not None:
+            for panel in self.moment_panels:
+                panel.show_snapshot(shown)
+
+    # ------------------------------------------------------------ lecture tools
+    def pin_drawing(self, image, label: int) -> None:
+        """Add a drawing to the probe strip as digit ``label``."""
+        self.probes.pin_image(image, label)
+        self.tabs.setCurrentWidget(self.probes)
+
+    def pin_test_image(self, index: int) -> None:
+        """Add test image ``index`` (e.g. a mistake from the confusion matrix) to the probe strip."""
+        self.probes.pin_index(index)
+        self.tabs.setCurrentWidget(self.probes)
+
+    def choose_scenario(self, name: str, confirm: bool | None = None) -> bool:
+        """Load a preset from the Scenarios menu; its "what to watch" text appears under the presets."""
+        return self.controls.choose_preset(name, confirm)
+
+    def toggle_fullscreen(self) -> None:
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    def toggle_theme(self, on: bool | None = None) -> None:
+        app = QtWidgets.QApplication.instance()
+        on = self.theme_action.isChecked() if on is None else on
+        self.theme_action.setChecked(on)
+        if on:
+            presentation.apply_theme(app, self)
+        else:
+            app.setPalette(app.style().standardPalette())
+
+    def exportable_panels(self) -> dict[str, QtWidgets.QWidget]:
+        return {"Learning curves": self.curves, "Hidden-unit weights": self.weights,
+                "Output weights": self.output_weights, "Probe digits": self.probes, "Drawing": self.drawing,
+                "Unit": self.unit_inspector, "Class templates": self.templates, "Confusion matrix": self.confusion,
+                "Whole window": self}
+
+    def export_panel(self, widget: QtWidgets.QWidget, path: str) -> bool:
+        """Write ``widget`` as PNG or SVG (by the file's ending). Returns whether it worked; a failure
+        is shown to the user with the path and the reason."""
+        try:
+            (export_widget_svg if str(path).lower().endswith(".svg") else export_widget_png)(widget, path)
+        except (FileWriteError, OSError, ValueError) as e:
+            self.show_error("Export failed", str(e))
+            return False
+        self.statusBar().showMessage(f"Exported {path}", 8000)
+        return True
+
+    def save_session(self, path: str) -> None:
+        self._file_operation = "save"
+        self.worker.save_session(path)
+
+    def load_session(self, path: str) -> None:
+        self._file_operation = "load"
+        self.worker.load_session(path)
+
+    def export_metrics(self, path: str) -> None:
+        self._file_operation = "csv"
+        self.worker.export_metrics_csv(path)
+
+    def show_error(self, title: str, message: str) -> None:
+        """A message box that does not block the event loop (training and painting go on)."""
+        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Warning, title, message, parent=self)
+        box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self.last_error = message
+
+    def _ask_path(self, title: str, ending: str, use, saving: bool) -> None:
+        dialog = QtWidgets.QFileDialog.getSaveFileName if saving else QtWidgets.QFileDialog.getOpenFileName
+        path, _ = dialog(self, title, f"mnist-viz.{ending}", f"{ending.upper()} files (*.{ending});;All files (*)")
+        if path:
+            use(path)
 
     def _on_worker_failed(self, details: str) -> None:
         """Training ended by an error: say so without blocking the window (it can still be saved

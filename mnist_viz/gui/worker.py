@@ -82,6 +82,7 @@ class TrainingWorker(QThread):
     snapshotReady = Signal()
     playingChanged = Signal(bool)
     commandFailed = Signal(str)
+    info = Signal(str)
     failed = Signal(str)
 
     def __init__(self, data: Dataset, settings: Settings | None = None, *,
@@ -145,6 +146,21 @@ class TrainingWorker(QThread):
     def set_probes(self, images: np.ndarray) -> None:
         """``(P, 784) float32`` images whose softmax and hidden activations each snapshot carries."""
         self._put("probes", np.array(images, dtype=np.float32).reshape(-1, 784))
+
+    def set_unit_enabled(self, unit: int, enabled: bool) -> None:
+        """Switch hidden unit ``unit`` off (ablate) or back on; an evaluation follows at once."""
+        self._put("unit", (int(unit), bool(enabled)))
+
+    def save_session(self, path: str) -> None:
+        """Write a checkpoint with the whole history; ``info`` or ``commandFailed`` reports back."""
+        self._put("save", str(path))
+
+    def load_session(self, path: str) -> None:
+        """Replace the run by a saved one; a bad file is refused (``commandFailed``) and changes nothing."""
+        self._put("load", str(path))
+
+    def export_metrics_csv(self, path: str) -> None:
+        self._put("csv", str(path))
 
     def set_speed_limit(self, steps_per_second: float | None) -> None:
         """Slow motion: at most this many steps per second (``None`` or 0 = as fast as possible)."""
@@ -218,6 +234,8 @@ class TrainingWorker(QThread):
                 self.playingChanged.emit(payload)
             elif kind == "command_failed":
                 self.commandFailed.emit(payload)
+            elif kind == "info":
+                self.info.emit(payload)
             elif kind == "failed":
                 self.failed.emit(payload)
             elif kind == "ready":

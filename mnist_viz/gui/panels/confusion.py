@@ -95,6 +95,10 @@ class ConfusionPanel(QtWidgets.QWidget):
         self._x, self._y = dataset.x_test, np.asarray(dataset.y_test)
         self.clear()
 
+    def predictions(self) -> np.ndarray | None:
+        """``(N,) uint8`` test-set predictions behind the matrix on screen, or ``None`` before any."""
+        return self._pred
+
     def show_snapshot(self, snap: Snapshot) -> None:
         """Take new predictions when ``snap.test_pred`` carries them (else keep the last ones), and
         refresh the listed images' bars from ``snap.params`` (at most every 0.2 s)."""

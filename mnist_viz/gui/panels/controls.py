@@ -401,16 +401,26 @@ class ControlsPanel(QtWidgets.QWidget):
     def _on_seed_changed(self, seed: int) -> None:
         self.request_restart({"seed": seed})
 
-    def _on_preset_activated(self, index: int) -> None:
+    def choose_preset(self, name: str, confirm: bool | None = None) -> bool:
+        """Load preset ``name`` as if picked from the list (asks first when training has progressed,
+        unless ``confirm`` is given). Returns whether it was loaded."""
+        index = self.preset_combo.findData(name)
+        if index < 0:
+            raise ValueError(f"unknown preset {name!r}")
+        self.preset_combo.setCurrentIndex(index)
+        return self._on_preset_activated(index, confirm)
+
+    def _on_preset_activated(self, index: int, confirm: bool | None = None) -> bool:
         name = self.preset_combo.itemData(index)
         if not name:
-            return
+            return False
         preset = self._presets[name]
-        if self.apply_settings(preset.settings, f"Load the preset “{preset.title}”?"):
+        if self.apply_settings(preset.settings, f"Load the preset “{preset.title}”?", confirm):
             self.preset_note.setText(f"{preset.description}\n\nWatch: {preset.what_to_watch}")
             self.preset_note.show()
-        else:
-            self.preset_combo.setCurrentIndex(0)
+            return True
+        self.preset_combo.setCurrentIndex(0)
+        return False
 
     def request_restart(self, changes: dict, confirm: bool | None = None) -> bool:
         """Restart with ``changes`` applied to the current settings, after asking (or with

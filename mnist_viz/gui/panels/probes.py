@@ -150,6 +150,30 @@ class ProbesPanel(QtWidgets.QWidget):
             raise ValueError(f"need {MIN_PROBES}-{MAX_PROBES} indices below {len(self._x)}")
         self._set_indices(indices)
 
+    def pin_index(self, index: int) -> None:
+        """Make test image ``index`` a probe: select it if it is one already, else add it (or replace
+        the last probe when the strip is full)."""
+        index = int(index)
+        if not 0 <= index < len(self._x):
+            raise ValueError(f"no probe image {index}: there are {len(self._x)}")
+        where = np.flatnonzero(self._indices == index)
+        if len(where) == 0:
+            indices = np.append(self._indices, index) if self.count < MAX_PROBES else \
+                np.append(self._indices[:-1], index)
+            self._set_indices(indices)
+            where = [self.count - 1]
+        self.set_selected(int(where[0]))
+
+    def pin_image(self, image: np.ndarray, label: int) -> None:
+        """Make an arbitrary ``(784,)`` image (a drawing) a probe whose true digit is ``label``."""
+        image = np.asarray(image, np.float32).reshape(1, -1)
+        if image.shape[1] != self._x.shape[1] or not 0 <= int(label) < N_CLASSES:
+            raise ValueError(f"a probe needs a {self._x.shape[1]}-pixel image and a digit 0-9, got "
+                             f"{image.shape[1]} pixels and {label}")
+        self._x = np.concatenate([self._x, image])  # a copy: the dataset's own arrays stay untouched
+        self._y = np.append(self._y, int(label))
+        self.pin_index(len(self._x) - 1)
+
     def set_dataset(self, dataset) -> None:
         """Take probes from another dataset (same count)."""
         self._x, self._y = _probe_source(dataset)

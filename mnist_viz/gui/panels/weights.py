@@ -84,6 +84,11 @@ class WeightsPanel(QtWidgets.QWidget):
         ``style.diverging_lut_indexed`` for what the indices mean)."""
         return self._image.image
 
+    @property
+    def shown_snapshot(self) -> Snapshot | None:
+        """The snapshot now on screen (live, or a past one while the timeline is scrubbed)."""
+        return self._last
+
     def show_snapshot(self, snap: Snapshot) -> None:
         """Redraw from ``snap.W1 (784, H)`` and ``snap.unit_mask (H,)``. ~1 ms at H = 512."""
         self._last = snap

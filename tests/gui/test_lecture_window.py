@@ -1,0 +1,150 @@
+"""The lecture tools inside the live window: pinning, ablation, confusion, timeline, presentation,
+scenarios, sessions and exports — driven as a lecturer would, against the real training process."""
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import csv
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from PySide6 import QtCore, QtGui
+
+from mnist_viz.core.analysis import cell_members
+from mnist_viz.core.preprocess import to_mnist
+from test_window import Recorder, make_window, wait_for  # the window tests' own helpers
+
+TIMEOUT_MS = 20_000
+
+
+@pytest.fixture
+def store(tmp_path):
+    return QtCore.QSettings(str(tmp_path / "mnist-viz.ini"), QtCore.QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def window(qtbot, small_mnist, store):
+    w = make_window(qtbot, small_mnist, store)
+    yield w
+    w.shutdown()
+
+
+def train_a_little(qtbot, window, steps=60):
+    start = window.latest.step if window.latest else 0
+    window.worker.play()
+    wait_for(qtbot, window, lambda s: s.step >= start + steps, TIMEOUT_MS)
+    window.worker.pause()
+    return wait_for(qtbot, window, lambda s: not s.extras["playing"], TIMEOUT_MS)
+
+
+def test_a_pinned_drawing_reaches_the_probe_strip_and_the_trainer(qtbot, window):
+    canvas = np.zeros((280, 280), np.float32)
+    canvas[40:240, 120:160] = 1.0  # a "1"
+    image = to_mnist(canvas)
+    count = window.probes.count
+    window.pin_drawing(image, 1)
+    assert window.probes.count == count + 1 and window.probes.probe_labels()[-1] == 1
+    np.testing.assert_array_equal(window.probes.probe_images()[-1], image)
+    snap = wait_for(qtbot, window, lambda s: s.probe_probs.shape[0] == count + 1, TIMEOUT_MS)
+    assert np.isfinite(snap.probe_probs[-1]).all()  # the trainer answers for the drawing
+
+
+def test_ablating_a_unit_from_the_inspector_reaches_the_trainer_and_comes_back(qtbot, window):
+    train_a_little(qtbot, window)
+    window.weights.unitClicked.emit(3)
+    assert window.tabs.currentWidget() is window.unit_inspector
+    window.unit_inspector.ablateRequested.emit(3, False)
+    snap = wait_for(qtbot, window, lambda s: s.unit_mask[3] == 0, TIMEOUT_MS)
+    assert snap.unit_mask.sum() == len(snap.unit_mask) - 1
+    window.unit_inspector.ablateRequested.emit(3, True)
+    wait_for(qtbot, window, lambda s: s.unit_mask[3] == 1, TIMEOUT_MS)
+
+
+def test_confusion_matrix_fills_and_a_cell_lists_its_members(qtbot, window, small_mnist):
+    train_a_little(qtbot, window, 100)
+    qtbot.waitUntil(lambda: window.confusion.matrix().sum() == len(small_mnist.y_test), timeout=TIMEOUT_MS)
+    matrix = window.confusion.matrix()
+    true, pred = np.unravel_index(np.argmax(matrix - np.diag(np.diag(matrix))), matrix.shape)
+    window.confusion.select_cell(int(true), int(pred))
+    preds = window.confusion.predictions()
+    expected = cell_members(small_mnist.y_test, preds, int(true), int(pred))
+    assert list(window.confusion.shown_indices()) == list(expected[:len(window.confusion.shown_indices())])
+    window.pin_test_image(int(expected[0]))
+    assert int(expected[0]) in window.probes.probe_indices()
+
+
+def test_timeline_scrub_shows_the_past_and_live_returns(qtbot, window):
+    train_a_little(qtbot, window, 40)
+    train_a_little(qtbot, window, 40)
+    qtbot.waitUntil(lambda: len(window.timeline.timeline) >= 3, timeout=TIMEOUT_MS)
+    window.timeline.scrub_to(0)
+    past = window.timeline.selected_snapshot()
+    assert not window.timeline.is_live and past.step < window.latest.step
+    shown = window.weights.shown_snapshot
+    assert shown.step == past.step
+    np.testing.assert_array_equal(shown.W1, past.W1)
+    window.timeline.go_live()
+    assert window.timeline.is_live
+    assert window.weights.shown_snapshot.step == window.latest.step
+
+
+def test_presentation_mode_zoom_theme_and_enlarge(qtbot, window):
+    window.toggle_fullscreen()
+    qtbot.waitUntil(window.isFullScreen, timeout=5000)
+    window.toggle_fullscreen()
+    qtbot.waitUntil(lambda: not window.isFullScreen(), timeout=5000)
+    size = window.controls.font().pointSizeF()
+    window.zoom.zoom_in()
+    assert window.zoom.factor > 1
+    window.zoom.reset()
+    assert window.zoom.factor == 1 and window.controls.font().pointSizeF() == pytest.approx(size)
+    window.toggle_theme(True)
+    assert window.theme_action.isChecked()
+    window.toggle_theme(False)
+    frame = window.frames_by_name["weights"]
+    qtbot.mouseDClick(window.weights, QtCore.Qt.MouseButton.LeftButton)
+    assert window.focus.enlarged is frame and window.focus.currentIndex() == 1
+    window.focus.toggle(frame)
+    assert window.focus.enlarged is None and window.focus.currentIndex() == 0
+
+
+def test_a_scenario_restarts_with_its_settings_and_shows_what_to_watch(qtbot, window):
+    from mnist_viz.core.presets import PRESETS
+    assert window.choose_scenario("lr-too-low", confirm=True)
+    wanted = PRESETS["lr-too-low"].settings
+    wait_for(qtbot, window, lambda s: s.settings == wanted, TIMEOUT_MS)
+    assert PRESETS["lr-too-low"].what_to_watch in window.controls.preset_note.text()
+
+
+def test_save_and_load_session_and_a_corrupt_file_changes_nothing(qtbot, window, tmp_path):
+    saved = train_a_little(qtbot, window, 30)
+    path = tmp_path / "lecture.npz"
+    window.save_session(str(path))
+    qtbot.waitUntil(path.exists, timeout=TIMEOUT_MS)
+    train_a_little(qtbot, window, 30)
+    window.load_session(str(path))
+    wait_for(qtbot, window, lambda s: s.step == saved.step, TIMEOUT_MS)
+    bad = tmp_path / "corrupt.npz"
+    bad.write_bytes(b"PK\x03\x04 not really a session")
+    window.load_session(str(bad))
+    qtbot.waitUntil(lambda: "corrupt.npz" in window.last_error, timeout=TIMEOUT_MS)
+    after = train_a_little(qtbot, window, 10)
+    assert after.step >= saved.step + 10  # the session kept running
+
+
+def test_exports_write_valid_files_and_report_unwritable_paths(qtbot, window, tmp_path):
+    train_a_little(qtbot, window, 20)
+    assert window.export_panel(window.curves, str(tmp_path / "curves.png"))
+    assert not QtGui.QImage(str(tmp_path / "curves.png")).isNull()
+    assert window.export_panel(window.confusion, str(tmp_path / "errors.svg"))
+    assert ET.parse(tmp_path / "errors.svg").getroot().tag.endswith("svg")
+    assert not window.export_panel(window.weights, str(tmp_path / "missing" / "w.png"))
+    assert "missing" in window.last_error
+    window.export_metrics(str(tmp_path / "metrics.csv"))
+    qtbot.waitUntil((tmp_path / "metrics.csv").exists, timeout=TIMEOUT_MS)
+    with open(tmp_path / "metrics.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert sum(r["kind"] == "step" for r in rows) >= 20
+    window.export_metrics(str(tmp_path / "nowhere" / "m.csv"))
+    qtbot.waitUntil(lambda: "nowhere" in window.last_error, timeout=TIMEOUT_MS)
