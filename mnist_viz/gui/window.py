@@ -39,6 +39,8 @@ CLOSE_TIMEOUT_MS = 1000  # closing waits at most this long for the current batch
 CONTROLS_WIDTH = 330
 
 
+TIMELINE_BYTES = 100_000_000  # memory for the look-back record (see TimelinePanel)
+
 def _format_duration(seconds: float) -> str:
     seconds = int(seconds)
     h, rest = divmod(seconds, 3600)
@@ -176,7 +178,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.unit_inspector = UnitInspectorPanel()
         self.templates = ClassTemplatesPanel()
         self.confusion = ConfusionPanel(self.data)
-        self.timeline = TimelinePanel()
+        # 100 MB holds ~60 moments of a 512-unit network, ~240 of a 128-unit one; the record thins
+        # evenly as the run grows, so memory stays flat however long the lecture.
+        self.timeline = TimelinePanel(max_bytes=TIMELINE_BYTES)
         self.banner = DivergenceBanner()
         # Panels that show one moment of the network: while the timeline is scrubbed back they show
         # that moment; the curves always show the whole live run.
@@ -341,6 +345,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.drawing.pinRequested.connect(self._on_pin_drawing)
         self.confusion.pinIndexRequested.connect(self.pin_test_image)
         self.timeline.scrubbed.connect(self._on_scrubbed)
+        self.tabs.currentChanged.connect(lambda _: self._refresh_moment())
+        self.focus.currentChanged.connect(lambda _: self._refresh_moment())
         w.info.connect(self._on_info)
         self.banner.restoreClicked.connect(self._on_restore_clicked)
         self.banner.restoreLowerClicked.connect(self._on_restore_lower_clicked)
@@ -427,8 +433,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.curves.show_snapshot(snap)
         self.timeline.offer(snap)
         if self.timeline.is_live:  # else the moment panels keep showing the scrubbed-to snapshot
-            for panel in self.moment_panels:
-                panel.show_snapshot(snap)
+            self._show_moment(snap)
         self.latest = snap
         self.frames += 1
         playing = bool(snap.extras.get("playing", False))
@@ -491,10 +496,20 @@ class MainWindow(QtWidgets.QMainWindow):
             self.pin_drawing(image, label)
 
     def _on_scrubbed(self, snap: Snapshot | None) -> None:
-        shown = snap if snap is not None else self.latest
+        self._refresh_moment(snap)
+
+    def _show_moment(self, snap: Snapshot, everything: bool = False) -> None:
+        """Paint ``snap`` on the moment panels that are on screen. Hidden tabs are skipped (they are
+        refreshed when shown), except that test-set predictions always reach the confusion matrix:
+        they come only with some snapshots."""
+        for panel in self.moment_panels:
+            if everything or panel.isVisible() or (panel is self.confusion and snap.test_pred is not None):
+                panel.show_snapshot(snap)
+
+    def _refresh_moment(self, snap: Snapshot | None = None) -> None:
+        shown = snap if snap is not None else (self.timeline.selected_snapshot() or self.latest)
         if shown is not None:
-            for panel in self.moment_panels:
-                panel.show_snapshot(shown)
+            self._show_moment(shown)
 
     # ------------------------------------------------------------ lecture tools
     def pin_drawing(self, image, label: int) -> None:
