@@ -118,7 +118,7 @@ class TimelinePanel(QtWidgets.QWidget):
     # ------------------------------------------------------------------ widgets
     def _build(self) -> None:
         self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
-        self.slider.setMinimumHeight(36)
+        self.slider.setMinimumHeight(30)
         self.slider.setStyleSheet("QSlider::groove:horizontal { height: 10px; background: #BBBBBB; border-radius: 4px; }"
                                   f"QSlider::handle:horizontal {{ width: 26px; margin: -10px 0; background: {style.BLUE};"
                                   " border-radius: 6px; }")
@@ -136,18 +136,21 @@ class TimelinePanel(QtWidgets.QWidget):
         self._position = info_label("", style.LABEL_PT + 2, bold=True)
         self._memory = info_label("")
         self._memory.setWordWrap(False)
+        # Two rows, not three: every pixel of height here is taken from the curves above it.
+        title = QtWidgets.QLabel("Look back:")
+        title.setFont(style.font(style.LABEL_PT, bold=True))
         top = QtWidgets.QHBoxLayout()
-        top.addWidget(style.title_label("Timeline: look back in time"), 1)
-        top.addWidget(self._memory)
+        top.addWidget(title)
+        top.addWidget(self.slider, 1)
+        top.addWidget(self.live_button)
         row = QtWidgets.QHBoxLayout()
-        row.addWidget(self.slider, 1)
-        row.addWidget(self.live_button)
+        row.addWidget(self._position, 1)
+        row.addWidget(self._memory)
         layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.setSpacing(2)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.setSpacing(0)
         layout.addLayout(top)
         layout.addLayout(row)
-        layout.addWidget(self._position)
 
     def _sync_slider(self) -> None:
         """Slider range = kept snapshots; position = the chosen one (or the end when live), without
