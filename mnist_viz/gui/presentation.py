@@ -126,6 +126,8 @@ class ZoomController(QtCore.QObject):
     """Ctrl+ / Ctrl- / Ctrl+0 for a widget tree: text and lines 15 % larger or smaller per step,
     kept between ``MIN_ZOOM`` and ``MAX_ZOOM`` times the original."""
 
+    zoomed = QtCore.Signal(float)  # the new factor: for layouts with fixed sizes to follow
+
     def __init__(self, root: QtWidgets.QWidget):
         super().__init__(root)
         self.root = root
@@ -145,6 +147,7 @@ class ZoomController(QtCore.QObject):
         if abs(factor - self.factor) > 1e-9:
             scale_fonts(self.root, factor / self.factor)
             self.factor = factor
+            self.zoomed.emit(factor)
 
     def install_shortcuts(self, window: QtWidgets.QWidget) -> list[QtGui.QShortcut]:
         """Ctrl +/=, Ctrl -, Ctrl 0 on ``window`` (wherever the focus is inside it)."""

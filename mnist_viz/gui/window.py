@@ -194,6 +194,7 @@ class MainWindow(QtWidgets.QMainWindow):
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFixedWidth(CONTROLS_WIDTH)
+        self.controls_scroll = scroll
         scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         self.tabs = QtWidgets.QTabWidget()
         self.tabs.addTab(self.probes, "Probe digits")
@@ -285,6 +286,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._action(view, "Show probe digits", None, lambda: self.tabs.setCurrentWidget(self.probes))
         view.addSeparator()
         self.zoom = presentation.ZoomController(self)
+        # the controls column has a fixed width: it grows with the text, or its labels would be cut
+        self.zoom.zoomed.connect(lambda f: self.controls_scroll.setFixedWidth(round(CONTROLS_WIDTH * f)))
         self._action(view, "Presentation mode (full screen)", "F11", self.toggle_fullscreen,
                      "Full screen for the projector; F11 again to leave")
         self._action(view, "Larger text and lines", "Ctrl++", self.zoom.zoom_in, "Everything 15% larger")

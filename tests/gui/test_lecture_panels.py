@@ -40,19 +40,7 @@ def make_trainer(data, hidden=(16,)) -> Trainer:
     return Trainer(data, Settings(hidden=tuple(hidden), train_subset=2000))
 
 
-def train_snapshot(trainer: Trainer, steps: int = 3, probe_x=None):
-    for _ in range(steps):
-        trainer.step()
-    return trainer.snapshot(probe_x)
-
-
-def diverged_snapshot(trainer: Trainer, probe_x=None):
-    """A real diverged snapshot: a NaN weight makes the next step's loss NaN."""
-    trainer.net.params[0][0, 0] = np.nan
-    assert trainer.step().diverged
-    snap = trainer.snapshot(probe_x)
-    assert snap.diverged
-    return snap
+from test_panels import diverged_snapshot, train_snapshot  # noqa: E402  (shared with the panel tests)
 
 
 class _Widgets:

@@ -18,12 +18,6 @@ TIMEOUT_MS = 10_000  # waits for progress, never for speed
 SETTINGS = Settings(hidden=(32,), batch_size=64)
 
 
-@pytest.fixture
-def store(tmp_path):
-    """A QSettings file in a temp folder: the tests never touch the user's real settings."""
-    return QtCore.QSettings(str(tmp_path / "mnist-viz.ini"), QtCore.QSettings.Format.IniFormat)
-
-
 class Recorder:
     """Every snapshot the window painted (through its ``snapshotShown`` signal)."""
 
