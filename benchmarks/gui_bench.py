@@ -35,6 +35,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+HEADLESS_OTHER_LOAD: list[float] = []  # per headless run, see headless_throughput
 TARGETS = {"fps": 30.0, "latency_p99_ms": 50.0, "throughput_ratio": 0.85, "launch_s": 1.5}
 
 
@@ -142,9 +143,14 @@ def headless_throughput(data, settings, seconds: float, blas_threads: int | None
         for _ in range(20):  # warm-up: caches, BLAS threads, allocator
             trainer.step()
         start_samples, t0 = trainer.samples_seen, time.perf_counter()
+        own0, _ = process_cpu_seconds(os.getpid()), machine_busy_cores()
         while time.perf_counter() - t0 < seconds:
             trainer.step()
-        return (trainer.samples_seen - start_samples) / (time.perf_counter() - t0)
+        elapsed = time.perf_counter() - t0
+        # Cores the rest of the machine used meanwhile (other jobs): a slow headless run with a
+        # large number here was disturbed, and the ratios against it are inflated.
+        HEADLESS_OTHER_LOAD.append(machine_busy_cores() - (process_cpu_seconds(os.getpid()) - own0) / elapsed)
+        return (trainer.samples_seen - start_samples) / elapsed
 
 
 # ----------------------------------------------------------------------------- GUI phase
@@ -169,8 +175,43 @@ class _PaintCounter:
         widget.installEventFilter(self._filter)
 
 
-def gui_phase(app, data, settings, seconds: float, warmup: float, blas_threads) -> dict:
-    """Open the window, train with every panel live, and measure."""
+def gui_phase(app, data, settings, seconds: float, warmup: float, blas_threads, profile: str | None = None,
+              variant: dict | None = None) -> dict:
+    """Open the window, train with every panel live, and measure. ``profile``: write a cProfile of
+    the GUI thread over the measured span to this file (it slows the GUI thread down).
+    ``variant``: an experiment (see ``parse_variant``): ``timeout`` sets OPENBLAS_THREAD_TIMEOUT for
+    the training process, ``nice`` its niceness."""
+    from PySide6 import QtCore
+
+    from mnist_viz.gui.window import MainWindow
+
+    variant = variant or {}
+    saved_timeout = os.environ.get("OPENBLAS_THREAD_TIMEOUT")
+    if variant.get("timeout") is not None:
+        # Read by OpenBLAS when it loads in the (spawned) training process, which inherits this
+        # process's environment at start; the window's own OpenBLAS has long been loaded.
+        os.environ["OPENBLAS_THREAD_TIMEOUT"] = str(variant["timeout"])
+    try:
+        return _gui_phase(app, data, settings, seconds, warmup, blas_threads, profile, variant)
+    finally:
+        if saved_timeout is None:
+            os.environ.pop("OPENBLAS_THREAD_TIMEOUT", None)
+        else:
+            os.environ["OPENBLAS_THREAD_TIMEOUT"] = saved_timeout
+
+
+def parse_variant(text: str) -> dict:
+    """``THREADS[:TIMEOUT[:NICE]]``, e.g. ``1``, ``2:4`` (2 BLAS threads, OPENBLAS_THREAD_TIMEOUT=4),
+    ``2:4:5`` (and the training process at nice 5); ``default`` threads = the library's default,
+    an empty TIMEOUT = the app's choice."""
+    parts = text.split(":")
+    threads = None if parts[0] == "default" else int(parts[0])
+    timeout = int(parts[1]) if len(parts) > 1 and parts[1] else None
+    nice = int(parts[2]) if len(parts) > 2 and parts[2] else None
+    return {"threads": threads, "timeout": timeout, "nice": nice, "name": text}
+
+
+def _gui_phase(app, data, settings, seconds, warmup, blas_threads, profile, variant) -> dict:
     from PySide6 import QtCore
 
     from mnist_viz.gui.window import MainWindow
@@ -202,16 +243,27 @@ def gui_phase(app, data, settings, seconds: float, warmup: float, blas_threads) 
             loop.exec()
 
         run_for(warmup)
+        if variant.get("nice") is not None:
+            os.setpriority(os.PRIO_PROCESS, window.worker._process.pid, variant["nice"])
         lateness.clear()
         snap0 = window.latest
         frames0, paints0, t0, rss0 = window.frames, paints.count, time.perf_counter(), rss_mb()
         trainer_pid = window.worker._process.pid
         cpu0, trainer0, _ = thread_cpu_seconds(), process_cpu_seconds(trainer_pid), machine_busy_cores()
+        profiler = None
+        if profile:
+            import cProfile
+            profiler = cProfile.Profile()
+            profiler.enable()
         run_for(seconds)
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(profile)
         t1, snap1, cpu1 = time.perf_counter(), window.latest, thread_cpu_seconds()
         trainer1, machine = process_cpu_seconds(trainer_pid), machine_busy_cores()
         result = {
-            "blas_threads": blas_threads if blas_threads is not None else "default",
+            "blas_threads": variant.get("name") or (blas_threads if blas_threads is not None else "default"),
+            "openblas_thread_timeout": os.environ.get("OPENBLAS_THREAD_TIMEOUT"),
             "seconds": round(t1 - t0, 2),
             "fps_painted": (paints.count - paints0) / (t1 - t0),
             "fps_snapshots": (window.frames - frames0) / (t1 - t0),
@@ -240,7 +292,9 @@ def print_table(report: dict) -> None:
              + ", ".join(f"{t:.2f}" for t in report["launch_runs_s"]) + ")", f"<= {TARGETS['launch_s']} s"),
             ("headless training", f"{report['headless_samples_per_second']:,.0f} samples/s "
              f"(before {report['headless_before']:,.0f}, after {report['headless_after']:,.0f})", ""),
-            ("headless, 1 BLAS thread", f"{report['headless_1_thread_samples_per_second']:,.0f} samples/s", "")]
+            ("headless, 1 BLAS thread", f"{report['headless_1_thread_samples_per_second']:,.0f} samples/s", ""),
+            ("headless: rest of machine", "{} cores (runs: default before, 1 before, 1 after, default after)".format(
+                ", ".join(f"{c:.2f}" for c in report["headless_other_load"])), "")]
     for gui in report["gui"]:
         tag = f"[BLAS {gui['blas_threads']}]"
         rows += [
@@ -277,9 +331,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--headless-seconds", type=float, default=8.0, help="headless run before and after")
     parser.add_argument("--blas-threads", default="worker", help="'worker' (the app's choice), 'default', or N")
     parser.add_argument("--compare-blas", action="store_true", help="GUI phase with 1 and with default BLAS threads")
+    parser.add_argument("--variants", nargs="+", metavar="THREADS[:TIMEOUT[:NICE]]",
+                        help="GUI phase once per variant, e.g. 1 2 2:4 2:4:5 (see parse_variant)")
     parser.add_argument("--repeats", type=int, default=1, help="run the GUI phase(s) this many times, interleaved")
     parser.add_argument("--skip-launch", action="store_true")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--profile", metavar="FILE", help="cProfile the GUI thread during the GUI phase")
     parser.add_argument("--launch-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.launch_child:
@@ -295,7 +352,10 @@ def main(argv: list[str] | None = None) -> int:
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([sys.argv[0]])
     data = load_bundled()
     settings = Settings(hidden=(args.hidden,), batch_size=args.batch_size)
-    if args.compare_blas:
+    variants = [parse_variant(v) for v in args.variants] if args.variants else None
+    if variants:
+        blas_choices = variants
+    elif args.compare_blas:
         blas_choices = [1, None]
     elif args.blas_threads == "worker":
         blas_choices = [worker.DEFAULT_BLAS_THREADS]
@@ -304,7 +364,8 @@ def main(argv: list[str] | None = None) -> int:
 
     before = headless_throughput(data, settings, args.headless_seconds)
     before_1 = headless_throughput(data, settings, args.headless_seconds, blas_threads=1)
-    guis = [gui_phase(app, data, settings, args.seconds, args.warmup, b)
+    guis = [gui_phase(app, data, settings, args.seconds, args.warmup, b["threads"], args.profile, b)
+            if isinstance(b, dict) else gui_phase(app, data, settings, args.seconds, args.warmup, b, args.profile)
             for _ in range(args.repeats) for b in blas_choices]
     after_1 = headless_throughput(data, settings, args.headless_seconds, blas_threads=1)
     after = headless_throughput(data, settings, args.headless_seconds)
@@ -317,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
               "screen": f"{screen.width()}x{screen.height()} ({QtGui.QGuiApplication.platformName()})",
               "launch_runs_s": launch, "launch_s": statistics.median(launch) if launch else float("nan"),
               "headless_before": before, "headless_after": after, "headless_samples_per_second": headless,
-              "headless_1_thread_samples_per_second": headless_1,
+              "headless_1_thread_samples_per_second": headless_1, "headless_other_load": HEADLESS_OTHER_LOAD,
               "gui": guis}
     if args.json:
         print(json.dumps(report, indent=2))

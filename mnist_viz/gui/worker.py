@@ -45,6 +45,16 @@ if TYPE_CHECKING:
 # second core; each matrix product then waits for whichever thread lost, so training gets *slower*
 # (x0.6) as well as the window (half the frames, twice the latency). Headless, 2 threads are ~1.25x
 # faster than 1 (48k vs 38k samples/s here), which is what the window gives up by keeping a core.
+# Re-measured 2026-11-21 after the lighter curves frame, one run, quiet machine, 20 s each
+# (gui_bench.py --variants 1 2 2:4 2:10 2:4:5; "2:4" = 2 threads with OPENBLAS_THREAD_TIMEOUT=4 in
+# the training process, i.e. idle BLAS threads spin 2^4 cycles and then sleep; ":5" = trainer at nice 5):
+#   1 thread:  30.8 frames/s, p99 21 ms, 35.3k samples/s, trainer 1.00 cores
+#   2:         29.1 frames/s, p99 38 ms, 23.8k samples/s, trainer 1.43 cores
+#   2:4, 2:10: 30.5-30.8 frames/s, p99 33-35 ms (p50 20 ms), 34.9-35.1k samples/s, trainer 1.33 cores
+#   2:4:5:     30.4 frames/s, p99 36 ms, 32.7k samples/s
+# The timeout removes the damage of the spinning thread but gains no speed over 1 thread (the
+# second thread only gets the ~0.4 core the window leaves, and each product waits for it), while
+# costing a third of a core and 20 ms of median event latency: 1 thread stays.
 DEFAULT_BLAS_THREADS = 1
 RECEIVE_POLL = 0.05  # s the receiving thread waits for a message before checking on the process
 

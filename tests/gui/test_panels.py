@@ -12,7 +12,8 @@ from PySide6 import QtCore
 from mnist_viz.core.snapshot import Settings
 from mnist_viz.core.trainer import Trainer
 from mnist_viz.gui.panels import style
-from mnist_viz.gui.panels.curves import MIN_TICK_SPACING_PX, CurvesPanel, exponential_moving_average, log_ticks
+from mnist_viz.gui.panels.curves import (MIN_TICK_SPACING_PX, CurvesPanel, decimate_for_display,
+                                         exponential_moving_average, log_ticks)
 from mnist_viz.gui.panels.mosaic import (SIDE, AdaptiveLevel, dequantize, mosaic_layout, mosaic_shape,
                                          quantize_symmetric, tile_mosaic)
 from mnist_viz.gui.panels.output_weights import OutputWeightsPanel
@@ -341,6 +342,59 @@ def test_curves_clear_forgets_everything(curves, small_mnist):
     assert n_points(curves.loss_raw) == n_points(curves.accuracy_eval) == 0
     curves.show_snapshot(train_snapshot(trainer, 2))  # and it starts again
     assert n_points(curves.loss_raw) == 2
+
+
+def fake_steps(start: int, k: int) -> np.ndarray:
+    """``(k, 5)`` step rows (step, epoch, samples, loss, accuracy) as a snapshot carries them."""
+    step = np.arange(start, start + k, dtype=np.float64)
+    loss = 2.3 * np.exp(-step / 3000) + 0.05 + 0.1 * np.random.default_rng(start).random(k)
+    return np.column_stack([step, step * 128 / 60000, step * 128, loss, 1 - loss / 2.5])
+
+
+def test_decimate_for_display_keeps_envelope_ends_and_short_series():
+    x = np.arange(10_001, dtype=np.float64)
+    y = np.sin(x / 50) + (x == 5003) * 7.0  # one spike
+    short = decimate_for_display(x[:100], y[:100], 200)
+    np.testing.assert_array_equal(short[0], x[:100])  # what fits is drawn as it is
+    for peaks in (False, True):
+        xs, ys = decimate_for_display(x, y, 1000, peaks=peaks)
+        assert len(xs) == len(ys) <= 1002
+        assert np.all(np.diff(xs) >= 0) and xs[0] == 0 and xs[-1] == x[-1] and ys[-1] == y[-1]
+    xs, ys = decimate_for_display(x, y, 1000, peaks=True)
+    assert ys.max() == y.max() and ys.min() == y.min()  # the spike and the troughs survive
+
+
+def test_curves_x_range_holds_all_data_and_points_stay_bounded(curves, qtbot):
+    """Thousands of snapshots: the x range (stepped, not auto-ranged) always contains every point,
+    changes only now and then, and the painter gets ~2 points per pixel, not the whole buffer."""
+    empty_evals = np.empty((0, 6))
+    ranges = set()
+    start = 0
+    for i in range(600):
+        k = 40
+        evals = np.array([[start, start * 128 / 60000, start * 128, 0.5, 0.9, 0.9]]) if i % 10 == 0 else empty_evals
+        snap = dataclasses.replace(_bare_snapshot(), new_steps=fake_steps(start, k), new_evals=evals)
+        start += k
+        curves.show_snapshot(snap)
+        low, high = curves.loss_plot.getViewBox().viewRange()[0]
+        newest = curves.steps.column("epoch")[-1]
+        assert low <= 0 and newest <= high <= 2.0 * newest + 1
+        ranges.add(round(high, 9))
+    assert len(ranges) < 20  # stepped to round values, not moved every frame
+    assert curves.accuracy_plot.getViewBox().viewRange()[0] == pytest.approx([low, high])
+    width = curves.loss_plot.getViewBox().width()
+    for curve in (curves.loss_raw, curves.loss_smooth, curves.accuracy_smooth):
+        assert n_points(curve) <= CurvesPanel.POINTS_PER_PX * max(width, 800) + 2
+        assert curve.xData[-1] == curves.steps.column("epoch")[-1]  # the line reaches the newest point
+    assert curves.loss_raw.yData.max() == pytest.approx(curves.steps.column("loss").max())
+
+
+def _bare_snapshot():
+    """A Snapshot with only the curve deltas set (what CurvesPanel reads)."""
+    from mnist_viz.core.snapshot import Snapshot
+    fields = {f.name: None for f in dataclasses.fields(Snapshot)}
+    fields.update(new_steps=np.empty((0, 5)), new_evals=np.empty((0, 6)), new_markers=[])
+    return Snapshot(**fields)
 
 
 # ---------------------------------------------------------------------------------------- probes

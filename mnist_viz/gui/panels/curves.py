@@ -105,6 +105,42 @@ def nice_ceiling(value: float) -> float:
     scale = 10.0 ** math.floor(math.log10(value))
     return next(m * scale for m in (1, 1.5, 2, 3, 4, 5, 6, 8, 10) if m * scale >= value * (1 - 1e-12))
 
+def decimate_for_display(x: np.ndarray, y: np.ndarray, max_points: int, peaks: bool = False
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """At most ~``max_points`` of ``(x, y)`` (x increasing) for drawing; the arrays themselves when
+    they already fit. ``peaks``: each bin of rows becomes its min and max (keeps the envelope of a
+    noisy curve, as pyqtgraph's "peak" downsampling); else the first row of each bin (for smooth
+    curves). The last row is always kept, so the line reaches the newest point.
+
+    pyqtgraph's own auto-downsampling only starts at 5 points per pixel and its "peak" method then
+    keeps 2 per bin, so a full buffer of 10k points went to the painter every frame."""
+    n = len(x)
+    if n <= max_points or max_points < 4:
+        return x, y
+    bins = max_points // 2 if peaks else max_points - 1
+    ds = -(-(n - 1) // bins)  # rows per bin (the last row is added separately)
+    full = ((n - 1) // ds) * ds
+    starts = x[:full:ds]
+    if peaks:
+        block = y[:full].reshape(-1, ds)
+        xs = np.repeat(starts, 2)
+        ys = np.empty(2 * len(starts), dtype=y.dtype)
+        ys[0::2], ys[1::2] = block.min(axis=1), block.max(axis=1)
+    else:
+        xs, ys = starts, y[:full:ds]
+    # The few rows after the last whole bin, and the newest row.
+    return np.concatenate([xs, x[full:]]), np.concatenate([ys, y[full:]])
+
+
+def cache_axes(*plots: pg.PlotItem) -> None:
+    """Keep each axis (labels, ticks and its grid lines) as a pixmap that Qt re-renders only when
+    the axis changes. Otherwise every frame replays each axis' drawing, text included, because
+    the grid lines put the axes under the curves that changed (~1 ms per axis per frame)."""
+    for plot in plots:
+        for name in ("left", "bottom", "right", "top"):
+            plot.getAxis(name).setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+
 class CurvesPanel(QtWidgets.QWidget):
     """Loss (top, log scale) and accuracy in % (bottom) against epochs or training images seen.
 
@@ -119,6 +155,8 @@ class CurvesPanel(QtWidgets.QWidget):
     xAxisChanged = QtCore.Signal(str)
     MAX_MARKERS = 50
     STEP_CAPACITY = 10_000  # points per curve: more than a projector has pixels across
+    POINTS_PER_PX = 2  # drawn points per pixel of plot width for the step curves (see decimate_for_display)
+    EVAL_PX_PER_POINT = 2  # evaluation dots are 9 px wide: more than one per 2 px only overlap
 
     def __init__(self, parent: QtWidgets.QWidget | None = None, x_axis: str = "epochs", smoothing: float = 0.03):
         super().__init__(parent)
@@ -133,6 +171,7 @@ class CurvesPanel(QtWidgets.QWidget):
         self._markers: deque[tuple[Marker, pg.InfiniteLine, pg.InfiniteLine]] = deque()
         self._marker_count = 0  # markers ever added: staggers the label heights
         self._log_ticks: list = []  # ticks now on the loss axis (see log_ticks)
+        self._step_budget = 0  # points per step curve at the last redraw (see _on_plot_resized)
         self._build()
 
     # ------------------------------------------------------------------ widgets
@@ -182,6 +221,7 @@ class CurvesPanel(QtWidgets.QWidget):
         self.loss_plot.getAxis("left").enableAutoSIPrefix(False)  # "(x1e+30)" on a log axis misleads
         self.loss_plot.getViewBox().sigYRangeChanged.connect(self._on_loss_range_changed)
         self.loss_plot.getViewBox().sigResized.connect(self._on_loss_range_changed)
+        self.loss_plot.getViewBox().sigResized.connect(self._on_plot_resized)
         self._on_loss_range_changed()
         self.accuracy_plot.setYRange(0, 100, padding=0.02)
         self.accuracy_plot.enableAutoRange(y=False)
@@ -191,6 +231,7 @@ class CurvesPanel(QtWidgets.QWidget):
             plot.enableAutoRange(x=False)
         self._x_limit = 0.0
         self.accuracy_plot.getAxis("left").setTickSpacing(major=20, minor=10)
+        cache_axes(self.loss_plot, self.accuracy_plot)
 
     @staticmethod
     def _curve(plot: pg.PlotItem, colour: str, width: float, alpha: int = 255, symbol: bool = False,
@@ -199,10 +240,9 @@ class CurvesPanel(QtWidgets.QWidget):
         c.setAlpha(alpha)
         pen = pg.mkPen(c, width=width)
         opts = dict(symbol="o", symbolSize=9, symbolBrush=pg.mkBrush(colour), symbolPen=None) if symbol else {}
-        curve = plot.plot(pen=pen, name=name, **opts)
-        curve.setClipToView(True)
-        curve.setDownsampling(auto=True, method="peak")
-        return curve
+        # No clipToView / auto-downsampling: the x range always spans all the data, and the
+        # points are decimated to the plot's width before setData (_redraw_steps, _redraw_evals).
+        return plot.plot(pen=pen, name=name, **opts)
 
     # ------------------------------------------------------------------ public
     @property
@@ -268,18 +308,35 @@ class CurvesPanel(QtWidgets.QWidget):
         self._ema_loss, self._ema_acc = loss_smooth[-1], acc_smooth[-1]
         self.steps.extend(np.column_stack([rows[:, :3], loss, rows[:, 4], loss_smooth, acc_smooth]))
 
+    def _plot_width_px(self) -> float:
+        """Width of the plots' data area in pixels (a typical one before the first layout)."""
+        width = self.loss_plot.getViewBox().width()
+        return width if width >= 50 else 800.0
+
     def _redraw_steps(self) -> None:
         x = self.steps.column(X_AXES[self._x_axis][0])
-        self.loss_raw.setData(x, self.steps.column("loss"))
-        self.loss_smooth.setData(x, self.steps.column("loss_smooth"))
-        self.accuracy_smooth.setData(x, 100.0 * self.steps.column("accuracy_smooth"))
+        budget = int(self.POINTS_PER_PX * self._plot_width_px())
+        self._step_budget = budget
+        self.loss_raw.setData(*decimate_for_display(x, self.steps.column("loss"), budget, peaks=True))
+        self.loss_smooth.setData(*decimate_for_display(x, self.steps.column("loss_smooth"), budget))
+        self.accuracy_smooth.setData(*decimate_for_display(x, 100.0 * self.steps.column("accuracy_smooth"), budget))
         self._fit_x(x)
 
     def _redraw_evals(self) -> None:
         x = self.evals.column(X_AXES[self._x_axis][0])
-        self.loss_eval.setData(x, np.maximum(self.evals.column("eval_loss"), LOSS_FLOOR))
-        self.accuracy_eval.setData(x, 100.0 * self.evals.column("eval_accuracy"))
+        budget = int(self._plot_width_px() / self.EVAL_PX_PER_POINT)
+        self.loss_eval.setData(*decimate_for_display(x, np.maximum(self.evals.column("eval_loss"), LOSS_FLOOR),
+                                                     budget))
+        self.accuracy_eval.setData(*decimate_for_display(x, 100.0 * self.evals.column("eval_accuracy"), budget))
         self._fit_x(x)
+
+    def _on_plot_resized(self, *_) -> None:
+        """Re-decimate for the new width when the plot grew or shrank noticeably (presentation
+        zoom, a splitter drag); small changes keep the current points."""
+        budget = int(self.POINTS_PER_PX * self._plot_width_px())
+        if len(self.steps) > min(budget, self._step_budget) and abs(budget - self._step_budget) > 0.2 * budget:
+            self._redraw_steps()
+            self._redraw_evals()
 
     def _fit_x(self, x: np.ndarray) -> None:
         """Widen the shared x range when the data reaches its end: to a round value about 20% past

@@ -10,6 +10,7 @@ from PySide6 import QtCore, QtWidgets
 
 from mnist_viz.core.snapshot import Snapshot
 from mnist_viz.gui.panels import style
+from mnist_viz.gui.panels.curves import cache_axes
 from mnist_viz.gui.panels.mosaic import AdaptiveLevel, quantize_symmetric
 
 N_CLASSES = 10
@@ -42,11 +43,17 @@ class OutputWeightsPanel(QtWidgets.QWidget):
         self._image = pg.ImageItem(axisOrder="row-major")
         self._image.setLookupTable(style.diverging_lut_indexed())
         self.plot.addItem(self._image)
+        cache_axes(self.plot)
         explanation = QtWidgets.QLabel(EXPLANATION)
         explanation.setFont(style.font(style.SMALL_PT + 1))
         explanation.setWordWrap(True)
         self._info = QtWidgets.QLabel("")
         self._info.setFont(style.font(style.SMALL_PT + 1))
+        # Its width must not follow the text: a growing "±0.123 · 512 hidden units" re-laid out the
+        # window's columns. Ignored = the layout gives it whatever width the panel has (a long text
+        # is cut at the right edge; the tooltip has all of it), one line high.
+        self._info.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed)
+        self._info.setWordWrap(False)
         self._info_text = ""
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -100,3 +107,4 @@ class OutputWeightsPanel(QtWidgets.QWidget):
         if text != self._info_text:  # QLabel relayouts are the expensive part of a frame
             self._info_text = text
             self._info.setText(text)
+            self._info.setToolTip(text)

@@ -203,6 +203,9 @@ class _LegendRow(QtWidgets.QWidget):
         self._info = QtWidgets.QLabel("")
         for label in (neg, pos, self._info):
             label.setFont(style.font(style.SMALL_PT + 1))
+        # The text changes while training: it must not change the panel's width (nor the window's
+        # column widths); it gets the row's leftover width, cut at the right edge if need be.
+        self._info.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed)
         layout.addWidget(neg)
         layout.addWidget(bar)
         layout.addWidget(pos)
@@ -211,3 +214,4 @@ class _LegendRow(QtWidgets.QWidget):
 
     def set_text(self, text: str) -> None:
         self._info.setText(text)
+        self._info.setToolTip(text)
