@@ -321,15 +321,20 @@ class Trainer:
         """``(mean loss, accuracy)`` on ``"train"``, ``"test"``, ``"val"`` or ``"eval"`` (the split
         used for periodic evaluation: the validation rows if there are any, else test)."""
         x, y = self._split_arrays(split)
+        loss, acc, _ = self._loss_accuracy_predictions(x, y, batch)
+        return loss, acc
+
+    def _loss_accuracy_predictions(self, x: np.ndarray, y: np.ndarray, batch: int = 10_000):
+        """``(mean loss, accuracy, predictions (N,) uint8)`` for ``x (N, 784)``, ``y (N,)``, in one pass."""
         if len(x) == 0:
-            raise ValueError(f"the {split} split is empty")
-        total_loss, correct = 0.0, 0
+            raise ValueError("the split is empty")
+        total_loss, preds = 0.0, np.empty(len(x), np.uint8)
         for i in range(0, len(x), batch):
             logits = self.net.forward(x[i:i + batch])[0]
             loss, _ = cross_entropy(logits, y[i:i + batch])
             total_loss += loss * len(logits)
-            correct += int(np.count_nonzero(logits.argmax(axis=1) == y[i:i + batch]))
-        return total_loss / len(x), correct / len(x)
+            preds[i:i + batch] = logits.argmax(axis=1)
+        return total_loss / len(x), float(np.count_nonzero(preds == y)) / len(x), preds
 
     def _split_arrays(self, split: str) -> tuple[np.ndarray, np.ndarray]:
         if split == "train":
@@ -346,10 +351,10 @@ class Trainer:
         """Evaluate on the eval split and add a point to the history (and the snapshot stream).
         With ``test_predictions``, the next snapshot also carries the test-set predictions
         (``Snapshot.test_pred``, for a confusion matrix)."""
-        loss, acc = self.evaluate("eval")
+        loss, acc, preds = self._loss_accuracy_predictions(self.x_eval, self.y_eval)
         if test_predictions:
-            # a second forward pass over the test set; cheap next to the step budget, see TrainingLoop
-            self._unsent_test_pred = predictions(self.net, self.data.x_test)
+            # the eval split usually *is* the test set: reuse its predictions instead of a second pass
+            self._unsent_test_pred = preds if self.x_eval is self.data.x_test else predictions(self.net, self.data.x_test)
         correct, seen = self._acc_since_eval
         train_acc = correct / seen if seen else math.nan
         self._acc_since_eval = [0, 0]
