@@ -6,7 +6,8 @@ Measures, in one process and one run (timings on these machines are noisy: compa
   shown by the window);
 * event-loop latency: a 10 ms QTimer probe records how late each tick fires (p50 / p99 / max);
 * training throughput with the window open, against the headless ``Trainer`` loop with the same
-  settings run for a few seconds before and after the GUI phase (wall-clock samples per second);
+  settings run for a few seconds right before and right after each GUI phase (wall-clock samples
+  per second; ``--repeats`` interleaves more rounds);
 * launch time: process start to the window's first paint (``run_app`` in a subprocess, median of 3);
 * memory: resident set size after warm-up and at the end of the GUI phase.
 
@@ -21,6 +22,7 @@ the measurement behind ``worker.DEFAULT_BLAS_THREADS``.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import statistics
@@ -283,17 +285,25 @@ def _gui_phase(app, data, settings, seconds, warmup, blas_threads, profile, vari
         result["thread_ended_on_close"] = ended
         window.deleteLater()
         app.processEvents()
+        del window
+        gc.collect()  # the window's Python side is in reference cycles: free it before the next phase
     return result
 
 
 # ---------------------------------------------------------------------------- reporting
+def _thousands(values: list[float]) -> str:
+    """``[47237, 56198]`` -> ``"(47k|56k)"``: the headless runs a GUI phase is compared with."""
+    return "(" + "|".join(f"{v / 1000:.0f}k" for v in values) + ")"
+
+
 def print_table(report: dict) -> None:
     rows = [("launch to first paint", f"{report['launch_s']:.2f} s (runs: "
              + ", ".join(f"{t:.2f}" for t in report["launch_runs_s"]) + ")", f"<= {TARGETS['launch_s']} s"),
-            ("headless training", f"{report['headless_samples_per_second']:,.0f} samples/s "
-             f"(before {report['headless_before']:,.0f}, after {report['headless_after']:,.0f})", ""),
-            ("headless, 1 BLAS thread", f"{report['headless_1_thread_samples_per_second']:,.0f} samples/s", ""),
-            ("headless: rest of machine", "{} cores (runs: default before, 1 before, 1 after, default after)".format(
+            ("headless training", f"{report['headless_samples_per_second']:,.0f} samples/s (runs: "
+             + ", ".join(f"{p[0]:,.0f}" for p in report["headless_pairs"]) + ")", ""),
+            ("headless, 1 BLAS thread", f"{report['headless_1_thread_samples_per_second']:,.0f} samples/s (runs: "
+             + ", ".join(f"{p[1]:,.0f}" for p in report["headless_pairs"]) + ")", ""),
+            ("headless: rest of machine", "{} cores (per headless run, in order)".format(
                 ", ".join(f"{c:.2f}" for c in report["headless_other_load"])), "")]
     for gui in report["gui"]:
         tag = f"[BLAS {gui['blas_threads']}]"
@@ -303,7 +313,8 @@ def print_table(report: dict) -> None:
             (f"{tag} event latency", f"p50 {gui['latency_p50_ms']:.1f} ms, p99 {gui['latency_p99_ms']:.1f} ms, "
              f"max {gui['latency_max_ms']:.1f} ms", f"p99 <= {TARGETS['latency_p99_ms']:.0f} ms"),
             (f"{tag} training in window", f"{gui['samples_per_second']:,.0f} samples/s = "
-             f"{gui['throughput_ratio']:.0%} of headless ({gui['throughput_ratio_1_thread']:.0%} of 1-thread)",
+             f"{gui['throughput_ratio']:.0%} of headless {_thousands(gui['headless_neighbours'])} "
+             f"({gui['throughput_ratio_1_thread']:.0%} of 1-thread {_thousands(gui['headless_1_neighbours'])})",
              f">= {TARGETS['throughput_ratio']:.0%}"),
             (f"{tag} memory (RSS)", f"{gui['rss_start_mb']:.0f} MiB after warm-up -> {gui['rss_end_mb']:.0f} MiB "
              f"after {gui['seconds']:.0f} s", "flat"),
@@ -333,7 +344,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare-blas", action="store_true", help="GUI phase with 1 and with default BLAS threads")
     parser.add_argument("--variants", nargs="+", metavar="THREADS[:TIMEOUT[:NICE]]",
                         help="GUI phase once per variant, e.g. 1 2 2:4 2:4:5 (see parse_variant)")
-    parser.add_argument("--repeats", type=int, default=1, help="run the GUI phase(s) this many times, interleaved")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="rounds of GUI phase(s), each followed by a headless pair (see main)")
     parser.add_argument("--skip-launch", action="store_true")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the GUI thread during the GUI phase")
@@ -362,22 +374,37 @@ def main(argv: list[str] | None = None) -> int:
     else:
         blas_choices = [None if args.blas_threads == "default" else int(args.blas_threads)]
 
-    before = headless_throughput(data, settings, args.headless_seconds)
-    before_1 = headless_throughput(data, settings, args.headless_seconds, blas_threads=1)
-    guis = [gui_phase(app, data, settings, args.seconds, args.warmup, b["threads"], args.profile, b)
-            if isinstance(b, dict) else gui_phase(app, data, settings, args.seconds, args.warmup, b, args.profile)
-            for _ in range(args.repeats) for b in blas_choices]
-    after_1 = headless_throughput(data, settings, args.headless_seconds, blas_threads=1)
-    after = headless_throughput(data, settings, args.headless_seconds)
-    headless, headless_1 = (before + after) / 2, (before_1 + after_1) / 2
-    for gui in guis:
-        gui["throughput_ratio"] = gui["samples_per_second"] / headless
-        gui["throughput_ratio_1_thread"] = gui["samples_per_second"] / headless_1
+    # Headless runs (library-default threads, then 1 thread) before the first GUI phase, between
+    # rounds and after the last: each GUI phase is compared with the headless runs on either side
+    # of it. Two-thread speed on these shared machines drifts between runs (seen: 36k to 62k
+    # samples/s minutes apart, 1-thread speed steady), so a single before/after pair can mislead.
+    def headless_pair() -> tuple[float, float]:
+        return (headless_throughput(data, settings, args.headless_seconds),
+                headless_throughput(data, settings, args.headless_seconds, blas_threads=1))
+
+    pairs = [headless_pair()]
+    guis = []
+    for _ in range(args.repeats):
+        round_guis = [gui_phase(app, data, settings, args.seconds, args.warmup, b["threads"], args.profile, b)
+                      if isinstance(b, dict) else gui_phase(app, data, settings, args.seconds, args.warmup, b,
+                                                            args.profile)
+                      for b in blas_choices]
+        pairs.append(headless_pair())
+        for gui in round_guis:
+            gui["headless_neighbours"] = [pairs[-2][0], pairs[-1][0]]
+            gui["headless_1_neighbours"] = [pairs[-2][1], pairs[-1][1]]
+            gui["throughput_ratio"] = gui["samples_per_second"] / statistics.mean(gui["headless_neighbours"])
+            gui["throughput_ratio_1_thread"] = gui["samples_per_second"] / statistics.mean(gui["headless_1_neighbours"])
+        guis += round_guis
+    headless = statistics.mean(p[0] for p in pairs)
+    headless_1 = statistics.mean(p[1] for p in pairs)
+    before, after = pairs[0][0], pairs[-1][0]
     screen = QtGui.QGuiApplication.primaryScreen().size()
     report = {"hidden": args.hidden, "batch_size": args.batch_size, "optimizer": settings.optimizer,
               "screen": f"{screen.width()}x{screen.height()} ({QtGui.QGuiApplication.platformName()})",
               "launch_runs_s": launch, "launch_s": statistics.median(launch) if launch else float("nan"),
               "headless_before": before, "headless_after": after, "headless_samples_per_second": headless,
+              "headless_pairs": pairs,
               "headless_1_thread_samples_per_second": headless_1, "headless_other_load": HEADLESS_OTHER_LOAD,
               "gui": guis}
     if args.json:

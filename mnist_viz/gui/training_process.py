@@ -30,6 +30,7 @@ from mnist_viz.core.data import Dataset
 from mnist_viz.core.files import write_metrics_csv
 from mnist_viz.core.snapshot import Settings
 from mnist_viz.core.trainer import Trainer
+from mnist_viz.gui.snapshot_transport import SnapshotWriter
 
 SNAPSHOT_INTERVAL = 0.030  # s between snapshots: ~33/s, just above the 30 frames/s the window aims for
 EVAL_INTERVAL = 1.0  # s of wall time between evaluations on the eval split, at least ...
@@ -293,12 +294,15 @@ def _drain(commands, buffer: CommandBuffer, timeout: float | None) -> None:
 
 
 def main(commands, events, want, data_spec: dict, settings: Settings, blas_threads: int | None,
-         snapshot_interval: float, eval_interval: float) -> None:
+         snapshot_interval: float, eval_interval: float, snapshot_folder: str) -> None:
     """Entry point of the training process: runs until a ``stop`` command arrives or the window's
     process is gone. ``commands``/``events`` are multiprocessing queues, ``want`` an Event the
-    window sets when it has taken a snapshot."""
+    window sets when it has taken a snapshot; snapshots go out as ``(light snapshot, layout)``
+    with their large arrays in a file in ``snapshot_folder`` (see ``snapshot_transport``)."""
+    writer = SnapshotWriter(snapshot_folder)
+
     def send(kind: str, payload: Any = None) -> None:
-        events.put((kind, payload))
+        events.put((kind, writer.pack(payload) if kind == "snapshot" else payload))
 
     def snapshot_wanted() -> bool:
         if want.is_set():
@@ -317,6 +321,7 @@ def main(commands, events, want, data_spec: dict, settings: Settings, blas_threa
             _run(loop, commands)
     except Exception:  # noqa: BLE001 - the window shows it; the process ends
         send("failed", traceback.format_exc())
+    writer.close()
     send("stopped")
 
 

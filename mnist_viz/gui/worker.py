@@ -32,6 +32,7 @@ from PySide6.QtCore import QThread, Signal
 from mnist_viz.core.snapshot import Settings, Snapshot
 from mnist_viz.core.trainer import Trainer
 from mnist_viz.gui import training_process
+from mnist_viz.gui.snapshot_transport import SnapshotReader
 from mnist_viz.gui.training_process import EVAL_INTERVAL, SNAPSHOT_INTERVAL, check_not_spawning
 
 if TYPE_CHECKING:
@@ -210,21 +211,25 @@ class TrainingWorker(QThread):
         return not self.isRunning() and (process is None or not process.is_alive())
 
     def run(self) -> None:  # the receiving thread
-        folder = _ram_folder()
+        folder, snapshot_folder = _ram_folder(), _ram_folder()
+        reader = SnapshotReader()
         try:
             spec = training_process.share_dataset(self._data, folder)
             if not self._stopping:
                 self._process = self._context.Process(
                     target=training_process.main, name="mnist-viz-trainer", daemon=True,
-                    args=(self._commands, self._events, self._want, spec, self.settings, *self._options))
+                    args=(self._commands, self._events, self._want, spec, self.settings, *self._options,
+                          snapshot_folder))
                 self._process.start()
-                self._receive(folder)
+                self._receive(folder, reader)
         except Exception:  # noqa: BLE001 - report any failure to the window instead of dying silently
             self.failed.emit(traceback.format_exc())
         finally:
+            reader.close()
             shutil.rmtree(folder, ignore_errors=True)
+            shutil.rmtree(snapshot_folder, ignore_errors=True)
 
-    def _receive(self, folder: str) -> None:
+    def _receive(self, folder: str, reader: SnapshotReader) -> None:
         """Relay messages until the loop says it stopped or its process is gone."""
         while True:
             try:
@@ -237,8 +242,9 @@ class TrainingWorker(QThread):
                     return
                 continue
             if kind == "snapshot":
+                snap = _freeze(reader.unpack(*payload))  # copied out before the loop may write the next
                 with self._snap_lock:
-                    self._latest = _freeze(payload)
+                    self._latest = snap
                 self.snapshotReady.emit()
             elif kind == "playing":
                 self.playingChanged.emit(payload)

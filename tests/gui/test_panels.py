@@ -580,7 +580,8 @@ def test_many_qt_calls_do_not_kill_the_interpreter(qtbot):
 
 
 def test_curves_x_range_always_holds_all_data_and_steps_in_round_values(qtbot, small_mnist):
-    from mnist_viz.gui.panels.curves import CurvesPanel, nice_ceiling
+    from mnist_viz.gui.panels.curves import CurvesPanel
+    from mnist_viz.gui.panels.style import nice_ceiling
     from mnist_viz.core.snapshot import Settings
     from mnist_viz.core.trainer import Trainer
     assert [nice_ceiling(v) for v in (0.7, 1.0, 1.2, 2.1, 7, 9.5, 130)] == [0.8, 1, 1.5, 3, 8, 10, 150]

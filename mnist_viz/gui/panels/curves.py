@@ -98,13 +98,6 @@ def _finite_rows(rows: np.ndarray) -> np.ndarray:
 
 
 
-def nice_ceiling(value: float) -> float:
-    """The smallest of 1, 1.5, 2, 3, 4, 5, 6, 8 (times a power of ten) that is >= ``value``."""
-    if value <= 0:
-        return 1.0
-    scale = 10.0 ** math.floor(math.log10(value))
-    return next(m * scale for m in (1, 1.5, 2, 3, 4, 5, 6, 8, 10) if m * scale >= value * (1 - 1e-12))
-
 def decimate_for_display(x: np.ndarray, y: np.ndarray, max_points: int, peaks: bool = False
                          ) -> tuple[np.ndarray, np.ndarray]:
     """At most ~``max_points`` of ``(x, y)`` (x increasing) for drawing; the arrays themselves when
@@ -130,15 +123,6 @@ def decimate_for_display(x: np.ndarray, y: np.ndarray, max_points: int, peaks: b
         xs, ys = starts, y[:full:ds]
     # The few rows after the last whole bin, and the newest row.
     return np.concatenate([xs, x[full:]]), np.concatenate([ys, y[full:]])
-
-
-def cache_axes(*plots: pg.PlotItem) -> None:
-    """Keep each axis (labels, ticks and its grid lines) as a pixmap that Qt re-renders only when
-    the axis changes. Otherwise every frame replays each axis' drawing, text included, because
-    the grid lines put the axes under the curves that changed (~1 ms per axis per frame)."""
-    for plot in plots:
-        for name in ("left", "bottom", "right", "top"):
-            plot.getAxis(name).setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
 class CurvesPanel(QtWidgets.QWidget):
@@ -231,7 +215,7 @@ class CurvesPanel(QtWidgets.QWidget):
             plot.enableAutoRange(x=False)
         self._x_limit = 0.0
         self.accuracy_plot.getAxis("left").setTickSpacing(major=20, minor=10)
-        cache_axes(self.loss_plot, self.accuracy_plot)
+        style.cache_axes(self.loss_plot, self.accuracy_plot)
 
     @staticmethod
     def _curve(plot: pg.PlotItem, colour: str, width: float, alpha: int = 255, symbol: bool = False,
@@ -343,7 +327,7 @@ class CurvesPanel(QtWidgets.QWidget):
         the newest point, so the axis changes a few times per run, not on every frame."""
         if len(x) == 0 or x[-1] <= self._x_limit:
             return
-        self._x_limit = nice_ceiling(1.2 * float(x[-1]))
+        self._x_limit = style.nice_ceiling(1.2 * float(x[-1]))
         for plot in (self.loss_plot, self.accuracy_plot):
             plot.setXRange(0, self._x_limit, padding=0)
 

@@ -10,7 +10,6 @@ from PySide6 import QtCore, QtWidgets
 
 from mnist_viz.core.snapshot import Snapshot
 from mnist_viz.gui.panels import style
-from mnist_viz.gui.panels.curves import cache_axes
 from mnist_viz.gui.panels.mosaic import AdaptiveLevel, quantize_symmetric
 
 N_CLASSES = 10
@@ -43,7 +42,7 @@ class OutputWeightsPanel(QtWidgets.QWidget):
         self._image = pg.ImageItem(axisOrder="row-major")
         self._image.setLookupTable(style.diverging_lut_indexed())
         self.plot.addItem(self._image)
-        cache_axes(self.plot)
+        style.cache_axes(self.plot)
         explanation = QtWidgets.QLabel(EXPLANATION)
         explanation.setFont(style.font(style.SMALL_PT + 1))
         explanation.setWordWrap(True)

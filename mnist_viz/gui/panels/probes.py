@@ -294,7 +294,12 @@ class ProbesPanel(QtWidgets.QWidget):
         self._hidden_plot.setMouseEnabled(x=False, y=False)
         self._hidden_plot.hideButtons()
         self._hidden_curve = self._hidden_plot.plot(stepMode="center", fillLevel=0, brush=pg.mkBrush(style.SKY_BLUE),
-                                                    pen=pg.mkPen(style.BLUE, width=1.5))
+                                                    pen=pg.mkPen(style.BLUE, width=1.5), skipFiniteCheck=True)
+        # Ranges are set by hand, in round steps: auto-ranging moved the activation axis on every
+        # frame, which re-laid out the row and painted it twice (~4 ms of each frame).
+        self._hidden_plot.enableAutoRange(False)
+        self._hidden_range = (0, 0.0)  # (units, top of the y axis) now shown
+        style.cache_axes(self._detail_bars_plot, self._hidden_plot)
         # Below these sizes the digit's ticks and the image turn into a smudge: better that the
         # window gives the strip a little less room.
         self._detail.setMinimumHeight(160)
@@ -465,8 +470,20 @@ class ProbesPanel(QtWidgets.QWidget):
         glyph = style.CORRECT_GLYPH if predicted == label else style.WRONG_GLYPH
         self._set_detail_title(
             f"true {label} → network says {predicted}, {probs[predicted]:.0%} sure {glyph}", colour)
-        hidden = self._hidden[k]
-        self._hidden_curve.setData(np.arange(len(hidden) + 1) - 0.5, np.nan_to_num(hidden))
+        hidden = np.nan_to_num(self._hidden[k])
+        self._fit_hidden_range(hidden)
+        self._hidden_curve.setData(np.arange(len(hidden) + 1) - 0.5, hidden)
+
+    def _fit_hidden_range(self, hidden: np.ndarray) -> None:
+        """Show all ``hidden (H,)`` activations: x spans the units; the y axis tops at a round value
+        that changes only when the tallest bar outgrows it or shrinks below a third of it."""
+        units, top = self._hidden_range
+        low, high = min(0.0, float(hidden.min(initial=0.0))), float(hidden.max(initial=0.0))
+        if units != len(hidden) or not (high <= top and high >= top / 3 and low >= -top):
+            top = style.nice_ceiling(max(high, -low, 1e-3) * 1.05)
+            self._hidden_range = (len(hidden), top)
+            self._hidden_plot.setRange(xRange=(-0.5, len(hidden) - 0.5), yRange=(min(low * 1.05, 0.0), top),
+                                       padding=0.0)
 
     def _set_detail_title(self, text: str, colour: str) -> None:
         if (text, colour) != self._detail_title_cache:  # a LabelItem change re-lays out the row

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6 import QtWidgets
 
 from mnist_viz.core.snapshot import Snapshot
@@ -68,12 +67,7 @@ class SampleGridPanel(QtWidgets.QWidget):
         header = QtWidgets.QHBoxLayout()
         header.addWidget(style.title_label("Training images and their labels"), 1)
         header.addWidget(shuffle)
-        self._graphics = style.graphics_widget()
-        self._view = style.image_view_box()
-        self._graphics.addItem(self._view)
-        self._image = pg.ImageItem(axisOrder="row-major", levels=(0, 255))
-        self._view.addItem(self._image)
-        self._view.sigResized.connect(self._on_view_resized)
+        self._graphics, self._view, self._image = style.image_in_view(levels=(0, 255), on_resized=self._on_view_resized)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(2)
@@ -104,15 +98,9 @@ class SampleGridPanel(QtWidgets.QWidget):
         self._view.setRange(xRange=(0, mosaic.shape[1]), yRange=(0, mosaic.shape[0] + LABEL_BAND), padding=0.0)
 
     def _place_labels(self) -> None:
-        for item in self._labels:
-            self._view.removeItem(item)
-        self._labels = []
-        cols = self._grid[1]
-        for k, label in enumerate(self._y[self._indices]):
-            r, c = divmod(k, cols)
-            self._labels.append(style.add_band_label(
-                self._view, str(int(label)), LABEL_BAND + 1, c * (SIDE + GAP_X) + SIDE / 2,
-                r * (SIDE + LABEL_BAND) + SIDE - 1, style.BLUE))
+        self._labels = style.label_tiles(self._view, self._labels, [str(int(y)) for y in self._y[self._indices]],
+                                         self._grid[1], SIDE, (SIDE + GAP_X, SIDE + LABEL_BAND), LABEL_BAND, 1,
+                                         style.BLUE)
 
     # ------------------------------------------------------------------ events
     def _on_view_resized(self) -> None:

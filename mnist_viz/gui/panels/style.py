@@ -6,6 +6,8 @@ and the Okabe-Ito palette, which stays distinguishable for the common forms of c
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtGui, QtWidgets
@@ -100,12 +102,48 @@ def add_band_label(view: pg.ViewBox, text: str, band_height: float, centre_x: fl
     return item
 
 
+def label_tiles(view: pg.ViewBox, old: list, texts: list[str], cols: int, tile: float, pitch: tuple[float, float],
+                band: float, overlap: float, colour) -> list[QtWidgets.QGraphicsSimpleTextItem]:
+    """Replace the labels ``old`` in ``view`` with one per text: label ``k`` is centred under tile
+    ``k`` of a row-major grid with ``cols`` columns (tiles ``tile`` wide, ``pitch = (x, y)`` apart),
+    in the ``band`` below the tile, reaching ``overlap`` into it (the digits' blank bottom rows).
+    Returns the new labels."""
+    for item in old:
+        view.removeItem(item)
+    labels = []
+    for k, text in enumerate(texts):
+        r, c = divmod(k, cols)
+        labels.append(add_band_label(view, text, band + overlap, c * pitch[0] + tile / 2,
+                                     r * pitch[1] + tile - overlap, colour))
+    return labels
+
+
 def image_view_box() -> pg.ViewBox:
     """A fixed ViewBox for images: square pixels, row 0 at the top, no mouse pan/zoom, no menu
     (a stray drag during a lecture must not lose the picture)."""
     view = pg.ViewBox(lockAspect=True, invertY=True, enableMouse=False, enableMenu=False)
     view.setDefaultPadding(0.0)
     return view
+
+
+def image_in_view(lut: np.ndarray | None = None, levels: tuple[float, float] | None = None, on_resized=None
+                  ) -> tuple[pg.GraphicsLayoutWidget, pg.ViewBox, pg.ImageItem]:
+    """One picture on its own: a graphics widget holding an ``image_view_box`` that shows a
+    row-major ``ImageItem`` (``lut``: ``(256, 3) uint8`` colours for an indexed image, e.g.
+    ``diverging_lut_indexed()``; ``levels`` for a grey one). ``on_resized()`` is called when the
+    view changes size (to re-lay out a grid of tiles). Returns ``(widget, view, image)``."""
+    widget = graphics_widget()
+    view = image_view_box()
+    widget.addItem(view)
+    image = pg.ImageItem(axisOrder="row-major")
+    if levels is not None:
+        image.setLevels(levels)
+    if lut is not None:
+        image.setLookupTable(lut)
+    view.addItem(image)
+    if on_resized is not None:
+        view.sigResized.connect(on_resized)
+    return widget, view, image
 
 
 def diverging_lut_indexed(dim_fraction: float = 0.7) -> np.ndarray:
@@ -150,3 +188,20 @@ def colour_bar_gradient(width: int = 160, height: int = 14) -> QtGui.QPixmap:
     strip = np.ascontiguousarray(np.repeat(rgb[None, :, :], height, axis=0))
     image = QtGui.QImage(strip.data, width, height, 3 * width, QtGui.QImage.Format.Format_RGB888)
     return QtGui.QPixmap.fromImage(image.copy())
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest of 1, 1.5, 2, 3, 4, 5, 6, 8 (times a power of ten) that is >= ``value``."""
+    if value <= 0:
+        return 1.0
+    scale = 10.0 ** math.floor(math.log10(value))
+    return next(m * scale for m in (1, 1.5, 2, 3, 4, 5, 6, 8, 10) if m * scale >= value * (1 - 1e-12))
+
+
+def cache_axes(*plots: pg.PlotItem) -> None:
+    """Keep each axis (labels, ticks and its grid lines) as a pixmap that Qt re-renders only when
+    the axis changes. Otherwise every frame replays each axis' drawing, text included, because
+    the grid lines put the axes under the curves that changed (~1 ms per axis per frame)."""
+    for plot in plots:
+        for name in ("left", "bottom", "right", "top"):
+            plot.getAxis(name).setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)

@@ -8,7 +8,6 @@ later a blurry 0, 1, 3 ... appears, often with the blue "negative space" of riva
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6 import QtWidgets
 
 from mnist_viz.core.analysis import class_templates
@@ -85,13 +84,8 @@ class ClassTemplatesPanel(QtWidgets.QWidget):
     def _build(self) -> None:
         legend, self._legend_info = legend_row("− against", "for +")
         self._message = info_label("", style.LABEL_PT, bold=True)
-        self._graphics = style.graphics_widget()
-        self._view = style.image_view_box()
-        self._graphics.addItem(self._view)
-        self._image = pg.ImageItem(axisOrder="row-major")
-        self._image.setLookupTable(style.diverging_lut_indexed())
-        self._view.addItem(self._image)
-        self._view.sigResized.connect(self._on_view_resized)
+        self._graphics, self._view, self._image = style.image_in_view(style.diverging_lut_indexed(),
+                                                                      on_resized=self._on_view_resized)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(2)
@@ -131,15 +125,8 @@ class ClassTemplatesPanel(QtWidgets.QWidget):
 
     def _place_labels(self) -> None:
         """The digit 0-9 centred in the band under each template."""
-        for item in self._labels:
-            self._view.removeItem(item)
-        self._labels = []
-        cols = self._grid[1]
-        for d in range(N_CLASSES):
-            r, c = divmod(d, cols)
-            self._labels.append(style.add_band_label(
-                self._view, str(d), LABEL_BAND + 2, c * (FRAMED + GAP_X) + FRAMED / 2,
-                r * (FRAMED + LABEL_BAND) + FRAMED - 2, style.FOREGROUND))
+        self._labels = style.label_tiles(self._view, self._labels, [str(d) for d in range(N_CLASSES)], self._grid[1],
+                                         FRAMED, (FRAMED + GAP_X, FRAMED + LABEL_BAND), LABEL_BAND, 2, style.FOREGROUND)
 
     def _show_message(self, text: str) -> None:
         self._templates = None

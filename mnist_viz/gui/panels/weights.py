@@ -6,7 +6,6 @@ hundred batches the tiles turn into strokes and blobs, the features the units de
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from mnist_viz.core.snapshot import Snapshot
@@ -48,13 +47,8 @@ class WeightsPanel(QtWidgets.QWidget):
     def _build(self) -> None:
         self._title = style.title_label(TITLE)
         self._legend = _LegendRow()
-        self._graphics = style.graphics_widget()
-        self._view = style.image_view_box()
-        self._graphics.addItem(self._view)
-        self._image = pg.ImageItem(axisOrder="row-major")
-        self._image.setLookupTable(style.diverging_lut_indexed())
-        self._view.addItem(self._image)
-        self._view.sigResized.connect(self._on_view_resized)
+        self._graphics, self._view, self._image = style.image_in_view(style.diverging_lut_indexed(),
+                                                                      on_resized=self._on_view_resized)
         self._graphics.scene().sigMouseClicked.connect(self._on_scene_clicked)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
