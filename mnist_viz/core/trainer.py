@@ -135,6 +135,11 @@ class Trainer:
         return self.epochs_done + self.cursor / max(1, self.n_train)
 
     @property
+    def eval_split_name(self) -> str:
+        """What the periodic evaluations measure: ``"test"`` or ``"validation"``."""
+        return "test" if self.x_eval is self.data.x_test else "validation"
+
+    @property
     def effective_lr(self) -> float:
         return self.settings.lr * self.settings.lr_decay ** self.epochs_done
 

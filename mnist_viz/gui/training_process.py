@@ -32,7 +32,7 @@ from mnist_viz.core.snapshot import Settings
 from mnist_viz.core.trainer import Trainer
 from mnist_viz.gui.snapshot_transport import SnapshotWriter
 
-SNAPSHOT_INTERVAL = 0.030  # s between snapshots: ~33/s, just above the 30 frames/s the window aims for
+SNAPSHOT_INTERVAL = 0.027  # s between snapshots: at most ~37/s; with the time a step and a frame take, ~33 frames/s arrive
 EVAL_INTERVAL = 1.0  # s of wall time between evaluations on the eval split, at least ...
 EVAL_BUDGET = 0.03  # ... and evaluation takes at most this share of the time (10,000 test images at 512
                     # units take ~50-100 ms on one core: then it runs every ~2-3 s)
@@ -136,6 +136,8 @@ class TrainingLoop:
         self.last_step_time = -math.inf
         self.last_eval = (-1, -math.inf)  # (step, time) of the last evaluation
         self.eval_cost = 0.0
+        self.budget: dict | None = None  # a preset's training budget, see _do_budget
+        self.budget_armed = False  # True until the budget is reached; Start then trains on
 
     # ---------------------------------------------------------------- one pass
     def tick(self) -> float | None:
@@ -169,7 +171,27 @@ class TrainingLoop:
         self.dirty = True
         if result.diverged:
             self._set_playing(False)
+        elif self.budget_armed and self._budget_reached():
+            self._finish_budget()
         return None
+
+    def _budget_reached(self) -> bool:
+        epochs, iterations = self.budget.get("epochs"), self.budget.get("iterations")
+        return ((iterations is not None and self.trainer.step_count >= iterations)
+                or (epochs is not None and self.trainer.epoch >= epochs - 1e-9))
+
+    def _finish_budget(self) -> None:
+        """Pause where the recipe ends, evaluate, and tell the room how it did."""
+        self.budget_armed = False
+        self._set_playing(False)
+        self.steps_owed = 0
+        _, accuracy = self.evaluate()
+        budget = self.budget
+        amount = (f"{budget['iterations']:,} iterations" if budget.get("iterations") is not None
+                  else f"{budget['epochs']:g} epochs")
+        reference = f" (the tutorial reported {budget['reference']})" if budget.get("reference") else ""
+        self.send("info", f"“{budget.get('title', 'Preset')}” finished its {amount}: {self.trainer.eval_split_name} "
+                          f"accuracy {accuracy:.2%}{reference}. Start trains on.")
 
     def _maybe_evaluate(self, now: float) -> None:
         step, when = self.last_eval
@@ -177,13 +199,15 @@ class TrainingLoop:
         if self.trainer.step_count != step and now - when >= interval and not self.trainer.diverged:
             self.evaluate(now)
 
-    def evaluate(self, now: float | None = None) -> None:
-        """Add an evaluation point to the curves (the trainer's eval split)."""
+    def evaluate(self, now: float | None = None) -> tuple[float, float]:
+        """Add an evaluation point to the curves (the trainer's eval split); returns it as
+        ``(loss, accuracy)``."""
         now = time.perf_counter() if now is None else now
-        self.trainer.record_evaluation(test_predictions=True)  # feeds the confusion matrix
+        result = self.trainer.record_evaluation(test_predictions=True)  # feeds the confusion matrix
         self.eval_cost = time.perf_counter() - now
         self.last_eval = (self.trainer.step_count, now)
         self.dirty = True
+        return result
 
     def _maybe_publish(self, now: float) -> float:
         if not self.dirty:
@@ -200,7 +224,9 @@ class TrainingLoop:
 
     def _extras(self) -> dict:
         return {"run": self.run_id, "cmd_seq": self.applied_seq, "playing": self.playing,
-                "speed_limit": self.speed_limit, "effective_lr": self.trainer.effective_lr}
+                "speed_limit": self.speed_limit, "effective_lr": self.trainer.effective_lr,
+                "budget": dict(self.budget) if self.budget_armed else None,
+                "eval_split": self.trainer.eval_split_name}
 
     def _set_playing(self, playing: bool) -> None:
         if playing != self.playing:
@@ -236,6 +262,10 @@ class TrainingLoop:
     def _do_reset(self, settings: Settings | None) -> None:
         # A fresh start waits at step 0 for Start, so the room sees the first steps happen.
         self._set_playing(False)
+        # Resetting the same recipe runs its budget again; other settings are no longer the recipe.
+        if settings is not None and settings != self.trainer.settings:
+            self.budget = None
+        self.budget_armed = self.budget is not None
         self.trainer.reset(settings)
         self.run_id += 1
         self.steps_owed = 0
@@ -248,6 +278,12 @@ class TrainingLoop:
             self.trainer.update(lr=self.trainer.settings.lr * lr_factor)
         if resume is not None:
             self._set_playing(resume)
+
+    def _do_budget(self, budget: dict | None) -> None:
+        """Pause when the run reaches ``budget``: ``{"epochs": float | None, "iterations": int | None,
+        "title": str, "reference": str}`` (a preset's recipe); ``None`` trains until paused."""
+        self.budget = budget
+        self.budget_armed = budget is not None and not self._budget_reached()
 
     def _do_probes(self, images: np.ndarray) -> None:
         self.probes = images
@@ -267,6 +303,7 @@ class TrainingLoop:
     def _do_load(self, path: str) -> None:
         checkpoint.load_checkpoint(self.trainer, path)  # a bad file raises and leaves the session as it was
         self._set_playing(False)
+        self.budget, self.budget_armed = None, False  # a loaded session is no longer the preset's run
         self.run_id += 1  # the views clear, then get the loaded run's whole history
         self.trainer.replay_history()
         self.evaluate()

@@ -24,6 +24,7 @@ import tempfile
 import threading
 import time
 import traceback
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -60,9 +61,29 @@ DEFAULT_BLAS_THREADS = 1
 RECEIVE_POLL = 0.05  # s the receiving thread waits for a message before checking on the process
 
 
+RAM_DISK = "/dev/shm"
+
+
 def _ram_folder() -> str:
-    """A temp folder, on the RAM disk when there is one (the dataset is written there once)."""
-    return tempfile.mkdtemp(prefix="mnist-viz-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    """A temp folder, on the RAM disk when there is one (the dataset and the snapshot buffer live
+    there), named after this process so that a later start can tell it was left behind."""
+    if not os.path.isdir(RAM_DISK):
+        return tempfile.mkdtemp(prefix="mnist-viz-")
+    remove_stale_folders(RAM_DISK)
+    return tempfile.mkdtemp(prefix=f"mnist-viz-{os.getpid()}-", dir=RAM_DISK)
+
+
+def remove_stale_folders(parent: str) -> list[str]:
+    """Delete ``mnist-viz-<pid>-*`` folders in ``parent`` whose process is gone: a window killed
+    before it could clean up leaves ~200 MB of dataset in RAM. Returns what was deleted (Linux:
+    a process is alive while /proc/<pid> exists)."""
+    removed = []
+    for path in Path(parent).glob("mnist-viz-*-*"):
+        pid = path.name.split("-")[2]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(str(path))
+    return removed
 
 
 def _freeze(snap: Snapshot) -> Snapshot:
@@ -153,6 +174,14 @@ class TrainingWorker(QThread):
         """Back to the last sane weights; ``lr_factor`` (e.g. 0.1) scales the learning rate too.
         ``resume``: start (True) or pause (False) afterwards; ``None`` keeps the current state."""
         self._put("restore", (float(lr_factor), resume))
+
+    def set_budget(self, preset) -> None:
+        """Train ``preset``'s budget (its epochs or full-batch iterations), then pause and report the
+        accuracy reached next to the tutorial's (an ``info`` message). ``None``: train until paused.
+        Resetting with other settings drops the budget; resetting with the same ones runs it again."""
+        self._put("budget", None if preset is None else {
+            "epochs": preset.epochs, "iterations": preset.iterations, "title": preset.title,
+            "reference": preset.reference})
 
     def set_probes(self, images: np.ndarray) -> None:
         """``(P, 784) float32`` images whose softmax and hidden activations each snapshot carries."""

@@ -183,3 +183,66 @@ def test_a_dead_training_process_is_reported_not_hung_on(qtbot, worker, pull):
     assert "ended unexpectedly" in failed.args[0]
     qtbot.waitUntil(lambda: not worker.isRunning(), timeout=TIMEOUT_MS)
     worker.play()  # commands to a dead process are harmless
+
+
+# ------------------------------------------------------------------ preset budgets (the loop alone)
+def _loop(data, settings):
+    from mnist_viz.core.trainer import Trainer
+    from mnist_viz.gui.training_process import TrainingLoop
+    sent = []
+    loop = TrainingLoop(Trainer(data, settings), lambda kind, payload: sent.append((kind, payload)), lambda: True)
+    return loop, sent
+
+
+def _run_until_paused(loop, max_ticks=10_000):
+    loop.apply([["play", None]])
+    for _ in range(max_ticks):
+        loop.tick()
+        if not loop.playing:
+            return
+    raise AssertionError("the loop never paused")
+
+
+def test_a_preset_budget_in_iterations_pauses_there_and_reports_the_accuracy(small_mnist):
+    from mnist_viz.core.presets import get_preset
+    preset = get_preset("classic-full-batch")
+    loop, sent = _loop(small_mnist, Settings(hidden=(8,), optimizer="gd", lr=0.5, init="small"))
+    loop.apply([["budget", {"epochs": None, "iterations": 7, "title": preset.title, "reference": "97.47% test"}]])
+    assert loop._extras()["budget"]["iterations"] == 7
+    _run_until_paused(loop)
+    assert loop.trainer.step_count == 7
+    info = [payload for kind, payload in sent if kind == "info"]
+    accuracy = loop.trainer.history.evals.column("eval_accuracy")[-1]
+    assert len(info) == 1 and "finished its 7 iterations" in info[0] and f"{accuracy:.2%}" in info[0]
+    assert "97.47% test" in info[0] and loop.trainer.history.evals.column("step")[-1] == 7
+    assert loop._extras()["budget"] is None  # reached: Start now trains on without stopping again
+    loop.apply([["play", None]])
+    for _ in range(3):
+        loop.tick()
+    assert loop.playing and loop.trainer.step_count == 10
+
+
+def test_a_budget_in_epochs_stops_at_the_epoch_and_survives_a_reset_of_the_same_recipe(small_mnist):
+    settings = Settings(hidden=(8,), batch_size=100)
+    loop, sent = _loop(small_mnist, settings)
+    loop.apply([["budget", {"epochs": 1, "iterations": None, "title": "t", "reference": ""}]])
+    _run_until_paused(loop)
+    assert loop.trainer.epoch == pytest.approx(1.0)
+    loop.apply([["reset", None]])  # Reset: same recipe, its budget runs again
+    _run_until_paused(loop)
+    assert loop.trainer.epoch == pytest.approx(1.0) and sum(k == "info" for k, _ in sent) == 2
+    loop.apply([["reset", settings.replace(activation="tanh")]])  # another recipe: no budget
+    assert loop.budget is None and loop._extras()["budget"] is None
+
+
+
+def test_folders_left_by_a_killed_window_are_removed_at_the_next_start(tmp_path):
+    from mnist_viz.gui.worker import remove_stale_folders
+    dead_pid = 2**22 + 12345  # above Linux's pid_max: no process has it
+    stale, alive, other = (tmp_path / f"mnist-viz-{dead_pid}-abc", tmp_path / f"mnist-viz-{os.getpid()}-def",
+                           tmp_path / "mnist-viz-notapid-x")
+    for folder in (stale, alive, other):
+        folder.mkdir()
+        (folder / "x_train.npy").write_bytes(b"0" * 100)
+    assert remove_stale_folders(str(tmp_path)) == [str(stale)]
+    assert not stale.exists() and alive.exists() and other.exists()

@@ -107,6 +107,7 @@ class ControlsPanel(QtWidgets.QWidget):
         liveChanged(dict): live settings changed, e.g. ``{"lr": 0.5}`` (debounced, last value wins).
         restartRequested(object): a ``Settings`` that needs fresh weights; the user already agreed.
         speedChanged(float): steps-per-second limit, 0 = unlimited.
+        presetApplied(object): a ``Preset`` was loaded (after its ``restartRequested``): train its budget.
 
     Tests drive it with the widget attributes (``lr_slider``, ``hidden_slider`` ...), ``flush()``
     to send debounced changes at once, and by replacing ``ask_restart`` to answer the question.
@@ -118,6 +119,7 @@ class ControlsPanel(QtWidgets.QWidget):
     liveChanged = QtCore.Signal(dict)
     restartRequested = QtCore.Signal(object)
     speedChanged = QtCore.Signal(float)
+    presetApplied = QtCore.Signal(object)
 
     def __init__(self, settings: Settings | None = None, presets: dict | None = None, parent=None):
         super().__init__(parent)
@@ -418,6 +420,7 @@ class ControlsPanel(QtWidgets.QWidget):
         if self.apply_settings(preset.settings, f"Load the preset “{preset.title}”?", confirm):
             self.preset_note.setText(f"{preset.description}\n\nWatch: {preset.what_to_watch}")
             self.preset_note.show()
+            self.presetApplied.emit(preset)  # after restartRequested: the budget applies to the new run
             return True
         self.preset_combo.setCurrentIndex(0)
         return False
