@@ -5,7 +5,7 @@
 
 Script: start training, drag the learning-rate slider, drag the hidden-size slider down to 16 and up
 to 512, pause, step one batch, load the "learning rate far too high" preset until it diverges, then
-lower the learning rate and restore. The window is ``run_app``'s own, with its settings kept in a
+lower the learning rate and restore; finally run the "fast" preset to the end of its 3 epochs. The window is ``run_app``'s own, with its settings kept in a
 throwaway folder so the user's are untouched.
 """
 from __future__ import annotations
@@ -60,6 +60,8 @@ def script(window, out: Path, size: tuple[int, int], app_quit):
         (c.start_button.click, 4.0, None),
         (diverge_if_needed, 1.5, "09-diverged"),
         (window.banner.restore_lower_button.click, 4.0, "10-restored-lower-lr"),
+        (preset("fast"), 1.0, None),
+        (c.start_button.click, 6.0, "11-preset-finished"),  # 3 epochs: pauses and reports by itself
         (app_quit, 0, None),
     ]
 

@@ -40,6 +40,7 @@ CONTROLS_WIDTH = 330
 
 
 TIMELINE_BYTES = 100_000_000  # memory for the look-back record (see TimelinePanel)
+MESSAGE_MS = 15_000  # how long a status-bar message stays (long enough to read out to the room)
 
 def _format_duration(seconds: float) -> str:
     seconds = int(seconds)
@@ -246,6 +247,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.status_label = QtWidgets.QLabel("❚❚ Paused — press Start (Space)")
         self.status_label.setFont(style.font(style.LABEL_PT, bold=True))
         self.statusBar().addWidget(self.status_label, 1)
+        # Messages (a preset's result, a refused setting, a saved file) replace the status line for a
+        # while: as large as it, or the back of the room cannot read them.
+        self.statusBar().setFont(style.font(style.LABEL_PT, bold=True))
         self.resize(1600, 1000)
 
     @staticmethod
@@ -486,14 +490,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self.controls.set_playing(playing)
 
     def _on_command_failed(self, message: str) -> None:
-        self.statusBar().showMessage(f"Not applied: {message}", 8000)
+        self.statusBar().showMessage(f"Not applied: {message}", MESSAGE_MS)
         if self._file_operation:  # a file the user chose: say so where it cannot be missed
             self._file_operation = ""
             self.show_error("Could not complete that", message)
 
     def _on_info(self, message: str) -> None:
         self._file_operation = ""
-        self.statusBar().showMessage(message, 8000)
+        self.statusBar().showMessage(message, MESSAGE_MS)
 
     def _on_unit_clicked(self, unit: int) -> None:
         self.unit_inspector.set_unit(unit)
@@ -561,7 +565,7 @@ class MainWindow(QtWidgets.QMainWindow):
         except (FileWriteError, OSError, ValueError) as e:
             self.show_error("Export failed", str(e))
             return False
-        self.statusBar().showMessage(f"Exported {path}", 8000)
+        self.statusBar().showMessage(f"Exported {path}", MESSAGE_MS)
         return True
 
     def save_session(self, path: str) -> None:

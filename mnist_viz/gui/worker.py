@@ -39,24 +39,16 @@ from mnist_viz.gui.training_process import EVAL_INTERVAL, SNAPSHOT_INTERVAL, che
 if TYPE_CHECKING:
     from mnist_viz.core.data import Dataset
 
-# BLAS threads in the training process: 1. Measured with benchmarks/gui_bench.py --compare-blas
-# (2 cores, 512 hidden units, every panel live, two interleaved 15 s runs each):
-#   1 thread:        18-25 frames/s, event-latency p99 48-62 ms, 27-33k samples/s trained
-#   library default: 13-14 frames/s, event-latency p99 105-114 ms, 19k samples/s trained
-# The second OpenBLAS thread spins waiting for work and competes with the GUI thread for the
-# second core; each matrix product then waits for whichever thread lost, so training gets *slower*
-# (x0.6) as well as the window (half the frames, twice the latency). Headless, 2 threads are ~1.25x
-# faster than 1 (48k vs 38k samples/s here), which is what the window gives up by keeping a core.
-# Re-measured 2026-11-21 after the lighter curves frame, one run, quiet machine, 20 s each
-# (gui_bench.py --variants 1 2 2:4 2:10 2:4:5; "2:4" = 2 threads with OPENBLAS_THREAD_TIMEOUT=4 in
-# the training process, i.e. idle BLAS threads spin 2^4 cycles and then sleep; ":5" = trainer at nice 5):
-#   1 thread:  30.8 frames/s, p99 21 ms, 35.3k samples/s, trainer 1.00 cores
-#   2:         29.1 frames/s, p99 38 ms, 23.8k samples/s, trainer 1.43 cores
-#   2:4, 2:10: 30.5-30.8 frames/s, p99 33-35 ms (p50 20 ms), 34.9-35.1k samples/s, trainer 1.33 cores
-#   2:4:5:     30.4 frames/s, p99 36 ms, 32.7k samples/s
-# The timeout removes the damage of the spinning thread but gains no speed over 1 thread (the
-# second thread only gets the ~0.4 core the window leaves, and each product waits for it), while
-# costing a third of a core and 20 ms of median event latency: 1 thread stays.
+# BLAS threads in the training process: 1. Measured 2026-11-21 with benchmarks/gui_bench.py
+# --variants 1 2:4 2 --repeats 2 --seconds 20 (2 cores, 512 hidden units, every panel live; "2:4" =
+# two threads with OPENBLAS_THREAD_TIMEOUT=4, so an idle BLAS thread sleeps instead of spinning):
+#   1 thread:  33.8-33.9 frames/s, p99 15-18 ms, 36.1-37.3k samples/s (92-93% of a 1-thread headless run)
+#   2:4:       34.0-34.6 frames/s, p99 29-31 ms, 26.1-37.6k samples/s, a third of a core more CPU
+#   2:         31.8-32.8 frames/s, p99 31-32 ms, 16.9-22.3k samples/s (the idle thread spins on the
+#              window's core and every product waits for whichever thread lost the core)
+# Headless, 2 threads train 1.5x faster than 1 (57-61k vs 39-41k samples/s in the same run), but the
+# window needs ~0.45 of the second core to paint ~34 frames/s, and a second BLAS thread sharing that
+# core gains nothing: 1 thread is as fast or faster and keeps the event latency low.
 DEFAULT_BLAS_THREADS = 1
 RECEIVE_POLL = 0.05  # s the receiving thread waits for a message before checking on the process
 

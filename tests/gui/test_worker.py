@@ -246,3 +246,24 @@ def test_folders_left_by_a_killed_window_are_removed_at_the_next_start(tmp_path)
         (folder / "x_train.npy").write_bytes(b"0" * 100)
     assert remove_stale_folders(str(tmp_path)) == [str(stale)]
     assert not stale.exists() and alive.exists() and other.exists()
+
+
+def test_evaluations_come_often_in_the_first_seconds_of_training_then_by_the_budget(small_mnist):
+    from mnist_viz.gui.training_process import EVAL_BUDGET
+    loop, _ = _loop(small_mnist, Settings(hidden=(8,), batch_size=100))
+    loop.apply([["step", 1]])
+    loop.tick()
+    loop.evaluate(now=100.0)
+    evals = lambda: len(loop.trainer.history.evals.column("step"))  # noqa: E731
+    for trained, wait, expected in ((0.4, 0.15, True), (2.0, 0.3, False), (2.0, 0.55, True), (10.0, 0.55, False),
+                                    (10.0, 1.05, True)):
+        loop.trainer.elapsed, before = trained, evals()
+        loop.eval_cost = 0.001
+        loop.trainer.step()  # evaluations only follow new steps
+        loop._maybe_evaluate(loop.last_eval[1] + wait)
+        assert (evals() > before) == expected, (trained, wait)
+    # A costly evaluation is spaced out to keep its share of the time: 10 s of training, 0.3 s each.
+    loop.eval_cost, before = 0.3, evals()
+    loop.trainer.step()
+    loop._maybe_evaluate(loop.last_eval[1] + 0.3 / EVAL_BUDGET * 0.9)
+    assert evals() == before
