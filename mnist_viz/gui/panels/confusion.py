@@ -185,10 +185,12 @@ class ConfusionPanel(QtWidgets.QWidget):
         left = QtWidgets.QWidget()
         left_layout = QtWidgets.QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(style.title_label("Confusion matrix on the test set"))
-        left_layout.addWidget(info_label("Rows: the true digit. Columns: the network's answer. "
-                                         "Grey diagonal: correct. Coloured: mistakes (darker = more). "
-                                         "Click a cell to see its images."))
+        # Short words above, the full key as a tooltip: every line of text here is a line the matrix
+        # (whose cell counts the room must read) does not get.
+        left_layout.addWidget(style.title_label("Confusion matrix (test set)"))
+        left_layout.addWidget(info_label("Rows: true digit · columns: the network's answer · click a cell"))
+        self._graphics.setToolTip("Rows: the true digit. Columns: the network's answer. Grey diagonal: correct. "
+                                  "Coloured: mistakes (darker = more). Click a cell to see its images.")
         left_layout.addWidget(self._summary)
         left_layout.addWidget(self._graphics, 1)
 
@@ -212,7 +214,7 @@ class ConfusionPanel(QtWidgets.QWidget):
         splitter.setChildrenCollapsible(False)
         splitter.addWidget(left)
         splitter.addWidget(right)
-        splitter.setSizes([550, 450])
+        splitter.setSizes([620, 380])  # the matrix is what the room reads; the gallery scrolls
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(splitter)
