@@ -203,11 +203,21 @@ class MainWindow(QtWidgets.QMainWindow):
         self.controls_scroll = scroll
         scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         self.tabs = QtWidgets.QTabWidget()
+        # Each page scrolls when the tab area is shorter than the page needs (a 1280x720 projector):
+        # otherwise the tallest page (the drawing pad) sets the tab area's minimum height and the
+        # learning curves above it are squeezed flat.
+        self._tab_pages: dict[QtWidgets.QWidget, QtWidgets.QScrollArea] = {}
+        # The probe strip lays itself out to the room it gets, so it is not put in a scroll area.
+        self._tab_pages: dict[QtWidgets.QWidget, QtWidgets.QWidget] = {self.probes: self.probes}
         self.tabs.addTab(self.probes, "Probe digits")
-        self.tabs.addTab(self.samples, "Training images")
-        for panel, title in ((self.drawing, "Draw"), (self.unit_inspector, "Unit"),
+        for panel, title in ((self.samples, "Training images"), (self.drawing, "Draw"), (self.unit_inspector, "Unit"),
                              (self.templates, "Templates"), (self.confusion, "Errors")):
-            self.tabs.addTab(panel, title)
+            page = QtWidgets.QScrollArea()
+            page.setWidget(panel)
+            page.setWidgetResizable(True)
+            page.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+            self._tab_pages[panel] = page
+            self.tabs.addTab(page, title)
         tips = ("A few test images and the network's answer for each, live", "Examples of what the network trains on",
                 "Draw a digit and ask the live network what it sees", "One hidden unit up close: click a weight tile",
                 "What the network looks for in each digit: W1 · W2[:, c]", "Confusion matrix on the test set: click a cell")
@@ -291,8 +301,8 @@ class MainWindow(QtWidgets.QMainWindow):
         view = bar.addMenu("&View")
         self._action(view, "x axis: epochs", None, lambda: self.curves.set_x_axis("epochs"))
         self._action(view, "x axis: training images seen", None, lambda: self.curves.set_x_axis("samples"))
-        self._action(view, "Show training images", None, lambda: self.tabs.setCurrentWidget(self.samples))
-        self._action(view, "Show probe digits", None, lambda: self.tabs.setCurrentWidget(self.probes))
+        self._action(view, "Show training images", None, lambda: self.show_tab(self.samples))
+        self._action(view, "Show probe digits", None, lambda: self.show_tab(self.probes))
         view.addSeparator()
         self.zoom = presentation.ZoomController(self)
         # the controls column has a fixed width: it grows with the text, or its labels would be cut
@@ -501,7 +511,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _on_unit_clicked(self, unit: int) -> None:
         self.unit_inspector.set_unit(unit)
-        self.tabs.setCurrentWidget(self.unit_inspector)
+        self.show_tab(self.unit_inspector)
 
     def _on_pin_drawing(self, image) -> None:
         label, ok = QtWidgets.QInputDialog.getInt(self, "Pin the drawing", "Which digit did you draw?", 0, 0, 9)
@@ -525,15 +535,24 @@ class MainWindow(QtWidgets.QMainWindow):
             self._show_moment(shown)
 
     # ------------------------------------------------------------ lecture tools
+    def show_tab(self, panel: QtWidgets.QWidget) -> None:
+        """Bring the tab holding ``panel`` (e.g. ``self.probes``) to the front."""
+        self.tabs.setCurrentWidget(self._tab_pages[panel])
+
+    def current_tab_panel(self) -> QtWidgets.QWidget:
+        """The panel on the tab now in front."""
+        page = self.tabs.currentWidget()
+        return page.widget() if isinstance(page, QtWidgets.QScrollArea) else page
+
     def pin_drawing(self, image, label: int) -> None:
         """Add a drawing to the probe strip as digit ``label``."""
         self.probes.pin_image(image, label)
-        self.tabs.setCurrentWidget(self.probes)
+        self.show_tab(self.probes)
 
     def pin_test_image(self, index: int) -> None:
         """Add test image ``index`` (e.g. a mistake from the confusion matrix) to the probe strip."""
         self.probes.pin_index(index)
-        self.tabs.setCurrentWidget(self.probes)
+        self.show_tab(self.probes)
 
     def choose_scenario(self, name: str, confirm: bool | None = None) -> bool:
         """Load a preset from the Scenarios menu; its "what to watch" text appears under the presets."""

@@ -48,7 +48,7 @@ def test_a_pinned_drawing_reaches_the_probe_strip_and_the_trainer(qtbot, window)
 def test_ablating_a_unit_from_the_inspector_reaches_the_trainer_and_comes_back(qtbot, window):
     train_a_little(qtbot, window)
     window.weights.unitClicked.emit(3)
-    assert window.tabs.currentWidget() is window.unit_inspector
+    assert window.current_tab_panel() is window.unit_inspector
     window.unit_inspector.ablateRequested.emit(3, False)
     snap = wait_for(qtbot, window, lambda s: s.unit_mask[3] == 0, TIMEOUT_MS)
     assert snap.unit_mask.sum() == len(snap.unit_mask) - 1

@@ -161,6 +161,7 @@ class CurvesPanel(QtWidgets.QWidget):
     # ------------------------------------------------------------------ widgets
     def _build(self) -> None:
         self._graphics = style.graphics_widget()
+        self._graphics.setMinimumHeight(230)  # two readable plots, whatever the other panels want
         self.loss_plot = self._graphics.addPlot(row=0, col=0)
         self.accuracy_plot = self._graphics.addPlot(row=1, col=0)
         self.accuracy_plot.setXLink(self.loss_plot)
@@ -193,13 +194,18 @@ class CurvesPanel(QtWidgets.QWidget):
 
     def _style_plots(self) -> None:
         x_label = X_AXES[self._x_axis][1]
-        for plot, title, y_label in ((self.loss_plot, "Loss", "cross-entropy"),
-                                     (self.accuracy_plot, "Accuracy", "% correct")):
+        # The plots share the x axis: its numbers and name under the lower one are enough (the grid
+        # lines above line up with them), and on a 720-pixel-high projector the room goes to the curve.
+        # What each y axis measures is in the plot's title: a rotated axis label longer than a short
+        # plot ran into the next plot's.
+        for plot, title, bottom in ((self.loss_plot, "Loss (cross-entropy)", None),
+                                    (self.accuracy_plot, "Accuracy (% correct)", x_label)):
             plot.setTitle(title, size=f"{style.LABEL_PT}pt", bold=True, color=style.FOREGROUND)
-            style.style_plot(plot, left=y_label, bottom=x_label)
+            style.style_plot(plot, bottom=bottom)
             plot.setMouseEnabled(x=False, y=False)  # a stray drag must not freeze the auto-range
             plot.hideButtons()
             plot.getAxis("bottom").enableAutoSIPrefix(self._x_axis == "samples")
+        self.loss_plot.getAxis("bottom").setStyle(showValues=False)
         # Log scale: the loss falls by orders of magnitude, and a blow-up stays on screen.
         self.loss_plot.setLogMode(y=True)
         self.loss_plot.getAxis("left").enableAutoSIPrefix(False)  # "(x1e+30)" on a log axis misleads
@@ -243,8 +249,8 @@ class CurvesPanel(QtWidgets.QWidget):
         self._reset_x()
         if self._x_choice.currentText() != name:
             self._x_choice.setCurrentText(name)  # re-enters through _on_x_choice_changed, a no-op now
+        style.style_axis(self.accuracy_plot.getAxis("bottom"), X_AXES[name][1])
         for plot in (self.loss_plot, self.accuracy_plot):
-            style.style_axis(plot.getAxis("bottom"), X_AXES[name][1])
             # "epochs (x0.001)" confuses; "training images seen (x1e+06)" is what one wants.
             plot.getAxis("bottom").enableAutoSIPrefix(name == "samples")
         self._redraw_steps()

@@ -226,7 +226,7 @@ class ProbesPanel(QtWidgets.QWidget):
         new_button.setFont(style.font(style.SMALL_PT + 1))
         new_button.clicked.connect(self._on_new_clicked)
         header = QtWidgets.QHBoxLayout()
-        header.addWidget(style.title_label("Probe digits: the network's answers"), 1)
+        header.addWidget(style.title_label("The network's answers"), 1)  # the tab already says "Probe digits"
         count_label = QtWidgets.QLabel("digits:")
         count_label.setFont(style.font(style.SMALL_PT + 1))
         header.addWidget(count_label)
@@ -302,7 +302,7 @@ class ProbesPanel(QtWidgets.QWidget):
         style.cache_axes(self._detail_bars_plot, self._hidden_plot)
         # Below these sizes the digit's ticks and the image turn into a smudge: better that the
         # window gives the strip a little less room.
-        self._detail.setMinimumHeight(160)
+        self._detail.setMinimumHeight(125)
         self._detail_view.setMinimumWidth(90)
         self._detail_bars_plot.setMinimumWidth(190)
         layout = self._detail.ci.layout
