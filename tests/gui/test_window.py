@@ -278,3 +278,17 @@ def test_bad_stored_settings_fall_back_to_defaults(qtbot, small_mnist, store, ga
     assert window.controls.speed_limit() == 0.0
     wait_for(qtbot, window, lambda s: True)
     window.close()
+
+
+def test_on_a_1280x720_projector_the_curves_keep_their_room(qtbot, window):
+    # Every tab page together used to set the tab area's minimum height (the drawing pad is tall),
+    # which squeezed the learning curves to a few pixels at 720 px.
+    window.resize(1280, 720)
+    qtbot.waitUntil(lambda: window.height() <= 720 and window.curves.height() > 0)
+    qtbot.wait(50)
+    assert window.minimumSizeHint().height() <= 720
+    for plot in (window.curves.loss_plot, window.curves.accuracy_plot):
+        assert plot.getViewBox().height() >= 50, plot.getViewBox().height()
+    window.show_tab(window.drawing)  # the tall page scrolls instead
+    assert window.current_tab_panel() is window.drawing
+    assert window.curves.loss_plot.getViewBox().height() >= 50
