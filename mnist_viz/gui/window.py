@@ -398,6 +398,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.shutdown()
         super().closeEvent(event)
 
+    def changeEvent(self, event: QtCore.QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QtCore.QEvent.Type.WindowStateChange and not self.isMinimized():
+            self._refresh_moment()  # the moment panels are not updated while the window is minimized
+
     def paintEvent(self, event: QtGui.QPaintEvent) -> None:
         super().paintEvent(event)
         if not self._painted:
@@ -522,11 +527,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self._refresh_moment(snap)
 
     def _show_moment(self, snap: Snapshot, everything: bool = False) -> None:
-        """Paint ``snap`` on the moment panels that are on screen. Hidden tabs are skipped (they are
-        refreshed when shown), except that test-set predictions always reach the confusion matrix:
+        """Paint ``snap`` on the moment panels that are on screen. Hidden tabs and a minimized window
+        are skipped (refreshed when shown), except that test-set predictions always reach the confusion matrix:
         they come only with some snapshots."""
+        on_screen = not self.isMinimized()
         for panel in self.moment_panels:
-            if everything or panel.isVisible() or (panel is self.confusion and snap.test_pred is not None):
+            if everything or (on_screen and panel.isVisible()) or (panel is self.confusion and snap.test_pred is not None):
                 panel.show_snapshot(snap)
 
     def _refresh_moment(self, snap: Snapshot | None = None) -> None:

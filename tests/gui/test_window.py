@@ -292,3 +292,16 @@ def test_on_a_1280x720_projector_the_curves_keep_their_room(qtbot, window):
     window.show_tab(window.drawing)  # the tall page scrolls instead
     assert window.current_tab_panel() is window.drawing
     assert window.curves.loss_plot.getViewBox().height() >= 50
+
+
+def test_a_minimized_window_skips_drawing_the_moment_panels_and_catches_up_when_restored(qtbot, window):
+    window.controls.start_button.click()
+    wait_for(qtbot, window, lambda s: s.step > 0)
+    window.setWindowState(QtCore.Qt.WindowState.WindowMinimized)
+    assert window.isMinimized()
+    qtbot.wait(100)
+    shown = window.weights.shown_snapshot.step
+    qtbot.wait(300)
+    assert window.weights.shown_snapshot.step == shown < window.latest.step  # nothing drawn that nobody sees
+    window.setWindowState(QtCore.Qt.WindowState.WindowNoState)
+    assert window.weights.shown_snapshot is window.latest or window.weights.shown_snapshot.step > shown
