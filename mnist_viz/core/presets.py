@@ -24,7 +24,17 @@ class Preset:
 
     @property
     def budget(self) -> str:
-        return f"{self.iterations} iterations" if self.iterations else f"{self.epochs:g} epochs"
+        """``"2000 iterations"``, ``"3 epochs"``, ``"1 epoch"``."""
+        if self.iterations:
+            return f"{self.iterations} iteration{'s' if self.iterations != 1 else ''}"
+        return f"{self.epochs:g} epoch{'s' if self.epochs != 1 else ''}"
+
+    @property
+    def stops_at_budget(self) -> bool:
+        """Whether the window pauses at the end of the budget: a recipe (classic, fast) does, so its
+        result can be set against the tutorial's; a teaching scenario is a demonstration that runs
+        until the lecturer pauses it (its budget is for ``mnist-viz train``)."""
+        return self.kind in ("classic", "fast")
 
 
 _CLASSIC_FULL_BATCH = Settings(hidden=(128,), activation="relu", init="small", optimizer="gd", lr=0.5)
@@ -69,10 +79,10 @@ _PRESETS = [
            Settings(hidden=(128,), activation="relu", init="he", optimizer="adam", lr=1e-3, batch_size=32),
            epochs=10, reference="97.65% test"),
     Preset("lr-too-high", "Learning rate far too high", "teaching",
-           "SGD with lr 5 on 784-128-10 leaky ReLU.",
+           "SGD with lr 10 on 784-128-10 leaky ReLU.",
            "The loss goes up instead of down, about tenfold every few steps, and becomes NaN after "
-           "roughly a hundred steps: every update overshoots the valley further than the last.",
-           Settings(hidden=(128,), activation="leaky_relu", init="he", optimizer="sgd", lr=5.0, batch_size=128),
+           "40-60 steps: every update overshoots the valley further than the last.",
+           Settings(hidden=(128,), activation="leaky_relu", init="he", optimizer="sgd", lr=10.0, batch_size=128),
            epochs=1),
     Preset("lr-too-low", "Learning rate far too low", "teaching",
            "SGD with lr 0.0005 on 784-128-10 ReLU.",

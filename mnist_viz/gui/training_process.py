@@ -194,8 +194,8 @@ class TrainingLoop:
         self.steps_owed = 0
         _, accuracy = self.evaluate()
         budget = self.budget
-        amount = (f"{budget['iterations']:,} iterations" if budget.get("iterations") is not None
-                  else f"{budget['epochs']:g} epochs")
+        amount = budget.get("amount") or (f"{budget['iterations']:,} iterations" if budget.get("iterations") is not None
+                                          else f"{budget['epochs']:g} epochs")
         reference = f" (the tutorial reported {budget['reference']})" if budget.get("reference") else ""
         self.send("info", f"“{budget.get('title', 'Preset')}” finished its {amount}: {self.trainer.eval_split_name} "
                           f"accuracy {accuracy:.2%}{reference}. Start trains on.")
@@ -293,7 +293,8 @@ class TrainingLoop:
 
     def _do_budget(self, budget: dict | None) -> None:
         """Pause when the run reaches ``budget``: ``{"epochs": float | None, "iterations": int | None,
-        "title": str, "reference": str}`` (a preset's recipe); ``None`` trains until paused."""
+        "title": str, "reference": str, "amount": str}`` (a preset's recipe, ``amount`` its budget in
+        words, e.g. "3 epochs"); ``None`` trains until paused."""
         self.budget = budget
         self.budget_armed = budget is not None and not self._budget_reached()
 

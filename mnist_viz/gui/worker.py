@@ -169,11 +169,12 @@ class TrainingWorker(QThread):
 
     def set_budget(self, preset) -> None:
         """Train ``preset``'s budget (its epochs or full-batch iterations), then pause and report the
-        accuracy reached next to the tutorial's (an ``info`` message). ``None``: train until paused.
+        accuracy reached next to the tutorial's (an ``info`` message). ``None``, or a teaching
+        scenario (``Preset.stops_at_budget``): train until paused.
         Resetting with other settings drops the budget; resetting with the same ones runs it again."""
-        self._put("budget", None if preset is None else {
+        self._put("budget", None if preset is None or not preset.stops_at_budget else {
             "epochs": preset.epochs, "iterations": preset.iterations, "title": preset.title,
-            "reference": preset.reference})
+            "reference": preset.reference, "amount": preset.budget})
 
     def set_probes(self, images: np.ndarray) -> None:
         """``(P, 784) float32`` images whose softmax and hidden activations each snapshot carries."""

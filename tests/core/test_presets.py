@@ -1,5 +1,6 @@
 """The presets: every one is valid, the classic recipes learn as the tutorials say (checked on
 small data; the full runs are in the README), and each teaching scenario shows what it claims."""
+import numpy as np
 import pytest
 
 from mnist_viz.core.presets import PRESETS, get_preset
@@ -52,9 +53,12 @@ def test_fast_preset_is_well_on_its_way_after_one_epoch(mnist):
 
 
 def test_lr_too_high_diverges_and_says_so(mnist):
-    tr = trainer(mnist, "lr-too-high", train_subset=10_000)
-    tr.train(iterations=400)
-    assert tr.diverged and "learning rate" in tr.diverged
+    # As the scenario's text promises, on the full training set with the default seed (at lr 5 the
+    # loss of seed 0 climbed to ~1e16 and stayed finite for a whole epoch: no NaN to show the room).
+    tr = trainer(mnist, "lr-too-high")
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is the point; the trainer reports it
+        tr.train(iterations=100)
+    assert tr.diverged and "learning rate" in tr.diverged and tr.step_count <= 100
 
 
 def test_lr_too_low_barely_moves_the_loss(mnist):

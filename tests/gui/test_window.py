@@ -197,15 +197,23 @@ def test_preset_loads_its_settings(qtbot, window):
     index = c.preset_combo.findData("lr-too-low")
     c.preset_combo.setCurrentIndex(index)
     c.preset_combo.activated.emit(index)
-    snap = wait_for(qtbot, window, lambda s: s.extras["run"] == 1 and s.extras["budget"] is not None)
+    snap = wait_for(qtbot, window, lambda s: s.extras["run"] == 1)
     assert snap.settings.optimizer == "sgd" and snap.settings.lr == 5e-4
     assert c.lr_box.value() == pytest.approx(5e-4) and "Watch" in c.preset_note.text()
-    # The preset's budget (2 epochs) shows in the status line; training pauses there and says how it did.
-    assert snap.extras["budget"]["epochs"] == 2 and "epoch 0.00 of 2" in window.status_label.text()
+    assert snap.extras["budget"] is None  # a teaching scenario runs until the lecturer pauses it
+
+
+def test_a_recipe_preset_trains_its_budget_then_pauses_and_reports(qtbot, window):
+    c = window.controls
+    assert c.choose_preset("fast", confirm=True)
+    snap = wait_for(qtbot, window, lambda s: s.extras["run"] == 1 and s.extras["budget"] is not None)
+    # The budget (3 epochs) shows in the status line; training pauses there and says how it did.
+    assert snap.extras["budget"]["epochs"] == 3 and "epoch 0.00 of 3" in window.status_label.text()
     c.start_button.click()
-    snap = wait_for(qtbot, window, lambda s: s.epoch >= 2 and not s.extras["playing"])
-    assert snap.epoch == pytest.approx(2.0) and snap.extras["budget"] is None
-    assert "finished its 2 epochs" in window.statusBar().currentMessage()
+    snap = wait_for(qtbot, window, lambda s: s.epoch >= 3 and not s.extras["playing"])
+    assert snap.epoch == pytest.approx(3.0) and snap.extras["budget"] is None
+    message = window.statusBar().currentMessage()
+    assert "finished its 3 epochs" in message and f"{snap.last_eval_accuracy:.2%}" in message
 
 
 # ---------------------------------------------------------------------------- divergence
