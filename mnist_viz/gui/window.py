@@ -256,6 +256,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setCentralWidget(central)
         self.status_label = QtWidgets.QLabel("❚❚ Paused — press Start (Space)")
         self.status_label.setFont(style.font(style.LABEL_PT, bold=True))
+        # The line is long; on a narrow screen its end is cut rather than the window pushed wider.
+        self.status_label.setMinimumWidth(1)
+        self.status_label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         self.statusBar().addWidget(self.status_label, 1)
         # Messages (a preset's result, a refused setting, a saved file) replace the status line for a
         # while: as large as it, or the back of the room cannot read them.
@@ -317,6 +320,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.theme_action.setCheckable(True)
         self._action(view, "Enlarge the mosaic (double-click any panel)", None,
                      lambda: self.focus.toggle(self.frames_by_name["weights"]))
+        # On a narrow projector (1024 px) the panels need the controls' third of the width; every
+        # control keeps its keyboard shortcut while the column is hidden.
+        self.controls_action = self._action(view, "Show the controls column", "Ctrl+B", self.toggle_controls,
+                                            "Hide the controls to give the panels the whole width")
+        self.controls_action.setCheckable(True)
+        self.controls_action.setChecked(True)
         scenarios = self._build_scenarios_menu(bar)
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "Keyboard shortcuts", "F1", self._on_help)
@@ -418,6 +427,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.store.setValue("training/settings", json.dumps(self.controls.settings().to_dict()))
         self.store.setValue("training/speed_limit", self.controls.speed_limit())
         self.store.setValue("curves/x_axis", self.curves.x_axis)
+        self.store.setValue("window/controls_visible", self.controls_action.isChecked())
         self.store.sync()
 
     def _restore_window_state(self) -> None:
@@ -436,6 +446,7 @@ class MainWindow(QtWidgets.QMainWindow):
         x_axis = self.store.value("curves/x_axis", "epochs")
         if x_axis in ("epochs", "samples"):
             self.curves.set_x_axis(x_axis)
+        self.toggle_controls(str(self.store.value("window/controls_visible", "true")).lower() != "false")
 
     def _splitters(self) -> dict[str, QtWidgets.QSplitter]:
         return {"columns": self.splitter, "left": self.left_split, "right": self.right_split}
@@ -567,6 +578,16 @@ class MainWindow(QtWidgets.QMainWindow):
     def toggle_fullscreen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
 
+    def toggle_controls(self, visible: bool | None = None) -> None:
+        """Show or hide the controls column (``None``: follow the View menu's check mark)."""
+        visible = self.controls_action.isChecked() if visible is None else bool(visible)
+        self.controls_action.setChecked(visible)
+        self.controls_scroll.setVisible(visible)
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        if not visible and screen is not None and self.width() > screen.width() and not self.isFullScreen():
+            self.layout().activate()  # the narrower minimum must be known before the resize
+            self.resize(screen.width(), self.height())  # the window was wider than a narrow screen
+
     def toggle_theme(self, on: bool | None = None) -> None:
         app = QtWidgets.QApplication.instance()
         on = self.theme_action.isChecked() if on is None else on
@@ -629,8 +650,15 @@ class MainWindow(QtWidgets.QMainWindow):
         box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 
+    def shortcut_lines(self) -> list[str]:
+        """``"Space   Start / Pause"``, ... for every menu action that has a shortcut, in menu order."""
+        lines = []
+        for menu in self.menuBar().findChildren(QtWidgets.QMenu):
+            for action in menu.actions():
+                key = action.shortcut().toString(QtGui.QKeySequence.SequenceFormat.NativeText)
+                if key:
+                    lines.append(f"{key}   {action.text().replace('&', '')}")
+        return lines
+
     def _on_help(self) -> None:
-        QtWidgets.QMessageBox.information(
-            self, "Keyboard shortcuts",
-            "Space   start / pause\nS   train one batch\nR   reset (fresh weights from the seed)\n"
-            "Up / Down   double / halve the learning rate\nCtrl+Q   quit")
+        QtWidgets.QMessageBox.information(self, "Keyboard shortcuts", "\n".join(self.shortcut_lines()))

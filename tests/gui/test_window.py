@@ -313,3 +313,23 @@ def test_a_minimized_window_skips_drawing_the_moment_panels_and_catches_up_when_
     assert window.weights.shown_snapshot.step == shown < window.latest.step  # nothing drawn that nobody sees
     window.setWindowState(QtCore.Qt.WindowState.WindowNoState)
     assert window.weights.shown_snapshot is window.latest or window.weights.shown_snapshot.step > shown
+
+
+def test_the_controls_column_hides_for_a_narrow_screen_and_shortcuts_still_work(qtbot, small_mnist, store):
+    window = make_window(qtbot, small_mnist, store)
+    wait_for(qtbot, window, lambda s: True)  # shown and running, as in test_keyboard_shortcuts
+    wide = window.minimumSizeHint().width()
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_B, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert not window.controls_scroll.isVisible() and not window.controls_action.isChecked()
+    qtbot.wait(20)
+    assert window.minimumSizeHint().width() <= min(wide - 250, 1024)  # fits an XGA projector
+    press(qtbot, window, QtCore.Qt.Key.Key_Space)  # Start, with the button out of sight
+    wait_for(qtbot, window, lambda s: s.extras["playing"] and s.step > 0)
+    assert any(line.startswith("Space") for line in window.shortcut_lines())
+    assert any("Ctrl+B" in line for line in window.shortcut_lines())
+    window.close()
+    again = make_window(qtbot, small_mnist, store)  # remembered
+    assert not again.controls_scroll.isVisible() and not again.controls_action.isChecked()
+    again.toggle_controls(True)
+    assert again.controls_scroll.isVisible()
+    again.close()
