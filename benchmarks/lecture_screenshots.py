@@ -28,7 +28,7 @@ def lecture(window, out: Path, size: tuple[int, int], app_quit):
         return lambda: window.choose_scenario(name, confirm=True)
 
     def draw_and_pin():
-        window.tabs.setCurrentWidget(window.drawing)
+        window.show_tab(window.drawing)
         # a "2": a top arc, a diagonal, a base stroke, in canvas pixels (280 x 280)
         arc = [(90 + 100 * (1 - np.cos(t)) / 2, 90 - 50 * np.sin(t)) for t in np.linspace(0.2, np.pi, 12)]
         window.drawing.draw_stroke(arc + [(95, 220), (200, 220)])
@@ -48,7 +48,7 @@ def lecture(window, out: Path, size: tuple[int, int], app_quit):
         window.unit_inspector.ablateRequested.emit(window.inspected, False)
 
     def worst_cell():
-        window.tabs.setCurrentWidget(window.confusion)
+        window.show_tab(window.confusion)
         m = window.confusion.matrix()
         if m is not None and m.sum():
             off = m - np.diag(np.diag(m))
@@ -57,7 +57,7 @@ def lecture(window, out: Path, size: tuple[int, int], app_quit):
 
     def scrub_back():
         c.start_button.click() if window.latest.extras.get("playing") else None
-        window.tabs.setCurrentWidget(window.probes)
+        window.show_tab(window.probes)
         if len(window.timeline.timeline) > 2:
             window.timeline.scrub_to(len(window.timeline.timeline) // 5)
 
@@ -82,7 +82,7 @@ def lecture(window, out: Path, size: tuple[int, int], app_quit):
         (pin, 2.0, "l04-pinned-drawing"),
         (inspect_unit, 2.0, "l05-inspect-unit"),
         (ablate, 3.0, "l06-unit-ablated"),
-        (lambda: window.tabs.setCurrentWidget(window.templates), 2.0, "l07-class-templates"),
+        (lambda: window.show_tab(window.templates), 2.0, "l07-class-templates"),
         (worst_cell, 2.0, "l08-confusion-cell"),
         (scrub_back, 2.0, "l09-timeline-scrubbed"),
         (presentation, 2.0, "l10-presentation-mosaic"),

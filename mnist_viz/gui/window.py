@@ -108,6 +108,30 @@ class DivergenceBanner(QtWidgets.QFrame):
         self.setVisible(bool(text))
 
 
+class FitScrollArea(QtWidgets.QScrollArea):
+    """Shows ``page`` at the size of the view, and scrolls only when the view is smaller than the
+    page's minimum size. (QScrollArea's own resizing sizes a page with word-wrapped text to its
+    preferred height, which made pages scroll that fit.)"""
+
+    def __init__(self, page: QtWidgets.QWidget, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.setWidget(page)
+        self.setWidgetResizable(False)
+        self.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.viewport().installEventFilter(self)
+
+    def eventFilter(self, obj: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        if obj is self.viewport() and event.type() == QtCore.QEvent.Type.Resize:
+            self._fit()
+        return super().eventFilter(obj, event)
+
+    def _fit(self) -> None:
+        page, view = self.widget(), self.viewport().size()
+        need = page.minimumSizeHint().expandedTo(page.minimumSize())
+        page.resize(max(view.width(), need.width()), max(view.height(), need.height()))
+
+
 class MainWindow(QtWidgets.QMainWindow):
     """The whole app in one window: controls on the left; curves on top; weight mosaic and output
     weights in the middle; probes (and a tab with training samples) at the bottom.
@@ -212,10 +236,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabs.addTab(self.probes, "Probe digits")
         for panel, title in ((self.samples, "Training images"), (self.drawing, "Draw"), (self.unit_inspector, "Unit"),
                              (self.templates, "Templates"), (self.confusion, "Errors")):
-            page = QtWidgets.QScrollArea()
-            page.setWidget(panel)
-            page.setWidgetResizable(True)
-            page.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+            page = FitScrollArea(panel)
             self._tab_pages[panel] = page
             self.tabs.addTab(page, title)
         tips = ("A few test images and the network's answer for each, live", "Examples of what the network trains on",

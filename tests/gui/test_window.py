@@ -300,6 +300,11 @@ def test_on_a_1280x720_projector_the_curves_keep_their_room(qtbot, window):
     window.show_tab(window.drawing)  # the tall page scrolls instead
     assert window.current_tab_panel() is window.drawing
     assert window.curves.loss_plot.getViewBox().height() >= 50
+    qtbot.waitUntil(lambda: window.tabs.currentWidget().verticalScrollBar().isVisible())
+    # ... and only when it must: with room enough, the page fills the tab without a scroll bar.
+    window.resize(1600, 1000)
+    qtbot.waitUntil(lambda: not window.tabs.currentWidget().verticalScrollBar().isVisible())
+    assert window.drawing.height() == window.tabs.currentWidget().viewport().height()
 
 
 def test_a_minimized_window_skips_drawing_the_moment_panels_and_catches_up_when_restored(qtbot, window):

@@ -46,7 +46,7 @@ class DrawingPad(QtWidgets.QWidget):
         self._canvas.fill(0)
         self._last: QtCore.QPointF | None = None  # canvas position of the pen during a stroke
         self._has_ink = False
-        self.setMinimumSize(220, 220)
+        self.setMinimumSize(170, 170)  # fits the tab area at 1080 px; the ink is resampled to 28x28 anyway
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Expanding)
         self.setCursor(QtCore.Qt.CursorShape.CrossCursor)
         self.setAttribute(QtCore.Qt.WidgetAttribute.WA_TabletTracking, False)
@@ -285,7 +285,7 @@ class DrawingPanel(QtWidgets.QWidget):
 
     def _build_seen(self) -> pg.GraphicsLayoutWidget:
         graphics = style.graphics_widget()
-        graphics.setMinimumSize(100, 100)
+        graphics.setMinimumSize(80, 80)
         self._seen_view = style.image_view_box()
         self._seen_view.setBorder(pg.mkPen(style.DARK_GREY, width=1))
         graphics.addItem(self._seen_view)
@@ -302,7 +302,7 @@ class DrawingPanel(QtWidgets.QWidget):
 
     def _build_hidden(self) -> pg.GraphicsLayoutWidget:
         graphics = style.graphics_widget()
-        graphics.setMinimumHeight(130)  # title, axis and some bars even when the panel is short
+        graphics.setMinimumHeight(110)  # title, axis and some bars even when the panel is short
         self._hidden_plot = graphics.addPlot()
         style.style_plot(self._hidden_plot, left="activation", bottom="hidden unit")
         self._hidden_plot.setTitle("Hidden-layer activations for this drawing", size=f"{style.LABEL_PT}pt",
