@@ -425,6 +425,12 @@ def test_probes_show_the_snapshot_probabilities(probes, small_mnist):
     for k, text in enumerate(probes.answer_texts()):
         glyph = style.CORRECT_GLYPH if predicted[k] == k else style.WRONG_GLYPH
         assert text == f"{glyph} {predicted[k]} {snap.probe_probs[k, predicted[k]]:.0%}"
+    # The large view: one bar per hidden unit for the selected probe, all inside the axis range.
+    bars = probes._hidden_bars.opts
+    np.testing.assert_allclose(bars["height"], snap.probe_hidden[probes.selected])
+    np.testing.assert_array_equal(bars["x"], np.arange(snap.probe_hidden.shape[1]))
+    (x0, x1), (_, top) = probes._hidden_plot.viewRange()
+    assert x0 <= -0.5 and x1 >= snap.probe_hidden.shape[1] - 0.5 and top >= snap.probe_hidden.max()
 
 
 def test_probes_ignore_a_snapshot_for_other_probes(probes, small_mnist, qtbot):

@@ -309,8 +309,7 @@ class DrawingPanel(QtWidgets.QWidget):
                                    color=style.FOREGROUND)
         self._hidden_plot.setMouseEnabled(x=False, y=False)
         self._hidden_plot.hideButtons()
-        self._hidden_curve = self._hidden_plot.plot(stepMode="center", fillLevel=0, brush=pg.mkBrush(style.SKY_BLUE),
-                                                    pen=pg.mkPen(style.BLUE, width=1.5))
+        self._hidden_bars = style.unit_bars(self._hidden_plot)
         return graphics
 
     # ------------------------------------------------------------------ computing
@@ -332,7 +331,7 @@ class DrawingPanel(QtWidgets.QWidget):
         if answer is None:
             self._probs = self._hidden = None
             self._bars.setOpts(height=np.zeros(N_CLASSES))
-            self._hidden_curve.setData([], [])
+            style.show_units(self._hidden_bars, None)
             set_text(self._message, self._why_no_answer())
             return
         self._probs, self._hidden = answer[0][0], answer[1][0]
@@ -340,7 +339,7 @@ class DrawingPanel(QtWidgets.QWidget):
         brushes = [pg.mkBrush(style.GREY)] * N_CLASSES
         brushes[top] = pg.mkBrush(style.BLUE)
         self._bars.setOpts(height=self._probs, brushes=brushes)
-        self._hidden_curve.setData(np.arange(len(self._hidden) + 1) - 0.5, self._hidden)
+        style.show_units(self._hidden_bars, self._hidden)
         set_text(self._message, f"The network says {top} ({self._probs[top]:.0%} sure)")
 
     def _why_no_answer(self) -> str:

@@ -293,8 +293,7 @@ class ProbesPanel(QtWidgets.QWidget):
                                    color=style.FOREGROUND)
         self._hidden_plot.setMouseEnabled(x=False, y=False)
         self._hidden_plot.hideButtons()
-        self._hidden_curve = self._hidden_plot.plot(stepMode="center", fillLevel=0, brush=pg.mkBrush(style.SKY_BLUE),
-                                                    pen=pg.mkPen(style.BLUE, width=1.5), skipFiniteCheck=True)
+        self._hidden_bars = style.unit_bars(self._hidden_plot)
         # Ranges are set by hand, in round steps: auto-ranging moved the activation axis on every
         # frame, which re-laid out the row and painted it twice (~4 ms of each frame).
         self._hidden_plot.enableAutoRange(False)
@@ -458,7 +457,7 @@ class ProbesPanel(QtWidgets.QWidget):
         probs = None if self._probs is None else self._probs[k]
         if probs is None or not np.isfinite(probs).all():
             self._detail_bars.setOpts(height=np.zeros(N_CLASSES))
-            self._hidden_curve.setData([], [])
+            style.show_units(self._hidden_bars, None)
             why = "no answer yet" if probs is None else "no answer (training diverged)"
             self._set_detail_title(f"true {label} → {why}", style.FOREGROUND)
             return
@@ -472,7 +471,7 @@ class ProbesPanel(QtWidgets.QWidget):
             f"true {label} → network says {predicted}, {probs[predicted]:.0%} sure {glyph}", colour)
         hidden = np.nan_to_num(self._hidden[k])
         self._fit_hidden_range(hidden)
-        self._hidden_curve.setData(np.arange(len(hidden) + 1) - 0.5, hidden)
+        style.show_units(self._hidden_bars, hidden)
 
     def _fit_hidden_range(self, hidden: np.ndarray) -> None:
         """Show all ``hidden (H,)`` activations: x spans the units; the y axis tops at a round value

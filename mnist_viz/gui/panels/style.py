@@ -118,6 +118,22 @@ def label_tiles(view: pg.ViewBox, old: list, texts: list[str], cols: int, tile: 
     return labels
 
 
+def unit_bars(plot: pg.PlotItem) -> pg.BarGraphItem:
+    """One bar per hidden unit in ``plot`` (fill it with ``show_units``). Drawn as rectangles: the
+    filled step curve it replaces cost ~1 ms a frame at 512 units."""
+    bars = pg.BarGraphItem(x=[], height=[], width=1.0, brush=pg.mkBrush(BLUE), pen=None)
+    plot.addItem(bars)
+    return bars
+
+
+def show_units(bars: pg.BarGraphItem, values: np.ndarray | None) -> None:
+    """Bars for ``values (H,)`` (unit 0 at x = 0); ``None`` empties the plot."""
+    if values is None:
+        bars.setOpts(x=[], height=[])
+    else:
+        bars.setOpts(x=np.arange(len(values)), height=values)
+
+
 def image_view_box() -> pg.ViewBox:
     """A fixed ViewBox for images: square pixels, row 0 at the top, no mouse pan/zoom, no menu
     (a stray drag during a lecture must not lose the picture)."""
