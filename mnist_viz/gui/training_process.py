@@ -28,6 +28,7 @@ from threadpoolctl import threadpool_limits
 from mnist_viz.core import checkpoint
 from mnist_viz.core.data import Dataset
 from mnist_viz.core.files import write_metrics_csv
+from mnist_viz.core.presets import Preset
 from mnist_viz.core.snapshot import Settings
 from mnist_viz.core.trainer import Trainer
 from mnist_viz.gui.snapshot_transport import SnapshotWriter
@@ -143,7 +144,7 @@ class TrainingLoop:
         self.last_step_time = -math.inf
         self.last_eval = (-1, -math.inf)  # (step, time) of the last evaluation
         self.eval_cost = 0.0
-        self.budget: dict | None = None  # a preset's training budget, see _do_budget
+        self.budget: Preset | None = None  # the recipe whose budget this run trains, see _do_budget
         self.budget_armed = False  # True until the budget is reached; Start then trains on
 
     # ---------------------------------------------------------------- one pass
@@ -183,7 +184,7 @@ class TrainingLoop:
         return None
 
     def _budget_reached(self) -> bool:
-        epochs, iterations = self.budget.get("epochs"), self.budget.get("iterations")
+        epochs, iterations = self.budget.epochs, self.budget.iterations
         return ((iterations is not None and self.trainer.step_count >= iterations)
                 or (epochs is not None and self.trainer.epoch >= epochs - 1e-9))
 
@@ -193,11 +194,9 @@ class TrainingLoop:
         self._set_playing(False)
         self.steps_owed = 0
         _, accuracy = self.evaluate()
-        budget = self.budget
-        amount = budget.get("amount") or (f"{budget['iterations']:,} iterations" if budget.get("iterations") is not None
-                                          else f"{budget['epochs']:g} epochs")
-        reference = f" (the tutorial reported {budget['reference']})" if budget.get("reference") else ""
-        self.send("info", f"“{budget.get('title', 'Preset')}” finished its {amount}: {self.trainer.eval_split_name} "
+        preset = self.budget
+        reference = f" (the tutorial reported {preset.reference})" if preset.reference else ""
+        self.send("info", f"“{preset.title}” finished its {preset.budget}: {self.trainer.eval_split_name} "
                           f"accuracy {accuracy:.2%}{reference}. Start trains on.")
 
     def _maybe_evaluate(self, now: float) -> None:
@@ -237,7 +236,7 @@ class TrainingLoop:
     def _extras(self) -> dict:
         return {"run": self.run_id, "cmd_seq": self.applied_seq, "playing": self.playing,
                 "speed_limit": self.speed_limit, "effective_lr": self.trainer.effective_lr,
-                "budget": dict(self.budget) if self.budget_armed else None,
+                "budget": self.budget if self.budget_armed else None,
                 "eval_split": self.trainer.eval_split_name}
 
     def _set_playing(self, playing: bool) -> None:
@@ -291,12 +290,11 @@ class TrainingLoop:
         if resume is not None:
             self._set_playing(resume)
 
-    def _do_budget(self, budget: dict | None) -> None:
-        """Pause when the run reaches ``budget``: ``{"epochs": float | None, "iterations": int | None,
-        "title": str, "reference": str, "amount": str}`` (a preset's recipe, ``amount`` its budget in
-        words, e.g. "3 epochs"); ``None`` trains until paused."""
-        self.budget = budget
-        self.budget_armed = budget is not None and not self._budget_reached()
+    def _do_budget(self, preset: Preset | None) -> None:
+        """Pause when the run reaches ``preset``'s budget (its epochs or iterations); ``None`` trains
+        until paused."""
+        self.budget = preset
+        self.budget_armed = preset is not None and not self._budget_reached()
 
     def _do_probes(self, images: np.ndarray) -> None:
         self.probes = images

@@ -56,9 +56,9 @@ def status_text(snap: Snapshot, playing: bool) -> str:
     lr = snap.extras.get("effective_lr", snap.settings.lr)
     split = snap.extras.get("eval_split", "test")
     acc = "" if math.isnan(snap.last_eval_accuracy) else f"     {split} acc {snap.last_eval_accuracy:.1%}"
-    budget = snap.extras.get("budget") or {}
-    of_epochs = f" of {budget['epochs']:g}" if budget.get("epochs") is not None else ""
-    of_steps = f" of {budget['iterations']:,}" if budget.get("iterations") is not None else ""
+    preset = snap.extras.get("budget")  # the recipe whose budget the run trains, or None
+    of_epochs = f" of {preset.epochs:g}" if preset is not None and preset.epochs is not None else ""
+    of_steps = f" of {preset.iterations:,}" if preset is not None and preset.iterations is not None else ""
     return (f"{state}     epoch {snap.epoch:.2f}{of_epochs}     step {snap.step:,}{of_steps}     "
             f"{snap.samples_per_second:,.0f} samples/s     {_format_duration(snap.elapsed)} trained     "
             f"lr {lr:.3g}{acc}")
@@ -389,7 +389,7 @@ class MainWindow(QtWidgets.QMainWindow):
         c.resetClicked.connect(self._on_reset)
         c.liveChanged.connect(self._on_live_changed)
         c.restartRequested.connect(self._on_restart_requested)
-        c.presetApplied.connect(self.worker.set_budget)
+        c.presetApplied.connect(w.set_budget)
         c.speedChanged.connect(w.set_speed_limit)
         self.probes.probesChanged.connect(w.set_probes)
         self.probes.selectedChanged.connect(self.unit_inspector.set_probe_index)

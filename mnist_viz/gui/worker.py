@@ -100,7 +100,8 @@ class TrainingWorker(QThread):
 
     Snapshot ``extras`` set by the loop: ``run`` (increments on every reset, so a view knows to clear
     its curves), ``cmd_seq`` (commands applied before this snapshot; compare ``commands_sent``),
-    ``playing`` (bool), ``speed_limit`` (steps/s, 0 = unlimited), ``effective_lr``.
+    ``playing`` (bool), ``speed_limit`` (steps/s, 0 = unlimited), ``effective_lr``, ``budget`` (the
+    ``Preset`` whose budget the run is training to, or ``None``), ``eval_split`` ("test" or "validation").
     """
 
     snapshotReady = Signal()
@@ -172,9 +173,7 @@ class TrainingWorker(QThread):
         accuracy reached next to the tutorial's (an ``info`` message). ``None``, or a teaching
         scenario (``Preset.stops_at_budget``): train until paused.
         Resetting with other settings drops the budget; resetting with the same ones runs it again."""
-        self._put("budget", None if preset is None or not preset.stops_at_budget else {
-            "epochs": preset.epochs, "iterations": preset.iterations, "title": preset.title,
-            "reference": preset.reference, "amount": preset.budget})
+        self._put("budget", preset if preset is not None and preset.stops_at_budget else None)
 
     def set_probes(self, images: np.ndarray) -> None:
         """``(P, 784) float32`` images whose softmax and hidden activations each snapshot carries."""

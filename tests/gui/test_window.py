@@ -208,7 +208,7 @@ def test_a_recipe_preset_trains_its_budget_then_pauses_and_reports(qtbot, window
     assert c.choose_preset("fast", confirm=True)
     snap = wait_for(qtbot, window, lambda s: s.extras["run"] == 1 and s.extras["budget"] is not None)
     # The budget (3 epochs) shows in the status line; training pauses there and says how it did.
-    assert snap.extras["budget"]["epochs"] == 3 and "epoch 0.00 of 3" in window.status_label.text()
+    assert snap.extras["budget"].epochs == 3 and "epoch 0.00 of 3" in window.status_label.text()
     c.start_button.click()
     snap = wait_for(qtbot, window, lambda s: s.epoch >= 3 and not s.extras["playing"])
     assert snap.epoch == pytest.approx(3.0) and snap.extras["budget"] is None

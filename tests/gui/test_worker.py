@@ -3,12 +3,14 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import dataclasses
 import signal
 import time
 
 import numpy as np
 import pytest
 
+from mnist_viz.core.presets import get_preset
 from mnist_viz.core.snapshot import Settings
 from mnist_viz.gui.training_process import CommandBuffer
 from mnist_viz.gui.worker import TrainingWorker
@@ -204,11 +206,10 @@ def _run_until_paused(loop, max_ticks=10_000):
 
 
 def test_a_preset_budget_in_iterations_pauses_there_and_reports_the_accuracy(small_mnist):
-    from mnist_viz.core.presets import get_preset
     preset = get_preset("classic-full-batch")
     loop, sent = _loop(small_mnist, Settings(hidden=(8,), optimizer="gd", lr=0.5, init="small"))
-    loop.apply([["budget", {"epochs": None, "iterations": 7, "title": preset.title, "reference": "97.47% test"}]])
-    assert loop._extras()["budget"]["iterations"] == 7
+    loop.apply([["budget", dataclasses.replace(preset, iterations=7)]])
+    assert loop._extras()["budget"].iterations == 7
     _run_until_paused(loop)
     assert loop.trainer.step_count == 7
     info = [payload for kind, payload in sent if kind == "info"]
@@ -225,7 +226,7 @@ def test_a_preset_budget_in_iterations_pauses_there_and_reports_the_accuracy(sma
 def test_a_budget_in_epochs_stops_at_the_epoch_and_survives_a_reset_of_the_same_recipe(small_mnist):
     settings = Settings(hidden=(8,), batch_size=100)
     loop, sent = _loop(small_mnist, settings)
-    loop.apply([["budget", {"epochs": 1, "iterations": None, "title": "t", "reference": ""}]])
+    loop.apply([["budget", dataclasses.replace(get_preset("fast"), epochs=1)]])
     _run_until_paused(loop)
     assert loop.trainer.epoch == pytest.approx(1.0)
     loop.apply([["reset", None]])  # Reset: same recipe, its budget runs again
@@ -233,7 +234,6 @@ def test_a_budget_in_epochs_stops_at_the_epoch_and_survives_a_reset_of_the_same_
     assert loop.trainer.epoch == pytest.approx(1.0) and sum(k == "info" for k, _ in sent) == 2
     loop.apply([["reset", settings.replace(activation="tanh")]])  # another recipe: no budget
     assert loop.budget is None and loop._extras()["budget"] is None
-
 
 
 def test_folders_left_by_a_killed_window_are_removed_at_the_next_start(tmp_path):
