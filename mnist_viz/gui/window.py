@@ -42,6 +42,7 @@ CONTROLS_WIDTH = 330
 TIMELINE_BYTES = 100_000_000  # memory for the look-back record (see TimelinePanel)
 MESSAGE_MS = 15_000  # how long a status-bar message stays (long enough to read out to the room)
 
+
 def _format_duration(seconds: float) -> str:
     seconds = int(seconds)
     h, rest = divmod(seconds, 3600)
@@ -118,7 +119,6 @@ class FitScrollArea(QtWidgets.QScrollArea):
         self.setWidget(page)
         self.setWidgetResizable(False)
         self.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
-        self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.viewport().installEventFilter(self)
 
     def eventFilter(self, obj: QtCore.QObject, event: QtCore.QEvent) -> bool:
@@ -229,9 +229,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabs = QtWidgets.QTabWidget()
         # Each page scrolls when the tab area is shorter than the page needs (a 1280x720 projector):
         # otherwise the tallest page (the drawing pad) sets the tab area's minimum height and the
-        # learning curves above it are squeezed flat.
-        self._tab_pages: dict[QtWidgets.QWidget, QtWidgets.QScrollArea] = {}
-        # The probe strip lays itself out to the room it gets, so it is not put in a scroll area.
+        # learning curves above it are squeezed flat. The probe strip lays itself out to the room it
+        # gets, so it is its own page. ``_tab_pages``: panel -> the page holding it.
         self._tab_pages: dict[QtWidgets.QWidget, QtWidgets.QWidget] = {self.probes: self.probes}
         self.tabs.addTab(self.probes, "Probe digits")
         for panel, title in ((self.samples, "Training images"), (self.drawing, "Draw"), (self.unit_inspector, "Unit"),
@@ -580,7 +579,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def current_tab_panel(self) -> QtWidgets.QWidget:
         """The panel on the tab now in front."""
         page = self.tabs.currentWidget()
-        return page.widget() if isinstance(page, QtWidgets.QScrollArea) else page
+        return next(panel for panel, holder in self._tab_pages.items() if holder is page)
 
     def pin_drawing(self, image, label: int) -> None:
         """Add a drawing to the probe strip as digit ``label``."""
@@ -649,10 +648,16 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def show_error(self, title: str, message: str) -> None:
         """A message box that does not block the event loop (training and painting go on)."""
-        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Warning, title, message, parent=self)
+        self._open_message_box(QtWidgets.QMessageBox.Icon.Warning, title, message)
+        self.last_error = message
+
+    def _open_message_box(self, icon, title: str, message: str, details: str = "") -> None:
+        """Show a message box without blocking the event loop; it deletes itself when closed."""
+        box = QtWidgets.QMessageBox(icon, title, message, parent=self)
+        if details:
+            box.setDetailedText(details)
         box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
-        self.last_error = message
 
     def _ask_path(self, title: str, ending: str, use, saving: bool) -> None:
         dialog = QtWidgets.QFileDialog.getSaveFileName if saving else QtWidgets.QFileDialog.getOpenFileName
@@ -665,11 +670,8 @@ class MainWindow(QtWidgets.QMainWindow):
         from, looked at, or closed)."""
         self.controls.set_playing(False)
         self.status_label.setText("⚠ Training stopped by an error — restart the app to train again")
-        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Critical, "Training stopped",
-                                    "Training stopped because of an error.", parent=self)
-        box.setDetailedText(details)
-        box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
+        self._open_message_box(QtWidgets.QMessageBox.Icon.Critical, "Training stopped",
+                               "Training stopped because of an error.", details)
 
     def shortcut_lines(self) -> list[str]:
         """``"Space   Start / Pause"``, ... for every menu action that has a shortcut, in menu order."""

@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 import pytest
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 
 from mnist_viz.core.snapshot import Settings
 from mnist_viz.gui.panels.controls import hidden_to_slider, lr_to_slider
@@ -338,3 +338,12 @@ def test_the_controls_column_hides_for_a_narrow_screen_and_shortcuts_still_work(
     again.toggle_controls(True)
     assert again.controls_scroll.isVisible()
     again.close()
+
+
+def test_a_training_crash_is_reported_without_blocking_the_window(qtbot, window):
+    window.worker.failed.emit("Traceback (most recent call last): boom")
+    qtbot.waitUntil(lambda: "stopped by an error" in window.status_label.text())
+    boxes = [b for b in window.findChildren(QtWidgets.QMessageBox) if b.isVisible()]
+    assert len(boxes) == 1 and "boom" in boxes[0].detailedText()
+    assert boxes[0].icon() == QtWidgets.QMessageBox.Icon.Critical
+    boxes[0].close()
