@@ -58,10 +58,10 @@ RAM_DISK = "/dev/shm"
 
 def _ram_folder() -> str:
     """A temp folder, on the RAM disk when there is one (the dataset and the snapshot buffer live
-    there), named after this process so that a later start can tell it was left behind."""
+    there), named after this process so that a later start can tell it was left behind
+    (``remove_stale_folders``)."""
     if not os.path.isdir(RAM_DISK):
         return tempfile.mkdtemp(prefix="mnist-viz-")
-    remove_stale_folders(RAM_DISK)
     return tempfile.mkdtemp(prefix=f"mnist-viz-{os.getpid()}-", dir=RAM_DISK)
 
 
@@ -232,6 +232,8 @@ class TrainingWorker(QThread):
         return not self.isRunning() and (process is None or not process.is_alive())
 
     def run(self) -> None:  # the receiving thread
+        if os.path.isdir(RAM_DISK):
+            remove_stale_folders(RAM_DISK)
         folder, snapshot_folder = _ram_folder(), _ram_folder()
         reader = SnapshotReader()
         try:
