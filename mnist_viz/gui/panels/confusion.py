@@ -238,10 +238,7 @@ class ConfusionPanel(QtWidgets.QWidget):
 
     def _build_cell_texts(self) -> None:
         for _ in range(N_CLASSES * N_CLASSES):
-            item = QtWidgets.QGraphicsSimpleTextItem()
-            f = QtGui.QFont()
-            f.setPixelSize(100)  # laid out at 100 px and scaled into the cell: crisp at any size
-            item.setFont(f)
+            item = style.scalable_text()  # scaled into its cell by _set_cell_text
             self._plot.addItem(item, ignoreBounds=True)
             self._cell_texts.append(item)
 

@@ -24,7 +24,6 @@ ANSWER_Y, ANSWER_H = 1.0, 0.38  # "✓ 7" under the image, as large as the cell 
 CONFIDENCE_Y, CONFIDENCE_H = 1.38, 0.25  # "98%" under it
 BAR_BASE_Y, BAR_MAX_H = 2.28, 0.6  # bars grow upward from the baseline
 BAR_PITCH, BAR_W = 0.1, 0.08
-DIGITS_H = 0.17  # the "0123456789" row under the bars
 
 
 def pick_probe_indices(labels: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
@@ -56,19 +55,6 @@ def _fit_scale(item: QtWidgets.QGraphicsSimpleTextItem, height: float, widest: s
     next cell. One size for all cells, so that no answer looks more important than another."""
     width = QtGui.QFontMetricsF(item.font()).horizontalAdvance(widest)
     return min(height / 100.0, (CELL_W - 0.1) / width)
-
-
-def _scaled_text(height: float, colour: str = style.FOREGROUND, bold: bool = False,
-                 mono: bool = False) -> QtWidgets.QGraphicsSimpleTextItem:
-    """A text item sized in data units (so it scales with the picture); ``height`` is the em size."""
-    item = QtWidgets.QGraphicsSimpleTextItem()
-    f = QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont) if mono else QtGui.QFont()
-    f.setPixelSize(100)  # laid out at 100 px, then scaled: glyphs stay crisp at any zoom
-    f.setBold(bold)
-    item.setFont(f)
-    item.setBrush(pg.mkBrush(colour))
-    item.setScale(height / 100.0)
-    return item
 
 
 class ProbesPanel(QtWidgets.QWidget):
@@ -333,12 +319,11 @@ class ProbesPanel(QtWidgets.QWidget):
         self._images, self._answers, self._confidences, self._digit_rows = [], [], [], []
         for image in self.probe_images().reshape(-1, SIDE, SIDE):
             self._images.append(pg.ImageItem(image, axisOrder="row-major", levels=(0.0, 1.0), lut=ink))
-            answer = _scaled_text(ANSWER_H, bold=True)
+            answer = style.scalable_text(bold=True)
             answer.setScale(_fit_scale(answer, ANSWER_H, f"{style.WRONG_GLYPH} 8"))
-            confidence = _scaled_text(CONFIDENCE_H, bold=True)
+            confidence = style.scalable_text(bold=True)
             confidence.setScale(_fit_scale(confidence, CONFIDENCE_H, "100%"))
-            digits = _scaled_text(DIGITS_H, colour=style.DARK_GREY, mono=True)
-            digits.setText("0123456789")
+            digits = style.scalable_text("0123456789", colour=style.DARK_GREY, mono=True)
             self._answers.append(answer)
             self._confidences.append(confidence)
             self._digit_rows.append(digits)

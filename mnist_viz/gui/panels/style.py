@@ -83,18 +83,26 @@ def style_plot(plot: pg.PlotItem, left: str | None = None, bottom: str | None = 
     plot.setMenuEnabled(False)
 
 
+def scalable_text(text: str = "", colour=FOREGROUND, bold: bool = False, mono: bool = False
+                  ) -> QtWidgets.QGraphicsSimpleTextItem:
+    """A text item for a picture drawn in data units: laid out at 100 px and meant to be scaled down
+    with ``setScale`` (scale 0.01 = an em of one data unit), so the glyphs stay crisp at any zoom."""
+    item = QtWidgets.QGraphicsSimpleTextItem(text)
+    f = QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont) if mono else QtGui.QFont()
+    f.setPixelSize(100)
+    f.setBold(bold)
+    item.setFont(f)
+    item.setBrush(pg.mkBrush(colour))
+    return item
+
+
 def add_band_label(view: pg.ViewBox, text: str, band_height: float, centre_x: float, top: float,
                    colour) -> QtWidgets.QGraphicsSimpleTextItem:
     """A bold label scaled to fill a band ``band_height`` data units tall, centred on ``centre_x``
     with its top at ``top`` (in the view's data coordinates); added to ``view`` and returned.
 
     It is laid out at a large pixel size and scaled down, so it stays crisp at any zoom."""
-    item = QtWidgets.QGraphicsSimpleTextItem(text)
-    f = QtGui.QFont()
-    f.setPixelSize(100)
-    f.setBold(True)
-    item.setFont(f)
-    item.setBrush(pg.mkBrush(colour))
+    item = scalable_text(text, colour, bold=True)
     scale = band_height / item.boundingRect().height()
     item.setScale(scale)
     item.setPos(centre_x - item.boundingRect().width() * scale / 2, top)
