@@ -177,24 +177,18 @@ class _PaintCounter:
         widget.installEventFilter(self._filter)
 
 
-def gui_phase(app, data, settings, seconds: float, warmup: float, blas_threads, profile: str | None = None,
-              variant: dict | None = None) -> dict:
-    """Open the window, train with every panel live, and measure. ``profile``: write a cProfile of
-    the GUI thread over the measured span to this file (it slows the GUI thread down).
-    ``variant``: an experiment (see ``parse_variant``): ``timeout`` sets OPENBLAS_THREAD_TIMEOUT for
-    the training process, ``nice`` its niceness."""
-    from PySide6 import QtCore
-
-    from mnist_viz.gui.window import MainWindow
-
-    variant = variant or {}
+def gui_phase(app, data, settings, seconds: float, warmup: float, variant: dict, profile: str | None = None) -> dict:
+    """Open the window, train with every panel live, and measure. ``variant`` (see ``parse_variant``):
+    ``threads`` BLAS threads for the training process, ``timeout`` its OPENBLAS_THREAD_TIMEOUT,
+    ``nice`` its niceness. ``profile``: write a cProfile of the GUI thread over the measured span to
+    this file (it slows the GUI thread down)."""
     saved_timeout = os.environ.get("OPENBLAS_THREAD_TIMEOUT")
     if variant.get("timeout") is not None:
         # Read by OpenBLAS when it loads in the (spawned) training process, which inherits this
         # process's environment at start; the window's own OpenBLAS has long been loaded.
         os.environ["OPENBLAS_THREAD_TIMEOUT"] = str(variant["timeout"])
     try:
-        return _gui_phase(app, data, settings, seconds, warmup, blas_threads, profile, variant)
+        return _gui_phase(app, data, settings, seconds, warmup, variant["threads"], profile, variant)
     finally:
         if saved_timeout is None:
             os.environ.pop("OPENBLAS_THREAD_TIMEOUT", None)
@@ -264,7 +258,7 @@ def _gui_phase(app, data, settings, seconds, warmup, blas_threads, profile, vari
         t1, snap1, cpu1 = time.perf_counter(), window.latest, thread_cpu_seconds()
         trainer1, machine = process_cpu_seconds(trainer_pid), machine_busy_cores()
         result = {
-            "blas_threads": variant.get("name") or (blas_threads if blas_threads is not None else "default"),
+            "blas_threads": variant["name"],
             "openblas_thread_timeout": os.environ.get("OPENBLAS_THREAD_TIMEOUT"),
             "seconds": round(t1 - t0, 2),
             "fps_painted": (paints.count - paints0) / (t1 - t0),
@@ -364,15 +358,15 @@ def main(argv: list[str] | None = None) -> int:
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([sys.argv[0]])
     data = load_bundled()
     settings = Settings(hidden=(args.hidden,), batch_size=args.batch_size)
-    variants = [parse_variant(v) for v in args.variants] if args.variants else None
-    if variants:
-        blas_choices = variants
+    if args.variants:
+        names = args.variants
     elif args.compare_blas:
-        blas_choices = [1, None]
+        names = ["1", "default"]
     elif args.blas_threads == "worker":
-        blas_choices = [worker.DEFAULT_BLAS_THREADS]
+        names = [str(worker.DEFAULT_BLAS_THREADS)]
     else:
-        blas_choices = [None if args.blas_threads == "default" else int(args.blas_threads)]
+        names = [args.blas_threads]
+    variants = [parse_variant(name) for name in names]
 
     # Headless runs (library-default threads, then 1 thread) before the first GUI phase, between
     # rounds and after the last: each GUI phase is compared with the headless runs on either side
@@ -385,10 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     pairs = [headless_pair()]
     guis = []
     for _ in range(args.repeats):
-        round_guis = [gui_phase(app, data, settings, args.seconds, args.warmup, b["threads"], args.profile, b)
-                      if isinstance(b, dict) else gui_phase(app, data, settings, args.seconds, args.warmup, b,
-                                                            args.profile)
-                      for b in blas_choices]
+        round_guis = [gui_phase(app, data, settings, args.seconds, args.warmup, v, args.profile) for v in variants]
         pairs.append(headless_pair())
         for gui in round_guis:
             gui["headless_neighbours"] = [pairs[-2][0], pairs[-1][0]]
@@ -398,13 +389,11 @@ def main(argv: list[str] | None = None) -> int:
         guis += round_guis
     headless = statistics.mean(p[0] for p in pairs)
     headless_1 = statistics.mean(p[1] for p in pairs)
-    before, after = pairs[0][0], pairs[-1][0]
     screen = QtGui.QGuiApplication.primaryScreen().size()
     report = {"hidden": args.hidden, "batch_size": args.batch_size, "optimizer": settings.optimizer,
               "screen": f"{screen.width()}x{screen.height()} ({QtGui.QGuiApplication.platformName()})",
               "launch_runs_s": launch, "launch_s": statistics.median(launch) if launch else float("nan"),
-              "headless_before": before, "headless_after": after, "headless_samples_per_second": headless,
-              "headless_pairs": pairs,
+              "headless_samples_per_second": headless, "headless_pairs": pairs,
               "headless_1_thread_samples_per_second": headless_1, "headless_other_load": HEADLESS_OTHER_LOAD,
               "gui": guis}
     if args.json:
