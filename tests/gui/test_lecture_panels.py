@@ -4,7 +4,6 @@ real Trainer (Qt offscreen)."""
 from __future__ import annotations
 
 import dataclasses
-import gc
 import os
 import xml.etree.ElementTree as ET
 
@@ -41,44 +40,6 @@ def make_trainer(data, hidden=(16,)) -> Trainer:
 
 
 from test_panels import diverged_snapshot, train_snapshot  # noqa: E402  (shared with the panel tests)
-
-
-class _Widgets:
-    """Shows test widgets and keeps them alive until teardown.
-
-    pytest-qt holds only weak references. A top-level panel that the test no longer references
-    but that sits in a reference cycle (signal connections to its own methods) is then freed by
-    Python's cyclic GC at a random moment: valgrind caught one freed in the middle of its own paint
-    event (its backing store deleted inside QPainter::drawImage), which crashes the process. So the
-    widgets are held here until pytest-qt has closed them, and the cycles are collected then, while
-    nothing paints.
-    """
-
-    def __init__(self, qtbot):
-        self.qtbot, self.kept = qtbot, []
-
-    def keep(self, widget):
-        self.qtbot.addWidget(widget)
-        self.kept.append(widget)
-        return widget
-
-    def __call__(self, widget, w=700, h=500):
-        self.keep(widget)
-        widget.resize(w, h)
-        widget.show()
-        self.qtbot.waitExposed(widget)
-        return widget
-
-    def release(self) -> None:
-        self.kept.clear()
-        gc.collect()
-
-
-@pytest.fixture
-def shown(qtbot):
-    widgets = _Widgets(qtbot)
-    yield widgets
-    widgets.release()  # pytest-qt has closed them by now (its teardown hook runs before fixtures')
 
 
 @pytest.fixture

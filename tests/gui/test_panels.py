@@ -128,13 +128,8 @@ def test_adaptive_level_samples_the_whole_array_after_a_resize():
 # ---------------------------------------------------------------------------------------- weights
 
 @pytest.fixture
-def weights_panel(qtbot):
-    panel = WeightsPanel()
-    qtbot.addWidget(panel)
-    panel.resize(900, 600)
-    panel.show()
-    qtbot.waitExposed(panel)
-    return panel
+def weights_panel(shown):
+    return shown(WeightsPanel(), 900, 600)
 
 
 def decoded_tiles(panel: WeightsPanel, n: int) -> np.ndarray:
@@ -214,12 +209,8 @@ def test_weights_relayout_on_resize_keeps_every_tile(weights_panel, small_mnist,
 # ---------------------------------------------------------------------------------------- curves
 
 @pytest.fixture
-def curves(qtbot):
-    panel = CurvesPanel()
-    qtbot.addWidget(panel)
-    panel.resize(700, 600)
-    panel.show()
-    return panel
+def curves(shown):
+    return shown(CurvesPanel(), 700, 600)
 
 
 def n_points(curve) -> int:
@@ -400,12 +391,8 @@ def _bare_snapshot():
 # ---------------------------------------------------------------------------------------- probes
 
 @pytest.fixture
-def probes(qtbot, mnist):
-    panel = ProbesPanel(mnist)
-    qtbot.addWidget(panel)
-    panel.resize(1200, 600)
-    panel.show()
-    return panel
+def probes(shown, mnist):
+    return shown(ProbesPanel(mnist), 1200, 600)
 
 
 def test_probes_default_to_one_of_each_digit(probes, mnist):
@@ -489,13 +476,9 @@ def test_probes_clear(probes, small_mnist):
 # ---------------------------------------------------------------------------------------- all panels
 
 @pytest.fixture
-def display_panels(qtbot, mnist):
+def display_panels(shown, mnist):
     panels = [CurvesPanel(), WeightsPanel(), OutputWeightsPanel(), ProbesPanel(mnist), SampleGridPanel(mnist)]
-    for panel in panels:
-        qtbot.addWidget(panel)
-        panel.resize(600, 400)
-        panel.show()
-    return panels
+    return [shown(panel, 600, 400) for panel in panels]
 
 
 def test_every_panel_survives_hidden_size_changes_divergence_and_reset(display_panels, small_mnist, qtbot):
@@ -545,11 +528,8 @@ def test_output_weights_heatmap_is_w_out_transposed(display_panels, small_mnist)
 
 # ---------------------------------------------------------------------------------------- samples
 
-def test_sample_grid_shows_training_images_and_labels(qtbot, small_mnist):
-    panel = SampleGridPanel(small_mnist, count=12)
-    qtbot.addWidget(panel)
-    panel.resize(500, 400)
-    panel.show()
+def test_sample_grid_shows_training_images_and_labels(shown, small_mnist):
+    panel = shown(SampleGridPanel(small_mnist, count=12), 500, 400)
     rows, cols = panel.grid
     assert rows * cols >= 12
     indices = panel.sample_indices()
