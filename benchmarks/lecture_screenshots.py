@@ -56,7 +56,7 @@ def lecture(window, out: Path, size: tuple[int, int], app_quit):
             window.confusion.select_cell(int(t), int(p))
 
     def scrub_back():
-        c.start_button.click() if window.latest.extras.get("playing") else None
+        c.start_button.click() if window.latest.loop.playing else None
         window.show_tab(window.probes)
         if len(window.timeline.timeline) > 2:
             window.timeline.scrub_to(len(window.timeline.timeline) // 5)

@@ -13,15 +13,8 @@ N_CLASSES = 10
 
 def network_from_params(params: Sequence[np.ndarray], activation: str,
                         unit_masks: Sequence[np.ndarray] | None = None) -> MLP:
-    """An ``MLP`` that computes with the given ``[W0, b0, W1, b1, ...]`` (shared, not copied: the
-    arrays may be read-only snapshot copies; inference never writes to them)."""
-    sizes = [params[0].shape[0]] + [params[i].shape[1] for i in range(0, len(params), 2)]
-    net = MLP.__new__(MLP)
-    net.sizes, net.activation, net.init, net.rng = sizes, activation, "he", None
-    net.params = list(params)
-    net.unit_mask = [np.asarray(m, np.float32) for m in unit_masks] if unit_masks is not None else \
-        [np.ones(h, np.float32) for h in sizes[1:-1]]
-    return net
+    """An ``MLP`` that computes with the given ``[W1, b1, W2, b2, ...]`` (see ``MLP.from_params``)."""
+    return MLP.from_params(params, activation, unit_masks)
 
 
 def class_templates(W1: np.ndarray, W_out: np.ndarray) -> np.ndarray:

@@ -31,38 +31,40 @@ class CheckpointError(ValueError):
 
 def save_checkpoint(trainer: "Trainer", path: str | os.PathLike) -> Path:
     """Write ``trainer``'s full state to ``path`` atomically. Returns the path written."""
-    arrays = _trainer_arrays(trainer)
-    arrays["meta"] = np.frombuffer(json.dumps(_trainer_meta(trainer)).encode(), dtype=np.uint8)
+    state = trainer.state_dict()
+    arrays = _state_arrays(state)
+    arrays["meta"] = np.frombuffer(json.dumps(_state_meta(state, trainer)).encode(), dtype=np.uint8)
     try:
         return atomic_write(path, lambda f: np.savez(f, **arrays))
     except FileWriteError as e:
         raise CheckpointError(f"cannot write checkpoint {e.path}: {e.reason}") from e
 
 
-def _trainer_arrays(trainer: "Trainer") -> dict[str, np.ndarray]:
-    arrays = {f"param_{i}": p for i, p in enumerate(trainer.net.params)}
-    arrays.update({f"mask_{i}": m for i, m in enumerate(trainer.net.unit_mask)})
-    arrays.update({f"opt_{k}": a for k, a in trainer.optimizer.state_arrays().items()})
-    trainer._flush()
-    arrays["history_steps"] = trainer.history.steps.array()
-    arrays["history_evals"] = trainer.history.evals.array()
-    arrays["order"] = trainer.order
+def _state_arrays(state: dict) -> dict[str, np.ndarray]:
+    """The file's array entries: ``param_{i}`` (``params[i]``), ``mask_{i}``, ``opt_{name}``, the
+    history's rows and the batch order."""
+    arrays = {f"param_{i}": p for i, p in enumerate(state["params"])}
+    arrays.update({f"mask_{i}": m for i, m in enumerate(state["unit_masks"])})
+    arrays.update({f"opt_{k}": a for k, a in state["optimizer"]["arrays"].items()})
+    arrays["history_steps"] = state["history"]["steps"]
+    arrays["history_evals"] = state["history"]["evals"]
+    arrays["order"] = state["order"]
     return arrays
 
 
-def _trainer_meta(trainer: "Trainer") -> dict:
+def _state_meta(state: dict, trainer: "Trainer") -> dict:
+    h = state["history"]
     return {
         "format": FORMAT, "version": VERSION,
-        "settings": trainer.settings.to_dict(),
+        "settings": state["settings"].to_dict(),
         "sizes": trainer.net.sizes,
-        "n_params": len(trainer.net.params),
-        "optimizer": {"name": trainer.optimizer.name, "t": trainer.optimizer.t},
-        "counters": {"step_count": trainer.step_count, "samples_seen": trainer.samples_seen,
-                     "epochs_done": trainer.epochs_done, "cursor": trainer.cursor, "elapsed": trainer.elapsed},
-        "history": {"steps_stride": trainer.history.steps.stride, "steps_total": trainer.history.steps.total,
-                    "evals_stride": trainer.history.evals.stride, "evals_total": trainer.history.evals.total,
-                    "markers": [[m.step, m.epoch, m.samples, m.label] for m in trainer.history.markers]},
-        "rng": {"init": trainer.net.rng.bit_generator.state, "shuffle": trainer.shuffle_rng.bit_generator.state},
+        "n_params": len(state["params"]),
+        "optimizer": {"name": state["optimizer"]["name"], "t": state["optimizer"]["t"]},
+        "counters": state["counters"],
+        "history": {"steps_stride": h["steps_stride"], "steps_total": h["steps_total"],
+                    "evals_stride": h["evals_stride"], "evals_total": h["evals_total"],
+                    "markers": [[m.step, m.epoch, m.samples, m.label] for m in h["markers"]]},
+        "rng": state["rng"],
         "data": {"n_train": trainer.n_train, "n_features": int(trainer.x_train.shape[1])},
     }
 
@@ -122,41 +124,38 @@ def load_checkpoint(trainer: "Trainer", path: str | os.PathLike) -> None:
     if meta["sizes"][0] != trainer.x_train.shape[1]:
         raise CheckpointError(f"{path} was trained on {meta['sizes'][0]}-pixel inputs, "
                               f"but the loaded data has {trainer.x_train.shape[1]}")
-    # Restore into a fresh trainer and adopt it only when every piece fitted.
-    fresh = type(trainer)(trainer.data, settings)
     try:
-        _restore(fresh, meta, arrays, params)
+        trainer.load_state_dict(_file_state(meta, arrays, params, settings, trainer.n_train))
     except (KeyError, TypeError, ValueError, IndexError) as e:
         raise CheckpointError(f"{path}: the checkpoint is inconsistent ({type(e).__name__}: {e})") from e
-    trainer.__dict__.update(fresh.__dict__)
 
 
 def _check_shapes(params: list[np.ndarray], sizes: list[int]) -> None:
     for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         if params[2 * i].shape != (fan_in, fan_out) or params[2 * i + 1].shape != (fan_out,):
-            raise ValueError(f"layer {i} has shapes {params[2 * i].shape}/{params[2 * i + 1].shape}, "
+            raise ValueError(f"layer {i + 1} has shapes {params[2 * i].shape}/{params[2 * i + 1].shape}, "
                              f"expected ({fan_in}, {fan_out})/({fan_out},)")
         if not all(np.isfinite(p).all() for p in params[2 * i: 2 * i + 2]):
-            raise ValueError(f"layer {i} holds NaN or infinite weights")
+            raise ValueError(f"layer {i + 1} holds NaN or infinite weights")
 
 
-def _restore(trainer: "Trainer", meta: dict, arrays: dict, params: list[np.ndarray]) -> None:
-    trainer.net.set_params(params)
-    masks = [arrays.get(f"mask_{i}") for i in range(trainer.net.n_hidden_layers)]
-    trainer.net.unit_mask = [np.array(m, np.float32) if m is not None and m.shape == (h,) else np.ones(h, np.float32)
-                             for m, h in zip(masks, trainer.net.sizes[1:-1])]
-    opt_arrays = {k[4:]: v for k, v in arrays.items() if k.startswith("opt_")}
-    trainer.optimizer.load_state_arrays(opt_arrays, len(params), meta["optimizer"]["t"])
-    c = meta["counters"]
-    trainer.step_count, trainer.samples_seen = int(c["step_count"]), int(c["samples_seen"])
-    trainer.epochs_done, trainer.elapsed = int(c["epochs_done"]), float(c["elapsed"])
+def _file_state(meta: dict, arrays: dict, params: list[np.ndarray], settings: Settings, n_train: int) -> dict:
+    """The ``Trainer.state_dict`` a checkpoint file describes. Tolerant where the file may come from
+    an older writer: a missing or misshapen unit mask means all units on, a batch order that does
+    not fit this dataset a fresh shuffle, missing history rows an empty history."""
+    masks = [arrays.get(f"mask_{i}") for i in range(len(settings.hidden))]
     order = arrays.get("order")
-    if order is not None and len(order) == trainer.n_train:
-        trainer.order, trainer.cursor = order.astype(np.int64), int(c["cursor"])
     h = meta["history"]
-    trainer.history.steps.load(arrays.get("history_steps", np.zeros((0, 5))), h["steps_stride"], h["steps_total"])
-    trainer.history.evals.load(arrays.get("history_evals", np.zeros((0, 6))), h["evals_stride"], h["evals_total"])
-    trainer.history.markers = [Marker(int(s), float(e), int(n), str(lbl)) for s, e, n, lbl in h["markers"]]
-    trainer.net.rng.bit_generator.state = meta["rng"]["init"]
-    trainer.shuffle_rng.bit_generator.state = meta["rng"]["shuffle"]
-    trainer._save_good()
+    return {
+        "settings": settings, "params": params,
+        "unit_masks": [m if m is not None and m.shape == (size,) else None for m, size in zip(masks, settings.hidden)],
+        "optimizer": {"name": meta["optimizer"]["name"], "t": meta["optimizer"]["t"],
+                      "arrays": {k[4:]: v for k, v in arrays.items() if k.startswith("opt_")}},
+        "counters": meta["counters"],
+        "order": order if order is not None and len(order) == n_train else None,
+        "history": {"steps": arrays.get("history_steps", np.zeros((0, 5))), "steps_stride": h["steps_stride"],
+                    "steps_total": h["steps_total"], "evals": arrays.get("history_evals", np.zeros((0, 6))),
+                    "evals_stride": h["evals_stride"], "evals_total": h["evals_total"],
+                    "markers": [Marker(int(s), float(e), int(n), str(lbl)) for s, e, n, lbl in h["markers"]]},
+        "rng": meta["rng"],
+    }

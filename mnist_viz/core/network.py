@@ -4,15 +4,16 @@ Conventions used throughout (as in Nielsen's ``network.py``):
 
 * a batch of inputs ``x`` is ``(batch, 784) float32`` with pixels in [0, 1];
 * labels ``y`` are ``(batch,) int`` class indices 0-9;
-* layer ``i`` has weights ``W[i] : (fan_in, fan_out) float32`` and biases ``b[i] : (fan_out,) float32``,
-  so a layer computes ``z = a @ W + b``;
-* ``params`` is the flat list ``[W0, b0, W1, b1, ...]``; gradients and optimizer state use the
-  same order and shapes, which is what lets the optimizer follow a resize of a hidden layer.
+* layers are numbered from 1, as in the tutorials: layer ``k`` has weights ``Wk : (fan_in, fan_out)
+  float32`` and biases ``bk : (fan_out,) float32``, so a layer computes ``z = a @ Wk + bk``;
+* ``params`` is the flat list ``[W1, b1, W2, b2, ...]``: ``Wk`` is ``params[2k-2]``, ``bk`` is
+  ``params[2k-1]``; gradients and optimizer state use the same order and shapes, which is what lets
+  the optimizer follow a resize of a hidden layer.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -91,7 +92,7 @@ def remap_hidden(arrays: list[np.ndarray], plan: ResizePlan, fill: list[np.ndarr
     """Apply ``plan`` to a parameter-shaped list (parameters, gradients or optimizer state).
 
     Args:
-        arrays: ``[W0, b0, W1, b1, ...]``-shaped list.
+        arrays: ``[W1, b1, W2, b2, ...]``-shaped list.
         plan: which units to keep and how many to add.
         fill: for the three affected arrays (W columns, b entries, next-W rows), what the new
             units get: an array of the new slice's shape, or a scalar.
@@ -122,7 +123,8 @@ class MLP:
     Attributes:
         sizes: layer widths, e.g. ``[784, 128, 10]``.
         activation: name of the hidden activation (``relu``, ``leaky_relu``, ``sigmoid``, ``tanh``).
-        params: ``[W0, b0, W1, b1, ...]``, ``W[i] : (sizes[i], sizes[i+1])``, ``b[i] : (sizes[i+1],)``.
+        params: ``[W1, b1, W2, b2, ...]``; ``params[2i] : (sizes[i], sizes[i+1])``,
+            ``params[2i+1] : (sizes[i+1],)``.
         unit_mask: per hidden layer a ``(H,) float32`` of 1s and 0s; a 0 switches a unit off
             (ablation) without touching its weights.
     """
@@ -144,10 +146,28 @@ class MLP:
             self.params.append(np.zeros(fan_out, dtype=DTYPE))
         self.unit_mask = [np.ones(h, dtype=DTYPE) for h in sizes[1:-1]]
 
+    @classmethod
+    def from_params(cls, params: Sequence[np.ndarray], activation: str,
+                    unit_masks: Sequence[np.ndarray] | None = None) -> MLP:
+        """An ``MLP`` that computes with the given ``[W1, b1, W2, b2, ...]`` as they are (shared, not
+        copied: they may be read-only snapshot copies; inference never writes to them). It has no
+        random generator: it is for looking at a network, not for growing one."""
+        if len(params) < 2 or len(params) % 2:
+            raise ValueError(f"params must be [W1, b1, W2, b2, ...] pairs, got {len(params)} arrays")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+        net = cls.__new__(cls)  # not __init__: drawing fresh weights only to replace them costs ~2 ms a frame
+        net.sizes = [params[0].shape[0], *(params[i].shape[1] for i in range(0, len(params), 2))]
+        net.activation, net.init, net.rng = activation, "he", None
+        net.params = list(params)
+        net.unit_mask = ([np.asarray(m, DTYPE) for m in unit_masks] if unit_masks is not None
+                         else [np.ones(h, DTYPE) for h in net.sizes[1:-1]])
+        return net
+
     # ----------------------------------------------------------------- accessors
     @property
     def weights(self) -> list[np.ndarray]:
-        """``[W0, W1, ...]``, each ``(fan_in, fan_out) float32`` (live arrays, not copies)."""
+        """``[W1, W2, ...]``, each ``(fan_in, fan_out) float32`` (live arrays, not copies)."""
         return self.params[0::2]
 
     @property

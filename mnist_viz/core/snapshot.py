@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mnist_viz.core.activations import ACTIVATIONS
 from mnist_viz.core.network import INITS
 from mnist_viz.core.optim import OPTIMIZERS
+
+if TYPE_CHECKING:
+    from mnist_viz.core.presets import Preset
 
 # Settings that act on the next step without rebuilding the network.
 LIVE_FIELDS = frozenset({"lr", "batch_size", "optimizer", "momentum", "beta1", "beta2", "eps", "l2",
@@ -224,23 +227,45 @@ def frozen(a: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class LoopState:
+    """What the training loop that made a snapshot was doing (``mnist_viz.runtime`` fills it; a
+    trainer on its own leaves the defaults).
+
+    Attributes:
+        run_id: increments on every reset and load, so a view knows to clear its curves.
+        applied_seq: sequence number of the newest command applied before this snapshot (a window
+            compares it with the commands it sent, so an in-flight change is not overwritten).
+        playing: whether training is running.
+        speed_limit: steps per second in slow motion, 0 = as fast as possible.
+        budget: the ``Preset`` whose epochs or iterations the run trains to, or ``None``.
+    """
+
+    run_id: int = 0
+    applied_seq: int = 0
+    playing: bool = False
+    speed_limit: float = 0.0
+    budget: Preset | None = None
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """Everything a view needs at one instant, detached from the trainer.
 
     Arrays are read-only copies:
-        W1: ``(784, H) float32`` first-layer weights (one column per hidden unit).
-        b1: ``(H,) float32``.
-        W_out: ``(H_last, 10) float32`` output-layer weights.
+        params: every parameter ``(W1, b1, W2, b2, ...)``: layer k's weights ``W{k}`` are
+            ``params[2k-2]``, ``(fan_in, fan_out) float32``, its biases ``params[2k-1]``; a view can
+            run the network as it was at this instant (``analysis.network_from_params``).
+        W1, b1, W_out (properties): ``params[0]`` ``(784, H)``, ``params[1]`` ``(H,)`` and the output
+            layer's weights ``params[-2]`` ``(H_last, 10)``.
         probe_probs: ``(P, 10) float32`` softmax of the probe images.
         probe_hidden: ``(P, H) float32`` first hidden layer's activations on the probes.
         new_steps: ``(k, len(STEP_COLUMNS)) float64`` per-step rows since the previous snapshot.
         new_evals: ``(k, len(EVAL_COLUMNS)) float64`` evaluation rows since the previous snapshot.
         unit_mask: ``(H,) float32``, 0 for ablated units.
-        params: every parameter ``(W0, b0, W1, b1, ...)`` (W1, b1 and W_out above are the same
-            arrays), so a view can run the network as it was at this instant
-            (``analysis.network_from_params``).
         test_pred: ``(10000,) uint8`` predictions on the test set from the latest evaluation, or
             ``None`` when there has been none since the previous snapshot (keep the last one).
+    Scalars: ``effective_lr`` (the learning rate after decay), ``eval_split`` (``"test"`` or
+    ``"validation"``: what the evaluations measure), ``loop`` (see ``LoopState``).
     """
 
     step: int
@@ -249,9 +274,7 @@ class Snapshot:
     elapsed: float
     samples_per_second: float
     settings: Settings
-    W1: np.ndarray
-    b1: np.ndarray
-    W_out: np.ndarray
+    params: tuple
     unit_mask: np.ndarray
     probe_probs: np.ndarray
     probe_hidden: np.ndarray
@@ -261,6 +284,22 @@ class Snapshot:
     diverged: str = ""  # plain-language reason when training stopped on NaN/inf
     last_loss: float = float("nan")
     last_eval_accuracy: float = float("nan")
-    extras: dict = field(default_factory=dict)
-    params: tuple = ()
+    effective_lr: float = float("nan")
+    eval_split: str = "test"
+    loop: LoopState = LoopState()
     test_pred: np.ndarray | None = None
+
+    @property
+    def W1(self) -> np.ndarray:
+        """``(784, H) float32`` first-layer weights (one column per hidden unit)."""
+        return self.params[0]
+
+    @property
+    def b1(self) -> np.ndarray:
+        """``(H,) float32`` first-layer biases."""
+        return self.params[1]
+
+    @property
+    def W_out(self) -> np.ndarray:
+        """``(H_last, 10) float32`` output-layer weights."""
+        return self.params[-2]

@@ -17,8 +17,8 @@ import numpy as np
 from mnist_viz.core.analysis import predictions
 from mnist_viz.core.network import DTYPE, MLP, cross_entropy, softmax
 from mnist_viz.core.optim import make_optimizer
-from mnist_viz.core.snapshot import (EVAL_COLUMNS, LIVE_FIELDS, STEP_COLUMNS, History, Marker, Settings,
-                                     Snapshot, frozen)
+from mnist_viz.core.snapshot import (EVAL_COLUMNS, LIVE_FIELDS, STEP_COLUMNS, History, LoopState, Marker,
+                                     Settings, Snapshot, frozen)
 
 if TYPE_CHECKING:
     from mnist_viz.core.data import Dataset
@@ -251,7 +251,7 @@ class Trainer:
         self._pending_rows.append(row)
         self._stream.append(row)
         if len(self._pending_rows) >= 512:
-            self._flush()
+            self.flush()
         self._loss_ema = loss if math.isnan(self._loss_ema) else 0.95 * self._loss_ema + 0.05 * loss
         self._best_ema = min(self._best_ema, self._loss_ema)
         # Keep a copy of the weights while the loss is sane: not above chance level (ln 10 ~ 2.3)
@@ -259,7 +259,10 @@ class Trainer:
         if self.step_count % GOOD_COPY_EVERY == 0 and self._loss_ema <= max(1.5 * self._best_ema, 2.5):
             self._save_good()
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
+        """Move the per-step rows batched since the last flush into ``history.steps`` (steps are
+        recorded in batches of 512 because one ``extend`` is much cheaper than 512 appends); call it
+        before reading the history."""
         if self._pending_rows:
             self.history.steps.extend(np.array(self._pending_rows))
             self._pending_rows.clear()
@@ -294,6 +297,64 @@ class Trainer:
         self.diverged = ""
         self._loss_ema = math.nan
         self.add_marker("restored last good weights")
+
+    # ------------------------------------------------------------ whole state
+    def state_dict(self) -> dict:
+        """Everything that defines this session, for a checkpoint: ``settings``; ``params`` (the
+        network's ``[W1, b1, W2, b2, ...]``) and ``unit_masks`` (per hidden layer ``(H,)``);
+        ``optimizer`` (``name``, step count ``t``, ``arrays``: its state by name); ``counters``;
+        ``order`` (this epoch's ``(N,)`` batch order); ``history`` (step and evaluation rows with
+        their strides and totals, markers); ``rng`` (both generators' states). The arrays are the
+        live ones, not copies: write them out before training on."""
+        self.flush()
+        h = self.history
+        return {
+            "settings": self.settings,
+            "params": list(self.net.params), "unit_masks": list(self.net.unit_mask),
+            "optimizer": {"name": self.optimizer.name, "t": self.optimizer.t, "arrays": self.optimizer.state_arrays()},
+            "counters": {"step_count": self.step_count, "samples_seen": self.samples_seen,
+                         "epochs_done": self.epochs_done, "cursor": self.cursor, "elapsed": self.elapsed},
+            "order": self.order,
+            "history": {"steps": h.steps.array(), "steps_stride": h.steps.stride, "steps_total": h.steps.total,
+                        "evals": h.evals.array(), "evals_stride": h.evals.stride, "evals_total": h.evals.total,
+                        "markers": list(h.markers)},
+            "rng": {"init": self.net.rng.bit_generator.state, "shuffle": self.shuffle_rng.bit_generator.state},
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Become the session ``state`` describes (as ``state_dict`` returns it, on this dataset).
+
+        The state is first restored into a fresh trainer and adopted only when every piece fitted, so
+        a bad state (``KeyError``, ``TypeError``, ``ValueError``, ``IndexError``) leaves this one as
+        it was. ``order`` may be ``None`` (a fresh shuffle), ``unit_masks`` entries too (all on)."""
+        fresh = type(self)(self.data, state["settings"])
+        fresh._restore(state)
+        vars(self).clear()
+        vars(self).update(vars(fresh))
+
+    def _restore(self, state: dict) -> None:
+        self.net.set_params(state["params"])
+        self.net.unit_mask = [np.array(m, DTYPE) if m is not None else np.ones(h, DTYPE)
+                              for m, h in zip(state["unit_masks"], self.net.sizes[1:-1])]
+        opt = state["optimizer"]
+        if opt["name"] != self.optimizer.name:
+            raise ValueError(f"optimizer state is for {opt['name']!r}, the settings say {self.optimizer.name!r}")
+        self.optimizer.load_state_arrays(opt["arrays"], len(self.net.params), opt["t"])
+        for name, arrays in self.optimizer.state.items():
+            if [a.shape for a in arrays] != [p.shape for p in self.net.params]:
+                raise ValueError(f"optimizer state {name!r} does not have the parameters' shapes")
+        c = state["counters"]
+        self.step_count, self.samples_seen = int(c["step_count"]), int(c["samples_seen"])
+        self.epochs_done, self.elapsed = int(c["epochs_done"]), float(c["elapsed"])
+        if state["order"] is not None:
+            self.order, self.cursor = np.asarray(state["order"], np.int64), int(c["cursor"])
+        h = state["history"]
+        self.history.steps.load(h["steps"], h["steps_stride"], h["steps_total"])
+        self.history.evals.load(h["evals"], h["evals_stride"], h["evals_total"])
+        self.history.markers = list(h["markers"])
+        self.net.rng.bit_generator.state = state["rng"]["init"]
+        self.shuffle_rng.bit_generator.state = state["rng"]["shuffle"]
+        self._save_good()
 
     # ------------------------------------------------------------- loops
     def run_epoch(self) -> list[StepResult]:
@@ -372,22 +433,23 @@ class Trainer:
     def replay_history(self) -> None:
         """Queue the whole history (curves and markers) for the next snapshot, e.g. after loading a
         session, so a view that was cleared shows the run from its start."""
-        self._flush()
+        self.flush()
         self._stream.clear()
         self._stream.extend(map(tuple, self.history.steps.array()))
         self._stream_evals[:] = list(map(tuple, self.history.evals.array()))
         self._stream_markers[:] = list(self.history.markers)
 
     # ------------------------------------------------------------- snapshots
-    def snapshot(self, probe_x: np.ndarray | None = None, extras: dict | None = None) -> Snapshot:
+    def snapshot(self, probe_x: np.ndarray | None = None, loop: LoopState | None = None) -> Snapshot:
         """A detached, read-only view of the present state.
 
         Args:
             probe_x: ``(P, 784) float32`` images whose softmax and hidden activations to include.
+            loop: what the loop driving this trainer is doing (``Snapshot.loop``).
         The per-step rows, evaluations and markers made since the previous call are included once
         (this drains them: call it from one consumer only).
         """
-        self._flush()
+        self.flush()
         if probe_x is None:
             probe_x = np.zeros((0, self.net.sizes[0]), dtype=DTYPE)
         if self.diverged or len(probe_x) == 0:
@@ -408,12 +470,13 @@ class Trainer:
         return Snapshot(
             step=self.step_count, epoch=self.epoch, samples=self.samples_seen, elapsed=self.elapsed,
             samples_per_second=self._throughput(), settings=self.settings,
-            W1=params[0], b1=params[1], W_out=params[-2], params=params,
+            params=params,
             test_pred=None if test_pred is None else frozen(test_pred),
             unit_mask=frozen(self.net.unit_mask[0]), probe_probs=frozen(probs), probe_hidden=frozen(hidden),
             new_steps=frozen(new_steps), new_evals=frozen(new_evals), new_markers=markers,
             diverged=self.diverged, last_loss=self._loss_ema,
-            last_eval_accuracy=float(last_eval[-1]) if len(last_eval) else math.nan, extras=dict(extras or {}))
+            last_eval_accuracy=float(last_eval[-1]) if len(last_eval) else math.nan,
+            effective_lr=self.effective_lr, eval_split=self.eval_split_name, loop=loop or LoopState())
 
     def _throughput(self) -> float:
         """Training samples per second of training time, smoothed over roughly the last second."""

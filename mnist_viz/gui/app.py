@@ -63,7 +63,7 @@ def run_app(argv: list[str] | None = None, data_path: str | None = None, on_wind
         on_window: called with the ``MainWindow`` once it is shown (scripts and benchmarks use it
             to drive the app).
     """
-    from mnist_viz.gui.training_process import check_not_spawning
+    from mnist_viz.runtime.loop import check_not_spawning
 
     check_not_spawning()  # before anything slow: a clear error instead of a second window
     data = _start_loading(data_path)

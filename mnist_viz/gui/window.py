@@ -15,6 +15,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from mnist_viz.core.files import FileWriteError
 from mnist_viz.core.presets import PRESETS
 from mnist_viz.core.snapshot import Settings, Snapshot
+from mnist_viz.runtime.protocol import BudgetFinished, CommandDone, CommandFailed
 from mnist_viz.gui import presentation
 from mnist_viz.gui.export import export_widget_png, export_widget_svg
 from mnist_viz.gui.panels import style
@@ -54,10 +55,9 @@ def status_text(snap: Snapshot, playing: bool) -> str:
     """The status line: state, epoch, step (of a preset's budget), throughput, training time,
     learning rate, accuracy."""
     state = "⚠ Diverged" if snap.diverged else ("● Running" if playing else "❚❚ Paused")
-    lr = snap.extras.get("effective_lr", snap.settings.lr)
-    split = snap.extras.get("eval_split", "test")
-    acc = "" if math.isnan(snap.last_eval_accuracy) else f"     {split} acc {snap.last_eval_accuracy:.1%}"
-    preset = snap.extras.get("budget")  # the recipe whose budget the run trains, or None
+    lr = snap.settings.lr if math.isnan(snap.effective_lr) else snap.effective_lr
+    acc = "" if math.isnan(snap.last_eval_accuracy) else f"     {snap.eval_split} acc {snap.last_eval_accuracy:.1%}"
+    preset = snap.loop.budget  # the recipe whose budget the run trains, or None
     of_epochs = f" of {preset.epochs:g}" if preset is not None and preset.epochs is not None else ""
     of_steps = f" of {preset.iterations:,}" if preset is not None and preset.iterations is not None else ""
     return (f"{state}     epoch {snap.epoch:.2f}{of_epochs}     step {snap.step:,}{of_steps}     "
@@ -176,7 +176,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._render_timer.setInterval(0)
         self._render_timer.timeout.connect(self._on_render_tick)
         self._rendering = False
-        self._file_operation = ""  # a save/load/export the user asked for, awaiting its answer
+        # Saves, loads and exports the user asked for, by the sequence number of their command,
+        # until their answer arrives: only that answer is reported as theirs.
+        self._file_operations: dict[int, str] = {}
         self.last_error = ""
 
     # ------------------------------------------------------------------ setup
@@ -399,7 +401,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.timeline.scrubbed.connect(self._on_scrubbed)
         self.tabs.currentChanged.connect(lambda _: self._refresh_moment())
         self.focus.currentChanged.connect(lambda _: self._refresh_moment())
-        w.info.connect(self._on_info)
+        w.commandDone.connect(self._on_command_done)
+        w.budgetFinished.connect(self._on_budget_finished)
         self.banner.restoreClicked.connect(self._on_restore_clicked)
         self.banner.restoreLowerClicked.connect(self._on_restore_lower_clicked)
         w.snapshotReady.connect(self._on_snapshot_ready)
@@ -483,7 +486,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def show_snapshot(self, snap: Snapshot) -> None:
         """Paint ``snap`` on every panel, the status line and the banner; sync the controls."""
-        run = snap.extras.get("run", 0)
+        run = snap.loop.run_id
         if run != self._run:
             self._run = run
             for panel in self.panels:
@@ -495,7 +498,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self._show_moment(snap)
         self.latest = snap
         self.frames += 1
-        playing = bool(snap.extras.get("playing", False))
+        playing = snap.loop.playing
         self.status_label.setText(status_text(snap, playing))
         self.banner.show_message(snap.diverged)
         self._sync_controls(snap, playing)
@@ -506,7 +509,7 @@ class MainWindow(QtWidgets.QMainWindow):
         but only when the snapshot is newer than every command sent, so an in-flight change of the
         user's is never overwritten by the value it replaces."""
         self.controls.set_has_progress(snap.step > 0)
-        if snap.extras.get("cmd_seq") != self.worker.commands_sent or self.controls.is_editing():
+        if snap.loop.applied_seq != self.worker.commands_sent or self.controls.is_editing():
             return
         self.controls.set_playing(playing)
         if snap.settings != self.controls.settings():
@@ -535,15 +538,20 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_playing_changed(self, playing: bool) -> None:
         self.controls.set_playing(playing)
 
-    def _on_command_failed(self, message: str) -> None:
-        self.statusBar().showMessage(f"Not applied: {message}", MESSAGE_MS)
-        if self._file_operation:  # a file the user chose: say so where it cannot be missed
-            self._file_operation = ""
-            self.show_error("Could not complete that", message)
+    def _on_command_failed(self, event: CommandFailed) -> None:
+        operation = self._file_operations.pop(event.reply_to, None)
+        if operation is None:  # a refused setting: the status line says so, training goes on
+            self.statusBar().showMessage(f"Not applied: {event.reason}", MESSAGE_MS)
+        else:  # a file the user chose: say so where it cannot be missed
+            self.statusBar().showMessage(f"{operation} failed: {event.reason}", MESSAGE_MS)
+            self.show_error(f"{operation} failed", event.reason)
 
-    def _on_info(self, message: str) -> None:
-        self._file_operation = ""
-        self.statusBar().showMessage(message, MESSAGE_MS)
+    def _on_command_done(self, event: CommandDone) -> None:
+        self._file_operations.pop(event.reply_to, None)
+        self.statusBar().showMessage(event.message, MESSAGE_MS)
+
+    def _on_budget_finished(self, event: BudgetFinished) -> None:
+        self.statusBar().showMessage(event.message, MESSAGE_MS)
 
     def _on_unit_clicked(self, unit: int) -> None:
         self.unit_inspector.set_unit(unit)
@@ -635,16 +643,13 @@ class MainWindow(QtWidgets.QMainWindow):
         return True
 
     def save_session(self, path: str) -> None:
-        self._file_operation = "save"
-        self.worker.save_session(path)
+        self._file_operations[self.worker.save_session(path)] = "Saving the session"
 
     def load_session(self, path: str) -> None:
-        self._file_operation = "load"
-        self.worker.load_session(path)
+        self._file_operations[self.worker.load_session(path)] = "Loading the session"
 
     def export_metrics(self, path: str) -> None:
-        self._file_operation = "csv"
-        self.worker.export_metrics_csv(path)
+        self._file_operations[self.worker.export_metrics_csv(path)] = "Exporting the metrics"
 
     def show_error(self, title: str, message: str) -> None:
         """A message box that does not block the event loop (training and painting go on)."""

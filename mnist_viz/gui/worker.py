@@ -1,14 +1,14 @@
 """TrainingWorker: the window's handle on training, which runs in a process of its own.
 
-The window never touches the trainer. It sends commands (play, pause, step, reset, settings,
-probes, speed limit, restore) that the training loop applies between two steps, so a change acts on
+The window never touches the trainer. It sends commands (``runtime.protocol``: play, pause, step,
+reset, settings, probes, speed limit, restore, files) that the training loop applies between two steps, so a change acts on
 the next batch; a burst of the same setting collapses to its last value (``CommandBuffer``).
 Snapshots come back by the "pull" model: the loop builds one at most every ``SNAPSHOT_INTERVAL``
 seconds, and only after the window took the previous one with ``take_snapshot()``. A snapshot
 carries the curve points since the previous snapshot, so this is what guarantees that no point is
 lost however slow the window is: meanwhile the points pile up in the trainer.
 
-Why a process (``training_process``): Python's GIL lets only one thread run Python at a time, and a
+Why a process (``runtime.loop``): Python's GIL lets only one thread run Python at a time, and a
 training thread lost most of its speed to the painting thread (measured: 16-30% of headless speed at
 512 units with every panel live). ``TrainingWorker`` is still a ``QThread``: on it the window's
 process receives the training process's messages (snapshots, state changes, errors) without ever
@@ -20,24 +20,26 @@ import multiprocessing
 import os
 import queue
 import shutil
-import tempfile
 import threading
 import time
 import traceback
-from pathlib import Path
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QThread, Signal
 
 from mnist_viz.core.snapshot import Settings, Snapshot
 from mnist_viz.core.trainer import Trainer
-from mnist_viz.gui import training_process
-from mnist_viz.gui.snapshot_transport import SnapshotReader
-from mnist_viz.gui.training_process import EVAL_INTERVAL, SNAPSHOT_INTERVAL, check_not_spawning
+from mnist_viz.runtime import loop as training_loop
+from mnist_viz.runtime import protocol as p
+from mnist_viz.runtime.loop import EVAL_INTERVAL, SNAPSHOT_INTERVAL, check_not_spawning
+from mnist_viz.runtime.shared_data import RAM_DISK, ram_folder, remove_stale_folders, share_dataset
+from mnist_viz.runtime.transport import SnapshotReader
 
 if TYPE_CHECKING:
     from mnist_viz.core.data import Dataset
+    from mnist_viz.core.presets import Preset
 
 # BLAS threads in the training process: 1. Measured 2026-11-21 with benchmarks/gui_bench.py
 # --variants 1 2:4 2 --repeats 2 --seconds 20 (2 cores, 512 hidden units, every panel live; "2:4" =
@@ -53,31 +55,6 @@ DEFAULT_BLAS_THREADS = 1
 RECEIVE_POLL = 0.05  # s the receiving thread waits for a message before checking on the process
 
 
-RAM_DISK = "/dev/shm"
-
-
-def _ram_folder() -> str:
-    """A temp folder, on the RAM disk when there is one (the dataset and the snapshot buffer live
-    there), named after this process so that a later start can tell it was left behind
-    (``remove_stale_folders``)."""
-    if not os.path.isdir(RAM_DISK):
-        return tempfile.mkdtemp(prefix="mnist-viz-")
-    return tempfile.mkdtemp(prefix=f"mnist-viz-{os.getpid()}-", dir=RAM_DISK)
-
-
-def remove_stale_folders(parent: str) -> list[str]:
-    """Delete ``mnist-viz-<pid>-*`` folders in ``parent`` whose process is gone: a window killed
-    before it could clean up leaves ~200 MB of dataset in RAM. Returns what was deleted (Linux:
-    a process is alive while /proc/<pid> exists)."""
-    removed = []
-    for path in Path(parent).glob("mnist-viz-*-*"):
-        pid = path.name.split("-")[2]
-        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
-            shutil.rmtree(path, ignore_errors=True)
-            removed.append(str(path))
-    return removed
-
-
 def _freeze(snap: Snapshot) -> Snapshot:
     """Mark a snapshot's arrays read-only again (pickling does not keep that flag)."""
     for value in vars(snap).values():
@@ -90,29 +67,29 @@ class TrainingWorker(QThread):
     """Starts the training process and relays between it and the window.
 
     Every public method may be called from the GUI thread at any time; commands only queue a
-    message (acted on before the next batch), ``take_snapshot`` only swaps a reference.
+    message (acted on before the next batch) and return its sequence number, which the events that
+    answer it carry as ``reply_to``; ``take_snapshot`` only swaps a reference.
 
     Signals (delivered queued to the GUI thread):
         snapshotReady(): a snapshot is waiting for ``take_snapshot``.
         playingChanged(bool): training started or stopped (also on divergence).
-        commandFailed(str): a command was refused, e.g. a setting the trainer rejected.
+        commandDone(CommandDone): a file was written or read as asked.
+        commandFailed(CommandFailed): a command was refused (a setting the trainer rejected, a bad file).
+        budgetFinished(BudgetFinished): a recipe reached its budget; training paused.
         failed(str): training crashed (traceback text) or its process died; training has ended.
-
-    Snapshot ``extras`` set by the loop: ``run`` (increments on every reset, so a view knows to clear
-    its curves), ``cmd_seq`` (commands applied before this snapshot; compare ``commands_sent``),
-    ``playing`` (bool), ``speed_limit`` (steps/s, 0 = unlimited), ``effective_lr``, ``budget`` (the
-    ``Preset`` whose budget the run is training to, or ``None``), ``eval_split`` ("test" or "validation").
+    A snapshot's ``loop`` field says what the loop was doing (``core.snapshot.LoopState``).
     """
 
     snapshotReady = Signal()
     playingChanged = Signal(bool)
-    commandFailed = Signal(str)
-    info = Signal(str)
+    commandDone = Signal(object)
+    commandFailed = Signal(object)
+    budgetFinished = Signal(object)
     failed = Signal(str)
 
     def __init__(self, data: Dataset, settings: Settings | None = None, *,
                  blas_threads: int | None = DEFAULT_BLAS_THREADS, snapshot_interval: float = SNAPSHOT_INTERVAL,
-                 eval_interval: float = EVAL_INTERVAL, parent=None):
+                 eval_interval: float = EVAL_INTERVAL, parent: Any = None):
         check_not_spawning()
         super().__init__(parent)
         self.setObjectName("mnist-viz-worker")
@@ -129,74 +106,80 @@ class TrainingWorker(QThread):
         self._sent = 0
         self._snap_lock = threading.Lock()
         self._latest: Snapshot | None = None
-        self._process = None
+        self._process: Any = None
         self._stopping = False
+        self._relay: dict[type, Callable[[Any], None]] = {
+            p.PlayingChanged: lambda e: self.playingChanged.emit(e.playing),
+            p.CommandDone: self.commandDone.emit, p.CommandFailed: self.commandFailed.emit,
+            p.BudgetFinished: self.budgetFinished.emit, p.ProcessFailed: lambda e: self.failed.emit(e.details)}
 
     # ------------------------------------------------------------ commands
     @property
     def commands_sent(self) -> int:
-        """How many commands were queued so far (see the ``cmd_seq`` snapshot extra)."""
+        """How many commands were queued so far (compare a snapshot's ``loop.applied_seq``)."""
         return self._sent
 
-    def _put(self, kind: str, payload=None) -> None:
+    def send(self, command: p.Command) -> int:
+        """Queue ``command`` for the training loop; returns its sequence number."""
         self._sent += 1
-        self._commands.put((kind, payload, self._sent))
+        self._commands.put(p.Envelope(self._sent, command))
+        return self._sent
 
-    def play(self) -> None:
-        self._put("play")
+    def play(self) -> int:
+        return self.send(p.Play())
 
-    def pause(self) -> None:
-        self._put("pause")
+    def pause(self) -> int:
+        return self.send(p.Pause())
 
-    def set_playing(self, playing: bool) -> None:
-        self._put("play" if playing else "pause")
+    def set_playing(self, playing: bool) -> int:
+        return self.send(p.Play() if playing else p.Pause())
 
-    def step_once(self, n: int = 1) -> None:
+    def step_once(self, n: int = 1) -> int:
         """Pause and train exactly ``n`` batches."""
-        self._put("step", int(n))
+        return self.send(p.Step(int(n)))
 
-    def update_settings(self, **changes) -> None:
+    def update_settings(self, **changes: Any) -> int:
         """Live settings (``Trainer.update``); a burst of calls collapses to the last values."""
-        self._put("update", changes)
+        return self.send(p.UpdateSettings(changes))
 
-    def reset(self, settings: Settings | None = None) -> None:
+    def reset(self, settings: Settings | None = None) -> int:
         """Pause at step 0 with fresh weights from the seed; with ``settings``, restart with those."""
-        self._put("reset", settings)
+        return self.send(p.Reset(settings))
 
-    def restore_last_good(self, lr_factor: float = 1.0, resume: bool | None = None) -> None:
+    def restore_last_good(self, lr_factor: float = 1.0, resume: bool | None = None) -> int:
         """Back to the last sane weights; ``lr_factor`` (e.g. 0.1) scales the learning rate too.
         ``resume``: start (True) or pause (False) afterwards; ``None`` keeps the current state."""
-        self._put("restore", (float(lr_factor), resume))
+        return self.send(p.Restore(float(lr_factor), resume))
 
-    def set_budget(self, preset) -> None:
+    def set_budget(self, preset: Preset | None) -> int:
         """Train ``preset``'s budget (its epochs or full-batch iterations), then pause and report the
-        accuracy reached next to the tutorial's (an ``info`` message). ``None``, or a teaching
+        accuracy reached next to the tutorial's (``budgetFinished``). ``None``, or a teaching
         scenario (``Preset.stops_at_budget``): train until paused.
         Resetting with other settings drops the budget; resetting with the same ones runs it again."""
-        self._put("budget", preset if preset is not None and preset.stops_at_budget else None)
+        return self.send(p.SetBudget(preset if preset is not None and preset.stops_at_budget else None))
 
-    def set_probes(self, images: np.ndarray) -> None:
+    def set_probes(self, images: np.ndarray) -> int:
         """``(P, 784) float32`` images whose softmax and hidden activations each snapshot carries."""
-        self._put("probes", np.array(images, dtype=np.float32).reshape(-1, 784))
+        return self.send(p.SetProbes(np.array(images, dtype=np.float32).reshape(-1, 784)))
 
-    def set_unit_enabled(self, unit: int, enabled: bool) -> None:
+    def set_unit_enabled(self, unit: int, enabled: bool) -> int:
         """Switch hidden unit ``unit`` off (ablate) or back on; an evaluation follows at once."""
-        self._put("unit", (int(unit), bool(enabled)))
+        return self.send(p.SetUnitEnabled(int(unit), bool(enabled)))
 
-    def save_session(self, path: str) -> None:
-        """Write a checkpoint with the whole history; ``info`` or ``commandFailed`` reports back."""
-        self._put("save", str(path))
+    def save_session(self, path: str) -> int:
+        """Write a checkpoint with the whole history; ``commandDone`` or ``commandFailed`` answers."""
+        return self.send(p.SaveSession(str(path)))
 
-    def load_session(self, path: str) -> None:
+    def load_session(self, path: str) -> int:
         """Replace the run by a saved one; a bad file is refused (``commandFailed``) and changes nothing."""
-        self._put("load", str(path))
+        return self.send(p.LoadSession(str(path)))
 
-    def export_metrics_csv(self, path: str) -> None:
-        self._put("csv", str(path))
+    def export_metrics_csv(self, path: str) -> int:
+        return self.send(p.ExportMetrics(str(path)))
 
-    def set_speed_limit(self, steps_per_second: float | None) -> None:
+    def set_speed_limit(self, steps_per_second: float | None) -> int:
         """Slow motion: at most this many steps per second (``None`` or 0 = as fast as possible)."""
-        self._put("speed", float(steps_per_second or 0.0))
+        return self.send(p.SetSpeedLimit(float(steps_per_second or 0.0)))
 
     # ----------------------------------------------------------- snapshots
     def take_snapshot(self) -> Snapshot | None:
@@ -219,7 +202,7 @@ class TrainingWorker(QThread):
         deadline = time.monotonic() + timeout_ms / 1000
         if not self._stopping:
             self._stopping = True
-            self._put("stop")
+            self.send(p.Stop())
             self._commands.cancel_join_thread()  # never block exit on a queue the loop will not read
         self.wait(max(0, int((deadline - time.monotonic()) * 1000)))
         process = self._process
@@ -234,13 +217,13 @@ class TrainingWorker(QThread):
     def run(self) -> None:  # the receiving thread
         if os.path.isdir(RAM_DISK):
             remove_stale_folders(RAM_DISK)
-        folder, snapshot_folder = _ram_folder(), _ram_folder()
+        folder, snapshot_folder = ram_folder(), ram_folder()
         reader = SnapshotReader()
         try:
-            spec = training_process.share_dataset(self._data, folder)
+            spec = share_dataset(self._data, folder)
             if not self._stopping:
                 self._process = self._context.Process(
-                    target=training_process.main, name="mnist-viz-trainer", daemon=True,
+                    target=training_loop.main, name="mnist-viz-trainer", daemon=True,
                     args=(self._commands, self._events, self._want, spec, self.settings, *self._options,
                           snapshot_folder))
                 self._process.start()
@@ -253,10 +236,10 @@ class TrainingWorker(QThread):
             shutil.rmtree(snapshot_folder, ignore_errors=True)
 
     def _receive(self, folder: str, reader: SnapshotReader) -> None:
-        """Relay messages until the loop says it stopped or its process is gone."""
+        """Relay events until the loop says it stopped or its process is gone."""
         while True:
             try:
-                kind, payload = self._events.get(timeout=RECEIVE_POLL)
+                event = self._events.get(timeout=RECEIVE_POLL)
             except queue.Empty:
                 if not self._process.is_alive():
                     if not self._stopping:
@@ -264,20 +247,14 @@ class TrainingWorker(QThread):
                                          f"(exit code {self._process.exitcode}).")
                     return
                 continue
-            if kind == "snapshot":
-                snap = _freeze(reader.unpack(*payload))  # copied out before the loop may write the next
+            if isinstance(event, p.SnapshotReady):
+                snap = _freeze(reader.unpack(event.snapshot, event.layout))  # copied out before the next write
                 with self._snap_lock:
                     self._latest = snap
                 self.snapshotReady.emit()
-            elif kind == "playing":
-                self.playingChanged.emit(payload)
-            elif kind == "command_failed":
-                self.commandFailed.emit(payload)
-            elif kind == "info":
-                self.info.emit(payload)
-            elif kind == "failed":
-                self.failed.emit(payload)
-            elif kind == "ready":
+            elif isinstance(event, p.Ready):
                 shutil.rmtree(folder, ignore_errors=True)  # mapped by the process now; free the names
-            elif kind == "stopped":
+            elif isinstance(event, p.Stopped):
                 return
+            elif type(event) in self._relay:
+                self._relay[type(event)](event)

@@ -153,7 +153,7 @@ def test_metrics_csv_has_every_step_eval_and_marker(small, tmp_path):
     tr.train(iterations=30)
     tr.update(lr=0.01)
     tr.record_evaluation()
-    tr._flush()
+    tr.flush()
     path = write_metrics_csv(tr.history, tmp_path / "m.csv")
     with path.open(newline="") as f:
         rows = list(csv.DictReader(f))

@@ -158,3 +158,18 @@ def test_shrinking_keeps_what_the_surviving_units_compute(small):
 def test_resize_rejects_zero_units():
     with pytest.raises(ValueError, match="at least 1"):
         MLP([784, 8, 10]).resize_hidden(0)
+
+
+def test_from_params_computes_what_the_network_does_without_copying():
+    from mnist_viz.core.network import MLP
+    net = MLP([784, 12, 7, 10], "tanh", rng=1)
+    x = np.random.default_rng(0).random((5, 784), dtype=np.float32)
+    view = MLP.from_params(net.params, "tanh")
+    assert view.sizes == [784, 12, 7, 10] and all(p is q for p, q in zip(view.params, net.params))
+    np.testing.assert_array_equal(view.forward(x)[0], net.forward(x)[0])
+    masked = MLP.from_params(net.params, "tanh", [np.zeros(12, np.float32), np.ones(7, np.float32)])
+    assert not np.array_equal(masked.forward(x)[0], net.forward(x)[0])
+    with pytest.raises(ValueError, match="pairs"):
+        MLP.from_params(net.params[:3], "tanh")
+    with pytest.raises(ValueError, match="activation"):
+        MLP.from_params(net.params, "swish")

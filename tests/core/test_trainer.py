@@ -160,3 +160,40 @@ def test_snapshot_is_a_read_only_detached_copy(small):
     tr.train(iterations=3)
     assert not np.array_equal(snap.W1, tr.net.weights[0])
     assert tr.snapshot().new_steps.shape == (3, 5)  # only what is new since the last snapshot
+
+
+def _copied(state):
+    """A deep copy of a ``state_dict`` (its arrays are the trainer's live ones)."""
+    import copy
+    return copy.deepcopy(state)
+
+
+def test_state_dict_round_trip_continues_the_run_bit_for_bit(small):
+    settings = Settings(hidden=(16,), optimizer="adam", batch_size=50)
+    a = Trainer(small, settings)
+    a.train(iterations=25)
+    a.update(hidden=(9,))
+    a.set_unit_enabled(3, False)
+    b = Trainer(small, Settings(hidden=(4,), optimizer="sgd"))
+    b.load_state_dict(_copied(a.state_dict()))
+    assert b.settings == a.settings and b.step_count == 25 and b.net.unit_mask[0][3] == 0
+    for _ in range(30):  # past an epoch boundary of the 3,000-image set: the batch order follows too
+        assert b.step().loss == a.step().loss
+    assert [m.label for m in b.history.markers] == [m.label for m in a.history.markers]
+
+
+def test_a_state_that_does_not_fit_leaves_the_trainer_as_it_was(small):
+    a = Trainer(small, Settings(hidden=(16,), optimizer="adam"))
+    a.train(iterations=5)
+    good = _copied(a.state_dict())
+    bad = _copied(good)
+    bad["optimizer"]["arrays"] = {k: v[:3] for k, v in bad["optimizer"]["arrays"].items()}
+    b = Trainer(small, Settings(hidden=(8,)))
+    b.train(iterations=2)
+    before = [p.copy() for p in b.net.params]
+    with pytest.raises(ValueError, match="optimizer state"):
+        b.load_state_dict(bad)
+    assert b.step_count == 2 and b.settings.hidden == (8,)
+    assert all(np.array_equal(p, q) for p, q in zip(b.net.params, before))
+    b.load_state_dict(good)
+    assert b.step_count == 5

@@ -30,7 +30,7 @@ def train_a_little(qtbot, window, steps=60):
     window.worker.play()
     wait_for(qtbot, window, lambda s: s.step >= start + steps, TIMEOUT_MS)
     window.worker.pause()
-    return wait_for(qtbot, window, lambda s: not s.extras["playing"], TIMEOUT_MS)
+    return wait_for(qtbot, window, lambda s: not s.loop.playing, TIMEOUT_MS)
 
 
 def test_a_pinned_drawing_reaches_the_probe_strip_and_the_trainer(qtbot, window):
@@ -143,3 +143,22 @@ def test_exports_write_valid_files_and_report_unwritable_paths(qtbot, window, tm
     assert sum(r["kind"] == "step" for r in rows) >= 20
     window.export_metrics(str(tmp_path / "nowhere" / "m.csv"))
     qtbot.waitUntil(lambda: "nowhere" in window.last_error, timeout=TIMEOUT_MS)
+
+
+def test_a_file_operation_is_answered_as_itself_whatever_arrives_in_between(qtbot, window, tmp_path):
+    train_a_little(qtbot, window, 5)
+    messages = []
+    window.statusBar().messageChanged.connect(messages.append)
+    # All three leave before the first answer is back: the refusal arrives while the saves are pending.
+    window.worker.update_settings(activation="tanh")  # refused (needs a restart)
+    window.save_session(str(tmp_path / "gone" / "s.npz"))  # fails
+    window.save_session(str(tmp_path / "fine.npz"))  # succeeds
+    qtbot.waitUntil(lambda: (tmp_path / "fine.npz").exists() and any("fine.npz" in m for m in messages),
+                    timeout=TIMEOUT_MS)
+    assert "Saving the session failed" in "\n".join(messages) and "gone" in window.last_error
+    assert "restart" not in window.last_error  # the refused setting went to the status line only
+    assert any(m.startswith("Not applied:") and "restart" in m for m in messages)
+    assert not window._file_operations  # every answer matched its request
+    window.worker.update_settings(activation="sigmoid")  # refused with no file operation pending
+    qtbot.waitUntil(lambda: "sigmoid" in messages[-1] or "restart" in messages[-1], timeout=TIMEOUT_MS)
+    assert "gone" in window.last_error  # no new error box for a refused setting

@@ -55,7 +55,7 @@ def wait_for(qtbot, window, predicate, timeout=TIMEOUT_MS):
     """Wait until the painted snapshot is newer than every command sent and satisfies ``predicate``."""
     def check():
         snap = window.latest
-        assert snap is not None and snap.extras["cmd_seq"] == window.worker.commands_sent and predicate(snap)
+        assert snap is not None and snap.loop.applied_seq == window.worker.commands_sent and predicate(snap)
     qtbot.waitUntil(check, timeout=timeout)
     return window.latest
 
@@ -70,15 +70,15 @@ def test_start_pause_step_reset_with_buttons(qtbot, window):
     first = wait_for(qtbot, window, lambda s: True)
     assert first.step == 0 and c.start_button.text().endswith("Start")
     qtbot.mouseClick(c.start_button, QtCore.Qt.MouseButton.LeftButton)
-    wait_for(qtbot, window, lambda s: s.step > 20 and s.extras["playing"])
+    wait_for(qtbot, window, lambda s: s.step > 20 and s.loop.playing)
     assert c.start_button.text().endswith("Pause") and "Running" in window.status_label.text()
     qtbot.mouseClick(c.start_button, QtCore.Qt.MouseButton.LeftButton)
-    paused = wait_for(qtbot, window, lambda s: not s.extras["playing"])
+    paused = wait_for(qtbot, window, lambda s: not s.loop.playing)
     assert "Paused" in window.status_label.text()
     qtbot.mouseClick(c.step_button, QtCore.Qt.MouseButton.LeftButton)
     wait_for(qtbot, window, lambda s: s.step == paused.step + 1)
     qtbot.mouseClick(c.reset_button, QtCore.Qt.MouseButton.LeftButton)
-    reset = wait_for(qtbot, window, lambda s: s.extras["run"] == 1)
+    reset = wait_for(qtbot, window, lambda s: s.loop.run_id == 1)
     assert reset.step == 0
     assert f"step {reset.step}" in window.status_label.text()
 
@@ -86,9 +86,9 @@ def test_start_pause_step_reset_with_buttons(qtbot, window):
 def test_keyboard_shortcuts(qtbot, window):
     wait_for(qtbot, window, lambda s: True)
     press(qtbot, window, QtCore.Qt.Key.Key_Space)
-    wait_for(qtbot, window, lambda s: s.extras["playing"] and s.step > 5)
+    wait_for(qtbot, window, lambda s: s.loop.playing and s.step > 5)
     press(qtbot, window, QtCore.Qt.Key.Key_Space)
-    paused = wait_for(qtbot, window, lambda s: not s.extras["playing"])
+    paused = wait_for(qtbot, window, lambda s: not s.loop.playing)
     press(qtbot, window, QtCore.Qt.Key.Key_S)
     wait_for(qtbot, window, lambda s: s.step == paused.step + 1)
     press(qtbot, window, QtCore.Qt.Key.Key_Up)
@@ -99,7 +99,7 @@ def test_keyboard_shortcuts(qtbot, window):
     window.controls.flush()
     wait_for(qtbot, window, lambda s: s.settings.lr == pytest.approx(0.0005))
     press(qtbot, window, QtCore.Qt.Key.Key_R)
-    wait_for(qtbot, window, lambda s: s.extras["run"] == 1 and s.step == 0)
+    wait_for(qtbot, window, lambda s: s.loop.run_id == 1 and s.step == 0)
 
 
 def test_status_line_shows_epoch_step_speed_time_and_lr(qtbot, window):
@@ -160,7 +160,7 @@ def test_hidden_size_changes_while_training_keep_every_panel_consistent(qtbot, w
         assert snap.settings.hidden == (n,)
         assert window.output_weights.image().shape == (10, n)
         assert window.weights._n_units == n
-        assert window.worker.isRunning() and snap.extras["playing"]
+        assert window.worker.isRunning() and snap.loop.playing
     assert c.settings().hidden == (64,)
 
 
@@ -188,7 +188,7 @@ def test_restart_field_asks_and_reverts_when_refused(qtbot, window):
     assert c.activation_combo.currentData() == "relu" and c.settings().activation == "relu"
     c.ask_restart = lambda question: True
     assert c.request_restart({"activation": "tanh", "seed": 5})
-    snap = wait_for(qtbot, window, lambda s: s.extras["run"] == 1)
+    snap = wait_for(qtbot, window, lambda s: s.loop.run_id == 1)
     assert snap.settings.activation == "tanh" and snap.settings.seed == 5 and snap.step == 0
 
 
@@ -197,21 +197,21 @@ def test_preset_loads_its_settings(qtbot, window):
     index = c.preset_combo.findData("lr-too-low")
     c.preset_combo.setCurrentIndex(index)
     c.preset_combo.activated.emit(index)
-    snap = wait_for(qtbot, window, lambda s: s.extras["run"] == 1)
+    snap = wait_for(qtbot, window, lambda s: s.loop.run_id == 1)
     assert snap.settings.optimizer == "sgd" and snap.settings.lr == 5e-4
     assert c.lr_box.value() == pytest.approx(5e-4) and "Watch" in c.preset_note.text()
-    assert snap.extras["budget"] is None  # a teaching scenario runs until the lecturer pauses it
+    assert snap.loop.budget is None  # a teaching scenario runs until the lecturer pauses it
 
 
 def test_a_recipe_preset_trains_its_budget_then_pauses_and_reports(qtbot, window):
     c = window.controls
     assert c.choose_preset("fast", confirm=True)
-    snap = wait_for(qtbot, window, lambda s: s.extras["run"] == 1 and s.extras["budget"] is not None)
+    snap = wait_for(qtbot, window, lambda s: s.loop.run_id == 1 and s.loop.budget is not None)
     # The budget (3 epochs) shows in the status line; training pauses there and says how it did.
-    assert snap.extras["budget"].epochs == 3 and "epoch 0.00 of 3" in window.status_label.text()
+    assert snap.loop.budget.epochs == 3 and "epoch 0.00 of 3" in window.status_label.text()
     c.start_button.click()
-    snap = wait_for(qtbot, window, lambda s: s.epoch >= 3 and not s.extras["playing"])
-    assert snap.epoch == pytest.approx(3.0) and snap.extras["budget"] is None
+    snap = wait_for(qtbot, window, lambda s: s.epoch >= 3 and not s.loop.playing)
+    assert snap.epoch == pytest.approx(3.0) and snap.loop.budget is None
     message = window.statusBar().currentMessage()
     assert "finished its 3 epochs" in message and f"{snap.last_eval_accuracy:.2%}" in message
 
@@ -223,7 +223,7 @@ def test_divergence_shows_the_banner_and_restore_recovers(qtbot, window, rec):
     window.worker.update_settings(optimizer="sgd", lr=1e30)  # inject a learning rate that overflows
     snap = wait_for(qtbot, window, lambda s: bool(s.diverged))
     assert window.banner.isVisible() and "learning rate" in window.banner.message.text()
-    assert "Diverged" in window.status_label.text() and not snap.extras["playing"]
+    assert "Diverged" in window.status_label.text() and not snap.loop.playing
     assert window.controls.start_button.text().endswith("Start")
     qtbot.mouseClick(window.banner.restore_lower_button, QtCore.Qt.MouseButton.LeftButton)
     wait_for(qtbot, window, lambda s: s.settings.lr == pytest.approx(1e29))
@@ -235,7 +235,7 @@ def test_divergence_shows_the_banner_and_restore_recovers(qtbot, window, rec):
     window.controls.flush()
     qtbot.mouseClick(window.banner.restore_button, QtCore.Qt.MouseButton.LeftButton)
     restored = wait_for(qtbot, window, lambda s: not s.diverged and s.settings.lr == 0.001)
-    wait_for(qtbot, window, lambda s: s.step > restored.step + 5 and s.extras["playing"])
+    wait_for(qtbot, window, lambda s: s.step > restored.step + 5 and s.loop.playing)
     assert not window.banner.isVisible()
     assert np.isfinite(window.latest.W1).all() and np.isfinite(window.latest.probe_probs).all()
     assert rec.markers().count("restored last good weights") == 2
@@ -329,7 +329,7 @@ def test_the_controls_column_hides_for_a_narrow_screen_and_shortcuts_still_work(
     qtbot.wait(20)
     assert window.minimumSizeHint().width() <= min(wide - 250, 1024)  # fits an XGA projector
     press(qtbot, window, QtCore.Qt.Key.Key_Space)  # Start, with the button out of sight
-    wait_for(qtbot, window, lambda s: s.extras["playing"] and s.step > 0)
+    wait_for(qtbot, window, lambda s: s.loop.playing and s.step > 0)
     assert any(line.startswith("Space") for line in window.shortcut_lines())
     assert any("Ctrl+B" in line for line in window.shortcut_lines())
     window.close()

@@ -29,7 +29,7 @@ ALIGN = 64  # bytes: each array starts on a cache line
 
 
 def _large_arrays(snap: Snapshot) -> list[np.ndarray]:
-    """The snapshot's arrays worth sharing, each once (``W1`` is also ``params[0]``)."""
+    """The snapshot's arrays worth sharing, each once (an array may be both a field and a parameter)."""
     seen: dict[int, np.ndarray] = {}
     candidates = [getattr(snap, f.name) for f in dataclasses.fields(snap)] + list(snap.params)
     for value in candidates:

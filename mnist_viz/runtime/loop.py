@@ -14,24 +14,26 @@ from __future__ import annotations
 import contextlib
 import math
 import multiprocessing
-import os
 import queue
 import time
 import traceback
-from pathlib import Path
-from typing import Any
 from collections.abc import Callable
+from typing import Any, ClassVar
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 from mnist_viz.core import checkpoint
-from mnist_viz.core.data import Dataset
 from mnist_viz.core.files import write_metrics_csv
 from mnist_viz.core.presets import Preset
-from mnist_viz.core.snapshot import Settings
+from mnist_viz.core.snapshot import LoopState, Settings
 from mnist_viz.core.trainer import Trainer
-from mnist_viz.gui.snapshot_transport import SnapshotWriter
+from mnist_viz.runtime.protocol import (
+    BudgetFinished, Command, CommandDone, CommandError, CommandFailed, Envelope, Event, ExportMetrics, LoadSession,
+    Pause, Play, PlayingChanged, ProcessFailed, Ready, Reset, Restore, SaveSession, SetBudget, SetProbes,
+    SetSpeedLimit, SetUnitEnabled, SnapshotReady, Step, Stop, Stopped, UpdateSettings, check_fields, command_name)
+from mnist_viz.runtime.shared_data import open_dataset
+from mnist_viz.runtime.transport import SnapshotWriter
 
 SNAPSHOT_INTERVAL = 0.027  # s between snapshots: at most ~37/s; with the time a step and a frame take, ~33 frames/s arrive
 EVAL_INTERVAL = 1.0  # s of wall time between evaluations on the eval split, at least ...
@@ -47,9 +49,6 @@ MIN_EVAL_INTERVAL = 0.1
 IDLE_WAIT = 0.1  # s a paused loop sleeps between looks at its command queue
 PARENT_CHECK_INTERVAL = 1.0  # s between checks that the window's process is still there
 
-_ARRAYS = ("x_train", "y_train", "x_test", "y_test", "x_val", "y_val")
-
-
 def check_not_spawning() -> None:
     """Refuse to start training from a module that a training process is importing.
 
@@ -63,47 +62,33 @@ def check_not_spawning() -> None:
                            "script's top-level code under  if __name__ == \"__main__\":  (multiprocessing's rule).")
 
 
-# ------------------------------------------------------------------------------ the dataset
-def share_dataset(data: Dataset, folder: str | os.PathLike) -> dict:
-    """Write ``data``'s arrays as ``.npy`` files in ``folder`` (ideally on a RAM disk such as
-    /dev/shm) for the training process to map without copying. Returns the spec ``open_dataset``
-    takes."""
-    folder = Path(folder)
-    for name in _ARRAYS:
-        np.save(folder / f"{name}.npy", np.ascontiguousarray(getattr(data, name)))
-    return {"folder": str(folder), "name": getattr(data, "name", "dataset")}
-
-
-def open_dataset(spec: dict) -> Dataset:
-    """The ``Dataset`` written by ``share_dataset``, its arrays memory-mapped read-only."""
-    folder = Path(spec["folder"])
-    arrays = {name: np.asarray(np.load(folder / f"{name}.npy", mmap_mode="r")) for name in _ARRAYS}
-    return Dataset(name=spec["name"], **arrays)
-
-
 # ------------------------------------------------------------------------------ commands
 class CommandBuffer:
-    """Commands ``[kind, payload]`` waiting to be applied, in order, with coalescing: consecutive
-    ``update`` commands merge into one dict (a burst of 1,000 slider moves becomes one
-    ``Trainer.update`` and one marker, carrying the last value), and a new ``probes`` or ``speed``
-    command replaces a waiting one of its kind."""
-
-    REPLACEABLE = ("probes", "speed")
+    """Commands waiting to be applied, in order, with coalescing: consecutive ``UpdateSettings``
+    merge into one (a burst of 1,000 slider moves becomes one ``Trainer.update`` and one marker,
+    carrying the last value, answered under the newest sequence number), and a command whose type
+    ``replaces_waiting`` (probes, speed limit) replaces a waiting one of its type."""
 
     def __init__(self) -> None:
-        self.items: list[list[Any]] = []
+        self.items: list[Envelope] = []
         self.seq = 0  # sequence number of the newest command added
 
-    def add(self, kind: str, payload: Any, seq: int = 0) -> None:
-        self.seq = max(self.seq, seq)
-        if kind == "update" and self.items and self.items[-1][0] == "update":
-            self.items[-1][1].update(payload)
-        elif kind in self.REPLACEABLE and any(item[0] == kind for item in self.items):
-            next(item for item in self.items if item[0] == kind)[1] = payload
-        else:
-            self.items.append([kind, dict(payload) if kind == "update" else payload])
+    def add(self, envelope: Envelope) -> None:
+        """Queue a checked envelope (see ``TrainingLoop.receive``)."""
+        self.seq = max(self.seq, envelope.seq)
+        command = envelope.command
+        last = self.items[-1].command if self.items else None
+        if isinstance(command, UpdateSettings) and isinstance(last, UpdateSettings):
+            self.items[-1] = Envelope(envelope.seq, UpdateSettings({**last.changes, **command.changes}))
+            return
+        if command.replaces_waiting:
+            for i, waiting in enumerate(self.items):
+                if type(waiting.command) is type(command):
+                    self.items[i] = envelope
+                    return
+        self.items.append(envelope)
 
-    def take(self) -> tuple[list[list[Any]], int]:
+    def take(self) -> tuple[list[Envelope], int]:
         """The waiting commands, and the sequence number they bring the loop up to."""
         items, self.items = self.items, []
         return items, self.seq
@@ -118,13 +103,12 @@ class TrainingLoop:
 
     Args:
         trainer: the trainer to drive.
-        send: ``send(kind, payload)`` to the window: ``("snapshot", Snapshot)``, ``("playing", bool)``,
-            ``("command_failed", str)``.
+        send: ``send(event)`` to the window, an ``Event`` of ``protocol``.
         snapshot_wanted: returns True when the window has taken the last snapshot; called only
             when a snapshot is due, and must then reset itself (e.g. an Event's wait/clear).
     """
 
-    def __init__(self, trainer: Trainer, send: Callable[[str, Any], None], snapshot_wanted: Callable[[], bool],
+    def __init__(self, trainer: Trainer, send: Callable[[Event], None], snapshot_wanted: Callable[[], bool],
                  snapshot_interval: float = SNAPSHOT_INTERVAL, eval_interval: float = EVAL_INTERVAL):
         self.trainer = trainer
         self.send = send
@@ -144,7 +128,7 @@ class TrainingLoop:
         self.last_step_time = -math.inf
         self.last_eval = (-1, -math.inf)  # (step, time) of the last evaluation
         self.eval_cost = 0.0
-        self.budget: Preset | None = None  # the recipe whose budget this run trains, see _do_budget
+        self.budget: Preset | None = None  # the recipe whose budget this run trains, see _on_set_budget
         self.budget_armed = False  # True until the budget is reached; Start then trains on
 
     # ---------------------------------------------------------------- one pass
@@ -184,6 +168,8 @@ class TrainingLoop:
         return None
 
     def _budget_reached(self) -> bool:
+        if self.budget is None:
+            return False
         epochs, iterations = self.budget.epochs, self.budget.iterations
         return ((iterations is not None and self.trainer.step_count >= iterations)
                 or (epochs is not None and self.trainer.epoch >= epochs - 1e-9))
@@ -195,9 +181,11 @@ class TrainingLoop:
         self.steps_owed = 0
         _, accuracy = self.evaluate()
         preset = self.budget
+        assert preset is not None  # only an armed budget finishes
         reference = f" (the tutorial reported {preset.reference})" if preset.reference else ""
-        self.send("info", f"“{preset.title}” finished its {preset.budget}: {self.trainer.eval_split_name} "
-                          f"accuracy {accuracy:.2%}{reference}. Start trains on.")
+        self.send(BudgetFinished(preset=preset.name, accuracy=accuracy,
+                                 message=f"“{preset.title}” finished its {preset.budget}: {self.trainer.eval_split_name} "
+                                         f"accuracy {accuracy:.2%}{reference}. Start trains on."))
 
     def _maybe_evaluate(self, now: float) -> None:
         step, when = self.last_eval
@@ -228,129 +216,167 @@ class TrainingLoop:
             return due - now
         if not self.snapshot_wanted():
             return min(IDLE_WAIT, self.snapshot_interval)  # the window has not taken the last one yet
-        self.send("snapshot", self.trainer.snapshot(self.probes, extras=self._extras()))
+        self.send(SnapshotReady(snapshot=self.trainer.snapshot(self.probes, loop=self.state())))
         self.dirty = False
         self.last_publish = now
         return IDLE_WAIT
 
-    def _extras(self) -> dict:
-        return {"run": self.run_id, "cmd_seq": self.applied_seq, "playing": self.playing,
-                "speed_limit": self.speed_limit, "effective_lr": self.trainer.effective_lr,
-                "budget": self.budget if self.budget_armed else None,
-                "eval_split": self.trainer.eval_split_name}
+    def state(self) -> LoopState:
+        """What the loop is doing now, as the next snapshot will carry it."""
+        return LoopState(run_id=self.run_id, applied_seq=self.applied_seq, playing=self.playing,
+                         speed_limit=self.speed_limit, budget=self.budget if self.budget_armed else None)
 
     def _set_playing(self, playing: bool) -> None:
         if playing != self.playing:
             self.playing = playing
-            self.send("playing", playing)
+            self.send(PlayingChanged(playing=playing))
         self.dirty = True
 
     # --------------------------------------------------------------- commands
-    def apply(self, commands: list) -> None:
-        for kind, payload in commands:
+    def receive(self, envelope: Any) -> None:
+        """Queue a message from the window if it is a well-formed command; anything else is answered
+        with ``CommandFailed`` naming it and the reason, and changes nothing."""
+        if not isinstance(envelope, Envelope) or not isinstance(envelope.seq, int):
+            self.send(CommandFailed(command=type(envelope).__name__, reason="not a command envelope"))
+            return
+        command = envelope.command
+        try:
+            if type(command) not in self.HANDLERS:
+                raise CommandError("the training process does not know this command")
+            check_fields(command)
+        except (CommandError, TypeError) as e:
+            self.send(CommandFailed(reply_to=envelope.seq, command=_name(command), reason=str(e)))
+            return
+        self.commands.add(envelope)
+
+    def apply(self, envelopes: list[Envelope]) -> None:
+        """Carry out checked commands in order. A handler that fails reports ``CommandFailed`` and
+        training goes on (a refused setting, an unwritable file, or a bug: never the end of the run);
+        one that returns a message reports ``CommandDone`` with it."""
+        for envelope in envelopes:
+            command = envelope.command
             try:
-                getattr(self, f"_do_{kind}")(payload)
-            except (ValueError, OSError) as e:  # a refused setting or an unwritable file must not end training
-                self.send("command_failed", str(e))
+                message = self.HANDLERS[type(command)](self, command)
+            except Exception as e:  # noqa: BLE001 - reported to the window; the loop must live on
+                expected = isinstance(e, (ValueError, OSError))  # refusals say why in their message
+                reason = str(e) if expected else f"{type(e).__name__}: {e}"
+                self.send(CommandFailed(reply_to=envelope.seq, command=command_name(command), reason=reason))
+            else:
+                if message:
+                    self.send(CommandDone(reply_to=envelope.seq, command=command_name(command), message=message))
             self.dirty = True
 
-    def _do_stop(self, _) -> None:
+    def _on_stop(self, _: Stop) -> None:
         self.stopped = True
 
-    def _do_play(self, _) -> None:
+    def _on_play(self, _: Play) -> None:
         self._set_playing(not self.trainer.diverged)
 
-    def _do_pause(self, _) -> None:
+    def _on_pause(self, _: Pause) -> None:
         self._set_playing(False)
 
-    def _do_step(self, n: int) -> None:
+    def _on_step(self, command: Step) -> None:
         self._set_playing(False)
-        self.steps_owed += n
+        self.steps_owed += command.n
 
-    def _do_update(self, changes: dict) -> None:
-        self.trainer.update(**changes)
+    def _on_update_settings(self, command: UpdateSettings) -> None:
+        self.trainer.update(**command.changes)
 
-    def _do_reset(self, settings: Settings | None) -> None:
+    def _on_reset(self, command: Reset) -> None:
         # A fresh start waits at step 0 for Start, so the room sees the first steps happen.
         self._set_playing(False)
         # Resetting the same recipe runs its budget again; other settings are no longer the recipe.
-        if settings is not None and settings != self.trainer.settings:
+        if command.settings is not None and command.settings != self.trainer.settings:
             self.budget = None
         self.budget_armed = self.budget is not None
-        self.trainer.reset(settings)
+        self.trainer.reset(command.settings)
         self.run_id += 1
         self.steps_owed = 0
         self.evaluate()
 
-    def _do_restore(self, payload: tuple[float, bool | None]) -> None:
-        lr_factor, resume = payload
+    def _on_restore(self, command: Restore) -> None:
         self.trainer.restore_last_good()
-        if lr_factor != 1.0:
-            self.trainer.update(lr=self.trainer.settings.lr * lr_factor)
-        if resume is not None:
-            self._set_playing(resume)
+        if command.lr_factor != 1.0:
+            self.trainer.update(lr=self.trainer.settings.lr * command.lr_factor)
+        if command.resume is not None:
+            self._set_playing(command.resume)
 
-    def _do_budget(self, preset: Preset | None) -> None:
-        """Pause when the run reaches ``preset``'s budget (its epochs or iterations); ``None`` trains
+    def _on_set_budget(self, command: SetBudget) -> None:
+        """Pause when the run reaches the preset's budget (its epochs or iterations); ``None`` trains
         until paused."""
-        self.budget = preset
-        self.budget_armed = preset is not None and not self._budget_reached()
+        self.budget = command.preset
+        self.budget_armed = command.preset is not None and not self._budget_reached()
 
-    def _do_probes(self, images: np.ndarray) -> None:
-        self.probes = images
+    def _on_set_probes(self, command: SetProbes) -> None:
+        self.probes = command.images
 
-    def _do_speed(self, limit: float) -> None:
-        self.speed_limit = limit
+    def _on_set_speed_limit(self, command: SetSpeedLimit) -> None:
+        self.speed_limit = float(command.steps_per_second)
 
-    def _do_unit(self, payload: tuple[int, bool]) -> None:
-        unit, enabled = payload
-        self.trainer.set_unit_enabled(int(unit), bool(enabled))
+    def _on_set_unit_enabled(self, command: SetUnitEnabled) -> None:
+        self.trainer.set_unit_enabled(int(command.unit), bool(command.enabled))
         self.evaluate()  # the class sees the accuracy change at once
 
-    def _do_save(self, path: str) -> None:
-        checkpoint.save_checkpoint(self.trainer, path)
-        self.send("info", f"Session saved to {path}")
+    def _on_save_session(self, command: SaveSession) -> str:
+        checkpoint.save_checkpoint(self.trainer, command.path)
+        return f"Session saved to {command.path}"
 
-    def _do_load(self, path: str) -> None:
-        checkpoint.load_checkpoint(self.trainer, path)  # a bad file raises and leaves the session as it was
+    def _on_load_session(self, command: LoadSession) -> str:
+        checkpoint.load_checkpoint(self.trainer, command.path)  # a bad file raises and leaves the session as it was
         self._set_playing(False)
         self.budget, self.budget_armed = None, False  # a loaded session is no longer the preset's run
         self.run_id += 1  # the views clear, then get the loaded run's whole history
         self.trainer.replay_history()
         self.evaluate()
-        self.send("info", f"Session loaded from {path} (step {self.trainer.step_count})")
+        return f"Session loaded from {command.path} (step {self.trainer.step_count})"
 
-    def _do_csv(self, path: str) -> None:
-        self.trainer._flush()
-        write_metrics_csv(self.trainer.history, path)
-        self.send("info", f"Metrics written to {path}")
+    def _on_export_metrics(self, command: ExportMetrics) -> str:
+        self.trainer.flush()
+        write_metrics_csv(self.trainer.history, command.path)
+        return f"Metrics written to {command.path}"
+
+    # Which handler carries out which command: the one place the loop dispatches from.
+    HANDLERS: ClassVar[dict[type[Command], Callable[[Any, Any], str | None]]] = {
+        Stop: _on_stop, Play: _on_play, Pause: _on_pause, Step: _on_step, UpdateSettings: _on_update_settings,
+        Reset: _on_reset, Restore: _on_restore, SetBudget: _on_set_budget, SetProbes: _on_set_probes,
+        SetSpeedLimit: _on_set_speed_limit, SetUnitEnabled: _on_set_unit_enabled, SaveSession: _on_save_session,
+        LoadSession: _on_load_session, ExportMetrics: _on_export_metrics,
+    }
+
+
+def _name(command: object) -> str:
+    """How a reply names a command that may not be one."""
+    return command_name(command) if isinstance(command, Command) else type(command).__name__
 
 
 # ------------------------------------------------------------------------ the process
-def _drain(commands, buffer: CommandBuffer, timeout: float | None) -> None:
-    """Move every waiting message from the process queue into ``buffer``; wait up to ``timeout``
-    for the first one (``None``: do not wait). Each message is ``(kind, payload, seq)``."""
+def _drain(commands: Any, loop: TrainingLoop, timeout: float | None) -> None:
+    """Hand every waiting message from the process queue to ``loop.receive``; wait up to ``timeout``
+    for the first one (``None``: do not wait)."""
     if not timeout and commands.empty():  # the common case while training: one cheap poll per step
         return
     try:
         message = commands.get(timeout=timeout) if timeout else commands.get_nowait()
         while True:
-            buffer.add(*message)
+            loop.receive(message)
             message = commands.get_nowait()
     except queue.Empty:
         pass
 
 
-def main(commands, events, want, data_spec: dict, settings: Settings, blas_threads: int | None,
+def main(commands: Any, events: Any, want: Any, data_spec: dict, settings: Settings, blas_threads: int | None,
          snapshot_interval: float, eval_interval: float, snapshot_folder: str) -> None:
-    """Entry point of the training process: runs until a ``stop`` command arrives or the window's
-    process is gone. ``commands``/``events`` are multiprocessing queues, ``want`` an Event the
-    window sets when it has taken a snapshot; snapshots go out as ``(light snapshot, layout)``
-    with their large arrays in a file in ``snapshot_folder`` (see ``snapshot_transport``)."""
+    """Entry point of the training process: runs until a ``Stop`` command arrives or the window's
+    process is gone. ``commands``/``events`` are multiprocessing queues of ``Envelope`` and
+    ``Event``; ``want`` an Event the window sets when it has taken a snapshot. A ``SnapshotReady``
+    leaves with its large arrays in a file in ``snapshot_folder`` (see ``transport``)."""
     writer = SnapshotWriter(snapshot_folder)
 
-    def send(kind: str, payload: Any = None) -> None:
-        events.put((kind, writer.pack(payload) if kind == "snapshot" else payload))
+    def send(event: Event) -> None:
+        if isinstance(event, SnapshotReady) and event.snapshot is not None:
+            light, layout = writer.pack(event.snapshot)
+            event = SnapshotReady(snapshot=light, layout=layout)
+        events.put(event)
 
     def snapshot_wanted() -> bool:
         if want.is_set():
@@ -365,21 +391,21 @@ def main(commands, events, want, data_spec: dict, settings: Settings, blas_threa
         with limit, np.errstate(over="ignore", invalid="ignore"):
             loop = TrainingLoop(Trainer(open_dataset(data_spec), settings), send, snapshot_wanted,
                                 snapshot_interval, eval_interval)
-            send("ready")
+            send(Ready())
             _run(loop, commands)
     except Exception:  # noqa: BLE001 - the window shows it; the process ends
-        send("failed", traceback.format_exc())
+        send(ProcessFailed(details=traceback.format_exc()))
     writer.close()
-    send("stopped")
+    send(Stopped())
 
 
-def _run(loop: TrainingLoop, commands) -> None:
+def _run(loop: TrainingLoop, commands: Any) -> None:
     parent = multiprocessing.parent_process()
     next_parent_check = time.perf_counter() + PARENT_CHECK_INTERVAL
     loop.evaluate()  # a first point on the accuracy curve, at step 0
     wait = None
     while not loop.stopped:
-        _drain(commands, loop.commands, wait)
+        _drain(commands, loop, wait)
         wait = loop.tick()
         if time.perf_counter() > next_parent_check:
             next_parent_check = time.perf_counter() + PARENT_CHECK_INTERVAL

@@ -8,7 +8,7 @@ import pytest
 
 from mnist_viz.core.snapshot import Settings
 from mnist_viz.core.trainer import Trainer
-from mnist_viz.gui.snapshot_transport import MIN_SHARED_BYTES, SnapshotReader, SnapshotWriter
+from mnist_viz.runtime.transport import MIN_SHARED_BYTES, SnapshotReader, SnapshotWriter
 
 
 def _snapshot(data, hidden: int, probes: int = 10):
@@ -24,7 +24,7 @@ def _assert_same(a, b) -> None:
     assert len(a.params) == len(b.params)
     for p, q in zip(a.params, b.params):
         np.testing.assert_array_equal(p, q)
-    assert (a.step, a.samples, a.settings, a.extras) == (b.step, b.samples, b.settings, b.extras)
+    assert (a.step, a.samples, a.settings, a.loop) == (b.step, b.samples, b.settings, b.loop)
 
 
 def test_a_snapshot_crosses_intact_and_the_pipe_carries_only_the_small_rest(tmp_path, small_mnist):
@@ -71,6 +71,6 @@ def test_small_arrays_ride_in_the_message(tmp_path, small_mnist):
     assert all(p.nbytes < MIN_SHARED_BYTES for p in snap.params[1:])
     light, layout = SnapshotWriter(tmp_path).pack(snap)
     assert light.params[1] is not None and light.new_steps is not None
-    assert set(layout["fields"]) == {"W1"} and layout["params"] == {0: 0}
+    assert layout["fields"] == {} and layout["params"] == {0: 0}  # only W1 = params[0] is large
     _, tiny = _snapshot(small_mnist, hidden=1, probes=0)
     assert SnapshotWriter(tmp_path).pack(tiny) == (tiny, None)  # nothing worth a file
