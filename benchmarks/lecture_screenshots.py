@@ -69,8 +69,8 @@ def lecture(window, out: Path, size: tuple[int, int], app_quit):
     def leave_presentation():
         window.focus.restore()
         window.zoom.reset()
-        window.export_panel(window.templates, str(export_dir / "templates.svg"))
-        window.export_panel(window.weights, str(export_dir / "mosaic.png"))
+        window.files.export_panel(window.templates, str(export_dir / "templates.svg"))
+        window.files.export_panel(window.weights, str(export_dir / "mosaic.png"))
 
     return [
         (lambda: window.resize(*size), 1.0, None),

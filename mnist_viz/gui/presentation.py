@@ -59,6 +59,20 @@ def apply_theme(app: QtWidgets.QApplication, root: QtWidgets.QWidget | None = No
             view.setBackground(style.BACKGROUND)
 
 
+def set_theme(window: QtWidgets.QWidget, on: bool) -> None:
+    """The projector theme on (``apply_theme``) or back to the platform's own palette."""
+    app = QtWidgets.QApplication.instance()
+    if on:
+        apply_theme(app, window)
+    else:
+        app.setPalette(app.style().standardPalette())
+
+
+def toggle_fullscreen(window: QtWidgets.QWidget) -> None:
+    """Presentation mode: full screen, or back to the window it was."""
+    window.showNormal() if window.isFullScreen() else window.showFullScreen()
+
+
 # ------------------------------------------------------------------------------ text scaling
 
 def scale_fonts(root: QtWidgets.QWidget, factor: float) -> None:

@@ -13,6 +13,7 @@ from PySide6 import QtCore, QtGui
 
 from mnist_viz.core.analysis import cell_members
 from mnist_viz.core.preprocess import to_mnist
+from mnist_viz.gui import presentation
 from test_window import make_window, wait_for  # the window tests' own helpers
 
 TIMEOUT_MS = 20_000
@@ -85,18 +86,18 @@ def test_timeline_scrub_shows_the_past_and_live_returns(qtbot, window):
 
 
 def test_presentation_mode_zoom_theme_and_enlarge(qtbot, window):
-    window.toggle_fullscreen()
+    presentation.toggle_fullscreen(window)
     qtbot.waitUntil(window.isFullScreen, timeout=5000)
-    window.toggle_fullscreen()
+    presentation.toggle_fullscreen(window)
     qtbot.waitUntil(lambda: not window.isFullScreen(), timeout=5000)
     size = window.controls.font().pointSizeF()
     window.zoom.zoom_in()
     assert window.zoom.factor > 1 and window.controls_scroll.width() > 330  # the controls column grows too
     window.zoom.reset()
     assert window.zoom.factor == 1 and window.controls.font().pointSizeF() == pytest.approx(size)
-    window.toggle_theme(True)
+    window.theme_action.trigger()  # the View menu entry
     assert window.theme_action.isChecked()
-    window.toggle_theme(False)
+    window.theme_action.trigger()
     frame = window.frames_by_name["weights"]
     qtbot.mouseDClick(window.weights, QtCore.Qt.MouseButton.LeftButton)
     assert window.focus.enlarged is frame and window.focus.currentIndex() == 1
@@ -115,34 +116,34 @@ def test_a_scenario_restarts_with_its_settings_and_shows_what_to_watch(qtbot, wi
 def test_save_and_load_session_and_a_corrupt_file_changes_nothing(qtbot, window, tmp_path):
     saved = train_a_little(qtbot, window, 30)
     path = tmp_path / "lecture.npz"
-    window.save_session(str(path))
+    window.files.save_session(str(path))
     qtbot.waitUntil(path.exists, timeout=TIMEOUT_MS)
     train_a_little(qtbot, window, 30)
-    window.load_session(str(path))
+    window.files.load_session(str(path))
     wait_for(qtbot, window, lambda s: s.step == saved.step, TIMEOUT_MS)
     bad = tmp_path / "corrupt.npz"
     bad.write_bytes(b"PK\x03\x04 not really a session")
-    window.load_session(str(bad))
-    qtbot.waitUntil(lambda: "corrupt.npz" in window.last_error, timeout=TIMEOUT_MS)
+    window.files.load_session(str(bad))
+    qtbot.waitUntil(lambda: "corrupt.npz" in window.files.last_error, timeout=TIMEOUT_MS)
     after = train_a_little(qtbot, window, 10)
     assert after.step >= saved.step + 10  # the session kept running
 
 
 def test_exports_write_valid_files_and_report_unwritable_paths(qtbot, window, tmp_path):
     train_a_little(qtbot, window, 20)
-    assert window.export_panel(window.curves, str(tmp_path / "curves.png"))
+    assert window.files.export_panel(window.curves, str(tmp_path / "curves.png"))
     assert not QtGui.QImage(str(tmp_path / "curves.png")).isNull()
-    assert window.export_panel(window.confusion, str(tmp_path / "errors.svg"))
+    assert window.files.export_panel(window.confusion, str(tmp_path / "errors.svg"))
     assert ET.parse(tmp_path / "errors.svg").getroot().tag.endswith("svg")
-    assert not window.export_panel(window.weights, str(tmp_path / "missing" / "w.png"))
-    assert "missing" in window.last_error
-    window.export_metrics(str(tmp_path / "metrics.csv"))
+    assert not window.files.export_panel(window.weights, str(tmp_path / "missing" / "w.png"))
+    assert "missing" in window.files.last_error
+    window.files.export_metrics(str(tmp_path / "metrics.csv"))
     qtbot.waitUntil((tmp_path / "metrics.csv").exists, timeout=TIMEOUT_MS)
     with open(tmp_path / "metrics.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert sum(r["kind"] == "step" for r in rows) >= 20
-    window.export_metrics(str(tmp_path / "nowhere" / "m.csv"))
-    qtbot.waitUntil(lambda: "nowhere" in window.last_error, timeout=TIMEOUT_MS)
+    window.files.export_metrics(str(tmp_path / "nowhere" / "m.csv"))
+    qtbot.waitUntil(lambda: "nowhere" in window.files.last_error, timeout=TIMEOUT_MS)
 
 
 def test_a_file_operation_is_answered_as_itself_whatever_arrives_in_between(qtbot, window, tmp_path):
@@ -151,14 +152,14 @@ def test_a_file_operation_is_answered_as_itself_whatever_arrives_in_between(qtbo
     window.statusBar().messageChanged.connect(messages.append)
     # All three leave before the first answer is back: the refusal arrives while the saves are pending.
     window.worker.update_settings(activation="tanh")  # refused (needs a restart)
-    window.save_session(str(tmp_path / "gone" / "s.npz"))  # fails
-    window.save_session(str(tmp_path / "fine.npz"))  # succeeds
+    window.files.save_session(str(tmp_path / "gone" / "s.npz"))  # fails
+    window.files.save_session(str(tmp_path / "fine.npz"))  # succeeds
     qtbot.waitUntil(lambda: (tmp_path / "fine.npz").exists() and any("fine.npz" in m for m in messages),
                     timeout=TIMEOUT_MS)
-    assert "Saving the session failed" in "\n".join(messages) and "gone" in window.last_error
-    assert "restart" not in window.last_error  # the refused setting went to the status line only
+    assert "Saving the session failed" in "\n".join(messages) and "gone" in window.files.last_error
+    assert "restart" not in window.files.last_error  # the refused setting went to the status line only
     assert any(m.startswith("Not applied:") and "restart" in m for m in messages)
-    assert not window._file_operations  # every answer matched its request
+    assert not window.files.pending  # every answer matched its request
     window.worker.update_settings(activation="sigmoid")  # refused with no file operation pending
     qtbot.waitUntil(lambda: "sigmoid" in messages[-1] or "restart" in messages[-1], timeout=TIMEOUT_MS)
-    assert "gone" in window.last_error  # no new error box for a refused setting
+    assert "gone" in window.files.last_error  # no new error box for a refused setting

@@ -12,6 +12,7 @@ from PySide6 import QtCore, QtWidgets
 
 from mnist_viz.core.snapshot import Settings
 from mnist_viz.gui.panels.controls import hidden_to_slider, lr_to_slider
+from mnist_viz.gui.menus import shortcut_lines
 from mnist_viz.gui.window import MainWindow
 
 TIMEOUT_MS = 10_000  # waits for progress, never for speed
@@ -330,8 +331,8 @@ def test_the_controls_column_hides_for_a_narrow_screen_and_shortcuts_still_work(
     assert window.minimumSizeHint().width() <= min(wide - 250, 1024)  # fits an XGA projector
     press(qtbot, window, QtCore.Qt.Key.Key_Space)  # Start, with the button out of sight
     wait_for(qtbot, window, lambda s: s.loop.playing and s.step > 0)
-    assert any(line.startswith("Space") for line in window.shortcut_lines())
-    assert any("Ctrl+B" in line for line in window.shortcut_lines())
+    assert any(line.startswith("Space") for line in shortcut_lines(window.menuBar()))
+    assert any("Ctrl+B" in line for line in shortcut_lines(window.menuBar()))
     window.close()
     again = make_window(qtbot, small_mnist, store)  # remembered
     assert not again.controls_scroll.isVisible() and not again.controls_action.isChecked()
@@ -347,3 +348,14 @@ def test_a_training_crash_is_reported_without_blocking_the_window(qtbot, window)
     assert len(boxes) == 1 and "boom" in boxes[0].detailedText()
     assert boxes[0].icon() == QtWidgets.QMessageBox.Icon.Critical
     boxes[0].close()
+
+
+def test_the_menu_table_has_one_action_per_shortcut_and_the_help_lists_them_all(qtbot, small_mnist, store):
+    from mnist_viz.gui.menus import menu_table
+    table = menu_table()
+    keys = [entry.shortcut for entry in table if entry.shortcut]
+    assert len(keys) == len(set(keys)) and "Space" in keys and "F1" in keys
+    window = make_window(qtbot, small_mnist, store)
+    lines = shortcut_lines(window.menuBar())
+    assert len(lines) == len(keys)
+    window.shutdown()

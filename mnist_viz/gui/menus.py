@@ -1,0 +1,151 @@
+"""The window's menus and shortcuts, declared as data (as napari declares its actions).
+
+Each ``MenuAction`` names its menu path, text, shortcut, tooltip and what it does to the window;
+``build_menus`` turns the table into ``QAction``s. Every shortcut works wherever the focus is in the
+window (a slider, a plot), and F1 lists them (``shortcut_lines``), so the table is also the help.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from mnist_viz.core.presets import PRESETS
+from mnist_viz.gui import presentation
+
+if TYPE_CHECKING:
+    from mnist_viz.gui.window import MainWindow
+
+
+@dataclass(frozen=True)
+class MenuAction:
+    """One menu entry. ``menu``: its path, ``"&File"`` or ``"&File/Export panel as PNG"``;
+    ``run(window)`` what it does; ``name``: the window attribute that keeps the ``QAction`` (for
+    checkable entries the window reads); ``separator``: a line above the entry."""
+
+    menu: str
+    text: str
+    run: Callable[[MainWindow], object]
+    shortcut: str = ""
+    tip: str = ""
+    checkable: bool = False
+    checked: bool = False
+    name: str = ""
+    separator: bool = False
+
+
+def _file_menu() -> Iterator[MenuAction]:
+    yield MenuAction("&File", "Save session…", lambda w: w.files.ask_save_session(), "Ctrl+S",
+                     "Weights, optimizer state, settings and the whole history, in one .npz")
+    yield MenuAction("&File", "Load session…", lambda w: w.files.ask_load_session(), "Ctrl+O",
+                     "Continue a saved session")
+    for fmt in ("png", "svg"):
+        for title in EXPORTABLE_PANELS:
+            yield MenuAction(f"&File/Export panel as {fmt.upper()}", title,
+                             lambda w, t=title, f=fmt: w.files.ask_export_panel(t, f), separator=fmt == "png")
+    yield MenuAction("&File", "Export metrics as CSV…", lambda w: w.files.ask_export_metrics(), tip=(
+        "Every step's loss and accuracy, every evaluation, every marker"))
+
+
+def _training_menu() -> Iterator[MenuAction]:
+    m = "&Training"
+    yield MenuAction(m, "Start / Pause", lambda w: w.controls.start_button.click(), "Space", "Start or pause training",
+                     name="play_action")
+    yield MenuAction(m, "Step one batch", lambda w: w.controls.step_button.click(), "S", "Pause and train one batch")
+    yield MenuAction(m, "Reset", lambda w: w.controls.reset_button.click(), "R", "Fresh weights from the seed")
+    yield MenuAction(m, "Restore last good weights", lambda w: w.worker.restore_last_good(),
+                     tip="Go back to the weights saved before the loss last blew up")
+    yield MenuAction(m, "Double learning rate", lambda w: w.controls.scale_lr(2.0), "Up", "lr × 2", separator=True)
+    yield MenuAction(m, "Halve learning rate", lambda w: w.controls.scale_lr(0.5), "Down", "lr ÷ 2")
+    yield MenuAction(m, "Quit", lambda w: w.close(), "Ctrl+Q", "Close the window", separator=True)
+
+
+def _view_menu() -> Iterator[MenuAction]:
+    m = "&View"
+    yield MenuAction(m, "x axis: epochs", lambda w: w.curves.set_x_axis("epochs"))
+    yield MenuAction(m, "x axis: training images seen", lambda w: w.curves.set_x_axis("samples"))
+    yield MenuAction(m, "Show training images", lambda w: w.show_tab(w.samples))
+    yield MenuAction(m, "Show probe digits", lambda w: w.show_tab(w.probes))
+    yield MenuAction(m, "Presentation mode (full screen)", presentation.toggle_fullscreen, "F11",
+                     "Full screen for the projector; F11 again to leave", separator=True)
+    yield MenuAction(m, "Larger text and lines", lambda w: w.zoom.zoom_in(), "Ctrl++", "Everything 15% larger")
+    yield MenuAction(m, "Smaller text and lines", lambda w: w.zoom.zoom_out(), "Ctrl+-", "Everything 15% smaller")
+    yield MenuAction(m, "Normal size", lambda w: w.zoom.reset(), "Ctrl+0")
+    yield MenuAction(m, "High-contrast projector theme", lambda w: presentation.set_theme(w, w.theme_action.isChecked()), tip=(
+        "Black on white, colour-blind-safe accents"), checkable=True, name="theme_action")
+    yield MenuAction(m, "Enlarge the mosaic (double-click any panel)",
+                     lambda w: w.focus.toggle(w.frames_by_name["weights"]))
+    # On a narrow projector (1024 px) the panels need the controls' third of the width; every
+    # control keeps its keyboard shortcut while the column is hidden.
+    yield MenuAction(m, "Show the controls column", lambda w: w.toggle_controls(), "Ctrl+B",
+                     "Hide the controls to give the panels the whole width", checkable=True, checked=True,
+                     name="controls_action")
+
+
+def _scenarios_menu() -> Iterator[MenuAction]:
+    for kind in ("teaching", "classic", "fast"):
+        for i, (name, preset) in enumerate(p for p in PRESETS.items() if p[1].kind == kind):
+            yield MenuAction("Sc&enarios", preset.title, lambda w, n=name: w.choose_scenario(n), tip=preset.what_to_watch,
+                             separator=i == 0 and kind != "teaching")
+
+
+def menu_table() -> list[MenuAction]:
+    """Every menu entry of the window, in menu order."""
+    help_entry = MenuAction("&Help", "Keyboard shortcuts", show_shortcuts, "F1")
+    return [*_file_menu(), *_training_menu(), *_view_menu(), *_scenarios_menu(), help_entry]
+
+
+# Title in the export menus -> the window attribute of the panel it exports ("" = the whole window).
+EXPORTABLE_PANELS = {"Learning curves": "curves", "Hidden-unit weights": "weights", "Output weights": "output_weights",
+                     "Probe digits": "probes", "Drawing": "drawing", "Unit": "unit_inspector",
+                     "Class templates": "templates", "Confusion matrix": "confusion", "Whole window": ""}
+
+
+def build_menus(window: MainWindow, table: list[MenuAction]) -> dict[str, QtGui.QAction]:
+    """Add ``table``'s entries to ``window``'s menu bar. Returns the named actions."""
+    menus: dict[str, QtWidgets.QMenu] = {}
+    named: dict[str, QtGui.QAction] = {}
+    for entry in table:
+        menu = _menu(window.menuBar(), menus, entry.menu)
+        if entry.separator:
+            menu.addSeparator()
+        action = QtGui.QAction(entry.text, window)
+        if entry.shortcut:
+            action.setShortcut(QtGui.QKeySequence(entry.shortcut))
+        # Shortcuts must work wherever the focus is inside the window (sliders, plots).
+        action.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+        action.setStatusTip(entry.tip)
+        action.setToolTip(entry.tip)
+        action.setCheckable(entry.checkable)
+        action.setChecked(entry.checked)
+        action.triggered.connect(lambda _=False, run=entry.run: run(window))
+        menu.addAction(action)
+        if entry.name:
+            named[entry.name] = action
+    return named
+
+
+def _menu(bar: QtWidgets.QMenuBar, menus: dict[str, QtWidgets.QMenu], path: str) -> QtWidgets.QMenu:
+    """The menu at ``path`` ("&File/Export panel as PNG"), made on first use."""
+    if path not in menus:
+        parent, _, title = path.rpartition("/")
+        menus[path] = _menu(bar, menus, parent).addMenu(title) if parent else bar.addMenu(title)
+    return menus[path]
+
+
+def shortcut_lines(bar: QtWidgets.QMenuBar) -> list[str]:
+    """``"Space   Start / Pause"``, ... for every menu action that has a shortcut, in menu order."""
+    lines = []
+    for menu in bar.findChildren(QtWidgets.QMenu):
+        for action in menu.actions():
+            key = action.shortcut().toString(QtGui.QKeySequence.SequenceFormat.NativeText)
+            if key:
+                lines.append(f"{key}   {action.text().replace('&', '')}")
+    return lines
+
+
+def show_shortcuts(window: QtWidgets.QMainWindow) -> None:
+    """The F1 list of every shortcut."""
+    QtWidgets.QMessageBox.information(window, "Keyboard shortcuts", "\n".join(shortcut_lines(window.menuBar())))

@@ -1,0 +1,57 @@
+"""The divergence banner: training stopped on NaN/inf, said in plain words, with the ways out."""
+from __future__ import annotations
+
+from PySide6 import QtCore, QtWidgets
+
+from mnist_viz.core.snapshot import Snapshot
+from mnist_viz.gui.panels import style
+
+
+class DivergenceBanner(QtWidgets.QFrame):
+    """A plain-language notice that training stopped on NaN/inf, with the ways out.
+
+    Signals:
+        restoreClicked(): go back to the last good weights.
+        restoreLowerClicked(): the same, with the learning rate divided by 10.
+    """
+
+    restoreClicked = QtCore.Signal()
+    restoreLowerClicked = QtCore.Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("divergenceBanner")
+        # Black on pale orange: readable on a washed-out projector, not a red/green cue.
+        self.setStyleSheet("#divergenceBanner { background: #FCE3B0; border: 3px solid #E69F00; }"
+                           "#divergenceBanner QLabel { color: black; }")
+        self.message = QtWidgets.QLabel()
+        self.message.setWordWrap(True)
+        self.message.setFont(style.font(style.LABEL_PT, bold=True))
+        self.restore_button = QtWidgets.QPushButton("Restore last good weights")
+        self.restore_button.setToolTip("Go back to the weights saved before the loss blew up, same learning rate")
+        self.restore_lower_button = QtWidgets.QPushButton("Lower learning rate ×10 and restore")
+        self.restore_lower_button.setToolTip("Divide the learning rate by 10, go back to the last good weights, "
+                                             "and continue")
+        for button in (self.restore_button, self.restore_lower_button):
+            button.setFont(style.font(style.LABEL_PT))
+            button.setMinimumHeight(40)
+        self.restore_button.clicked.connect(self.restoreClicked)
+        self.restore_lower_button.clicked.connect(self.restoreLowerClicked)
+        buttons = QtWidgets.QVBoxLayout()
+        buttons.addWidget(self.restore_lower_button)
+        buttons.addWidget(self.restore_button)
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.addWidget(self.message, 1)
+        layout.addLayout(buttons)
+        self.hide()
+
+    def show_snapshot(self, snap: Snapshot) -> None:
+        self.show_message(snap.diverged)
+
+    def clear(self) -> None:
+        self.show_message("")
+
+    def show_message(self, text: str) -> None:
+        if text != self.message.text():
+            self.message.setText(text)
+        self.setVisible(bool(text))

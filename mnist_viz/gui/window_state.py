@@ -1,0 +1,57 @@
+"""What the window remembers between launches (QSettings): geometry, splitter sizes, the training
+settings, the speed limit, the curves' x axis and whether the controls column is shown.
+
+Everything read back is input from a stranger (another version, a hand-edited file, a crash mid-
+write): a value that does not read as what it should be is ignored and the default stays.
+"""
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from PySide6 import QtCore
+
+from mnist_viz.core.snapshot import Settings
+
+if TYPE_CHECKING:
+    from mnist_viz.gui.window import MainWindow
+
+
+def stored_settings(store: QtCore.QSettings) -> Settings:
+    """The training settings of the last session, or the defaults when there are none or they do not
+    read (garbage, an unknown field, an out-of-range value)."""
+    try:
+        return Settings.from_dict(json.loads(str(store.value("training/settings", "{}"))))
+    except (ValueError, TypeError, AttributeError):
+        return Settings()
+
+
+def save_window_state(window: MainWindow, store: QtCore.QSettings) -> None:
+    """Remember geometry, splitter sizes, the settings, the speed limit and the x axis."""
+    store.setValue("window/geometry", window.saveGeometry())
+    for key, splitter in window.splitters().items():
+        store.setValue(f"window/{key}", splitter.saveState())
+    store.setValue("training/settings", json.dumps(window.controls.settings().to_dict()))
+    store.setValue("training/speed_limit", window.controls.speed_limit())
+    store.setValue("curves/x_axis", window.curves.x_axis)
+    store.setValue("window/controls_visible", window.controls_action.isChecked())
+    store.sync()
+
+
+def restore_window_state(window: MainWindow, store: QtCore.QSettings) -> None:
+    """Apply stored geometry and view choices; anything unreadable is ignored (defaults stay)."""
+    geometry = store.value("window/geometry")
+    if isinstance(geometry, QtCore.QByteArray):
+        window.restoreGeometry(geometry)
+    for key, splitter in window.splitters().items():
+        state = store.value(f"window/{key}")
+        if isinstance(state, QtCore.QByteArray):
+            splitter.restoreState(state)
+    try:
+        window.controls.set_speed_limit(float(store.value("training/speed_limit", 0.0)))
+    except (TypeError, ValueError):
+        pass
+    x_axis = store.value("curves/x_axis", "epochs")
+    if x_axis in ("epochs", "samples"):
+        window.curves.set_x_axis(x_axis)
+    window.toggle_controls(str(store.value("window/controls_visible", "true")).lower() != "false")
