@@ -35,7 +35,7 @@ def save_checkpoint(trainer: "Trainer", path: str | os.PathLike) -> Path:
     arrays = _state_arrays(state)
     arrays["meta"] = np.frombuffer(json.dumps(_state_meta(state, trainer)).encode(), dtype=np.uint8)
     try:
-        return atomic_write(path, lambda f: np.savez(f, **arrays))
+        return atomic_write(path, lambda f: np.savez(f, **arrays))  # type: ignore[arg-type]  # mypy matches **arrays to savez's allow_pickle: bool
     except FileWriteError as e:
         raise CheckpointError(f"cannot write checkpoint {e.path}: {e.reason}") from e
 

@@ -150,15 +150,14 @@ class MLP:
     def from_params(cls, params: Sequence[np.ndarray], activation: str,
                     unit_masks: Sequence[np.ndarray] | None = None) -> MLP:
         """An ``MLP`` that computes with the given ``[W1, b1, W2, b2, ...]`` as they are (shared, not
-        copied: they may be read-only snapshot copies; inference never writes to them). It has no
-        random generator: it is for looking at a network, not for growing one."""
+        copied: they may be read-only snapshot copies; inference never writes to them)."""
         if len(params) < 2 or len(params) % 2:
             raise ValueError(f"params must be [W1, b1, W2, b2, ...] pairs, got {len(params)} arrays")
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
         net = cls.__new__(cls)  # not __init__: drawing fresh weights only to replace them costs ~2 ms a frame
         net.sizes = [params[0].shape[0], *(params[i].shape[1] for i in range(0, len(params), 2))]
-        net.activation, net.init, net.rng = activation, "he", None
+        net.activation, net.init, net.rng = activation, "he", np.random.default_rng(0)
         net.params = list(params)
         net.unit_mask = ([np.asarray(m, DTYPE) for m in unit_masks] if unit_masks is not None
                          else [np.ones(h, DTYPE) for h in net.sizes[1:-1]])

@@ -28,6 +28,10 @@ GOOD_COPY_EVERY = 50  # steps between copies of the weights that "restore last g
 STREAM_LIMIT = 200_000  # per-step rows kept for a snapshot consumer that has fallen behind
 
 
+# The last sane state "restore" returns to: params, optimizer state, its step count, its name, unit masks.
+_GoodCopy = tuple[list[np.ndarray], dict[str, list[np.ndarray]], int, str, list[np.ndarray]]
+
+
 class TrainingDiverged(RuntimeError):
     """Raised by ``step()`` while the weights are broken (until ``restore_last_good`` or ``reset``)."""
 
@@ -88,7 +92,8 @@ class Trainer:
 
     def __init__(self, data: "Dataset", settings: Settings | None = None):
         self.data = data
-        self.reset(settings or Settings())
+        self.settings = settings or Settings()
+        self.reset(self.settings)
 
     # ------------------------------------------------------------------ setup
     def reset(self, settings: Settings | None = None) -> None:
@@ -118,7 +123,7 @@ class Trainer:
         self._acc_since_eval = [0, 0]  # correct, seen
         self._loss_ema = math.nan
         self._best_ema = math.inf
-        self._good = None
+        self._good: _GoodCopy | None = None
         self._save_good()
         self._rate = (0.0, 0, 0.0)  # (time, samples, samples/s) for a smoothed throughput
 
@@ -283,6 +288,7 @@ class Trainer:
 
     def restore_last_good(self) -> None:
         """Go back to the last weights (and optimizer state) saved while the loss was sane."""
+        assert self._good is not None  # reset() takes the first copy
         params, state, t, opt_name, masks = self._good
         self.net.set_params([p.copy() for p in params])
         self.net.unit_mask = [m.copy() for m in masks]

@@ -59,23 +59,26 @@ class SnapshotWriter:
         arrays = _large_arrays(snap)
         if not arrays:
             return snap, None
-        self._ensure_capacity(sum(_aligned(a.nbytes) for a in arrays))
-        slots, where, offset = [], {}, 0
+        buffer = self._ensure_capacity(sum(_aligned(a.nbytes) for a in arrays))
+        slots: list[tuple[int, tuple[int, ...], str]] = []
+        where: dict[int, int] = {}
+        offset = 0
         for a in arrays:
-            self._buffer[offset:offset + a.nbytes] = np.ascontiguousarray(a).reshape(-1).view(np.uint8)
+            buffer[offset:offset + a.nbytes] = np.ascontiguousarray(a).reshape(-1).view(np.uint8)
             where[id(a)] = len(slots)
             slots.append((offset, a.shape, a.dtype.str))
             offset += _aligned(a.nbytes)
         fields = {f.name: where[id(v)] for f in dataclasses.fields(snap)
                   if isinstance(v := getattr(snap, f.name), np.ndarray) and id(v) in where}
         params = {i: where[id(p)] for i, p in enumerate(snap.params) if id(p) in where}
-        light = dataclasses.replace(snap, **dict.fromkeys(fields),
+        light = dataclasses.replace(snap, **dict.fromkeys(fields),  # type: ignore[arg-type]  # None marks "in the file"
                                     params=tuple(None if i in params else p for i, p in enumerate(snap.params)))
         return light, {"path": str(self._path), "slots": slots, "fields": fields, "params": params}
 
-    def _ensure_capacity(self, size: int) -> None:
-        if self._map is not None and len(self._map) >= size:
-            return
+    def _ensure_capacity(self, size: int) -> np.ndarray:
+        """The ``(>= size,) uint8`` buffer, in a new, larger file if the present one is too small."""
+        if self._buffer is not None and self._map is not None and len(self._map) >= size:
+            return self._buffer
         old = self._path
         self.close(unlink=False)
         self._generation += 1
@@ -87,6 +90,7 @@ class SnapshotWriter:
         self._buffer = np.frombuffer(self._map, dtype=np.uint8)
         if old is not None:
             old.unlink(missing_ok=True)  # a reader still mapping it keeps its pages until it lets go
+        return self._buffer
 
     def close(self, unlink: bool = True) -> None:
         """Release the mapping (and delete the file)."""
@@ -118,7 +122,7 @@ class SnapshotReader:
                                    **{name: arrays[slot] for name, slot in layout["fields"].items()})
 
     def _open(self, path: str) -> np.ndarray:
-        if path != self._path:
+        if self._buffer is None or path != self._path:
             self.close()
             with open(path, "rb") as f:
                 self._buffer = np.frombuffer(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ), dtype=np.uint8)
