@@ -2,11 +2,12 @@
 and predictions from a snapshot's frozen parameters (so a view can look at any moment in time)."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-from mnist_viz.core.network import MLP
+from mnist_viz.core.network import MLP, softmax
+from mnist_viz.core.snapshot import Snapshot
 
 N_CLASSES = 10
 
@@ -52,3 +53,43 @@ def predictions(net: MLP, x: np.ndarray, batch: int = 10_000) -> np.ndarray:
     for i in range(0, len(x), batch):
         out[i:i + batch] = net.forward(x[i:i + batch])[0].argmax(axis=1)
     return out
+
+
+# ------------------------------------------------------------------------------ a snapshot's network
+
+
+def hidden_layer_count(snap: Snapshot) -> int:
+    """Number of hidden layers of the network in ``snap`` (``params`` is ``[W1, b1, ..., W_out, b_out]``)."""
+    return max(0, len(snap.params) // 2 - 1)
+
+
+def snapshot_network(snap: Snapshot) -> MLP:
+    """The network exactly as it was in ``snap`` (weights shared, not copied; ablated units off).
+
+    ``snap.unit_mask`` is the first hidden layer's ``(H1,)`` mask; deeper layers have no ablation,
+    so they get all-ones masks (``network_from_params`` needs one mask per hidden layer).
+    """
+    masks = [snap.unit_mask] + [np.ones(snap.params[2 * layer].shape[1], np.float32)
+                                for layer in range(1, hidden_layer_count(snap))]
+    return network_from_params(snap.params, snap.settings.activation, masks)
+
+
+def network_answer(snap: Snapshot, x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Softmax and first-hidden-layer activations of the snapshot's network for some images.
+
+    Args:
+        x: ``(N, 784)`` images in [0, 1].
+    Returns:
+        ``(probs (N, 10) float32, hidden (N, H) float32)``, or ``None`` when the snapshot holds no
+        parameters or its weights are broken (diverged: NaN/inf answers mean nothing).
+    """
+    if len(snap.params) < 4:
+        return None
+    net = snapshot_network(snap)
+    # Diverged weights make NaN/inf on the way; that is expected here and reported as None.
+    with np.errstate(all="ignore"):
+        logits, cache = net.forward(np.asarray(x, np.float32).reshape(-1, snap.params[0].shape[0]), keep=True)
+        probs = softmax(logits)
+    if not np.isfinite(probs).all():
+        return None
+    return probs.astype(np.float32), cache[0]

@@ -21,7 +21,7 @@ import re
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from mnist_viz.gui.panels import style
+from mnist_viz.gui import style
 
 MIN_ZOOM, MAX_ZOOM = 0.5, 3.0
 ZOOM_STEP = 1.15

@@ -13,12 +13,12 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from mnist_viz.core.presets import PRESETS
 from mnist_viz.core.snapshot import Settings, Snapshot
-from mnist_viz.gui import presentation
+from mnist_viz.gui import presentation, style
 from mnist_viz.gui.file_actions import FileActions
 from mnist_viz.gui.layout import PanelTabs, controls_column, splitter
 from mnist_viz.gui.menus import build_menus, menu_table
-from mnist_viz.gui.panels import style
 from mnist_viz.gui.panels.banner import DivergenceBanner
+from mnist_viz.gui.panels.base import Panel
 from mnist_viz.gui.panels.confusion import ConfusionPanel
 from mnist_viz.gui.panels.controls import ControlsPanel
 from mnist_viz.gui.panels.curves import CurvesPanel
@@ -128,9 +128,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.status_label = StatusLine()
         # Panels that show one moment of the network: while the timeline is scrubbed back they show
         # that moment; the curves, the status line and the banner always show the live run.
-        self.moment_panels = [self.weights, self.output_weights, self.probes, self.samples, self.drawing,
-                              self.unit_inspector, self.templates, self.confusion]
-        self.panels = [self.curves, *self.moment_panels]
+        self.moment_panels: list[Panel] = [self.weights, self.output_weights, self.probes, self.samples, self.drawing,
+                                           self.unit_inspector, self.templates, self.confusion]
+        self.panels: list[Panel] = [self.curves, *self.moment_panels]
 
     def _build_tabs(self) -> PanelTabs:
         """The probes and the lecture tools, one tab each (the probe strip fits any height)."""

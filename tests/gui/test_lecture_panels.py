@@ -11,19 +11,19 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
+from superqt.utils import qthrottled
 
 from mnist_viz.core.analysis import cell_members, class_templates, confusion_matrix
 from mnist_viz.core.files import FileWriteError
 from mnist_viz.core.preprocess import BOX, center_of_mass, to_mnist
 from mnist_viz.core.snapshot import Settings
+from mnist_viz.core.tiling import SIDE, dequantize
 from mnist_viz.core.timeline import snapshot_nbytes
 from mnist_viz.core.trainer import Trainer
+from mnist_viz.gui import style
 from mnist_viz.gui.export import export_widget_png, export_widget_svg
-from mnist_viz.gui.panels import style
 from mnist_viz.gui.panels.confusion import MAX_SHOWN, ConfusionPanel
 from mnist_viz.gui.panels.drawing import CANVAS, EMPTY_MESSAGE, DrawingPanel
-from mnist_viz.gui.panels.lecture_common import Throttle
-from mnist_viz.gui.panels.mosaic import SIDE, dequantize
 from mnist_viz.gui.panels.templates import FRAMED, GAP_X, LABEL_BAND, ClassTemplatesPanel
 from mnist_viz.gui.panels.timeline import TimelinePanel
 from mnist_viz.gui.panels.unit_inspector import UnitInspectorPanel
@@ -294,16 +294,28 @@ def test_templates_are_throttled_but_the_last_snapshot_is_shown(qtbot, trained, 
     qtbot.waitUntil(lambda: np.array_equal(panel.templates(), expected), timeout=2000)
 
 
-def test_throttle_runs_at_most_once_per_interval(qtbot):
+def test_panel_throttling_runs_at_most_once_per_interval_and_the_latest_value_wins(qtbot):
+    """The throttling the drawing, templates and confusion panels use (superqt's ``qthrottled``,
+    leading edge): a call after a quiet interval runs at once; within the interval only the latest
+    value is kept and delivered when it ends; ``cancel`` drops it, ``flush`` delivers it now."""
     calls = []
-    throttle = Throttle(0.15, calls.append)
+    throttled = qthrottled(calls.append, timeout=150)
     for k in range(50):
-        throttle.submit(k)
+        throttled(k)
     assert calls == [0]
     qtbot.waitUntil(lambda: len(calls) == 2, timeout=1000)
     assert calls == [0, 49]  # the latest value wins
     qtbot.wait(250)
     assert calls == [0, 49]
+    throttled(50)  # quiet for a whole interval: at once
+    throttled(51)
+    throttled.cancel()  # a panel's clear(): the held-back value is dropped
+    qtbot.wait(250)
+    assert calls == [0, 49, 50]
+    throttled(52)
+    throttled(53)
+    throttled.flush()  # ClassTemplatesPanel.flush(): the held-back value now
+    assert calls == [0, 49, 50, 52, 53]
 
 
 # ---------------------------------------------------------------------------------------- confusion

@@ -4,7 +4,7 @@ from __future__ import annotations
 from PySide6 import QtCore, QtWidgets
 
 from mnist_viz.core.snapshot import Snapshot
-from mnist_viz.gui.panels import style
+from mnist_viz.gui import style
 
 
 class DivergenceBanner(QtWidgets.QFrame):

@@ -13,12 +13,13 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
+from superqt.utils import qthrottled
 
-from mnist_viz.core.analysis import cell_members, confusion_matrix
+from mnist_viz.core.analysis import N_CLASSES, cell_members, confusion_matrix, network_answer
 from mnist_viz.core.snapshot import Snapshot
-from mnist_viz.gui.panels import style
-from mnist_viz.gui.panels.lecture_common import N_CLASSES, Throttle, info_label, network_answer, set_text
-from mnist_viz.gui.panels.mosaic import SIDE
+from mnist_viz.core.tiling import SIDE
+from mnist_viz.gui import style
+from mnist_viz.gui.widgets import info_label, set_text
 
 ERROR_MAP = "CET-L17"  # white -> yellow -> orange -> magenta -> dark blue; lightness falls monotonically
 MIN_ERROR_SHADE = 0.12  # a single error must not look like white (zero)
@@ -86,7 +87,7 @@ class ConfusionPanel(QtWidgets.QWidget):
         self._snap: Snapshot | None = None
         self._cell_texts: list[QtWidgets.QGraphicsSimpleTextItem] = []
         self._text_cache: list[tuple[str, str]] = [("", "")] * (N_CLASSES * N_CLASSES)
-        self._gallery_throttle = Throttle(GALLERY_INTERVAL, self._on_gallery_tick, self)
+        self._gallery_throttle = qthrottled(self._on_gallery_tick, timeout=round(GALLERY_INTERVAL * 1000), parent=self)
         self._build()
         self._show_counts()
 
@@ -111,7 +112,7 @@ class ConfusionPanel(QtWidgets.QWidget):
             if self._cell is not None:
                 self._list_cell()
         if self._cell is not None:
-            self._gallery_throttle.submit(snap)
+            self._gallery_throttle(snap)
 
     def clear(self) -> None:
         """Training was reset: forget the predictions and the listed images."""

@@ -20,7 +20,7 @@ from mnist_viz.core.activations import ACTIVATIONS
 from mnist_viz.core.network import INITS
 from mnist_viz.core.optim import OPTIMIZERS
 from mnist_viz.core.snapshot import Settings
-from mnist_viz.gui.panels import style
+from mnist_viz.gui import style
 
 LR_MIN, LR_MAX = 1e-4, 5.0  # slider range; the box accepts a little more
 LR_BOX_MIN, LR_BOX_MAX = 1e-5, 10.0

@@ -11,7 +11,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from mnist_viz.core.snapshot import STEP_COLUMNS, DecimatingSeries, Marker, Snapshot
-from mnist_viz.gui.panels import style
+from mnist_viz.gui import style
 
 # Our own per-step buffer: the snapshot's columns plus the smoothed loss and accuracy, computed
 # on the raw rows before any decimation so the smoothing does not depend on the buffer's stride.

@@ -10,13 +10,15 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
+from superqt.utils import qthrottled
 
+from mnist_viz.core.analysis import N_CLASSES, network_answer
 from mnist_viz.core.preprocess import EmptyDrawingError, to_mnist
 from mnist_viz.core.snapshot import Snapshot
-from mnist_viz.gui.panels import style
-from mnist_viz.gui.panels.lecture_common import (N_CLASSES, Throttle, captioned, digit_bar_plot, info_label,
-                                                 ink_lut, network_answer, set_text)
-from mnist_viz.gui.panels.mosaic import SIDE
+from mnist_viz.core.tiling import SIDE
+from mnist_viz.gui import style
+from mnist_viz.gui.style import ink_lut
+from mnist_viz.gui.widgets import captioned, digit_bar_plot, info_label, set_text
 
 CANVAS = 280  # the pad's image is 280 x 280: ten canvas pixels per MNIST pixel
 PEN_WIDTH = 20.0  # canvas pixels; after scaling to the 20x20 box a stroke is ~2 px wide, as in MNIST
@@ -197,7 +199,7 @@ class DrawingPanel(QtWidgets.QWidget):
         self._input: np.ndarray | None = None  # (784,) float32
         self._probs: np.ndarray | None = None  # (10,)
         self._hidden: np.ndarray | None = None  # (H,)
-        self._live = Throttle(LIVE_INTERVAL, self._on_live_tick, self)
+        self._live = qthrottled(self._on_live_tick, timeout=round(LIVE_INTERVAL * 1000), parent=self)
         self._build()
         self._update_input()
 
@@ -351,9 +353,9 @@ class DrawingPanel(QtWidgets.QWidget):
 
     # ------------------------------------------------------------------ events
     def _on_stroke_moved(self) -> None:
-        self._live.submit(None)  # live answer while drawing, at most every LIVE_INTERVAL
+        self._live()  # live answer while drawing, at most every LIVE_INTERVAL
 
-    def _on_live_tick(self, _) -> None:
+    def _on_live_tick(self) -> None:
         self._update_input()
 
     def _on_stroke_finished(self) -> None:

@@ -9,8 +9,8 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from mnist_viz.core.snapshot import Snapshot
-from mnist_viz.gui.panels import style
-from mnist_viz.gui.panels.mosaic import AdaptiveLevel, quantize_symmetric
+from mnist_viz.core.tiling import AdaptiveLevel, quantize_symmetric
+from mnist_viz.gui import style
 
 N_CLASSES = 10
 TITLE = "Output weights"

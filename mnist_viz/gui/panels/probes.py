@@ -11,8 +11,8 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from mnist_viz.core.snapshot import Snapshot
-from mnist_viz.gui.panels import style
-from mnist_viz.gui.panels.mosaic import SIDE, grid_layout
+from mnist_viz.core.tiling import SIDE, grid_layout
+from mnist_viz.gui import style
 
 N_CLASSES = 10
 MIN_PROBES, MAX_PROBES = 8, 16
@@ -315,7 +315,7 @@ class ProbesPanel(QtWidgets.QWidget):
         """Create the per-probe image and text items for the current probes."""
         for item in self._images + self._answers + self._confidences + self._digit_rows:
             self._strip_view.removeItem(item)
-        ink = _ink_lut()
+        ink = style.ink_lut()
         self._images, self._answers, self._confidences, self._digit_rows = [], [], [], []
         for image in self.probe_images().reshape(-1, SIDE, SIDE):
             self._images.append(pg.ImageItem(image, axisOrder="row-major", levels=(0.0, 1.0), lut=ink))
@@ -430,7 +430,7 @@ class ProbesPanel(QtWidgets.QWidget):
     def _show_selected_image(self) -> None:
         """The large image of the selected probe and the frame marking its true class."""
         image = self._x[self._indices[self._selected]].reshape(SIDE, SIDE)
-        self._detail_image.setImage(np.asarray(image, np.float32), levels=(0.0, 1.0), lut=_ink_lut())
+        self._detail_image.setImage(np.asarray(image, np.float32), levels=(0.0, 1.0), lut=style.ink_lut())
         self._detail_view.setRange(xRange=(0, SIDE), yRange=(0, SIDE), padding=0.0)
         truth = np.zeros(N_CLASSES)
         truth[np.clip(self.probe_labels()[self._selected], 0, N_CLASSES - 1)] = 1.0
@@ -496,8 +496,3 @@ class ProbesPanel(QtWidgets.QWidget):
 
     def _on_new_clicked(self) -> None:
         self.shuffle()
-
-
-def _ink_lut() -> np.ndarray:
-    """``(256, 3) uint8`` white-to-black: digits as dark ink on white paper, like the slides."""
-    return np.repeat(np.arange(255, -1, -1, dtype=np.uint8)[:, None], 3, axis=1)

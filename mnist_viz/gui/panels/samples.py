@@ -5,8 +5,8 @@ import numpy as np
 from PySide6 import QtWidgets
 
 from mnist_viz.core.snapshot import Snapshot
-from mnist_viz.gui.panels import style
-from mnist_viz.gui.panels.mosaic import SIDE, grid_layout, tile_mosaic
+from mnist_viz.core.tiling import SIDE, grid_layout, tile_mosaic
+from mnist_viz.gui import style
 
 GAP_X = 3  # px between images side by side
 LABEL_BAND = 12  # px under each image where its label is written

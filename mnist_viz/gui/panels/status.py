@@ -6,7 +6,7 @@ import math
 from PySide6 import QtWidgets
 
 from mnist_viz.core.snapshot import Snapshot
-from mnist_viz.gui.panels import style
+from mnist_viz.gui import style
 
 IDLE_TEXT = "❚❚ Paused — press Start (Space)"
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6 import QtWidgets
+from superqt.utils import qthrottled
 
-from mnist_viz.core.analysis import class_templates
+from mnist_viz.core.analysis import N_CLASSES, class_templates, hidden_layer_count
 from mnist_viz.core.snapshot import Snapshot
-from mnist_viz.gui.panels import style
-from mnist_viz.gui.panels.lecture_common import N_CLASSES, Throttle, hidden_layer_count, info_label, legend_row, set_text
-from mnist_viz.gui.panels.mosaic import SIDE, AdaptiveLevel, grid_layout, quantize_symmetric, tile_mosaic
+from mnist_viz.core.tiling import SIDE, AdaptiveLevel, grid_layout, quantize_symmetric, tile_mosaic
+from mnist_viz.gui import style
+from mnist_viz.gui.widgets import info_label, legend_row, set_text
 
 MIN_INTERVAL = 0.2  # s: at most 5 recomputations a second (templates change slowly)
 FRAMED = SIDE + 2  # a template with its 1-px grey frame (zero weight is white, like the paper)
@@ -43,14 +44,17 @@ class ClassTemplatesPanel(QtWidgets.QWidget):
         self._q = np.empty((SIDE * SIDE, N_CLASSES), np.uint8)
         self._scratch = np.empty((SIDE * SIDE, N_CLASSES), np.float32)
         self._framed = np.full((FRAMED, FRAMED, N_CLASSES), style.SEPARATOR_INDEX, np.uint8)
-        self._throttle = Throttle(min_interval, self._render, self)
+        self._throttle = qthrottled(self._render, timeout=round(min_interval * 1000), parent=self)
         self._build()
         self._show_message("Waiting for the network (press Start)")
 
     # ------------------------------------------------------------------ public
     def show_snapshot(self, snap: Snapshot) -> None:
         """Recompute from ``snap.W1 (784, H)`` and ``snap.W_out (H, 10)``, at most every ``min_interval`` s."""
-        self._throttle.submit(snap)
+        self._throttle(snap)
+        if not self._throttle.timeout():
+            # min_interval=0 means every snapshot at once; a 0-ms throttle would wait for the event loop.
+            self._throttle.flush()
 
     def flush(self) -> None:
         """Render a snapshot held back by the throttle now."""

@@ -13,8 +13,8 @@ from PySide6 import QtCore, QtWidgets
 
 from mnist_viz.core.snapshot import EVAL_COLUMNS, STEP_COLUMNS, Snapshot
 from mnist_viz.core.timeline import Timeline
-from mnist_viz.gui.panels import style
-from mnist_viz.gui.panels.lecture_common import info_label, set_text
+from mnist_viz.gui import style
+from mnist_viz.gui.widgets import info_label, set_text
 
 _NO_STEPS = np.zeros((0, len(STEP_COLUMNS)), np.float64)
 _NO_EVALS = np.zeros((0, len(EVAL_COLUMNS)), np.float64)

@@ -11,11 +11,12 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
+from mnist_viz.core.analysis import hidden_layer_count
 from mnist_viz.core.snapshot import Snapshot
-from mnist_viz.gui.panels import style
-from mnist_viz.gui.panels.lecture_common import (captioned, digit_bar_plot, diverging_lut, hidden_layer_count,
-                                                 info_label, legend_row, set_text, signed_brushes)
-from mnist_viz.gui.panels.mosaic import SIDE, AdaptiveLevel
+from mnist_viz.core.tiling import SIDE, AdaptiveLevel
+from mnist_viz.gui import style
+from mnist_viz.gui.style import diverging_lut, signed_brushes
+from mnist_viz.gui.widgets import captioned, digit_bar_plot, info_label, legend_row, set_text
 
 # How long a requested ablation may wait for a snapshot that shows it before the button gives up
 # and follows the snapshots again (a lost command must not leave the button lying).

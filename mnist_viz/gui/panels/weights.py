@@ -9,8 +9,8 @@ import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from mnist_viz.core.snapshot import Snapshot
-from mnist_viz.gui.panels import style
-from mnist_viz.gui.panels.mosaic import SIDE, AdaptiveLevel, mosaic_layout, quantize_symmetric, tile_mosaic
+from mnist_viz.core.tiling import SIDE, AdaptiveLevel, mosaic_layout, quantize_symmetric, tile_mosaic
+from mnist_viz.gui import style
 
 TITLE = "Hidden-unit weights (each tile: one unit's 784 input weights)"
 PITCH = SIDE + 1  # tile plus its 1-px separator

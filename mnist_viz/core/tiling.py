@@ -1,7 +1,8 @@
 """Pure NumPy helpers for the image panels: tiling column vectors into one mosaic image, choosing
 a grid that fits the panel, and mapping weights to colour indices with a slowly adapting level.
 
-No Qt here, so these are tested exactly and cheaply.
+No Qt here, so these are tested exactly and cheaply; the GUI's colour table for these indices is
+``mnist_viz.gui.style.diverging_lut_indexed``, which takes its layout from the constants below.
 """
 from __future__ import annotations
 
@@ -9,9 +10,16 @@ import math
 
 import numpy as np
 
-from mnist_viz.gui.panels import style
-
 SIDE = 28  # MNIST images are 28 x 28 = 784 pixels
+
+# Colour-index layout of a quantized weight image (one uint8 per pixel, shown through a 256-entry
+# colour table: the cheapest image path Qt has). See ``gui.style.diverging_lut_indexed``.
+SEPARATOR_INDEX = 0
+MARK_INDEX = 1
+HALF_RANGE = 62  # a weight of +-level maps to centre +- 62: 125 colour steps, plenty for the eye
+NORMAL_BASE = 2
+DIM_BASE = NORMAL_BASE + 2 * HALF_RANGE + 1  # 127
+EMPTY_INDEX = 255
 
 
 def grid_layout(n: int, aspect: float, cell_w: float = SIDE + 1, cell_h: float = SIDE + 1) -> tuple[int, int]:
@@ -153,12 +161,12 @@ def quantize_symmetric(values: np.ndarray, level: float, base: np.ndarray | floa
 
     Args:
         values: ``(D, N)`` float weights.
-        base: ``(N,)`` per-column index offset (``style.NORMAL_BASE`` or ``style.DIM_BASE``) or a scalar.
+        base: ``(N,)`` per-column index offset (``NORMAL_BASE`` or ``DIM_BASE``) or a scalar.
         out: ``(D, N) uint8`` result buffer; scratch: ``(D, N) float32`` work buffer.
     Infinite values saturate; NaN must have been removed by the caller (``np.nan_to_num``): its
     cast is undefined.
     """
-    half = style.HALF_RANGE
+    half = HALF_RANGE
     with np.errstate(over="ignore", invalid="ignore"):  # huge weights saturate, which is the intent
         np.multiply(values, np.float32(half / level), out=scratch)
         np.clip(scratch, -half, half, out=scratch)
@@ -168,6 +176,6 @@ def quantize_symmetric(values: np.ndarray, level: float, base: np.ndarray | floa
     return out
 
 
-def dequantize(indices: np.ndarray, level: float, base: int = style.NORMAL_BASE) -> np.ndarray:
+def dequantize(indices: np.ndarray, level: float, base: int = NORMAL_BASE) -> np.ndarray:
     """Inverse of ``quantize_symmetric`` (to within half a step, ``level / HALF_RANGE / 2``)."""
-    return (indices.astype(np.float64) - base - style.HALF_RANGE) * (level / style.HALF_RANGE)
+    return (indices.astype(np.float64) - base - HALF_RANGE) * (level / HALF_RANGE)

@@ -1,9 +1,10 @@
 """The lecture-tool panels fed by a short real training run; saves one PNG per panel.
 
-    python -m mnist_viz.gui.panels.lecture_demo OUTDIR [--hidden 64] [--steps 600]
+    python examples/lecture_demo.py OUTDIR [--hidden 64] [--steps 600]
 
-Under a headless machine:
-``xvfb-run -a -s "-screen 0 1600x1000x24" python -m mnist_viz.gui.panels.lecture_demo /tmp/lecture``.
+Under a headless machine: ``QT_QPA_PLATFORM=offscreen python examples/lecture_demo.py /tmp/lecture`` (or
+``xvfb-run -a -s "-screen 0 1600x1000x24" python examples/lecture_demo.py /tmp/lecture``). It needs the
+package installed (``pip install -e .``); it exits when the pictures are saved.
 
 It trains briefly, draws a "7" on the drawing pad, inspects (and switches off) the hidden unit
 that votes most strongly, opens the most confused cell of the confusion matrix, scrubs the

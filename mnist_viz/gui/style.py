@@ -1,4 +1,4 @@
-"""Shared look of the display panels: colours, fonts and the weight colormap.
+"""Shared look of the whole GUI (window and panels): colours, fonts, the weight colormap and its tables.
 
 Everything here is sized for a projector seen from the back of a lecture hall: large fonts, thick
 lines, a light background (dark-on-light survives a washed-out projector better than dark themes),
@@ -11,6 +11,9 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtGui, QtWidgets
+
+# The colour-index layout of quantized weight images is array code (core); the table below colours it.
+from mnist_viz.core.tiling import DIM_BASE, EMPTY_INDEX, HALF_RANGE, MARK_INDEX, NORMAL_BASE, SEPARATOR_INDEX
 
 # Okabe-Ito palette (Okabe & Ito 2008), safe for deuteranopia/protanopia/tritanopia.
 BLACK = "#000000"
@@ -171,10 +174,10 @@ def image_in_view(lut: np.ndarray | None = None, levels: tuple[float, float] | N
 
 
 def diverging_lut_indexed(dim_fraction: float = 0.7) -> np.ndarray:
-    """A 256-entry RGB lookup table for weight images quantized by ``quantize_symmetric``.
+    """A 256-entry RGB lookup table for weight images quantized by ``core.tiling.quantize_symmetric``.
 
-    Layout of the indices (so a weight image can be a uint8 image shown with a QImage colour
-    table, the cheapest path Qt has):
+    Layout of the indices, the constants of ``core.tiling`` (so a weight image can be a uint8 image
+    shown with a QImage colour table, the cheapest path Qt has):
         0                          separator between tiles (mid grey),
         1                          mark drawn over an ablated unit (black),
         2 .. 2 + n_levels - 1      the diverging map from -level (blue) to +level (red),
@@ -196,13 +199,23 @@ def diverging_lut_indexed(dim_fraction: float = 0.7) -> np.ndarray:
     return lut
 
 
-# Index layout of ``diverging_lut_indexed`` (see its docstring).
-SEPARATOR_INDEX = 0
-MARK_INDEX = 1
-HALF_RANGE = 62  # a weight of +-level maps to centre +- 62: 125 colour steps, plenty for the eye
-NORMAL_BASE = 2
-DIM_BASE = NORMAL_BASE + 2 * HALF_RANGE + 1  # 127
-EMPTY_INDEX = 255
+def ink_lut() -> np.ndarray:
+    """``(256, 3) uint8`` white-to-black: digits as dark ink on white paper, like the probe strip."""
+    return np.repeat(np.arange(255, -1, -1, dtype=np.uint8)[:, None], 3, axis=1)
+
+
+def diverging_lut(n: int = 256) -> np.ndarray:
+    """``(n, 3) uint8`` of the weight colormap (``DIVERGING_MAP``) for float images shown with
+    symmetric levels ``(-level, +level)``: blue negative, white zero, red positive."""
+    return pg.colormap.get(DIVERGING_MAP).getLookupTable(0.0, 1.0, n, alpha=False).astype(np.uint8)
+
+
+def signed_brushes(values: np.ndarray) -> list:
+    """Bar brushes for signed ``values`` (any shape, flattened) in the weight colours: red-ish
+    positive, blue-ish negative."""
+    lut = diverging_lut(9)
+    pos, neg = pg.mkBrush(*lut[-1]), pg.mkBrush(*lut[0])
+    return [pos if v >= 0 else neg for v in np.asarray(values).ravel()]
 
 
 def colour_bar_gradient(width: int = 160, height: int = 14) -> QtGui.QPixmap:

@@ -1,9 +1,11 @@
 """All display panels in one window, fed by a short real training run; saves a screenshot.
 
-    python -m mnist_viz.gui.panels.demo out.png [--hidden 16] [--steps 300] [--ablate 3]
-    python -m mnist_viz.gui.panels.demo --bench [--hidden 512]     # time show_snapshot per panel
+    python examples/panels_demo.py out.png [--hidden 16] [--steps 300] [--ablate 3]
+    python examples/panels_demo.py --bench [--hidden 512]     # time show_snapshot per panel
 
-Under a headless machine: ``xvfb-run -a -s "-screen 0 1600x1000x24" python -m mnist_viz.gui.panels.demo out.png``.
+Under a headless machine: ``QT_QPA_PLATFORM=offscreen python examples/panels_demo.py out.png`` (or
+``xvfb-run -a -s "-screen 0 1600x1000x24" python examples/panels_demo.py out.png``). It needs the
+package installed (``pip install -e .``); it exits when the picture is saved.
 """
 from __future__ import annotations
 

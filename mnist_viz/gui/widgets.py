@@ -1,0 +1,74 @@
+"""Small widget builders shared by the panels: explanatory labels, captions, the digit bar plot and
+the weight-colour legend row. Colours and fonts come from ``style``."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from mnist_viz.core.analysis import N_CLASSES
+from mnist_viz.gui import style
+
+
+def info_label(text: str = "", point_size: int = style.SMALL_PT + 1, bold: bool = False) -> QtWidgets.QLabel:
+    """A word-wrapped explanatory label in the panels' font."""
+    label = QtWidgets.QLabel(text)
+    label.setFont(style.font(point_size, bold))
+    label.setWordWrap(True)
+    return label
+
+
+def set_text(label: QtWidgets.QLabel, text: str) -> None:
+    """``label.setText`` only when the text changes: a QLabel relayout costs more than a frame's
+    NumPy work, and most frames change nothing."""
+    if label.text() != text:
+        label.setText(text)
+
+
+def captioned(caption: QtWidgets.QLabel, widget: QtWidgets.QWidget) -> QtWidgets.QWidget:
+    """``widget`` under a word-wrapped caption. Captions are Qt labels rather than pyqtgraph labels
+    because a pyqtgraph layout cannot wrap text and clips itself when the panel is narrow."""
+    box = QtWidgets.QWidget()
+    layout = QtWidgets.QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(0)
+    caption.setAlignment(QtCore.Qt.AlignmentFlag.AlignHCenter)
+    layout.addWidget(caption)
+    layout.addWidget(widget, 1)
+    return box
+
+
+def digit_bar_plot(graphics: pg.GraphicsLayoutWidget, row: int, col: int, left: str,
+                   y_range: tuple[float, float] = (0.0, 1.0)) -> tuple[pg.PlotItem, pg.BarGraphItem]:
+    """A fixed, mouse-inert plot with one bar per digit 0-9 (digits on the bottom axis); fill the
+    bars with ``setOpts(height=(10,) values)``."""
+    plot = graphics.addPlot(row=row, col=col)
+    style.style_plot(plot, left=left, bottom="digit")
+    plot.showGrid(x=False, y=True, alpha=0.25)
+    plot.getAxis("bottom").setTicks([[(d, str(d)) for d in range(N_CLASSES)]])
+    plot.setMouseEnabled(x=False, y=False)
+    plot.hideButtons()
+    plot.setRange(xRange=(-0.6, N_CLASSES - 0.4), yRange=y_range, padding=0.02)
+    bars = pg.BarGraphItem(x=np.arange(N_CLASSES), height=np.zeros(N_CLASSES), width=0.75,
+                           brushes=[pg.mkBrush(style.GREY)] * N_CLASSES, pen=None)
+    plot.addItem(bars)
+    return plot, bars
+
+
+def legend_row(text_left: str = "− negative",
+               text_right: str = "positive +") -> tuple[QtWidgets.QWidget, QtWidgets.QLabel]:
+    """``− negative [blue-white-red strip] positive +   <info>``; returns the row and its info label."""
+    row = QtWidgets.QWidget()
+    layout = QtWidgets.QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    bar = QtWidgets.QLabel()
+    bar.setPixmap(style.colour_bar_gradient(140, 16))
+    left, right, info = info_label(text_left), info_label(text_right), info_label()
+    for label in (left, right, info):
+        label.setWordWrap(False)
+    layout.addWidget(left)
+    layout.addWidget(bar)
+    layout.addWidget(right)
+    layout.addSpacing(16)
+    layout.addWidget(info, 1)
+    return row, info
