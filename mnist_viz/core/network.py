@@ -182,9 +182,6 @@ class MLP:
     def n_hidden_layers(self) -> int:
         return len(self.sizes) - 2
 
-    def parameter_count(self) -> int:
-        return sum(p.size for p in self.params)
-
     def weight_l2(self) -> float:
         """``sum ||W||^2`` over weight matrices (not biases), the quantity L2 decay penalises."""
         return float(sum(np.vdot(W, W) for W in self.weights))

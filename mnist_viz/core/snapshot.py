@@ -282,7 +282,6 @@ class Snapshot:
     new_evals: np.ndarray
     new_markers: tuple[Marker, ...] = ()
     diverged: str = ""  # plain-language reason when training stopped on NaN/inf
-    last_loss: float = float("nan")
     last_eval_accuracy: float = float("nan")
     effective_lr: float = float("nan")
     eval_split: str = "test"

@@ -480,7 +480,7 @@ class Trainer:
             test_pred=None if test_pred is None else frozen(test_pred),
             unit_mask=frozen(self.net.unit_mask[0]), probe_probs=frozen(probs), probe_hidden=frozen(hidden),
             new_steps=frozen(new_steps), new_evals=frozen(new_evals), new_markers=markers,
-            diverged=self.diverged, last_loss=self._loss_ema,
+            diverged=self.diverged,
             last_eval_accuracy=float(last_eval[-1]) if len(last_eval) else math.nan,
             effective_lr=self.effective_lr, eval_split=self.eval_split_name, loop=loop or LoopState())
 

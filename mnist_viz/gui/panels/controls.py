@@ -305,9 +305,6 @@ class ControlsPanel(QtWidgets.QWidget):
         self._playing = playing
         self.start_button.setText("❚❚ Pause" if playing else "▶ Start")
 
-    def is_playing(self) -> bool:
-        return self._playing
-
     def set_has_progress(self, has_progress: bool) -> None:
         """Whether training has taken steps (only then does a restart ask first)."""
         self._has_progress = has_progress

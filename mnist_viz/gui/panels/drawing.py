@@ -299,7 +299,7 @@ class DrawingPanel(QtWidgets.QWidget):
 
     def _build_bars(self) -> pg.GraphicsLayoutWidget:
         graphics = style.graphics_widget()
-        self._bars_plot, self._bars = digit_bar_plot(graphics, 0, 0, "probability")
+        _, self._bars = digit_bar_plot(graphics, 0, 0, "probability")
         return graphics
 
     def _build_hidden(self) -> pg.GraphicsLayoutWidget:
