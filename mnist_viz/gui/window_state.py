@@ -26,6 +26,19 @@ def stored_settings(store: QtCore.QSettings) -> Settings:
         return Settings()
 
 
+def fit_to_screen(window: MainWindow) -> None:
+    """On a first launch the window's default size (1600x1000) is larger than a 1280x720 or
+    1024x768 projector: there it opens maximized instead, with its title bar and status line on
+    the screen."""
+    screen = window.screen()
+    if screen is None:
+        return
+    room = screen.availableGeometry()
+    if window.width() > room.width() or window.height() > room.height():
+        window.resize(min(window.width(), room.width()), min(window.height(), room.height()))
+        window.setWindowState(window.windowState() | QtCore.Qt.WindowState.WindowMaximized)
+
+
 def save_window_state(window: MainWindow, store: QtCore.QSettings) -> None:
     """Remember geometry, splitter sizes, the settings, the speed limit and the x axis."""
     store.setValue("window/geometry", window.saveGeometry())
@@ -41,8 +54,8 @@ def save_window_state(window: MainWindow, store: QtCore.QSettings) -> None:
 def restore_window_state(window: MainWindow, store: QtCore.QSettings) -> None:
     """Apply stored geometry and view choices; anything unreadable is ignored (defaults stay)."""
     geometry = store.value("window/geometry")
-    if isinstance(geometry, QtCore.QByteArray):
-        window.restoreGeometry(geometry)
+    if not (isinstance(geometry, QtCore.QByteArray) and window.restoreGeometry(geometry)):
+        fit_to_screen(window)
     for key, splitter in window.splitters().items():
         state = store.value(f"window/{key}")
         if isinstance(state, QtCore.QByteArray):

@@ -1,14 +1,10 @@
 """MainWindow end to end: controls → worker → trainer → snapshots → panels, as a user drives it."""
-import os
-
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
 import json
 import time
 
 import numpy as np
 import pytest
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from mnist_viz.core.snapshot import Settings
 from mnist_viz.gui.panels.controls import hidden_to_slider, lr_to_slider
@@ -109,6 +105,22 @@ def test_status_line_shows_epoch_step_speed_time_and_lr(qtbot, window):
     text = window.status_label.text()
     for word in ("epoch", "step", "samples/s", "trained", "lr 0.001"):
         assert word in text
+    window.controls.start_button.click()
+    wait_for(qtbot, window, lambda s: not s.loop.playing)
+    assert "Paused" in window.status_label.text() and "samples/s" not in window.status_label.text()
+
+
+def test_a_first_launch_on_a_small_screen_opens_maximized_within_it(qtbot, small_mnist, store, monkeypatch):
+    room = QtCore.QRect(0, 0, 1280, 720)
+    monkeypatch.setattr(QtGui.QScreen, "availableGeometry", lambda self: room)
+    window = MainWindow(small_mnist, SETTINGS, store=store)  # no stored geometry: a first launch
+    qtbot.addWidget(window)
+    assert window.isMaximized() or window.windowState() & QtCore.Qt.WindowState.WindowMaximized
+    assert window.width() <= 1280 and window.height() <= 720
+    room.setSize(QtCore.QSize(1920, 1080))
+    roomy = MainWindow(small_mnist, SETTINGS, store=store)
+    qtbot.addWidget(roomy)
+    assert not roomy.windowState() & QtCore.Qt.WindowState.WindowMaximized and roomy.width() == 1600
 
 
 # --------------------------------------------------------------------- live settings and markers

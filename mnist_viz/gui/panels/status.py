@@ -19,16 +19,18 @@ def _format_duration(seconds: float) -> str:
 
 
 def status_text(snap: Snapshot, playing: bool) -> str:
-    """The status line: state, epoch, step (of a preset's budget), throughput, training time,
-    learning rate, accuracy."""
+    """The status line: state, epoch, step (of a preset's budget), throughput while running,
+    training time, learning rate, accuracy."""
     state = "⚠ Diverged" if snap.diverged else ("● Running" if playing else "❚❚ Paused")
     lr = snap.settings.lr if math.isnan(snap.effective_lr) else snap.effective_lr
     acc = "" if math.isnan(snap.last_eval_accuracy) else f"     {snap.eval_split} acc {snap.last_eval_accuracy:.1%}"
     preset = snap.loop.budget  # the recipe whose budget the run trains, or None
+    # A paused run trains no samples: its last speed would read as a current one.
+    speed = f"{snap.samples_per_second:,.0f} samples/s     " if playing else ""
     of_epochs = f" of {preset.epochs:g}" if preset is not None and preset.epochs is not None else ""
     of_steps = f" of {preset.iterations:,}" if preset is not None and preset.iterations is not None else ""
     return (f"{state}     epoch {snap.epoch:.2f}{of_epochs}     step {snap.step:,}{of_steps}     "
-            f"{snap.samples_per_second:,.0f} samples/s     {_format_duration(snap.elapsed)} trained     "
+            f"{speed}{_format_duration(snap.elapsed)} trained     "
             f"lr {lr:.3g}{acc}")
 
 
