@@ -27,10 +27,10 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from mnist_viz.core import data as data_module  # noqa: E402
-from mnist_viz.core.presets import get_preset  # noqa: E402
-from mnist_viz.core.snapshot import Settings  # noqa: E402
-from mnist_viz.core.trainer import Trainer  # noqa: E402
+from mnist_viz.core import data as data_module
+from mnist_viz.core.presets import get_preset
+from mnist_viz.core.snapshot import Settings
+from mnist_viz.core.trainer import Trainer
 
 H, BATCH, LR = 128, 128, 0.05
 
@@ -116,7 +116,8 @@ def throughput(data, rounds: int) -> dict:
         ours.append(ours_epoch(trainer))
         if torch_epoch:
             theirs.append(torch_epoch())
-    result = {"ours_epoch_s": statistics.median(ours), "ours_samples_per_s": len(data.x_train) / statistics.median(ours),
+    result = {"ours_epoch_s": statistics.median(ours),
+              "ours_samples_per_s": len(data.x_train) / statistics.median(ours),
               "ours_all": ours, "torch": torch_info}
     if theirs:
         result.update(torch_epoch_s=statistics.median(theirs), torch_all=theirs,
@@ -172,8 +173,8 @@ def markdown(r: dict) -> str:
     tp = r["throughput"]
     rows = [
         ("Load bundled MNIST (verify SHA-256, best of 5)", f"{r['load_bundled_s']:.3f} s", "≤ 0.3 s"),
-        ("Our epoch, 784-128-10 SGD batch 128 (median)", f"{tp['ours_epoch_s']:.3f} s "
-         f"({tp['ours_samples_per_s']:,.0f} samples/s)", ""),
+        ("Our epoch, 784-128-10 SGD batch 128 (median)", (f"{tp['ours_epoch_s']:.3f} s "
+                                                          f"({tp['ours_samples_per_s']:,.0f} samples/s)"), ""),
     ]
     if "torch_epoch_s" in tp:
         rows += [(f"PyTorch epoch, same net ({tp['torch']})", f"{tp['torch_epoch_s']:.3f} s", ""),

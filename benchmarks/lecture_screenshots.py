@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import screenshots  # noqa: E402  (the same driver: run_app, timers, grab)
+import screenshots
 
 
 def lecture(window, out: Path, size: tuple[int, int], app_quit):

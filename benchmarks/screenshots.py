@@ -5,7 +5,8 @@
 
 Script: start training, drag the learning-rate slider, drag the hidden-size slider down to 16 and up
 to 512, pause, step one batch, load the "learning rate far too high" preset until it diverges, then
-lower the learning rate and restore; finally run the "fast" preset to the end of its 3 epochs. The window is ``run_app``'s own, with its settings kept in a
+lower the learning rate and restore; finally run the "fast" preset to the end of its 3 epochs.
+The window is ``run_app``'s own, with its settings kept in a
 throwaway folder so the user's are untouched.
 """
 from __future__ import annotations

@@ -177,7 +177,7 @@ def _run(trainer, epochs, iterations, show_progress: bool, eval_every: float) ->
         def after_step(tr, result):
             bar.update(1)
             if tr.epoch >= next_eval[0] - 1e-9:
-                loss, acc = tr.record_evaluation()
+                _loss, acc = tr.record_evaluation()
                 next_eval[0] += eval_every
                 bar.set_postfix(loss=f"{result.loss:.4f}", eval_acc=f"{acc:.4f}", refresh=False)
 

@@ -1,14 +1,17 @@
-"""Test-wide setup: Qt runs offscreen (no display needed); the bundled MNIST is loaded once."""
+"""Test-wide setup: Qt runs offscreen (no display needed); the bundled MNIST is loaded once.
+
+This is the one place QT_QPA_PLATFORM is set for the suite (subprocesses the tests start inherit it);
+setdefault, so a developer can still watch the windows with QT_QPA_PLATFORM=xcb."""
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports Qt
 
-import dataclasses  # noqa: E402
+import dataclasses
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
-from mnist_viz.core.data import load_bundled  # noqa: E402
+from mnist_viz.core.data import load_bundled
 
 
 @pytest.fixture(scope="session")

@@ -8,8 +8,8 @@ so the pre-activation never needs to be kept. Shapes: any, in practice ``(batch,
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

@@ -7,6 +7,7 @@ mid-write leaves either the old file or the new one, never half of one.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import zipfile
@@ -29,7 +30,7 @@ class CheckpointError(ValueError):
     """A checkpoint that cannot be read or written; the message names the file and the fault."""
 
 
-def save_checkpoint(trainer: "Trainer", path: str | os.PathLike) -> Path:
+def save_checkpoint(trainer: Trainer, path: str | os.PathLike) -> Path:
     """Write ``trainer``'s full state to ``path`` atomically. Returns the path written."""
     state = trainer.state_dict()
     arrays = _state_arrays(state)
@@ -52,7 +53,7 @@ def _state_arrays(state: dict) -> dict[str, np.ndarray]:
     return arrays
 
 
-def _state_meta(state: dict, trainer: "Trainer") -> dict:
+def _state_meta(state: dict, trainer: Trainer) -> dict:
     h = state["history"]
     return {
         "format": FORMAT, "version": VERSION,
@@ -97,16 +98,18 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise CheckpointError(f"{path}: the checkpoint's metadata is corrupt ({e})") from e
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a mnist-viz checkpoint (format is {meta.get('format') if isinstance(meta, dict) else meta!r})")
+        found = meta.get("format") if isinstance(meta, dict) else meta
+        raise CheckpointError(f"{path} is not a mnist-viz checkpoint (format is {found!r})")
     if meta.get("version") != VERSION:
-        raise CheckpointError(f"{path} is checkpoint version {meta.get('version')}; this mnist-viz reads version {VERSION}")
+        raise CheckpointError(f"{path} is checkpoint version {meta.get('version')}; "
+                              f"this mnist-viz reads version {VERSION}")
     missing = [f"param_{i}" for i in range(meta.get("n_params", 0)) if f"param_{i}" not in arrays]
     if missing or not meta.get("n_params"):
         raise CheckpointError(f"{path}: the checkpoint is incomplete (missing {', '.join(missing) or 'parameters'})")
     return meta, arrays
 
 
-def load_checkpoint(trainer: "Trainer", path: str | os.PathLike) -> None:
+def load_checkpoint(trainer: Trainer, path: str | os.PathLike) -> None:
     """Restore ``trainer`` (built on compatible data) to the state saved in ``path``.
 
     The trainer is modified only after the whole file has been read and checked, so a bad file
@@ -116,7 +119,8 @@ def load_checkpoint(trainer: "Trainer", path: str | os.PathLike) -> None:
     try:
         settings = Settings.from_dict(meta["settings"])
         if tuple(meta["sizes"][1:-1]) != settings.hidden:
-            raise ValueError(f"layer sizes {meta['sizes']} disagree with the settings' hidden sizes {list(settings.hidden)}")
+            raise ValueError(f"layer sizes {meta['sizes']} disagree with the settings' "
+                             f"hidden sizes {list(settings.hidden)}")
         params = [arrays[f"param_{i}"] for i in range(meta["n_params"])]
         _check_shapes(params, meta["sizes"])
     except (KeyError, TypeError, ValueError) as e:
@@ -131,7 +135,7 @@ def load_checkpoint(trainer: "Trainer", path: str | os.PathLike) -> None:
 
 
 def _check_shapes(params: list[np.ndarray], sizes: list[int]) -> None:
-    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
         if params[2 * i].shape != (fan_in, fan_out) or params[2 * i + 1].shape != (fan_out,):
             raise ValueError(f"layer {i + 1} has shapes {params[2 * i].shape}/{params[2 * i + 1].shape}, "
                              f"expected ({fan_in}, {fan_out})/({fan_out},)")

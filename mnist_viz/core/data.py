@@ -27,9 +27,11 @@ import struct
 import threading
 import zipfile
 import zlib
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -242,8 +244,7 @@ def load_idx_folder(path: str | os.PathLike) -> Dataset:
     folder = Path(path).expanduser()
     if not folder.is_dir():
         raise DataError(f"{folder} not found" if not folder.exists() else f"{folder} is not a folder")
-    paths = {role: _find_idx_file(folder, stem) for role, stem in IDX_STEMS.items()}
-    _require_files(paths, folder)
+    paths = _require_files({role: _find_idx_file(folder, stem) for role, stem in IDX_STEMS.items()}, folder)
     return _load_idx_set(paths, f"{folder.name} (IDX)", None)
 
 
@@ -265,12 +266,14 @@ def _idx_role(filename: str) -> str | None:
     return None
 
 
-def _require_files(paths: dict[str, Path | None], folder: Path) -> None:
-    """Raise one DataError naming every file of ``paths`` (role -> file, None if not found) that is missing."""
+def _require_files(paths: Mapping[str, Path | None], folder: Path) -> dict[str, Path]:
+    """Raise one DataError naming every file of ``paths`` (role -> file, None if not found) that is missing;
+    else return ``paths``, now known to hold no None."""
     missing = [f"{IDX_STEMS[role]}(.gz)" if path is None else path.name
                for role, path in paths.items() if path is None or not path.is_file()]
     if missing:
         raise DataError(f"{folder} is missing {', '.join(missing)}")
+    return {role: path for role, path in paths.items() if path is not None}
 
 
 def _load_idx_set(paths: dict[str, Path], name: str, digests: dict[str, str] | None) -> Dataset:
@@ -282,7 +285,7 @@ def _load_idx_set(paths: dict[str, Path], name: str, digests: dict[str, str] | N
     readers = {"train_images": _idx_images, "train_labels": _idx_labels,
                "test_images": _idx_images, "test_labels": _idx_labels}
     with ThreadPoolExecutor(max_workers=2) as pool:
-        jobs = {role: pool.submit(read, paths[role], digests and digests[role])
+        jobs = {role: pool.submit(read, paths[role], digests[role] if digests else None)
                 for role, read in readers.items()}
         # In a fixed order, so that when several files are bad the first one is reported.
         arrays = {role: job.result() for role, job in jobs.items()}
@@ -435,7 +438,8 @@ def _csv_header_lines(path: Path) -> int:
 
 def _csv_table(path: Path, header_lines: int) -> np.ndarray:
     """The data rows as a (rows, 785) array: int16 normally, float32 if some cells are not integers."""
-    options = dict(delimiter=",", skiprows=header_lines, comments=None, ndmin=2, encoding="utf-8-sig")
+    options: dict[str, Any] = dict(delimiter=",", skiprows=header_lines, comments=None, ndmin=2,
+                                   encoding="utf-8-sig")
     try:
         table = np.loadtxt(path, dtype=np.int16, **options)  # fast path: C parser, whole numbers
     except ValueError:
@@ -534,8 +538,10 @@ def load_npz(path: str | os.PathLike) -> Dataset:
             raise DataError(f"{path}: count mismatch: x_{split} has {len(x)} images "
                             f"but y_{split} has {len(y)} labels")
         splits[split] = (x, y)
-    val = splits.get("val", (None, None))
-    return Dataset(*splits["train"], *splits["test"], x_val=val[0], y_val=val[1], name=f"{path.name} (npz)")
+    name = f"{path.name} (npz)"
+    if "val" in splits:
+        return Dataset(*splits["train"], *splits["test"], *splits["val"], name=name)
+    return Dataset(*splits["train"], *splits["test"], name=name)  # Dataset makes the empty validation split
 
 
 def _npz_arrays(path: Path) -> dict[str, np.ndarray]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 
 class FileWriteError(OSError):
@@ -16,7 +17,7 @@ class FileWriteError(OSError):
         self.path, self.reason = path, reason
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> Path:
+def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> Path:
     """Call ``write(f)`` on a temporary binary file, then rename it to ``path``.
 
     Raises ``FileWriteError`` naming ``path`` when the folder is missing, not writable, or the

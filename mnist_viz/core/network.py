@@ -12,8 +12,9 @@ Conventions used throughout (as in Nielsen's ``network.py``):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import itertools
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -141,7 +142,7 @@ class MLP:
         self.init = init
         self.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
         self.params: list[np.ndarray] = []
-        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        for fan_in, fan_out in itertools.pairwise(sizes):
             self.params.append(init_weights(init, fan_in, fan_out, self.rng))
             self.params.append(np.zeros(fan_out, dtype=DTYPE))
         self.unit_mask = [np.ones(h, dtype=DTYPE) for h in sizes[1:-1]]
@@ -223,7 +224,8 @@ class MLP:
         return self.forward(np.asarray(x, dtype=DTYPE), keep=True)[1][layer]
 
     # ----------------------------------------------------------------- backward
-    def loss_and_grads(self, x: np.ndarray, y: np.ndarray, l2: float = 0.0) -> tuple[float, list[np.ndarray], np.ndarray]:
+    def loss_and_grads(self, x: np.ndarray, y: np.ndarray,
+                       l2: float = 0.0) -> tuple[float, list[np.ndarray], np.ndarray]:
         """Mean cross-entropy (plus ``l2/2 * sum ||W||^2``) and its gradient for every parameter.
 
         Args:

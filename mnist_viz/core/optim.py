@@ -86,10 +86,10 @@ class Adam(Optimizer):
     state_names = ("m", "v")
 
     def _update(self, params, grads, hp) -> None:
-        b1, b2 = float(hp.get("beta1", 0.9)), float(hp.get("beta2", 0.999))
+        beta1, beta2 = float(hp.get("beta1", 0.9)), float(hp.get("beta2", 0.999))
         eps = np.float32(hp.get("eps", 1e-8))
-        step = np.float32(hp["lr"] * np.sqrt(1 - b2**self.t) / (1 - b1**self.t))
-        b1, b2 = np.float32(b1), np.float32(b2)
+        step = np.float32(hp["lr"] * np.sqrt(1 - beta2**self.t) / (1 - beta1**self.t))
+        b1, b2 = np.float32(beta1), np.float32(beta2)
         for p, g, m, v in zip(params, grads, self.state["m"], self.state["v"]):
             m *= b1
             m += (1 - b1) * g

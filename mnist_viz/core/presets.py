@@ -98,7 +98,8 @@ _PRESETS = [
            "Sigmoid units with large initial weights (Xavier scaled up by a high learning rate of 5).",
            "Hidden activations pile up at 0 and 1, where the sigmoid is flat: gradients vanish and "
            "learning crawls until the units leave saturation.",
-           Settings(hidden=(128,), activation="sigmoid", init="xavier", optimizer="sgd", lr=5.0, batch_size=128), epochs=2),
+           Settings(hidden=(128,), activation="sigmoid", init="xavier", optimizer="sgd", lr=5.0, batch_size=128),
+           epochs=2),
     Preset("overfit", "Overfitting on 500 images", "teaching",
            "784-256-10 ReLU trained with Adam on only the first 500 training images; 10,000 other "
            "training images are held out for validation.",

@@ -17,8 +17,17 @@ import numpy as np
 from mnist_viz.core.analysis import predictions
 from mnist_viz.core.network import DTYPE, MLP, cross_entropy, softmax
 from mnist_viz.core.optim import make_optimizer
-from mnist_viz.core.snapshot import (EVAL_COLUMNS, LIVE_FIELDS, STEP_COLUMNS, History, LoopState, Marker,
-                                     Settings, Snapshot, frozen)
+from mnist_viz.core.snapshot import (
+    EVAL_COLUMNS,
+    LIVE_FIELDS,
+    STEP_COLUMNS,
+    History,
+    LoopState,
+    Marker,
+    Settings,
+    Snapshot,
+    frozen,
+)
 
 if TYPE_CHECKING:
     from mnist_viz.core.data import Dataset
@@ -53,7 +62,7 @@ def describe_value(value) -> str:
     return str(value)
 
 
-def _split(data: "Dataset", settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _split(data: Dataset, settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Training and evaluation arrays for these settings.
 
     ``val_size`` holds out the last N training rows; otherwise the dataset's own validation split
@@ -90,7 +99,7 @@ class Trainer:
         diverged: plain-language reason when the last step hit NaN/inf, else ``""``.
     """
 
-    def __init__(self, data: "Dataset", settings: Settings | None = None):
+    def __init__(self, data: Dataset, settings: Settings | None = None):
         self.data = data
         self.settings = settings or Settings()
         self.reset(self.settings)
@@ -273,7 +282,8 @@ class Trainer:
             self._pending_rows.clear()
 
     def _diverge(self, loss: float, n: int, correct: int) -> StepResult:
-        hint = ("the learning rate is probably too high" if self.effective_lr >= 0.1 or self.settings.optimizer == "adam"
+        too_fast = self.effective_lr >= 0.1 or self.settings.optimizer == "adam"
+        hint = ("the learning rate is probably too high" if too_fast
                 else "the weights grew without bound")
         self.diverged = (f"Training stopped at step {self.step_count + 1}: the loss became "
                          f"{'infinite' if loss == math.inf else 'not a number (NaN)'} — {hint} "
@@ -414,7 +424,8 @@ class Trainer:
         if split == "test":
             return self.data.x_test, self.data.y_test
         if split == "val":
-            return (self.x_eval, self.y_eval) if self.x_eval is not self.data.x_test else (self.data.x_val, self.data.y_val)
+            held_out = self.x_eval is not self.data.x_test
+            return (self.x_eval, self.y_eval) if held_out else (self.data.x_val, self.data.y_val)
         if split == "eval":
             return self.x_eval, self.y_eval
         raise ValueError(f"unknown split {split!r}; use train, test, val or eval")
@@ -426,7 +437,8 @@ class Trainer:
         loss, acc, preds = self._loss_accuracy_predictions(self.x_eval, self.y_eval)
         if test_predictions:
             # the eval split usually *is* the test set: reuse its predictions instead of a second pass
-            self._unsent_test_pred = preds if self.x_eval is self.data.x_test else predictions(self.net, self.data.x_test)
+            on_test = self.x_eval is self.data.x_test
+            self._unsent_test_pred = preds if on_test else predictions(self.net, self.data.x_test)
         correct, seen = self._acc_since_eval
         train_acc = correct / seen if seen else math.nan
         self._acc_since_eval = [0, 0]

@@ -22,7 +22,7 @@ def _start_loading(data_path: str | None) -> Callable:
         from mnist_viz.core.data import load_dataset
         try:
             box["data"] = load_dataset(data_path)
-        except Exception as e:  # noqa: BLE001 - re-raised on the GUI thread by result()
+        except Exception as e:
             box["error"] = e
 
     thread = threading.Thread(target=load, name="mnist-viz-load", daemon=True)

@@ -18,7 +18,7 @@ from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
 
 from mnist_viz.core.files import FileWriteError, atomic_write
 
-__all__ = ["export_widget_png", "export_widget_svg", "widget_image", "widget_svg_bytes", "FileWriteError"]
+__all__ = ["FileWriteError", "export_widget_png", "export_widget_svg", "widget_image", "widget_svg_bytes"]
 
 
 def export_widget_png(widget: QtWidgets.QWidget, path: str | os.PathLike, scale: float = 1.0) -> Path:

@@ -83,7 +83,8 @@ class FileActions(QtCore.QObject):
 
     def _ask_path(self, title: str, ending: str, use: Callable[[str], object], saving: bool) -> None:
         dialog = QtWidgets.QFileDialog.getSaveFileName if saving else QtWidgets.QFileDialog.getOpenFileName
-        path, _ = dialog(self.window, title, f"mnist-viz.{ending}", f"{ending.upper()} files (*.{ending});;All files (*)")
+        kinds = f"{ending.upper()} files (*.{ending});;All files (*)"
+        path, _ = dialog(self.window, title, f"mnist-viz.{ending}", kinds)
         if path:
             use(path)
 

@@ -73,7 +73,8 @@ def _view_menu() -> Iterator[MenuAction]:
     yield MenuAction(m, "Larger text and lines", lambda w: w.zoom.zoom_in(), "Ctrl++", "Everything 15% larger")
     yield MenuAction(m, "Smaller text and lines", lambda w: w.zoom.zoom_out(), "Ctrl+-", "Everything 15% smaller")
     yield MenuAction(m, "Normal size", lambda w: w.zoom.reset(), "Ctrl+0")
-    yield MenuAction(m, "High-contrast projector theme", lambda w: presentation.set_theme(w, w.theme_action.isChecked()), tip=(
+    yield MenuAction(m, "High-contrast projector theme",
+                     lambda w: presentation.set_theme(w, w.theme_action.isChecked()), tip=(
         "Black on white, colour-blind-safe accents"), checkable=True, name="theme_action")
     yield MenuAction(m, "Enlarge the mosaic (double-click any panel)",
                      lambda w: w.focus.toggle(w.frames_by_name["weights"]))
@@ -87,8 +88,8 @@ def _view_menu() -> Iterator[MenuAction]:
 def _scenarios_menu() -> Iterator[MenuAction]:
     for kind in ("teaching", "classic", "fast"):
         for i, (name, preset) in enumerate(p for p in PRESETS.items() if p[1].kind == kind):
-            yield MenuAction("Sc&enarios", preset.title, lambda w, n=name: w.choose_scenario(n), tip=preset.what_to_watch,
-                             separator=i == 0 and kind != "teaching")
+            yield MenuAction("Sc&enarios", preset.title, lambda w, n=name: w.choose_scenario(n),
+                             tip=preset.what_to_watch, separator=i == 0 and kind != "teaching")
 
 
 def menu_table() -> list[MenuAction]:

@@ -6,6 +6,7 @@ write): a value that does not read as what it should be is ignored and the defau
 """
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import TYPE_CHECKING
 
@@ -60,10 +61,8 @@ def restore_window_state(window: MainWindow, store: QtCore.QSettings) -> None:
         state = store.value(f"window/{key}")
         if isinstance(state, QtCore.QByteArray):
             splitter.restoreState(state)
-    try:
+    with contextlib.suppress(TypeError, ValueError):
         window.controls.set_speed_limit(float(store.value("training/speed_limit", 0.0)))
-    except (TypeError, ValueError):
-        pass
     x_axis = store.value("curves/x_axis", "epochs")
     if x_axis in ("epochs", "samples"):
         window.curves.set_x_axis(x_axis)

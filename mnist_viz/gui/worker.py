@@ -1,8 +1,8 @@
 """TrainingWorker: the window's handle on training, which runs in a process of its own.
 
 The window never touches the trainer. It sends commands (``runtime.protocol``: play, pause, step,
-reset, settings, probes, speed limit, restore, files) that the training loop applies between two steps, so a change acts on
-the next batch; a burst of the same setting collapses to its last value (``CommandBuffer``).
+reset, settings, probes, speed limit, restore, files) that the training loop applies between two
+steps, so a change acts on the next batch; a burst of the same setting collapses to its last value (``CommandBuffer``).
 Snapshots come back by the "pull" model: the loop builds one at most every ``SNAPSHOT_INTERVAL``
 seconds, and only after the window took the previous one with ``take_snapshot()``. A snapshot
 carries the curve points since the previous snapshot, so this is what guarantees that no point is
@@ -228,7 +228,7 @@ class TrainingWorker(QThread):
                           snapshot_folder))
                 self._process.start()
                 self._receive(folder, reader)
-        except Exception:  # noqa: BLE001 - report any failure to the window instead of dying silently
+        except Exception:
             self.failed.emit(traceback.format_exc())
         finally:
             reader.close()

@@ -29,13 +29,40 @@ from mnist_viz.core.presets import Preset
 from mnist_viz.core.snapshot import LoopState, Settings
 from mnist_viz.core.trainer import Trainer
 from mnist_viz.runtime.protocol import (
-    BudgetFinished, Command, CommandDone, CommandError, CommandFailed, Envelope, Event, ExportMetrics, LoadSession,
-    Pause, Play, PlayingChanged, ProcessFailed, Ready, Reset, Restore, SaveSession, SetBudget, SetProbes,
-    SetSpeedLimit, SetUnitEnabled, SnapshotReady, Step, Stop, Stopped, UpdateSettings, check_fields, command_name)
+    BudgetFinished,
+    Command,
+    CommandDone,
+    CommandError,
+    CommandFailed,
+    Envelope,
+    Event,
+    ExportMetrics,
+    LoadSession,
+    Pause,
+    Play,
+    PlayingChanged,
+    ProcessFailed,
+    Ready,
+    Reset,
+    Restore,
+    SaveSession,
+    SetBudget,
+    SetProbes,
+    SetSpeedLimit,
+    SetUnitEnabled,
+    SnapshotReady,
+    Step,
+    Stop,
+    Stopped,
+    UpdateSettings,
+    check_fields,
+    command_name,
+)
 from mnist_viz.runtime.shared_data import open_dataset
 from mnist_viz.runtime.transport import SnapshotWriter
 
-SNAPSHOT_INTERVAL = 0.027  # s between snapshots: at most ~37/s; with the time a step and a frame take, ~33 frames/s arrive
+# s between snapshots: at most ~37/s; with the time a step and a frame take, ~33 frames/s arrive
+SNAPSHOT_INTERVAL = 0.027
 EVAL_INTERVAL = 1.0  # s of wall time between evaluations on the eval split, at least ...
 EVAL_BUDGET = 0.03  # ... and evaluation takes at most this share of the time (10,000 test images at 512
                     # units take ~50-100 ms on one core: then it runs every ~2-3 s)
@@ -183,8 +210,9 @@ class TrainingLoop:
         preset = self.budget
         assert preset is not None  # only an armed budget finishes
         reference = f" (the tutorial reported {preset.reference})" if preset.reference else ""
+        split = self.trainer.eval_split_name
         self.send(BudgetFinished(preset=preset.name, accuracy=accuracy,
-                                 message=f"“{preset.title}” finished its {preset.budget}: {self.trainer.eval_split_name} "
+                                 message=f"“{preset.title}” finished its {preset.budget}: {split} "
                                          f"accuracy {accuracy:.2%}{reference}. Start trains on."))
 
     def _maybe_evaluate(self, now: float) -> None:
@@ -257,7 +285,7 @@ class TrainingLoop:
             command = envelope.command
             try:
                 message = self.HANDLERS[type(command)](self, command)
-            except Exception as e:  # noqa: BLE001 - reported to the window; the loop must live on
+            except Exception as e:
                 expected = isinstance(e, (ValueError, OSError))  # refusals say why in their message
                 reason = str(e) if expected else f"{type(e).__name__}: {e}"
                 self.send(CommandFailed(reply_to=envelope.seq, command=command_name(command), reason=reason))
@@ -393,7 +421,7 @@ def main(commands: Any, events: Any, want: Any, data_spec: dict, settings: Setti
                                 snapshot_interval, eval_interval)
             send(Ready())
             _run(loop, commands)
-    except Exception:  # noqa: BLE001 - the window shows it; the process ends
+    except Exception:
         send(ProcessFailed(details=traceback.format_exc()))
     writer.close()
     send(Stopped())

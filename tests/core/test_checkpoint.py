@@ -57,7 +57,7 @@ def test_a_failed_write_leaves_the_old_file_whole(small, tmp_path, monkeypatch):
 
 
 def test_unwritable_folder_gives_a_clear_error(small, tmp_path):
-    with pytest.raises(CheckpointError, match="cannot write checkpoint .*missing.*No such file"):
+    with pytest.raises(CheckpointError, match=r"cannot write checkpoint .*missing.*No such file"):
         save_checkpoint(trained(small), tmp_path / "missing" / "run.npz")
 
 
@@ -78,7 +78,7 @@ def test_foreign_and_truncated_checkpoints_are_refused(small, tmp_path):
     tr = Trainer(small, Settings(hidden=(8,)))
     foreign = tmp_path / "foreign.npz"
     np.savez(foreign, weights=np.zeros(3))
-    with pytest.raises(CheckpointError, match="foreign.npz is not a mnist-viz checkpoint"):
+    with pytest.raises(CheckpointError, match=r"foreign\.npz is not a mnist-viz checkpoint"):
         load_checkpoint(tr, foreign)
     pickled = tmp_path / "pickled.npz"
     np.savez(pickled, meta=np.array([{"a": 1}], dtype=object))
@@ -87,7 +87,7 @@ def test_foreign_and_truncated_checkpoints_are_refused(small, tmp_path):
     good = save_checkpoint(trained(small), tmp_path / "good.npz")
     truncated = tmp_path / "truncated.npz"
     truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
-    with pytest.raises(CheckpointError, match="truncated.npz"):
+    with pytest.raises(CheckpointError, match=r"truncated\.npz"):
         load_checkpoint(tr, truncated)
     with pytest.raises(CheckpointError, match="does not exist"):
         load_checkpoint(tr, tmp_path / "nope.npz")

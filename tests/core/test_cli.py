@@ -58,7 +58,8 @@ def test_bad_input_exits_2_with_a_clear_message(capsys, args, message):
 
 
 def test_divergence_exits_3_and_says_why(capsys):
-    code = main(["train", "--preset", "lr-too-high", "--lr", "1e6", "--train-subset", "2000", "--no-progress", "--json"])
+    code = main(["train", "--preset", "lr-too-high", "--lr", "1e6", "--train-subset", "2000", "--no-progress",
+                 "--json"])
     captured = capsys.readouterr()
     assert code == 3 and "learning rate" in captured.err
     assert json.loads(captured.out)["diverged"]

@@ -14,8 +14,19 @@ import pytest
 
 import mnist_viz
 from mnist_viz.core import data
-from mnist_viz.core.data import (BUNDLED_SHA256, DataError, Dataset, load_bundled, load_dataset, load_idx_folder,
-                                 load_kaggle_csv, load_npz, read_idx, subset, with_validation)
+from mnist_viz.core.data import (
+    BUNDLED_SHA256,
+    DataError,
+    Dataset,
+    load_bundled,
+    load_dataset,
+    load_idx_folder,
+    load_kaggle_csv,
+    load_npz,
+    read_idx,
+    subset,
+    with_validation,
+)
 
 REPO_ASSETS = Path(__file__).resolve().parents[2] / "assets" / "mnist"
 CANONICAL = {"train_images": "train-images-idx3-ubyte", "train_labels": "train-labels-idx1-ubyte",
@@ -90,8 +101,8 @@ def assert_well_formed(ds: Dataset) -> None:
         assert x.dtype == np.float32 and x.ndim == 2 and x.shape[1] == 784 and x.flags.c_contiguous
         assert y.dtype == np.int64 and y.shape == (len(x),)
         if len(x):
-            assert 0.0 <= x.min() and x.max() <= 1.0
-            assert 0 <= y.min() and y.max() <= 9
+            assert x.min() >= 0.0 and x.max() <= 1.0
+            assert y.min() >= 0 and y.max() <= 9
 
 
 # ------------------------------------------------------------------------------------ bundled
@@ -169,7 +180,7 @@ def test_unverified_cache_is_verified_when_asked(bundled_copy):
 
 def test_missing_bundled_file_is_named(bundled_copy):
     (bundled_copy / "train-labels-idx1-ubyte.gz").unlink()
-    with pytest.raises(DataError, match="missing train-labels-idx1-ubyte.gz"):
+    with pytest.raises(DataError, match=r"missing train-labels-idx1-ubyte\.gz"):
         load_bundled()
 
 
@@ -391,7 +402,7 @@ def test_kaggle_csv_missing_and_bad_dev_rows(tmp_path):
         load_kaggle_csv(tmp_path / "train.csv")
     assert "train.csv" in str(caught.value)
     path = write_csv(tmp_path / "train.csv", csv_rows(5))
-    with pytest.raises(DataError, match="dev_rows=5 leaves no training rows.*5 data rows"):
+    with pytest.raises(DataError, match=r"dev_rows=5 leaves no training rows.*5 data rows"):
         load_kaggle_csv(path, dev_rows=5)
     with pytest.raises(DataError, match="dev_rows=-1"):
         load_kaggle_csv(path, dev_rows=-1)

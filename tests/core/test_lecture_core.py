@@ -3,8 +3,7 @@ matrices, inference from frozen snapshot weights, the bounded timeline."""
 import numpy as np
 import pytest
 
-from mnist_viz.core.analysis import (cell_members, class_templates, confusion_matrix, network_from_params,
-                                     predictions)
+from mnist_viz.core.analysis import cell_members, class_templates, confusion_matrix, network_from_params, predictions
 from mnist_viz.core.preprocess import EmptyDrawingError, center_of_mass, resample, to_mnist
 from mnist_viz.core.snapshot import Settings
 from mnist_viz.core.timeline import Timeline
@@ -34,7 +33,8 @@ def test_a_known_stroke_becomes_the_expected_28x28_input():
 def test_preprocessing_centres_the_mass(where):
     canvas = np.zeros((280, 280), np.float32)
     canvas[where] = 1.0
-    canvas[where[0].start: where[0].start + 10, where[1]] = 0.5  # lopsided ink, so the box centre is not the mass centre
+    # lopsided ink, so the box centre is not the mass centre
+    canvas[where[0].start: where[0].start + 10, where[1]] = 0.5
     cy, cx = center_of_mass(to_mnist(canvas).reshape(28, 28))
     assert cy == pytest.approx(14.0, abs=0.05) and cx == pytest.approx(14.0, abs=0.05)
 
@@ -116,6 +116,7 @@ def test_timeline_stays_bounded_and_spans_the_whole_run(small):
     assert timeline.nearest(250).step == min(steps, key=lambda s: abs(s - 250))
 
 
+@pytest.mark.slow
 def test_timeline_bounds_memory_by_bytes(small):
     tr = Trainer(small, Settings(hidden=(256,)))
     timeline = Timeline(max_items=1000, max_bytes=10 * 784 * 256 * 4)
@@ -160,7 +161,7 @@ def test_metrics_csv_has_every_step_eval_and_marker(small, tmp_path):
     kinds = [r["kind"] for r in rows]
     assert kinds.count("step") == 30 and kinds.count("eval") == 1 and kinds.count("marker") == 1
     assert rows[-1]["label"] == "lr 0.001 → 0.01" and float(rows[0]["loss"]) > 0
-    with pytest.raises(FileWriteError, match="cannot write .*nowhere"):
+    with pytest.raises(FileWriteError, match=r"cannot write .*nowhere"):
         write_metrics_csv(tr.history, tmp_path / "nowhere" / "m.csv")
 
 

@@ -92,7 +92,8 @@ def test_loss_and_gradients_match_pytorch_autograd(activation):
     for i in range(0, len(params) - 2, 2):
         a = torch_act(a @ params[i] + params[i + 1])
     logits = a @ params[-2] + params[-1]
-    t_loss = torch.nn.functional.cross_entropy(logits, torch.tensor(y)) + 0.005 * sum((W ** 2).sum() for W in params[0::2])
+    penalty = 0.005 * sum((W ** 2).sum() for W in params[0::2])
+    t_loss = torch.nn.functional.cross_entropy(logits, torch.tensor(y)) + penalty
     t_loss.backward()
     assert loss == pytest.approx(t_loss.item(), rel=1e-10)
     for ours, theirs in zip(grads, params):

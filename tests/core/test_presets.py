@@ -39,6 +39,7 @@ def test_classic_recipes_use_the_tutorial_settings():
     assert (adam.settings.optimizer, adam.settings.batch_size, adam.epochs) == ("adam", 32, 10)
 
 
+@pytest.mark.slow
 def test_classic_full_batch_learns_on_a_subset_and_lr_001_is_far_slower(mnist):
     fast, slow = (trainer(mnist, name, train_subset=5000) for name in ("classic-full-batch", "classic-full-batch-slow"))
     fast.train(iterations=60)
@@ -47,6 +48,7 @@ def test_classic_full_batch_learns_on_a_subset_and_lr_001_is_far_slower(mnist):
     assert slow.evaluate("test")[1] < fast.evaluate("test")[1] - 0.3
 
 
+@pytest.mark.slow
 def test_fast_preset_is_well_on_its_way_after_one_epoch(mnist):
     tr = trainer(mnist, "fast")
     tr.run_epoch()
@@ -69,6 +71,7 @@ def test_lr_too_low_barely_moves_the_loss(mnist):
     assert before - tr.evaluate("train")[0] < 0.15
 
 
+@pytest.mark.slow
 def test_dead_relu_scenario_kills_most_units_and_the_fast_preset_does_not(mnist):
     def dead_fraction(name):
         tr = trainer(mnist, name)
@@ -85,6 +88,7 @@ def test_sigmoid_saturation_pins_activations_at_0_and_1(mnist):
     assert ((h < 0.05) | (h > 0.95)).mean() > 0.8
 
 
+@pytest.mark.slow
 def test_overfit_memorises_the_training_set_but_not_the_validation_set(mnist):
     tr = trainer(mnist, "overfit")
     tr.train(epochs=30)
@@ -95,6 +99,7 @@ def test_overfit_memorises_the_training_set_but_not_the_validation_set(mnist):
     assert tr.evaluate("eval")[0] > first_val_loss  # validation loss turns upward
 
 
+@pytest.mark.slow
 def test_adam_versus_sgd_switching_live_speeds_learning(mnist):
     sgd, switched = (trainer(mnist, "adam-vs-sgd") for _ in range(2))
     sgd.train(iterations=40)

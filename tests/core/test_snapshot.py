@@ -31,7 +31,7 @@ def test_decimating_series_averages_pairs_when_full():
 
 
 def test_settings_reject_bad_values_with_the_value_named():
-    with pytest.raises(ValueError, match="-0.1"):
+    with pytest.raises(ValueError, match=r"-0\.1"):
         Settings(lr=-0.1)
     with pytest.raises(ValueError, match="softplus"):
         Settings(activation="softplus")

@@ -7,8 +7,17 @@ import math
 import numpy as np
 import pytest
 
-from mnist_viz.core.tiling import (HALF_RANGE, NORMAL_BASE, SIDE, AdaptiveLevel, dequantize, mosaic_layout,
-                                   mosaic_shape, quantize_symmetric, tile_mosaic)
+from mnist_viz.core.tiling import (
+    HALF_RANGE,
+    NORMAL_BASE,
+    SIDE,
+    AdaptiveLevel,
+    dequantize,
+    mosaic_layout,
+    mosaic_shape,
+    quantize_symmetric,
+    tile_mosaic,
+)
 
 PITCH = SIDE + 1
 

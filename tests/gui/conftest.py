@@ -1,14 +1,7 @@
-"""Fixtures for the GUI tests: Qt runs offscreen, so they need no display."""
-import os
+"""Fixtures for the GUI tests: Qt runs offscreen (tests/conftest.py sets it), so they need no display."""
+import gc
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports Qt
-
-import dataclasses  # noqa: E402
-import gc  # noqa: E402
-
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
+import pytest
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ quickly. A non-zero exit or a traceback on stderr fails the test: an exception r
 slot or paint event is only printed by Qt, and the process would still exit 0."""
 from __future__ import annotations
 
-import os
 import pathlib
 import subprocess
 import sys
@@ -28,12 +27,13 @@ def test_every_example_has_a_smoke_test():
     assert {script for script, _, _ in CASES} == {path.name for path in EXAMPLES.glob("*.py")}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("script, args, outputs", CASES, ids=["panels", "panels-bench", "lecture"])
 def test_example_runs_to_the_end(script, args, outputs, tmp_path):
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     command = [sys.executable, "-X", "faulthandler", str(EXAMPLES / script),
                *(a.format(out=tmp_path) for a in args)]
-    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    # The example inherits QT_QPA_PLATFORM=offscreen from tests/conftest.py (set there for the whole suite).
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Traceback" not in done.stderr, done.stderr
     missing = [name for name in outputs if not ((tmp_path / name).is_file() and (tmp_path / name).stat().st_size)]

@@ -251,7 +251,7 @@ def test_unit_inspector_survives_shrink_divergence_and_deep_networks(qtbot, smal
 
 def template_tiles(panel: ClassTemplatesPanel) -> np.ndarray:
     """``(10, 28, 28)`` templates read back from the displayed colour indices."""
-    rows, cols = panel.grid
+    _rows, cols = panel.grid
     image = panel.image()
     tiles = []
     for d in range(10):
@@ -351,7 +351,8 @@ def test_confusion_counts_and_cell_listing(qtbot, trained, small_mnist, shown):
     np.testing.assert_array_equal(panel.matrix(), expected)
 
     panel.select_cell(t, t)  # the diagonal lists the correctly classified
-    np.testing.assert_array_equal(panel.shown_indices(), cell_members(small_mnist.y_test, snap.test_pred, t, t)[:MAX_SHOWN])
+    members = cell_members(small_mnist.y_test, snap.test_pred, t, t)
+    np.testing.assert_array_equal(panel.shown_indices(), members[:MAX_SHOWN])
     assert "correctly" in panel.gallery_title()
 
 
@@ -364,7 +365,8 @@ def test_confusion_click_selects_a_cell_and_pin_emits_the_image(qtbot, trained, 
     with qtbot.waitSignal(panel.cellSelected, timeout=1000) as blocker:
         qtbot.mouseClick(view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=widget_point)
     assert blocker.args == [7, 2] and panel.selected_cell() == (7, 2)
-    np.testing.assert_array_equal(panel.shown_indices(), cell_members(small_mnist.y_test, snap.test_pred, 7, 2)[:MAX_SHOWN])
+    members = cell_members(small_mnist.y_test, snap.test_pred, 7, 2)
+    np.testing.assert_array_equal(panel.shown_indices(), members[:MAX_SHOWN])
 
     panel.select_cell(7, 7)
     card = panel.cards()[1]
@@ -389,7 +391,8 @@ def test_timeline_stays_bounded_and_scrubbing_emits_the_kept_snapshot(qtbot, sma
     for _ in range(120):
         panel.offer(train_snapshot(trainer, 1))
     timeline = panel.timeline
-    assert 2 <= len(timeline) <= 8 and timeline.nbytes == sum(snapshot_nbytes(timeline[i]) for i in range(len(timeline)))
+    assert 2 <= len(timeline) <= 8
+    assert timeline.nbytes == sum(snapshot_nbytes(timeline[i]) for i in range(len(timeline)))
     # The whole run, first to (nearly) last: the newest kept is at most one spacing behind.
     assert timeline[0].step == 1 and timeline[len(timeline) - 1].step > 120 - timeline.spacing
     assert panel.memory_text() == f"history: {len(timeline)} snapshots, {timeline.nbytes / 1e6:.0f} MB"

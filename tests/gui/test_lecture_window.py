@@ -1,9 +1,5 @@
 """The lecture tools inside the live window: pinning, ablation, confusion, timeline, presentation,
 scenarios, sessions and exports — driven as a lecturer would, against the real training process."""
-import os
-
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
 import csv
 import xml.etree.ElementTree as ET
 
@@ -14,6 +10,7 @@ from PySide6 import QtCore, QtGui
 from mnist_viz.core.analysis import cell_members
 from mnist_viz.core.preprocess import to_mnist
 from mnist_viz.gui import presentation
+
 from test_window import make_window, wait_for  # the window tests' own helpers
 
 TIMEOUT_MS = 20_000

@@ -12,8 +12,13 @@ from mnist_viz.core.snapshot import Settings
 from mnist_viz.core.tiling import SIDE, dequantize, mosaic_shape
 from mnist_viz.core.trainer import Trainer
 from mnist_viz.gui import style
-from mnist_viz.gui.panels.curves import (MIN_TICK_SPACING_PX, CurvesPanel, decimate_for_display,
-                                         exponential_moving_average, log_ticks)
+from mnist_viz.gui.panels.curves import (
+    MIN_TICK_SPACING_PX,
+    CurvesPanel,
+    decimate_for_display,
+    exponential_moving_average,
+    log_ticks,
+)
 from mnist_viz.gui.panels.output_weights import OutputWeightsPanel
 from mnist_viz.gui.panels.probes import ProbesPanel
 from mnist_viz.gui.panels.samples import SampleGridPanel
@@ -53,7 +58,7 @@ def weights_panel(shown):
 
 def decoded_tiles(panel: WeightsPanel, n: int) -> np.ndarray:
     """``(784, n)`` weights read back from the panel's image."""
-    rows, cols = panel.layout_shape
+    _rows, cols = panel.layout_shape
     image = panel.image()
     tiles = []
     for u in range(n):
@@ -88,7 +93,7 @@ def test_weights_ablated_unit_is_dimmed_and_crossed(weights_panel, small_mnist):
     trainer = make_trainer(small_mnist, 8)
     trainer.net.unit_mask[0][3] = 0
     weights_panel.show_snapshot(train_snapshot(trainer))
-    rows, cols = weights_panel.layout_shape
+    _rows, cols = weights_panel.layout_shape
     r, c = divmod(3, cols)
     tile = weights_panel.image()[r * PITCH: r * PITCH + SIDE, c * PITCH: c * PITCH + SIDE]
     assert (np.diag(tile) == style.MARK_INDEX).all() and (np.diag(tile[:, ::-1]) == style.MARK_INDEX).all()
@@ -101,7 +106,7 @@ def test_weights_ablated_unit_is_dimmed_and_crossed(weights_panel, small_mnist):
 
 def test_weights_click_on_a_tile_emits_its_unit(weights_panel, small_mnist, qtbot):
     weights_panel.show_snapshot(train_snapshot(make_trainer(small_mnist, 8)))
-    rows, cols = weights_panel.layout_shape
+    _rows, cols = weights_panel.layout_shape
     r, c = divmod(5, cols)
     image_point = QtCore.QPointF(c * PITCH + SIDE / 2, r * PITCH + SIDE / 2)
     scene_point = weights_panel._image.mapToScene(image_point)
@@ -152,7 +157,7 @@ def test_ema_matches_the_recurrence():
 
 @pytest.mark.parametrize("low, high, px_per_decade", [(-1.5, 0.5, 300), (-1.0, 0.4, 120), (-3, 1, 60), (0, 35, 9)])
 def test_log_ticks_cover_the_range_without_crowding(low, high, px_per_decade):
-    major, minor = log_ticks(low, high, px_per_decade)
+    major, _minor = log_ticks(low, high, px_per_decade)
     positions = np.array([p for p, _ in major])
     visible = positions[(positions >= low) & (positions <= high)]
     assert len(visible) >= 2  # something to read the scale from
@@ -485,10 +490,10 @@ def test_many_qt_calls_do_not_kill_the_interpreter(qtbot):
 
 
 def test_curves_x_range_always_holds_all_data_and_steps_in_round_values(qtbot, small_mnist):
-    from mnist_viz.gui.panels.curves import CurvesPanel
-    from mnist_viz.gui.style import nice_ceiling
     from mnist_viz.core.snapshot import Settings
     from mnist_viz.core.trainer import Trainer
+    from mnist_viz.gui.panels.curves import CurvesPanel
+    from mnist_viz.gui.style import nice_ceiling
     assert [nice_ceiling(v) for v in (0.7, 1.0, 1.2, 2.1, 7, 9.5, 130)] == [0.8, 1, 1.5, 3, 8, 10, 150]
     panel = CurvesPanel()
     qtbot.addWidget(panel)

@@ -7,8 +7,8 @@ import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from mnist_viz.core.snapshot import Settings
-from mnist_viz.gui.panels.controls import hidden_to_slider, lr_to_slider
 from mnist_viz.gui.menus import shortcut_lines
+from mnist_viz.gui.panels.controls import hidden_to_slider, lr_to_slider
 from mnist_viz.gui.window import MainWindow
 
 TIMEOUT_MS = 10_000  # waits for progress, never for speed

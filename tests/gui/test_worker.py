@@ -1,8 +1,5 @@
 """TrainingWorker on its QThread, without a window: commands in, snapshots out."""
 import os
-
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
 import signal
 import time
 

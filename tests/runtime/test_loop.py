@@ -11,9 +11,24 @@ from mnist_viz.core.presets import get_preset
 from mnist_viz.core.snapshot import Settings
 from mnist_viz.core.trainer import Trainer
 from mnist_viz.runtime.loop import EVAL_BUDGET, CommandBuffer, TrainingLoop
-from mnist_viz.runtime.protocol import (BudgetFinished, Command, CommandDone, CommandFailed, Envelope, ExportMetrics,
-                                        LoadSession, Play, PlayingChanged, Reset, SaveSession, SetBudget, SetProbes,
-                                        SetSpeedLimit, Step, UpdateSettings)
+from mnist_viz.runtime.protocol import (
+    BudgetFinished,
+    Command,
+    CommandDone,
+    CommandFailed,
+    Envelope,
+    ExportMetrics,
+    LoadSession,
+    Play,
+    PlayingChanged,
+    Reset,
+    SaveSession,
+    SetBudget,
+    SetProbes,
+    SetSpeedLimit,
+    Step,
+    UpdateSettings,
+)
 
 
 def _loop(data, settings):

@@ -161,7 +161,7 @@ class ConfusionPanel(QtWidgets.QWidget):
     def gallery_title(self) -> str:
         return self._gallery_title.text()
 
-    def cards(self) -> list["_DigitCard"]:
+    def cards(self) -> list[_DigitCard]:
         """The cards of the listed images, in order."""
         return self._cards[: self._n_shown]
 
@@ -330,11 +330,11 @@ class ConfusionPanel(QtWidgets.QWidget):
         if event.button() != QtCore.Qt.MouseButton.LeftButton:
             return
         pos = self._plot.vb.mapSceneToView(event.scenePos())
-        col, row = int(math.floor(pos.x())), int(math.floor(pos.y()))
+        col, row = math.floor(pos.x()), math.floor(pos.y())
         if 0 <= row < N_CLASSES and 0 <= col < N_CLASSES:
             self.select_cell(row, col)
 
-    def _on_card_pinned(self, card: "_DigitCard") -> None:
+    def _on_card_pinned(self, card: _DigitCard) -> None:
         self.pinRequested.emit(np.array(self._x[card.index], dtype=np.float32))
         self.pinIndexRequested.emit(card.index)
 

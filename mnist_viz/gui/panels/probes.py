@@ -363,7 +363,7 @@ class ProbesPanel(QtWidgets.QWidget):
             advance = QtGui.QFontMetricsF(digits.font()).horizontalAdvance("0")
             digits.setScale(BAR_PITCH / advance)
             digits.setPos(x0[k] + IMAGE_X, y0[k] + BAR_BASE_Y + 0.01)
-        x, base = self._bar_centres()
+        x, _base = self._bar_centres()
         labels = self.probe_labels()
         truth_x = x.reshape(-1, N_CLASSES)[np.arange(self.count), np.clip(labels, 0, N_CLASSES - 1)]
         self._truth_frames.setOpts(x=truth_x, y1=y0 + BAR_BASE_Y, height=np.full(self.count, BAR_MAX_H))
@@ -488,7 +488,7 @@ class ProbesPanel(QtWidgets.QWidget):
         pos = self._strip_view.mapSceneToView(event.scenePos())
         col, row = int(np.floor(pos.x() / CELL_W)), int(np.floor(pos.y() / CELL_H))
         k = row * self._grid[1] + col
-        if 0 <= col < self._grid[1] and 0 <= row and k < self.count:
+        if 0 <= col < self._grid[1] and row >= 0 and k < self.count:
             self.set_selected(k)
 
     def _on_count_changed(self, value: int) -> None:

@@ -119,9 +119,10 @@ class TimelinePanel(QtWidgets.QWidget):
     def _build(self) -> None:
         self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
         self.slider.setMinimumHeight(30)
-        self.slider.setStyleSheet("QSlider::groove:horizontal { height: 10px; background: #BBBBBB; border-radius: 4px; }"
-                                  f"QSlider::handle:horizontal {{ width: 26px; margin: -10px 0; background: {style.BLUE};"
-                                  " border-radius: 6px; }")
+        groove = "QSlider::groove:horizontal { height: 10px; background: #BBBBBB; border-radius: 4px; }"
+        handle = (f"QSlider::handle:horizontal {{ width: 26px; margin: -10px 0; background: {style.BLUE};"
+                  " border-radius: 6px; }")
+        self.slider.setStyleSheet(groove + handle)
         self.slider.setRange(0, 0)
         self.slider.setPageStep(1)
         self.slider.valueChanged.connect(self._on_slider_value_changed)

@@ -176,7 +176,7 @@ class WeightsPanel(QtWidgets.QWidget):
             return None
         col, xin = divmod(int(x), PITCH)
         row, yin = divmod(int(y), PITCH)
-        rows, cols = self._layout_shape
+        _rows, cols = self._layout_shape
         unit = row * cols + col
         if xin >= SIDE or yin >= SIDE or col >= cols or unit >= self._n_units:
             return None
