@@ -17,7 +17,6 @@ blocking the GUI thread.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import queue
 import shutil
 import threading
@@ -34,7 +33,7 @@ from mnist_viz.core.trainer import Trainer
 from mnist_viz.runtime import loop as training_loop
 from mnist_viz.runtime import protocol as p
 from mnist_viz.runtime.loop import EVAL_INTERVAL, SNAPSHOT_INTERVAL, check_not_spawning
-from mnist_viz.runtime.shared_data import RAM_DISK, ram_folder, remove_stale_folders, share_dataset
+from mnist_viz.runtime.shared_data import ram_folder, remove_stale_folders, share_dataset
 from mnist_viz.runtime.transport import SnapshotReader
 
 if TYPE_CHECKING:
@@ -215,8 +214,7 @@ class TrainingWorker(QThread):
         return not self.isRunning() and (process is None or not process.is_alive())
 
     def run(self) -> None:  # the receiving thread
-        if os.path.isdir(RAM_DISK):
-            remove_stale_folders(RAM_DISK)
+        remove_stale_folders()
         folder, snapshot_folder = ram_folder(), ram_folder()
         reader = SnapshotReader()
         try:

@@ -76,6 +76,7 @@ MIN_EVAL_INTERVAL = 0.1
 IDLE_WAIT = 0.1  # s a paused loop sleeps between looks at its command queue
 PARENT_CHECK_INTERVAL = 1.0  # s between checks that the window's process is still there
 
+
 def check_not_spawning() -> None:
     """Refuse to start training from a module that a training process is importing.
 
@@ -114,6 +115,10 @@ class CommandBuffer:
                     self.items[i] = envelope
                     return
         self.items.append(envelope)
+
+    def skip(self, seq: int) -> None:
+        """Count a refused command as handled, so snapshots still catch up with what was sent."""
+        self.seq = max(self.seq, seq)
 
     def take(self) -> tuple[list[Envelope], int]:
         """The waiting commands, and the sequence number they bring the loop up to."""
@@ -274,6 +279,7 @@ class TrainingLoop:
             check_fields(command)
         except (CommandError, TypeError) as e:
             self.send(CommandFailed(reply_to=envelope.seq, command=_name(command), reason=str(e)))
+            self.commands.skip(envelope.seq)  # else the window would wait for it before syncing its controls
             return
         self.commands.add(envelope)
 

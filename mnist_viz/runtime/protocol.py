@@ -191,24 +191,25 @@ class SetUnitEnabled(Command):
 
 
 @dataclass(frozen=True)
-class SaveSession(Command):
+class FileCommand(Command):
+    """A command that writes or reads the file at ``path``; success is answered with ``CommandDone``."""
+
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class SaveSession(FileCommand):
     """Write a checkpoint with the whole history to ``path`` (atomically)."""
 
-    path: str = ""
-
 
 @dataclass(frozen=True)
-class LoadSession(Command):
+class LoadSession(FileCommand):
     """Replace the run by the one saved at ``path``; a bad file changes nothing."""
 
-    path: str = ""
-
 
 @dataclass(frozen=True)
-class ExportMetrics(Command):
+class ExportMetrics(FileCommand):
     """Write every step's loss and accuracy, every evaluation and every marker as CSV to ``path``."""
-
-    path: str = ""
 
 
 @dataclass(frozen=True)
