@@ -1,7 +1,8 @@
 """Command line: ``mnist-viz`` opens the window; ``mnist-viz train`` trains headless;
 ``mnist-viz presets`` lists the recipes.
 
-Exit codes: 0 done, 2 bad input (a flag, a data file, a checkpoint), 3 training diverged.
+Exit codes: 0 done, 2 bad input (a flag, a data file, a checkpoint), 3 training stopped by the guard or
+the watchdog (a NaN/inf step refused, the loss exploded, accuracy collapsed to chance, a hidden layer died).
 """
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ import math
 import sys
 import time
 
+import numpy as np
+
 from mnist_viz.core.activations import ACTIVATIONS
 from mnist_viz.core.network import INITS
 from mnist_viz.core.optim import OPTIMIZERS
 from mnist_viz.core.snapshot import Settings
 
 EXIT_BAD_INPUT = 2
-EXIT_DIVERGED = 3
+EXIT_STOPPED = 3
 
 # flag name -> Settings field, for every setting the command line can set
 SETTING_FLAGS = {
@@ -137,9 +140,9 @@ def train_command(args) -> int:
         return _fail(str(e))
 
     epochs, iterations = _budget(args, preset, trainer)
-    diverged = _run(trainer, epochs, iterations, show_progress=not args.no_progress, eval_every=args.eval_every)
+    stopped = _run(trainer, epochs, iterations, show_progress=not args.no_progress, eval_every=args.eval_every)
     report = _report(trainer, preset)
-    if args.save and not diverged:
+    if args.save and not stopped:  # a broken run must not overwrite a good file
         try:
             checkpoint.save_checkpoint(trainer, args.save)
         except checkpoint.CheckpointError as e:
@@ -148,9 +151,9 @@ def train_command(args) -> int:
         print(json.dumps(report))
     else:
         _print_report(report)
-    if diverged:
-        print(f"mnist-viz: {diverged}", file=sys.stderr)
-        return EXIT_DIVERGED
+    if stopped:
+        print(f"mnist-viz: {stopped}" + (" Nothing was saved." if args.save else ""), file=sys.stderr)
+        return EXIT_STOPPED
     return 0
 
 
@@ -166,7 +169,7 @@ def _budget(args, preset, trainer) -> tuple[float | None, int | None]:
 
 def _run(trainer, epochs, iterations, show_progress: bool, eval_every: float) -> str:
     """Train with a tqdm bar on stderr; evaluate every ``eval_every`` epochs. Returns the
-    divergence message, or ``""``."""
+    message of what stopped training (``Trainer.diverged``), or ``""``."""
     from tqdm import tqdm
 
     steps_per_epoch = math.ceil(trainer.n_train / trainer.batch_size)
@@ -194,21 +197,22 @@ def _report(trainer, preset) -> dict:
               "epochs": round(trainer.epoch, 4), "steps": trainer.step_count, "samples": trainer.samples_seen,
               "seconds": round(trainer.elapsed, 4),
               "samples_per_second": round(trainer.samples_seen / trainer.elapsed, 1) if trainer.elapsed else 0.0,
-              "diverged": trainer.diverged or None}
-    if trainer.diverged:
-        report.update(test_accuracy=None, test_loss=None, train_loss=None, train_accuracy=None)
-        return report
+              "stopped": trainer.diverged or None, "stopped_kind": trainer.trouble.kind if trainer.trouble else None}
     t0 = time.perf_counter()
-    report["test_loss"], report["test_accuracy"] = trainer.evaluate("test")
-    report["train_loss"], report["train_accuracy"] = trainer.evaluate("train")
-    if trainer.x_eval is not trainer.data.x_test:
-        report["val_loss"], report["val_accuracy"] = trainer.evaluate("eval")
+    with np.errstate(all="ignore"):  # the weights a stopped run ends with may overflow the logits
+        held_out = trainer.x_eval is not trainer.data.x_test
+        splits = {"test": "test", "train": "train", **({"val": "eval"} if held_out else {})}
+        for name, split in splits.items():
+            loss, accuracy = trainer.evaluate(split)
+            # JSON has no NaN: an overflowing evaluation is reported as null
+            report[f"{name}_loss"] = loss if math.isfinite(loss) else None
+            report[f"{name}_accuracy"] = accuracy
     report["evaluation_seconds"] = round(time.perf_counter() - t0, 4)
     return report
 
 
 def _print_report(report: dict) -> None:
-    if report["diverged"]:
+    if report["stopped"]:
         return
     val = f", validation accuracy {report['val_accuracy']:.2%}" if "val_accuracy" in report else ""
     print(f"test accuracy {report['test_accuracy']:.2%} (loss {report['test_loss']:.4f}){val}; "

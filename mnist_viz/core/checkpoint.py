@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from mnist_viz.core.files import FileWriteError, atomic_write
-from mnist_viz.core.snapshot import Marker, Settings
+from mnist_viz.core.snapshot import History, Marker, Settings
 
 if TYPE_CHECKING:
+    from mnist_viz.core.snapshot import Snapshot
     from mnist_viz.core.trainer import Trainer
 
 FORMAT = "mnist-viz-checkpoint"
@@ -32,9 +33,14 @@ class CheckpointError(ValueError):
 
 def save_checkpoint(trainer: Trainer, path: str | os.PathLike) -> Path:
     """Write ``trainer``'s full state to ``path`` atomically. Returns the path written."""
-    state = trainer.state_dict()
+    return save_state(trainer.state_dict(), path, trainer.n_train, int(trainer.x_train.shape[1]))
+
+
+def save_state(state: dict, path: str | os.PathLike, n_train: int, n_features: int) -> Path:
+    """Write a ``Trainer.state_dict``-shaped ``state`` (trained on ``n_train`` images of
+    ``n_features`` pixels) to ``path`` atomically. Returns the path written."""
     arrays = _state_arrays(state)
-    arrays["meta"] = np.frombuffer(json.dumps(_state_meta(state, trainer)).encode(), dtype=np.uint8)
+    arrays["meta"] = np.frombuffer(json.dumps(_state_meta(state, n_train, n_features)).encode(), dtype=np.uint8)
     try:
         return atomic_write(path, lambda f: np.savez(f, **arrays))  # type: ignore[arg-type]  # mypy matches **arrays to savez's allow_pickle: bool
     except FileWriteError as e:
@@ -49,24 +55,50 @@ def _state_arrays(state: dict) -> dict[str, np.ndarray]:
     arrays.update({f"opt_{k}": a for k, a in state["optimizer"]["arrays"].items()})
     arrays["history_steps"] = state["history"]["steps"]
     arrays["history_evals"] = state["history"]["evals"]
-    arrays["order"] = state["order"]
+    if state["order"] is not None:  # None: a fresh shuffle when loaded
+        arrays["order"] = state["order"]
     return arrays
 
 
-def _state_meta(state: dict, trainer: Trainer) -> dict:
+def _state_meta(state: dict, n_train: int, n_features: int) -> dict:
     h = state["history"]
+    params = state["params"]
     return {
         "format": FORMAT, "version": VERSION,
         "settings": state["settings"].to_dict(),
-        "sizes": trainer.net.sizes,
-        "n_params": len(state["params"]),
+        "sizes": [int(params[0].shape[0]), *(int(params[i].shape[1]) for i in range(0, len(params), 2))],
+        "n_params": len(params),
         "optimizer": {"name": state["optimizer"]["name"], "t": state["optimizer"]["t"]},
         "counters": state["counters"],
         "history": {"steps_stride": h["steps_stride"], "steps_total": h["steps_total"],
                     "evals_stride": h["evals_stride"], "evals_total": h["evals_total"],
                     "markers": [[m.step, m.epoch, m.samples, m.label] for m in h["markers"]]},
         "rng": state["rng"],
-        "data": {"n_train": trainer.n_train, "n_features": int(trainer.x_train.shape[1])},
+        "data": {"n_train": n_train, "n_features": n_features},
+    }
+
+
+def state_from_snapshot(snap: Snapshot, history: History, n_train: int) -> dict:
+    """A ``Trainer.state_dict`` rebuilt from what a window holds: the latest snapshot (settings,
+    weights, first layer's unit mask, counters) and the history it gathered from the snapshots.
+    A snapshot carries no optimizer state, batch order or random generator states: loaded, the run
+    goes on with fresh ones (momentum and Adam's running averages start again from zero, a new
+    shuffle of the rest of the epoch)."""
+    n_hidden = len(snap.settings.hidden)
+    epochs_done = int(snap.epoch)
+    h = history
+    return {
+        "settings": snap.settings,
+        "params": [np.array(p) for p in snap.params],
+        "unit_masks": [np.array(snap.unit_mask), *([None] * (n_hidden - 1))],
+        "optimizer": {"name": snap.settings.optimizer, "t": 0, "arrays": {}},
+        "counters": {"step_count": snap.step, "samples_seen": snap.samples, "epochs_done": epochs_done,
+                     "cursor": min(n_train, round((snap.epoch - epochs_done) * n_train)), "elapsed": snap.elapsed},
+        "order": None,
+        "history": {"steps": h.steps.array(), "steps_stride": h.steps.stride, "steps_total": h.steps.total,
+                    "evals": h.evals.array(), "evals_stride": h.evals.stride, "evals_total": h.evals.total,
+                    "markers": list(h.markers)},
+        "rng": None,
     }
 
 

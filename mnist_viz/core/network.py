@@ -224,19 +224,24 @@ class MLP:
         return self.forward(np.asarray(x, dtype=DTYPE), keep=True)[1][layer]
 
     # ----------------------------------------------------------------- backward
-    def loss_and_grads(self, x: np.ndarray, y: np.ndarray,
-                       l2: float = 0.0) -> tuple[float, list[np.ndarray], np.ndarray]:
+    def loss_and_grads(self, x: np.ndarray, y: np.ndarray, l2: float = 0.0,
+                       silent: list[int] | None = None) -> tuple[float, list[np.ndarray], np.ndarray]:
         """Mean cross-entropy (plus ``l2/2 * sum ||W||^2``) and its gradient for every parameter.
 
         Args:
             x: ``(batch, 784) float32``.
             y: ``(batch,) int`` labels.
             l2: weight-decay coefficient (applied to weights, not biases).
+            silent: if a list is given, the (0-based) hidden layers whose every unit output exactly 0
+                on the whole batch are appended to it (a dead layer; layers with every unit switched
+                off are not counted). One pass over each ``(batch, H)`` activation.
         Returns:
             ``(loss, grads, logits)``; ``grads`` matches ``params`` in order and shapes,
             ``logits : (batch, 10)`` lets the caller count correct answers without a second pass.
         """
         logits, cache = self.forward(x, keep=True)
+        if silent is not None:
+            silent.extend(i for i, a in enumerate(cache) if self.unit_mask[i].any() and not a.any())
         loss, delta = cross_entropy(logits, y)
         grads: list[np.ndarray] = [None] * len(self.params)  # type: ignore[list-item]
         act = self.act

@@ -1,9 +1,14 @@
 """Optimizers: (full-batch or minibatch) gradient descent, momentum, Adam.
 
-Every optimizer updates ``params`` in place from ``grads`` (same order and shapes, see
-``network``), reads its hyperparameters from the call so that a change acts on the next step,
-and keeps its state as named lists of parameter-shaped arrays so that ``follow_resize`` and
-checkpoints can treat all optimizers alike.
+An update happens in two halves so that a bad step can be refused whole: ``propose`` computes the
+new parameters and state into spare buffers (nothing live changes), the trainer checks them, and
+``commit`` swaps them in (``discard`` forgets them). The spare buffers are kept between steps, so a
+step allocates nothing and costs the same arithmetic as an in-place update; the price is one more
+copy of the parameters and state in memory.
+
+Every optimizer reads its hyperparameters from the call so that a change acts on the next step, and
+keeps its state as named lists of parameter-shaped arrays (same order and shapes as ``params``, see
+``network``) so that ``follow_resize`` and checkpoints can treat all optimizers alike.
 """
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ OPTIMIZERS = ("gd", "sgd", "momentum", "adam")
 
 
 class Optimizer:
-    """Base class. ``state`` maps a name to a list shaped like ``params``; ``t`` counts steps."""
+    """Base class. ``state`` maps a name to a list shaped like ``params``; ``t`` counts committed steps."""
 
     name = "sgd"
     state_names: tuple[str, ...] = ()
@@ -23,24 +28,63 @@ class Optimizer:
     def __init__(self) -> None:
         self.state: dict[str, list[np.ndarray]] = {}
         self.t = 0
+        self._next_params: list[np.ndarray] = []  # the proposal (spare buffers between steps)
+        self._next_state: dict[str, list[np.ndarray]] = {}
+        self._proposed = False
 
-    def step(self, params: list[np.ndarray], grads: list[np.ndarray], hp: dict) -> None:
-        """Apply one update in place. ``hp`` holds ``lr`` and the optimizer's own settings.
-        ``grads`` may be overwritten (they are scratch space once the step is taken)."""
+    # ------------------------------------------------------------------ update
+    def propose(self, params: list[np.ndarray], grads: list[np.ndarray], hp: dict) -> list[np.ndarray]:
+        """Compute the step's new parameters and state into spare buffers; ``params`` and ``state``
+        stay as they are. ``hp`` holds ``lr`` and the optimizer's own settings; ``grads`` are scratch
+        space (overwritten). Returns every proposed array (new params, then new state) to check."""
         if not self.state and self.state_names:
             self.state = {n: [np.zeros_like(p) for p in params] for n in self.state_names}
+        self._fit_spares(params)
+        self._propose(params, grads, hp)
+        self._proposed = True
+        return [*self._next_params, *(a for arrays in self._next_state.values() for a in arrays)]
+
+    def commit(self, params: list[np.ndarray]) -> None:
+        """Adopt the proposal: ``params`` (the network's list, changed in place) and the state take
+        the new arrays; the old ones become the spare buffers of the next step."""
+        if not self._proposed:
+            raise RuntimeError("commit() without a propose()")
+        for i, new in enumerate(self._next_params):
+            params[i], self._next_params[i] = new, params[i]
+        for name, new_arrays in self._next_state.items():
+            self.state[name], self._next_state[name] = new_arrays, self.state[name]
         self.t += 1
-        self._update(params, grads, hp)
+        self._proposed = False
 
-    def _update(self, params, grads, hp) -> None:
+    def discard(self) -> None:
+        """Forget the proposal: the step is not taken."""
+        self._proposed = False
+
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray], hp: dict) -> None:
+        """Propose and commit at once (no check)."""
+        self.propose(params, grads, hp)
+        self.commit(params)
+
+    def _fit_spares(self, params: list[np.ndarray]) -> None:
+        """Spare buffers shaped like ``params`` (new ones after a resize, a load or the first step)."""
+        if [a.shape for a in self._next_params] != [p.shape for p in params]:
+            self._next_params = [np.empty_like(p) for p in params]
+            self._next_state = {n: [np.empty_like(p) for p in params] for n in self.state}
+
+    def _propose(self, params, grads, hp) -> None:
         lr = np.float32(hp["lr"])
-        for p, g in zip(params, grads):
+        for p, g, new_p in zip(params, grads, self._next_params):
             g *= lr
-            p -= g
+            np.subtract(p, g, out=new_p)
 
+    # ------------------------------------------------------------------- state
     def follow_resize(self, plan: ResizePlan) -> None:
         """Reshape the state to match a resized network; new units start with zero state."""
         self.state = {n: remap_hidden(arrs, plan, [0.0, 0.0, 0.0]) for n, arrs in self.state.items()}
+        self._proposed = False
+
+    def copy_state(self) -> dict[str, list[np.ndarray]]:
+        return {n: [a.copy() for a in arrs] for n, arrs in self.state.items()}
 
     def state_arrays(self) -> dict[str, np.ndarray]:
         """Flat ``{"<name>_<i>": array}`` for checkpoints."""
@@ -49,6 +93,7 @@ class Optimizer:
     def load_state_arrays(self, arrays: dict[str, np.ndarray], n_params: int, t: int) -> None:
         self.t = int(t)
         self.state = {}
+        self._proposed = False
         for n in self.state_names:
             keys = [f"{n}_{i}" for i in range(n_params)]
             if all(k in arrays for k in keys):
@@ -70,13 +115,14 @@ class Momentum(Optimizer):
     name = "momentum"
     state_names = ("velocity",)
 
-    def _update(self, params, grads, hp) -> None:
+    def _propose(self, params, grads, hp) -> None:
         lr, mu = np.float32(hp["lr"]), np.float32(hp.get("momentum", 0.9))
-        for p, g, v in zip(params, grads, self.state["velocity"]):
-            v *= mu
-            v += g
-            np.multiply(v, lr, out=g)
-            p -= g
+        for p, g, v, new_p, new_v in zip(params, grads, self.state["velocity"], self._next_params,
+                                         self._next_state["velocity"]):
+            np.multiply(v, mu, out=new_v)
+            new_v += g
+            np.multiply(new_v, lr, out=g)
+            np.subtract(p, g, out=new_p)
 
 
 class Adam(Optimizer):
@@ -85,22 +131,26 @@ class Adam(Optimizer):
     name = "adam"
     state_names = ("m", "v")
 
-    def _update(self, params, grads, hp) -> None:
+    def _propose(self, params, grads, hp) -> None:
         beta1, beta2 = float(hp.get("beta1", 0.9)), float(hp.get("beta2", 0.999))
         eps = np.float32(hp.get("eps", 1e-8))
-        step = np.float32(hp["lr"] * np.sqrt(1 - beta2**self.t) / (1 - beta1**self.t))
+        t = self.t + 1
+        step = np.float32(hp["lr"] * np.sqrt(1 - beta2**t) / (1 - beta1**t))
         b1, b2 = np.float32(beta1), np.float32(beta2)
-        for p, g, m, v in zip(params, grads, self.state["m"], self.state["v"]):
-            m *= b1
-            m += (1 - b1) * g
+        for p, g, m, v, new_p, new_m, new_v in zip(params, grads, self.state["m"], self.state["v"],
+                                                   self._next_params, self._next_state["m"], self._next_state["v"]):
+            np.multiply(m, b1, out=new_m)
+            np.multiply(g, 1 - b1, out=new_p)  # new_p is free scratch until the last line
+            new_m += new_p
             g *= g
-            v *= b2
-            v += (1 - b2) * g
-            np.sqrt(v, out=g)
+            g *= 1 - b2
+            np.multiply(v, b2, out=new_v)
+            new_v += g
+            np.sqrt(new_v, out=g)
             g += eps
-            np.divide(m, g, out=g)
+            np.divide(new_m, g, out=g)
             g *= step
-            p -= g
+            np.subtract(p, g, out=new_p)
 
 
 def make_optimizer(name: str) -> Optimizer:

@@ -281,7 +281,8 @@ class Snapshot:
     new_steps: np.ndarray
     new_evals: np.ndarray
     new_markers: tuple[Marker, ...] = ()
-    diverged: str = ""  # plain-language reason when training stopped on NaN/inf
+    diverged: str = ""  # plain-language reason when training stopped (guard or watchdog), else ""
+    trouble: str = ""  # its kind (see core.watchdog.KINDS), else ""
     last_eval_accuracy: float = float("nan")
     effective_lr: float = float("nan")
     eval_split: str = "test"

@@ -1,5 +1,6 @@
 """The training loop: one step at a time, settings that change between steps, a guard against
-divergence, and snapshots for the views.
+divergence and a watchdog for collapse, copies of recent good states to restore, and snapshots for
+the views.
 
 ``Trainer`` is plain Python with no threads or timers; the GUI worker and the CLI both drive it by
 calling ``step()`` in a loop, which is what lets the window and the headless trainer agree.
@@ -9,13 +10,14 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mnist_viz.core.analysis import predictions
-from mnist_viz.core.network import DTYPE, MLP, cross_entropy, softmax
+from mnist_viz.core.network import DTYPE, MLP, ResizePlan, cross_entropy, remap_hidden, softmax
 from mnist_viz.core.optim import make_optimizer
 from mnist_viz.core.snapshot import (
     EVAL_COLUMNS,
@@ -28,21 +30,48 @@ from mnist_viz.core.snapshot import (
     Snapshot,
     frozen,
 )
+from mnist_viz.core.watchdog import Trouble, Watchdog
 
 if TYPE_CHECKING:
     from mnist_viz.core.data import Dataset
 
 N_CLASSES = 10
-GOOD_COPY_EVERY = 50  # steps between copies of the weights that "restore last good" returns to
+COPY_EVERY = 50  # steps between copies of the state that "restore" chooses from ...
+RECENT_COPIES = 6  # ... of which the newest this many are kept (with the best evaluated one)
+RESTORE_EVAL_ROWS = 2_000  # eval-split images each candidate is scored on when restoring (~3 ms each at 128 units)
 STREAM_LIMIT = 200_000  # per-step rows kept for a snapshot consumer that has fallen behind
+RESTORED_LABEL = "restored"  # how the marker a restore leaves starts ("restored step 420")
 
 
-# The last sane state "restore" returns to: params, optimizer state, its step count, its name, unit masks.
-_GoodCopy = tuple[list[np.ndarray], dict[str, list[np.ndarray]], int, str, list[np.ndarray]]
+def restored_step(label: str) -> int | None:
+    """The step a ``restored step N`` marker went back to, or ``None`` for any other marker."""
+    words = label.split()
+    if len(words) == 3 and words[0] == RESTORED_LABEL and words[1] == "step":
+        digits = words[2].replace(",", "")
+        return int(digits) if digits.isdigit() else None
+    return None
+
+
+@dataclass(eq=False)  # copies are told apart by identity (their arrays have no truth value)
+class StateCopy:
+    """A copy of the network and optimizer at ``step``, for "restore": ``params`` as the network's
+    ``[W1, b1, ...]``, ``state`` as the optimizer's (named lists of parameter-shaped arrays)."""
+
+    step: int
+    params: list[np.ndarray]
+    state: dict[str, list[np.ndarray]]
+    t: int
+    optimizer: str
+
+    def follow_resize(self, plan: ResizePlan, new_units: Sequence[np.ndarray]) -> None:
+        """Resize as the live network was: ``new_units`` are its three new slices (see ``remap_hidden``)."""
+        self.params = remap_hidden(self.params, plan, list(new_units))
+        self.state = {n: remap_hidden(arrs, plan, [0.0, 0.0, 0.0]) for n, arrs in self.state.items()}
 
 
 class TrainingDiverged(RuntimeError):
-    """Raised by ``step()`` while the weights are broken (until ``restore_last_good`` or ``reset``)."""
+    """Raised by ``step()`` while training is stopped by the guard or the watchdog (until
+    ``restore_last_good`` or ``reset``)."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +125,8 @@ class Trainer:
         history: bounded record of per-step loss/accuracy, evaluations, and markers.
         step_count, samples_seen, epoch (float, fractional within an epoch), elapsed (training
         seconds, excluding evaluation and snapshots).
-        diverged: plain-language reason when the last step hit NaN/inf, else ``""``.
+        trouble: what stopped training (``watchdog.Trouble``: a refused non-finite step, an exploding
+            loss, a collapse, a dead layer), or ``None``; ``diverged`` is its message or ``""``.
     """
 
     def __init__(self, data: Dataset, settings: Settings | None = None):
@@ -123,17 +153,17 @@ class Trainer:
         self.order = self._new_order()
         self.elapsed = 0.0
         self.history = History()
-        self.diverged = ""
+        self.trouble: Trouble | None = None
+        self.watchdog = Watchdog()
         self._stream: deque = deque(maxlen=STREAM_LIMIT)
         self._stream_evals: list = []
         self._stream_markers: list[Marker] = []
         self._pending_rows: list[tuple] = []
         self._unsent_test_pred: np.ndarray | None = None
         self._acc_since_eval = [0, 0]  # correct, seen
-        self._loss_ema = math.nan
-        self._best_ema = math.inf
-        self._good: _GoodCopy | None = None
-        self._save_good()
+        self._copies: deque[StateCopy] = deque(maxlen=RECENT_COPIES)
+        self._best_copy: tuple[float, StateCopy] | None = None  # (eval accuracy, copy) of the best evaluation
+        self._keep_copy()
         self._rate = (0.0, 0, 0.0)  # (time, samples, samples/s) for a smoothed throughput
 
     def _new_order(self) -> np.ndarray:
@@ -152,6 +182,11 @@ class Trainer:
     def eval_split_name(self) -> str:
         """What the periodic evaluations measure: ``"test"`` or ``"validation"``."""
         return "test" if self.x_eval is self.data.x_test else "validation"
+
+    @property
+    def diverged(self) -> str:
+        """Why training is stopped, in plain words (``trouble``'s message), or ``""``."""
+        return self.trouble.message if self.trouble else ""
 
     @property
     def effective_lr(self) -> float:
@@ -179,6 +214,7 @@ class Trainer:
             labels.append(f"{name} {describe_value(old_value)} → {describe_value(new_value)}")
         if not labels:
             return []
+        self._keep_copy()  # the state before a knob was turned: what "restore" most often wants
         if new.hidden != self.settings.hidden:
             self._resize(new.hidden)
         if new.optimizer != self.settings.optimizer:
@@ -189,13 +225,19 @@ class Trainer:
         return labels
 
     def _resize(self, hidden: tuple[int, ...]) -> None:
+        """Resize each hidden layer whose size changed; the optimizer state and every kept copy
+        follow, so that a later restore keeps the new sizes (and the same new units)."""
         x_ref = self.x_train[:1024]
         for layer, size in enumerate(hidden):
             if size != self.net.sizes[layer + 1]:
                 plan = self.net.resize_hidden(size, layer, x_ref)
                 self.optimizer.follow_resize(plan)
-        if self._good is not None and self._good[0][0].shape != self.net.params[0].shape:
-            self._save_good()  # old copy has the wrong shape; the resized weights are the good ones now
+                p = self.net.params
+                new_units = (p[2 * layer][:, len(plan.keep):], p[2 * layer + 1][len(plan.keep):],
+                             p[2 * layer + 2][len(plan.keep):, :])
+                for copy in self._all_copies():
+                    copy.follow_resize(plan, new_units)
+        self.watchdog.restart()  # a smaller layer may lose accuracy on purpose: not a collapse
 
     def add_marker(self, label: str) -> Marker:
         marker = Marker(self.step_count, self.epoch, self.samples_seen, label)
@@ -212,6 +254,7 @@ class Trainer:
             raise ValueError(f"unit {unit} does not exist: layer {layer} has {len(mask)} units")
         if bool(mask[unit]) != enabled:
             mask[unit] = 1.0 if enabled else 0.0
+            self.watchdog.restart()  # switching units off may cost accuracy on purpose
             self.add_marker(f"unit {unit} {'on' if enabled else 'off'}")
 
     # ------------------------------------------------------------------ steps
@@ -227,28 +270,39 @@ class Trainer:
     def step(self) -> StepResult:
         """One optimisation step on the next batch.
 
-        If the loss or a gradient is NaN/inf, the update is not applied, ``diverged`` says why,
-        and further calls raise ``TrainingDiverged`` until ``restore_last_good()`` or ``reset()``.
+        The guard: if the loss, a gradient, or any new weight or optimizer value would be NaN/inf,
+        the step is not applied (weights and optimizer state stay exactly as they were). The
+        watchdog: a taken step whose loss exploded, or after which accuracy is back at chance or a
+        hidden layer is dead, stops training too. Either way ``trouble`` says what happened and
+        further calls raise ``TrainingDiverged`` until ``restore_last_good()`` or ``reset()``.
         """
-        if self.diverged:
-            raise TrainingDiverged(self.diverged)
+        if self.trouble:
+            raise TrainingDiverged(self.trouble.message)
         t0 = time.perf_counter()
         if self.cursor >= self.n_train:
             self._end_epoch()
         x, y = self.next_batch()
-        loss, grads, logits = self.net.loss_and_grads(x, y, self.settings.l2)
+        silent: list[int] = []
+        loss, grads, logits = self.net.loss_and_grads(x, y, self.settings.l2, silent)
         correct = int(np.count_nonzero(logits.argmax(axis=1) == y))
-        grad_sq = sum(float(np.vdot(g, g)) for g in grads)
-        if not (math.isfinite(loss) and math.isfinite(grad_sq)):
-            return self._diverge(loss, len(y), correct)
+        result = StepResult(loss, correct / len(y), len(y))
+        if not math.isfinite(loss):
+            return self._refuse(result, f"the loss became {'infinite' if loss == math.inf else 'not a number (NaN)'}")
+        if not all_finite(grads):
+            return self._refuse(result, "the gradients overflowed (became infinite or NaN)")
         hp = self.settings.hyperparams()
         hp["lr"] = self.effective_lr
-        self.optimizer.step(self.net.params, grads, hp)
-        if not math.isfinite(sum(float(np.vdot(W, W)) for W in self.net.weights)):
-            return self._diverge(math.inf, len(y), correct)
+        if not all_finite(self.optimizer.propose(self.net.params, grads, hp)):
+            self.optimizer.discard()
+            return self._refuse(result, "the update would have made weights or the optimizer's running averages "
+                                        "overflow (grow past float32's largest number, 3.4e38)")
+        self.optimizer.commit(self.net.params)
         self._record(loss, len(y), correct)
         self.elapsed += time.perf_counter() - t0
-        return StepResult(loss, correct / len(y), len(y))
+        found = self.watchdog.observe(loss, correct / len(y), silent[0] if silent else None)
+        if found:
+            return self._stop(result, *found)
+        return result
 
     def _end_epoch(self) -> None:
         self.epochs_done += 1
@@ -266,12 +320,8 @@ class Trainer:
         self._stream.append(row)
         if len(self._pending_rows) >= 512:
             self.flush()
-        self._loss_ema = loss if math.isnan(self._loss_ema) else 0.95 * self._loss_ema + 0.05 * loss
-        self._best_ema = min(self._best_ema, self._loss_ema)
-        # Keep a copy of the weights while the loss is sane: not above chance level (ln 10 ~ 2.3)
-        # and not far above the best seen, so "restore" lands before a blow-up, not in its middle.
-        if self.step_count % GOOD_COPY_EVERY == 0 and self._loss_ema <= max(1.5 * self._best_ema, 2.5):
-            self._save_good()
+        if self.step_count % COPY_EVERY == 0:
+            self._keep_copy()
 
     def flush(self) -> None:
         """Move the per-step rows batched since the last flush into ``history.steps`` (steps are
@@ -281,38 +331,78 @@ class Trainer:
             self.history.steps.extend(np.array(self._pending_rows))
             self._pending_rows.clear()
 
-    def _diverge(self, loss: float, n: int, correct: int) -> StepResult:
-        too_fast = self.effective_lr >= 0.1 or self.settings.optimizer == "adam"
-        hint = ("the learning rate is probably too high" if too_fast
-                else "the weights grew without bound")
-        self.diverged = (f"Training stopped at step {self.step_count + 1}: the loss became "
-                         f"{'infinite' if loss == math.inf else 'not a number (NaN)'} — {hint} "
-                         f"(lr {describe_value(self.effective_lr)}). Restore the last good weights, "
-                         f"lower the learning rate, and continue.")
-        self.add_marker("diverged")
-        return StepResult(loss, correct / n, n, self.diverged)
+    # ------------------------------------------------------------- trouble
+    def _lr_hint(self) -> str:
+        lr, optimizer = self.effective_lr, self.settings.optimizer
+        if lr > (0.01 if optimizer == "adam" else 1.0):
+            return (f"The learning rate ({describe_value(lr)} with {optimizer}) is far too high: each update "
+                    f"overshoots the valley further than the last.")
+        return f"The learning rate is {describe_value(lr)} ({optimizer}): the weights may have grown without bound."
 
-    def _save_good(self) -> None:
-        self._good = (self.net.copy_params(), {k: [a.copy() for a in v] for k, v in self.optimizer.state.items()},
-                      self.optimizer.t, self.optimizer.name, [m.copy() for m in self.net.unit_mask])
+    def _refuse(self, result: StepResult, what: str) -> StepResult:
+        """The guard's answer to a step that would break the weights: not applied, training stopped."""
+        n = self.step_count + 1
+        message = (f"Training stopped before step {n:,}: {what}. That step was not applied: the weights are "
+                   f"still those of step {self.step_count:,}. {self._lr_hint()} Restore the best recent "
+                   f"weights, lower the learning rate, and continue.")
+        return self._set_trouble(Trouble("not finite", n, message), result)
 
-    def restore_last_good(self) -> None:
-        """Go back to the last weights (and optimizer state) saved while the loss was sane."""
-        assert self._good is not None  # reset() takes the first copy
-        params, state, t, opt_name, masks = self._good
-        self.net.set_params([p.copy() for p in params])
-        self.net.unit_mask = [m.copy() for m in masks]
-        if opt_name == self.optimizer.name:
-            self.optimizer.state = {k: [a.copy() for a in v] for k, v in state.items()}
-            self.optimizer.t = t
+    def _stop(self, result: StepResult, kind: str, what: str) -> StepResult:
+        """The watchdog's answer to a taken step that shows training has gone wrong."""
+        message = (f"Training paused at step {self.step_count:,}: {what}. {self._lr_hint()} Restore the best "
+                   f"recent weights, lower the learning rate, and continue.")
+        return self._set_trouble(Trouble(kind, self.step_count, message), result)
+
+    def _set_trouble(self, trouble: Trouble, result: StepResult) -> StepResult:
+        self.trouble = trouble
+        self.add_marker(trouble.label)
+        return StepResult(result.loss, result.accuracy, result.batch_size, trouble.message)
+
+    # ---------------------------------------------------------------- restore
+    def _copy_now(self) -> StateCopy:
+        return StateCopy(self.step_count, self.net.copy_params(), self.optimizer.copy_state(), self.optimizer.t,
+                         self.optimizer.name)
+
+    def _keep_copy(self) -> None:
+        """Keep a copy of the present state among the recent ones (one per step count)."""
+        if self._copies and self._copies[-1].step == self.step_count:
+            self._copies.pop()
+        self._copies.append(self._copy_now())
+
+    def _all_copies(self) -> list[StateCopy]:
+        best = [self._best_copy[1]] if self._best_copy else []
+        return [*self._copies, *(c for c in best if c not in self._copies)]
+
+    def best_copy(self) -> tuple[StateCopy, float, float]:
+        """The kept copy that scores best on the first ``RESTORE_EVAL_ROWS`` eval-split images:
+        highest accuracy, then lowest loss. Returns ``(copy, accuracy, loss)``."""
+        x, y = self.x_eval[:RESTORE_EVAL_ROWS], self.y_eval[:RESTORE_EVAL_ROWS]
+        scored = []
+        with np.errstate(all="ignore"):  # a copy from the middle of a blow-up may overflow
+            for copy in self._all_copies():
+                net = MLP.from_params(copy.params, self.net.activation, self.net.unit_mask)
+                loss, accuracy, _ = _loss_accuracy_predictions(net, x, y)
+                scored.append((accuracy, -loss if math.isfinite(loss) else -math.inf, copy.step, copy))
+        accuracy, neg_loss, _, copy = max(scored, key=lambda s: s[:3])
+        return copy, accuracy, -neg_loss
+
+    def restore_last_good(self) -> str:
+        """Go back to the best recent state by evaluation (see ``best_copy``): weights and optimizer
+        state, keeping the present layer sizes, switched-off units and settings. Returns what was
+        restored, in words, and leaves a marker ``restored step N``."""
+        copy, accuracy, _loss = self.best_copy()
+        self.net.set_params([p.copy() for p in copy.params])
+        if copy.optimizer == self.optimizer.name:
+            self.optimizer.state, self.optimizer.t = {k: [a.copy() for a in v] for k, v in copy.state.items()}, copy.t
         else:
             self.optimizer = make_optimizer(self.settings.optimizer)
-        hidden = tuple(self.net.sizes[1:-1])
-        if hidden != self.settings.hidden:
-            self.settings = self.settings.replace(hidden=hidden)
-        self.diverged = ""
-        self._loss_ema = math.nan
-        self.add_marker("restored last good weights")
+        self.optimizer.discard()
+        self.trouble = None
+        self.watchdog.restart()
+        self.add_marker(f"{RESTORED_LABEL} step {copy.step:,}")
+        rows = min(RESTORE_EVAL_ROWS, len(self.x_eval))
+        return (f"Restored the weights of step {copy.step:,}, the best of the {len(self._all_copies())} recent "
+                f"copies ({accuracy:.1%} on {rows:,} {self.eval_split_name} images)")
 
     # ------------------------------------------------------------ whole state
     def state_dict(self) -> dict:
@@ -342,7 +432,8 @@ class Trainer:
 
         The state is first restored into a fresh trainer and adopted only when every piece fitted, so
         a bad state (``KeyError``, ``TypeError``, ``ValueError``, ``IndexError``) leaves this one as
-        it was. ``order`` may be ``None`` (a fresh shuffle), ``unit_masks`` entries too (all on)."""
+        it was. ``order`` may be ``None`` (a fresh shuffle), ``unit_masks`` entries too (all on), and
+        ``rng`` too (the generators as seeded)."""
         fresh = type(self)(self.data, state["settings"])
         fresh._restore(state)
         vars(self).clear()
@@ -363,14 +454,17 @@ class Trainer:
         self.step_count, self.samples_seen = int(c["step_count"]), int(c["samples_seen"])
         self.epochs_done, self.elapsed = int(c["epochs_done"]), float(c["elapsed"])
         if state["order"] is not None:
-            self.order, self.cursor = np.asarray(state["order"], np.int64), int(c["cursor"])
+            self.order = np.asarray(state["order"], np.int64)
+        self.cursor = min(max(0, int(c["cursor"])), self.n_train)  # with a fresh order: how far the epoch got
         h = state["history"]
         self.history.steps.load(h["steps"], h["steps_stride"], h["steps_total"])
         self.history.evals.load(h["evals"], h["evals_stride"], h["evals_total"])
         self.history.markers = list(h["markers"])
-        self.net.rng.bit_generator.state = state["rng"]["init"]
-        self.shuffle_rng.bit_generator.state = state["rng"]["shuffle"]
-        self._save_good()
+        if state["rng"] is not None:  # None: the generators stay as seeded (a state rebuilt from a snapshot)
+            self.net.rng.bit_generator.state = state["rng"]["init"]
+            self.shuffle_rng.bit_generator.state = state["rng"]["shuffle"]
+        self._copies.clear()
+        self._keep_copy()
 
     # ------------------------------------------------------------- loops
     def run_epoch(self) -> list[StepResult]:
@@ -403,20 +497,8 @@ class Trainer:
         """``(mean loss, accuracy)`` on ``"train"``, ``"test"``, ``"val"`` or ``"eval"`` (the split
         used for periodic evaluation: the validation rows if there are any, else test)."""
         x, y = self._split_arrays(split)
-        loss, acc, _ = self._loss_accuracy_predictions(x, y, batch)
+        loss, acc, _ = _loss_accuracy_predictions(self.net, x, y, batch)
         return loss, acc
-
-    def _loss_accuracy_predictions(self, x: np.ndarray, y: np.ndarray, batch: int = 10_000):
-        """``(mean loss, accuracy, predictions (N,) uint8)`` for ``x (N, 784)``, ``y (N,)``, in one pass."""
-        if len(x) == 0:
-            raise ValueError("the split is empty")
-        total_loss, preds = 0.0, np.empty(len(x), np.uint8)
-        for i in range(0, len(x), batch):
-            logits = self.net.forward(x[i:i + batch])[0]
-            loss, _ = cross_entropy(logits, y[i:i + batch])
-            total_loss += loss * len(logits)
-            preds[i:i + batch] = logits.argmax(axis=1)
-        return total_loss / len(x), float(np.count_nonzero(preds == y)) / len(x), preds
 
     def _split_arrays(self, split: str) -> tuple[np.ndarray, np.ndarray]:
         if split == "train":
@@ -434,7 +516,7 @@ class Trainer:
         """Evaluate on the eval split and add a point to the history (and the snapshot stream).
         With ``test_predictions``, the next snapshot also carries the test-set predictions
         (``Snapshot.test_pred``, for a confusion matrix)."""
-        loss, acc, preds = self._loss_accuracy_predictions(self.x_eval, self.y_eval)
+        loss, acc, preds = _loss_accuracy_predictions(self.net, self.x_eval, self.y_eval)
         if test_predictions:
             # the eval split usually *is* the test set: reuse its predictions instead of a second pass
             on_test = self.x_eval is self.data.x_test
@@ -443,6 +525,8 @@ class Trainer:
         train_acc = correct / seen if seen else math.nan
         self._acc_since_eval = [0, 0]
         row = (self.step_count, self.epoch, self.samples_seen, loss, acc, train_acc)
+        if not self.trouble and (self._best_copy is None or acc > self._best_copy[0]):
+            self._best_copy = (acc, self._copy_now())  # kept for restore, whatever the recent copies hold
         self.history.evals.append(row)
         self._stream_evals.append(row)
         del self._stream_evals[:-1000]
@@ -470,12 +554,13 @@ class Trainer:
         self.flush()
         if probe_x is None:
             probe_x = np.zeros((0, self.net.sizes[0]), dtype=DTYPE)
-        if self.diverged or len(probe_x) == 0:
-            probs = np.full((len(probe_x), N_CLASSES), np.nan, DTYPE)
-            hidden = np.zeros((len(probe_x), self.net.sizes[1]), DTYPE)
-        else:
-            logits, cache = self.net.forward(np.asarray(probe_x, DTYPE), keep=True)
-            probs, hidden = softmax(logits), cache[0]
+        if len(probe_x) == 0:
+            probs = np.full((0, N_CLASSES), np.nan, DTYPE)
+            hidden = np.zeros((0, self.net.sizes[1]), DTYPE)
+        else:  # the guard keeps the weights finite; huge ones may still overflow the logits (then NaN)
+            with np.errstate(all="ignore"):
+                logits, cache = self.net.forward(np.asarray(probe_x, DTYPE), keep=True)
+                probs, hidden = softmax(logits), cache[0]
         new_steps = np.array(self._stream, dtype=np.float64).reshape(-1, len(STEP_COLUMNS))
         self._stream.clear()
         new_evals = np.array(self._stream_evals, dtype=np.float64).reshape(-1, len(EVAL_COLUMNS))
@@ -492,7 +577,7 @@ class Trainer:
             test_pred=None if test_pred is None else frozen(test_pred),
             unit_mask=frozen(self.net.unit_mask[0]), probe_probs=frozen(probs), probe_hidden=frozen(hidden),
             new_steps=frozen(new_steps), new_evals=frozen(new_evals), new_markers=markers,
-            diverged=self.diverged,
+            diverged=self.diverged, trouble=self.trouble.kind if self.trouble else "",
             last_eval_accuracy=float(last_eval[-1]) if len(last_eval) else math.nan,
             effective_lr=self.effective_lr, eval_split=self.eval_split_name, loop=loop or LoopState())
 
@@ -506,3 +591,22 @@ class Trainer:
         elif self.elapsed > 0 and rate == 0.0:
             rate = self.samples_seen / self.elapsed
         return rate
+
+
+def all_finite(arrays: Sequence[np.ndarray]) -> bool:
+    """Whether every value of every array is finite. Uses each array's max and min (NaN and inf
+    carry through both), which cannot overflow the way a sum of squares of large finite values does."""
+    return all(a.size == 0 or (math.isfinite(a.max()) and math.isfinite(a.min())) for a in arrays)
+
+
+def _loss_accuracy_predictions(net: MLP, x: np.ndarray, y: np.ndarray, batch: int = 10_000):
+    """``(mean loss, accuracy, predictions (N,) uint8)`` of ``net`` for ``x (N, 784)``, ``y (N,)``, in one pass."""
+    if len(x) == 0:
+        raise ValueError("the split is empty")
+    total_loss, preds = 0.0, np.empty(len(x), np.uint8)
+    for i in range(0, len(x), batch):
+        logits = net.forward(x[i:i + batch])[0]
+        loss, _ = cross_entropy(logits, y[i:i + batch])
+        total_loss += loss * len(logits)
+        preds[i:i + batch] = logits.argmax(axis=1)
+    return total_loss / len(x), float(np.count_nonzero(preds == y)) / len(x), preds

@@ -55,7 +55,7 @@ def _training_menu() -> Iterator[MenuAction]:
                      name="play_action")
     yield MenuAction(m, "Step one batch", lambda w: w.controls.step_button.click(), "S", "Pause and train one batch")
     yield MenuAction(m, "Reset", lambda w: w.controls.reset_button.click(), "R", "Fresh weights from the seed")
-    yield MenuAction(m, "Restore last good weights", lambda w: w.worker.restore_last_good(),
+    yield MenuAction(m, "Restore best recent weights", lambda w: w.worker.restore_last_good(),
                      tip="Go back to the weights saved before the loss last blew up")
     yield MenuAction(m, "Double learning rate", lambda w: w.controls.scale_lr(2.0), "Up", "lr × 2", separator=True)
     yield MenuAction(m, "Halve learning rate", lambda w: w.controls.scale_lr(0.5), "Down", "lr ÷ 2")

@@ -207,6 +207,8 @@ class MainWindow(QtWidgets.QMainWindow):
         w.snapshotReady.connect(self._on_snapshot_ready)
         w.playingChanged.connect(self.controls.set_playing)
         w.failed.connect(self._on_worker_failed)
+        w.processLost.connect(self._on_process_lost)
+        w.processRestarted.connect(lambda message: self.statusBar().showMessage(message, 10_000))
         w.set_probes(self.probes.probe_images())
 
     # -------------------------------------------------------------- lifecycle
@@ -308,6 +310,12 @@ class MainWindow(QtWidgets.QMainWindow):
         label, ok = QtWidgets.QInputDialog.getInt(self, "Pin the drawing", "Which digit did you draw?", 0, 0, 9)
         if ok:
             self.pin_drawing(image, label)
+
+    def _on_process_lost(self, message: str) -> None:
+        """The training process died; the worker is starting another from the latest weights. Until
+        it is back nothing trains, and the controls say so."""
+        self.controls.set_playing(False)
+        self.status_label.setText(message)
 
     def _on_worker_failed(self, details: str) -> None:
         """Training ended by an error: say so without blocking the window (it can still be saved

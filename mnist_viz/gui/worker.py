@@ -13,6 +13,12 @@ training thread lost most of its speed to the painting thread (measured: 16-30% 
 512 units with every panel live). ``TrainingWorker`` is still a ``QThread``: on it the window's
 process receives the training process's messages (snapshots, state changes, errors) without ever
 blocking the GUI thread.
+
+A training process that dies (killed, out of memory) loses nothing: the receiving thread notices
+within ``RECEIVE_POLL``, and starts a new process that carries on from the latest snapshot's weights
+and the history gathered from every snapshot (``runtime.protocol.Resume``), so the window keeps its
+curves, markers and timeline. Meanwhile ``save_session`` writes the session from what the window
+holds.
 """
 from __future__ import annotations
 
@@ -26,9 +32,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import QThread, QTimer, Signal
 
-from mnist_viz.core.snapshot import Settings, Snapshot
+from mnist_viz.core import checkpoint
+from mnist_viz.core.snapshot import History, Settings, Snapshot
 from mnist_viz.core.trainer import Trainer
 from mnist_viz.runtime import loop as training_loop
 from mnist_viz.runtime import protocol as p
@@ -52,6 +59,8 @@ if TYPE_CHECKING:
 # core gains nothing: 1 thread is as fast or faster and keeps the event latency low.
 DEFAULT_BLAS_THREADS = 1
 RECEIVE_POLL = 0.05  # s the receiving thread waits for a message before checking on the process
+RESTART_LIMIT = 3  # automatic restarts of a dying training process within RESTART_WINDOW s ...
+RESTART_WINDOW = 60.0  # ... before the window stops trying (something kills it at once, every time)
 
 
 def _freeze(snap: Snapshot) -> Snapshot:
@@ -75,7 +84,9 @@ class TrainingWorker(QThread):
         commandDone(CommandDone): a file was written or read as asked.
         commandFailed(CommandFailed): a command was refused (a setting the trainer rejected, a bad file).
         budgetFinished(BudgetFinished): a recipe reached its budget; training paused.
-        failed(str): training crashed (traceback text) or its process died; training has ended.
+        failed(str): training crashed (traceback text), or its process kept dying; training has ended.
+        processLost(str): the training process died; a new one is starting from the latest weights.
+        processRestarted(str): the new process carries on the run.
     A snapshot's ``loop`` field says what the loop was doing (``core.snapshot.LoopState``).
     """
 
@@ -85,6 +96,8 @@ class TrainingWorker(QThread):
     commandFailed = Signal(object)
     budgetFinished = Signal(object)
     failed = Signal(str)
+    processLost = Signal(str)
+    processRestarted = Signal(str)
 
     def __init__(self, data: Dataset, settings: Settings | None = None, *,
                  blas_threads: int | None = DEFAULT_BLAS_THREADS, snapshot_interval: float = SNAPSHOT_INTERVAL,
@@ -96,17 +109,22 @@ class TrainingWorker(QThread):
         Trainer(data, self.settings)  # raises ValueError here, in the caller, if the settings do not fit
         self._data = data
         self._options = (blas_threads, snapshot_interval, eval_interval)
-        context = multiprocessing.get_context("spawn")  # fork is unsafe in a process running Qt threads
-        self._context = context
-        self._commands = context.Queue()
-        self._events = context.Queue()
-        self._want = context.Event()
-        self._want.set()
+        self._context = multiprocessing.get_context("spawn")  # fork is unsafe in a process running Qt threads
+        self._new_channels()
         self._sent = 0
+        self._local_seq = 0
         self._snap_lock = threading.Lock()
         self._latest: Snapshot | None = None
         self._process: Any = None
         self._stopping = False
+        # What a restarted process needs and a save without one writes: the newest snapshot received
+        # (taken or not), the history its predecessors brought, the probes last sent.
+        self._record_lock = threading.Lock()
+        self._newest: Snapshot | None = None
+        self._history = History()
+        self._probes = np.zeros((0, 784), np.float32)
+        self._restarts: list[float] = []
+        self._alive = False  # a process is running the run (False from its death until its successor is Ready)
         self._relay: dict[type, Callable[[Any], None]] = {
             p.PlayingChanged: lambda e: self.playingChanged.emit(e.playing),
             p.CommandDone: self.commandDone.emit, p.CommandFailed: self.commandFailed.emit,
@@ -121,6 +139,8 @@ class TrainingWorker(QThread):
     def send(self, command: p.Command) -> int:
         """Queue ``command`` for the training loop; returns its sequence number."""
         self._sent += 1
+        if isinstance(command, p.SetProbes):
+            self._probes = command.images
         self._commands.put(p.Envelope(self._sent, command))
         return self._sent
 
@@ -166,8 +186,40 @@ class TrainingWorker(QThread):
         return self.send(p.SetUnitEnabled(int(unit), bool(enabled)))
 
     def save_session(self, path: str) -> int:
-        """Write a checkpoint with the whole history; ``commandDone`` or ``commandFailed`` answers."""
-        return self.send(p.SaveSession(str(path)))
+        """Write a checkpoint with the whole history; ``commandDone`` or ``commandFailed`` answers.
+        While no training process runs the run (it died and its successor is starting), the session
+        is written here from what the window holds (``save_held_session``)."""
+        if self._alive or self._newest is None:
+            return self.send(p.SaveSession(str(path)))
+        # Answered here, never sent: a negative number keeps it apart from the loop's sequence.
+        self._local_seq -= 1
+        seq, command = self._local_seq, p.SaveSession(str(path))
+        try:
+            self.save_held_session(path)
+        except checkpoint.CheckpointError as e:
+            answer: Any = p.CommandFailed(reply_to=seq, command=p.command_name(command), reason=str(e))
+            QTimer.singleShot(0, lambda: self.commandFailed.emit(answer))  # after the caller noted the seq
+        else:
+            answer = p.CommandDone(reply_to=seq, command=p.command_name(command),
+                                   message=f"Session saved to {path} (from the window: the training process "
+                                           f"was restarting)")
+            QTimer.singleShot(0, lambda: self.commandDone.emit(answer))
+        return seq
+
+    def held_state(self) -> dict | None:
+        """A ``Trainer.state_dict`` rebuilt from the newest snapshot and the history gathered from all
+        of them (``checkpoint.state_from_snapshot``), or ``None`` before the first snapshot."""
+        with self._record_lock:
+            if self._newest is None:
+                return None
+            return checkpoint.state_from_snapshot(self._newest, self._history, len(self._data.x_train))
+
+    def save_held_session(self, path: str) -> None:
+        """Write the session the window holds (see ``held_state``); raises ``CheckpointError``."""
+        state = self.held_state()
+        if state is None:
+            raise checkpoint.CheckpointError(f"cannot write {path}: nothing has been trained yet")
+        checkpoint.save_state(state, path, len(self._data.x_train), int(self._data.x_train.shape[1]))
 
     def load_session(self, path: str) -> int:
         """Replace the run by a saved one; a bad file is refused (``commandFailed``) and changes nothing."""
@@ -194,6 +246,17 @@ class TrainingWorker(QThread):
         """True while the training process exists (started and not yet ended)."""
         return self._process is not None and self._process.is_alive()
 
+    def training_pid(self) -> int | None:
+        """The training process's id (for tests that kill it), or ``None``."""
+        return None if self._process is None else self._process.pid
+
+    def _new_channels(self) -> None:
+        """Fresh queues and snapshot flag: a process killed mid-message may leave a queue's lock held."""
+        self._commands = self._context.Queue()
+        self._events = self._context.Queue()
+        self._want = self._context.Event()
+        self._want.set()
+
     def stop(self, timeout_ms: int = 1000) -> bool:
         """End training: ask the loop to stop after the current batch; if it has not within
         ``timeout_ms``, end its process (nothing is lost: the window keeps the settings). True when
@@ -215,44 +278,99 @@ class TrainingWorker(QThread):
 
     def run(self) -> None:  # the receiving thread
         remove_stale_folders()
-        folder, snapshot_folder = ram_folder(), ram_folder()
         reader = SnapshotReader()
+        folders: list[str] = []
         try:
-            spec = share_dataset(self._data, folder)
-            if not self._stopping:
+            resume = None
+            while not self._stopping:
+                folder, snapshot_folder = ram_folder(), ram_folder()
+                folders += [folder, snapshot_folder]
+                spec = share_dataset(self._data, folder)
+                if self._stopping:
+                    break
+                settings = self.settings if resume is None else resume.state["settings"]
                 self._process = self._context.Process(
                     target=training_loop.main, name="mnist-viz-trainer", daemon=True,
-                    args=(self._commands, self._events, self._want, spec, self.settings, *self._options,
-                          snapshot_folder))
+                    args=(self._commands, self._events, self._want, spec, settings, *self._options,
+                          snapshot_folder, resume))
                 self._process.start()
-                self._receive(folder, reader)
+                if not self._receive(folder, reader, resumed=resume is not None):
+                    break
+                reader.close()  # the next process writes its snapshots elsewhere
+                resume = self._resume_after_death()
+                if resume is None:
+                    break
         except Exception:
             self.failed.emit(traceback.format_exc())
         finally:
             reader.close()
-            shutil.rmtree(folder, ignore_errors=True)
-            shutil.rmtree(snapshot_folder, ignore_errors=True)
+            for folder in folders:
+                shutil.rmtree(folder, ignore_errors=True)
 
-    def _receive(self, folder: str, reader: SnapshotReader) -> None:
-        """Relay events until the loop says it stopped or its process is gone."""
+    def _resume_after_death(self) -> p.Resume | None:
+        """After the training process died: a ``Resume`` for its successor (new channels are in
+        place), or ``None`` when it died too often to try again (``failed`` says so)."""
+        code = self._process.exitcode
+        how = "it was killed" if code in (-9, -15) else f"exit code {code}"
+        now = time.monotonic()
+        self._restarts = [t for t in self._restarts if now - t < RESTART_WINDOW] + [now]
+        state = self.held_state()
+        if len(self._restarts) > RESTART_LIMIT or state is None:
+            self.failed.emit(f"The training process ended unexpectedly ({how}) {len(self._restarts)} times within "
+                             f"a minute; it is not restarted again. File > Save session still saves the run as "
+                             f"the window shows it; open it in a new window to go on.")
+            return None
+        newest = self._newest
+        assert newest is not None  # held_state() is not None
+        self._new_channels()
+        self.processLost.emit(f"⚠ The training process ended unexpectedly ({how}). Restarting it from the "
+                              f"weights of step {newest.step:,}…")
+        return p.Resume(state=state, run_id=newest.loop.run_id, applied_seq=self._sent,
+                        playing=newest.loop.playing, speed_limit=newest.loop.speed_limit,
+                        budget=newest.loop.budget, probes=self._probes)
+
+    def _receive(self, folder: str, reader: SnapshotReader, resumed: bool = False) -> bool:
+        """Relay events until the loop says it stopped (returns False) or its process is gone
+        (returns True when that was not asked for: a death)."""
         while True:
             try:
                 event = self._events.get(timeout=RECEIVE_POLL)
             except queue.Empty:
                 if not self._process.is_alive():
-                    if not self._stopping:
-                        self.failed.emit(f"The training process ended unexpectedly "
-                                         f"(exit code {self._process.exitcode}).")
-                    return
+                    self._alive = False
+                    return not self._stopping
+                continue
+            except (EOFError, OSError):  # a message cut short by the sender's death
                 continue
             if isinstance(event, p.SnapshotReady):
                 snap = _freeze(reader.unpack(event.snapshot, event.layout))  # copied out before the next write
+                self._keep(snap)
                 with self._snap_lock:
                     self._latest = snap
                 self.snapshotReady.emit()
             elif isinstance(event, p.Ready):
+                self._alive = True
                 shutil.rmtree(folder, ignore_errors=True)  # mapped by the process now; free the names
+                if resumed and self._newest is not None:
+                    self.processRestarted.emit(f"Training process restarted: carrying on from step "
+                                               f"{self._newest.step:,} (momentum and Adam's running averages "
+                                               f"start again)")
             elif isinstance(event, p.Stopped):
-                return
+                self._alive = False
+                return False
             elif type(event) in self._relay:
                 self._relay[type(event)](event)
+
+    def _keep(self, snap: Snapshot) -> None:
+        """Remember ``snap`` and add its rows and markers to the held history (see ``held_state``)."""
+        with self._record_lock:
+            if self._newest is not None and snap.loop.run_id != self._newest.loop.run_id:
+                self._history = History()  # a reset or a load: the views clear too
+            self._newest = snap
+            h = self._history
+            if len(snap.new_steps):
+                h.steps.extend(np.asarray(snap.new_steps, np.float64))
+            if len(snap.new_evals):
+                h.evals.extend(np.asarray(snap.new_evals, np.float64))
+            for marker in snap.new_markers:
+                h.add_marker(marker)

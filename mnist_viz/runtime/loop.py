@@ -45,6 +45,7 @@ from mnist_viz.runtime.protocol import (
     Ready,
     Reset,
     Restore,
+    Resume,
     SaveSession,
     SetBudget,
     SetProbes,
@@ -254,6 +255,16 @@ class TrainingLoop:
         self.last_publish = now
         return IDLE_WAIT
 
+    def resume(self, resume: Resume) -> None:
+        """Carry on a run whose training process died (see ``Resume``)."""
+        self.trainer.load_state_dict(resume.state)
+        self.run_id = resume.run_id  # the same run: the window keeps its curves and timeline
+        self.applied_seq = self.commands.seq = resume.applied_seq  # what the old process never got is lost
+        self.speed_limit, self.probes = resume.speed_limit, resume.probes
+        self.budget = resume.budget
+        self.budget_armed = resume.budget is not None and not self._budget_reached()
+        self._set_playing(resume.playing)
+
     def state(self) -> LoopState:
         """What the loop is doing now, as the next snapshot will carry it."""
         return LoopState(run_id=self.run_id, applied_seq=self.applied_seq, playing=self.playing,
@@ -328,12 +339,15 @@ class TrainingLoop:
         self.steps_owed = 0
         self.evaluate()
 
-    def _on_restore(self, command: Restore) -> None:
-        self.trainer.restore_last_good()
+    def _on_restore(self, command: Restore) -> str:
+        message = self.trainer.restore_last_good()
         if command.lr_factor != 1.0:
             self.trainer.update(lr=self.trainer.settings.lr * command.lr_factor)
+            message += f"; learning rate now {self.trainer.settings.lr:.3g}"
+        self.evaluate()  # the curves show at once where the restored weights stand
         if command.resume is not None:
             self._set_playing(command.resume)
+        return message
 
     def _on_set_budget(self, command: SetBudget) -> None:
         """Pause when the run reaches the preset's budget (its epochs or iterations); ``None`` trains
@@ -399,11 +413,12 @@ def _drain(commands: Any, loop: TrainingLoop, timeout: float | None) -> None:
 
 
 def main(commands: Any, events: Any, want: Any, data_spec: dict, settings: Settings, blas_threads: int | None,
-         snapshot_interval: float, eval_interval: float, snapshot_folder: str) -> None:
+         snapshot_interval: float, eval_interval: float, snapshot_folder: str, resume: Resume | None = None) -> None:
     """Entry point of the training process: runs until a ``Stop`` command arrives or the window's
     process is gone. ``commands``/``events`` are multiprocessing queues of ``Envelope`` and
     ``Event``; ``want`` an Event the window sets when it has taken a snapshot. A ``SnapshotReady``
-    leaves with its large arrays in a file in ``snapshot_folder`` (see ``transport``)."""
+    leaves with its large arrays in a file in ``snapshot_folder`` (see ``transport``). ``resume``
+    carries on the run of a process that died."""
     writer = SnapshotWriter(snapshot_folder)
 
     def send(event: Event) -> None:
@@ -425,6 +440,8 @@ def main(commands: Any, events: Any, want: Any, data_spec: dict, settings: Setti
         with limit, np.errstate(over="ignore", invalid="ignore"):
             loop = TrainingLoop(Trainer(open_dataset(data_spec), settings), send, snapshot_wanted,
                                 snapshot_interval, eval_interval)
+            if resume is not None:
+                loop.resume(resume)
             send(Ready())
             _run(loop, commands)
     except Exception:

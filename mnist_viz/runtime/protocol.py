@@ -218,6 +218,22 @@ class Stop(Command):
 
 
 @dataclass(frozen=True)
+class Resume:
+    """How a new training process carries on a run whose process died (given at its start, not
+    queued): ``state`` is a ``Trainer.state_dict`` rebuilt from the window's latest snapshot and
+    history (``core.checkpoint.state_from_snapshot``); the rest is what the loop was doing, so the
+    window's views, controls and pending commands carry on as they were."""
+
+    state: dict
+    run_id: int
+    applied_seq: int
+    playing: bool
+    speed_limit: float
+    budget: Preset | None
+    probes: np.ndarray
+
+
+@dataclass(frozen=True)
 class Envelope:
     """A command on its way: ``seq`` numbers the commands a window sent, from 1."""
 

@@ -62,7 +62,24 @@ def test_divergence_exits_3_and_says_why(capsys):
                  "--json"])
     captured = capsys.readouterr()
     assert code == 3 and "learning rate" in captured.err
-    assert json.loads(captured.out)["diverged"]
+    report = json.loads(captured.out)
+    assert report["stopped"] in captured.err and report["stopped_kind"] == "not finite"
+
+
+def test_a_finite_collapse_stops_the_cli_too(capsys):
+    # ReLU at lr 10 from scratch: the loss spikes, every unit dies, the loss sits at chance with no NaN
+    code = main(["train", "--preset", "lr-too-high", "--activation", "relu", "--no-progress", "--json"])
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert code == 3 and report["stopped_kind"] in ("dead", "collapsed", "exploded")
+    assert "not applied" not in report["stopped"] and report["steps"] < 100
+    assert report["test_accuracy"] < 0.2  # what the run ended with, reported honestly
+
+
+def test_a_run_that_finishes_reports_stopped_null(capsys):
+    assert main(["train", "--iterations", "20", "--train-subset", "2000", "--no-progress", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["stopped"] is None and report["stopped_kind"] is None
 
 
 def test_presets_lists_every_preset(capsys):

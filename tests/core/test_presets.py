@@ -61,7 +61,17 @@ def test_lr_too_high_diverges_and_says_so(mnist):
     tr = trainer(mnist, "lr-too-high")
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is the point; the trainer reports it
         tr.train(iterations=100)
-    assert tr.diverged and "learning rate" in tr.diverged and tr.step_count <= 100
+    assert tr.trouble and tr.trouble.kind == "not finite" and "learning rate" in tr.diverged
+    assert 40 <= tr.trouble.step <= 60  # the climb the room watches before the guard refuses the NaN
+
+
+def test_lr_too_high_with_relu_collapses_without_a_nan(mnist):
+    # The scenario's second half, as its text says: Activation to ReLU, Reset, same learning rate.
+    tr = Trainer(mnist, PRESETS["lr-too-high"].settings.replace(activation="relu"))
+    with np.errstate(over="ignore", invalid="ignore"):
+        tr.train(iterations=100)
+    assert tr.trouble and tr.trouble.kind == "dead" and tr.trouble.step <= 60
+    assert "every unit of hidden layer 1 is dead" in tr.diverged
 
 
 def test_lr_too_low_barely_moves_the_loss(mnist):

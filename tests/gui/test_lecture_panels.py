@@ -158,7 +158,7 @@ def test_drawing_before_any_network_and_after_divergence(qtbot, trained, shown):
     panel.draw_stroke(SEVEN)
     assert panel.probabilities() is None and "Start" in panel.message()
     panel.show_snapshot(diverged_snapshot(trained))
-    assert panel.probabilities() is None and "diverged" in panel.message()
+    assert panel.probabilities() is None and "not finite" in panel.message()
     assert panel.network_input() is not None and panel.pin_button.isEnabled()
 
 
@@ -280,7 +280,7 @@ def test_templates_need_a_single_hidden_layer(qtbot, small_mnist, shown):
     panel.show_snapshot(train_snapshot(trainer))
     assert panel.templates() is not None
     panel.show_snapshot(diverged_snapshot(trainer))
-    assert "diverged" in panel.message() and panel.image() is not None
+    assert "stopped" in panel.message() and panel.image() is not None
 
 
 def test_templates_are_throttled_but_the_last_snapshot_is_shown(qtbot, trained, shown):

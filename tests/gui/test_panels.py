@@ -234,6 +234,29 @@ def test_curves_keep_only_the_newest_markers(curves, small_mnist):
     assert "m6" not in labels and "m7" in labels
 
 
+def test_after_a_restore_the_loss_axis_and_the_smoothing_leave_the_blow_up_behind(curves, small_mnist, qtbot):
+    tr = Trainer(small_mnist, Settings(hidden=(32,), optimizer="adam", lr=3e-3))
+    tr.train(iterations=200)
+    curves.show_snapshot(tr.snapshot())
+    healthy_top = curves.loss_plot.getViewBox().viewRange()[1][1]  # log10 of the loss axis' top
+    tr.update(optimizer="sgd", lr=1e4)
+    with np.errstate(all="ignore"):
+        while not tr.trouble:
+            tr.step()
+    curves.show_snapshot(tr.snapshot())
+    qtbot.wait(1)
+    assert curves.loss_plot.getViewBox().viewRange()[1][1] > healthy_top + 2  # the blow-up is the news now
+    tr.restore_last_good()
+    tr.update(optimizer="adam", lr=1e-3)
+    tr.train(iterations=50)
+    curves.show_snapshot(tr.snapshot())
+    qtbot.wait(1)
+    assert curves.loss_plot.getViewBox().viewRange()[1][1] < healthy_top + 0.3  # back to what is worth seeing
+    smooth = curves.steps.column("loss_smooth")
+    assert smooth[-50] < 10 and smooth[-1] < 1.0  # starts again from the restored run, not from the blow-up
+    assert curves.steps.column("loss").max() > 1e3  # the blow-up is still drawn (clipped at the top)
+
+
 def test_curves_switch_x_axis_to_samples(curves, small_mnist, qtbot):
     trainer = make_trainer(small_mnist)
     trainer.add_marker("m")
@@ -423,7 +446,7 @@ def test_every_panel_survives_hidden_size_changes_divergence_and_reset(display_p
         assert weights.image().shape == mosaic_shape(*weights.layout_shape)
         assert weights.layout_shape[0] * weights.layout_shape[1] >= hidden
         assert output.image().shape == (10, hidden)
-    assert "diverged" in weights._legend_text
+    assert "training stopped" in weights._legend_text
     for panel in display_panels:
         panel.clear()
     assert weights.image() is None and output.image() is None and len(curves.steps) == 0

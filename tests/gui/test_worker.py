@@ -6,7 +6,10 @@ import time
 import numpy as np
 import pytest
 
+from mnist_viz.core.checkpoint import load_checkpoint
 from mnist_viz.core.snapshot import Settings
+from mnist_viz.core.trainer import Trainer
+from mnist_viz.gui import worker as worker_module
 from mnist_viz.gui.worker import TrainingWorker
 from mnist_viz.runtime.protocol import Step
 
@@ -124,7 +127,7 @@ def test_divergence_pauses_and_restore_recovers(qtbot, worker, pull):
     restored = pull.wait_for(qtbot, lambda s: not s.diverged)
     assert restored.settings.lr == pytest.approx(0.01)
     assert np.isfinite(restored.W1).all() and np.isfinite(restored.probe_probs).all()
-    assert "restored last good weights" in pull.markers()
+    assert any(m.startswith("restored step") for m in pull.markers())
     worker.step_once(3)
     pull.wait_for(qtbot, lambda s: s.step == restored.step + 3)
 
@@ -152,11 +155,40 @@ def test_stop_mid_training_ends_the_thread_within_a_second(qtbot, small_mnist):
     assert not w.isRunning() and not w.is_training_alive()
 
 
-def test_a_dead_training_process_is_reported_not_hung_on(qtbot, worker, pull):
+def test_kill_9_of_the_training_process_loses_nothing(qtbot, worker, pull, tmp_path):
+    worker.set_speed_limit(200)  # slow enough that the kill lands mid-run, between known steps
+    worker.play()
+    before = pull.wait_for(qtbot, lambda s: s.step > 30 and s.loop.playing)
+    with qtbot.waitSignal(worker.processLost, timeout=2000) as lost:  # noticed within a second or so
+        t0 = time.perf_counter()
+        os.kill(worker.training_pid(), signal.SIGKILL)
+    noticed = time.perf_counter() - t0
+    assert noticed < 1.0 and "ended unexpectedly" in lost.args[0] and "was killed" in lost.args[0]
+    # While nothing trains, File > Save session writes what the window holds, and it loads.
+    held = tmp_path / "held.npz"
+    with qtbot.waitSignal(worker.commandDone, timeout=TIMEOUT_MS) as done:
+        worker.save_session(str(held))
+    assert "from the window" in done.args[0].message
+    check = Trainer(worker._data, Settings(hidden=(16,)))
+    load_checkpoint(check, held)
+    assert check.step_count >= before.step and len(check.history.steps) >= before.step
+    # The new process carries on from the last weights received: same run, later steps, still playing.
+    resumed = pull.wait_for(qtbot, lambda s: s.step > before.step + 5 and s.loop.playing)
+    assert resumed.loop.run_id == before.loop.run_id and time.perf_counter() - t0 < 3.0
+    assert worker.training_pid() is not None and worker.is_training_alive()
+    saved = tmp_path / "after.npz"
+    with qtbot.waitSignal(worker.commandDone, timeout=TIMEOUT_MS):
+        worker.save_session(str(saved))
+    load_checkpoint(check, saved)
+    assert check.step_count > before.step and check.history.steps.array()[0, 0] == 1  # the history from step 1
+
+
+def test_a_process_that_keeps_dying_is_reported_not_restarted_forever(qtbot, worker, pull, monkeypatch):
+    monkeypatch.setattr(worker_module, "RESTART_LIMIT", 0)
     pull.wait_for(qtbot, lambda s: True)
     with qtbot.waitSignal(worker.failed, timeout=TIMEOUT_MS) as failed:
-        os.kill(worker._process.pid, signal.SIGKILL)
-    assert "ended unexpectedly" in failed.args[0]
+        os.kill(worker.training_pid(), signal.SIGKILL)
+    assert "ended unexpectedly" in failed.args[0] and "Save session" in failed.args[0]
     qtbot.waitUntil(lambda: not worker.isRunning(), timeout=TIMEOUT_MS)
     worker.play()  # commands to a dead process are harmless
 

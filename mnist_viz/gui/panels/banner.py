@@ -1,4 +1,5 @@
-"""The divergence banner: training stopped on NaN/inf, said in plain words, with the ways out."""
+"""The trouble banner: training stopped by the guard (a NaN/inf step refused) or the watchdog (the loss
+exploded, accuracy collapsed to chance, a layer died), said in plain words, with the ways out."""
 from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
@@ -8,10 +9,10 @@ from mnist_viz.gui import style
 
 
 class DivergenceBanner(QtWidgets.QFrame):
-    """A plain-language notice that training stopped on NaN/inf, with the ways out.
+    """A plain-language notice of why training stopped, with the ways out.
 
     Signals:
-        restoreClicked(): go back to the last good weights.
+        restoreClicked(): go back to the best recent weights.
         restoreLowerClicked(): the same, with the learning rate divided by 10.
     """
 
@@ -27,10 +28,11 @@ class DivergenceBanner(QtWidgets.QFrame):
         self.message = QtWidgets.QLabel()
         self.message.setWordWrap(True)
         self.message.setFont(style.font(style.LABEL_PT, bold=True))
-        self.restore_button = QtWidgets.QPushButton("Restore last good weights")
-        self.restore_button.setToolTip("Go back to the weights saved before the loss blew up, same learning rate")
+        self.restore_button = QtWidgets.QPushButton("Restore best recent weights")
+        self.restore_button.setToolTip("Go back to the best of the recently kept weights (scored on 2,000 "
+                                       "evaluation images), same learning rate")
         self.restore_lower_button = QtWidgets.QPushButton("Lower learning rate ×10 and restore")
-        self.restore_lower_button.setToolTip("Divide the learning rate by 10, go back to the last good weights, "
+        self.restore_lower_button.setToolTip("Divide the learning rate by 10, go back to the best recent weights, "
                                              "and continue")
         for button in (self.restore_button, self.restore_lower_button):
             button.setFont(style.font(style.LABEL_PT))

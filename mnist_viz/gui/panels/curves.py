@@ -11,6 +11,8 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from mnist_viz.core.snapshot import STEP_COLUMNS, DecimatingSeries, Marker, Snapshot
+from mnist_viz.core.trainer import restored_step
+from mnist_viz.core.watchdog import MARKER_LABELS
 from mnist_viz.gui import style
 
 # Our own per-step buffer: the snapshot's columns plus the smoothed loss and accuracy, computed
@@ -19,6 +21,8 @@ CURVE_COLUMNS = (*STEP_COLUMNS, "loss_smooth", "accuracy_smooth")
 EVAL_CURVE_COLUMNS = ("step", "epoch", "samples", "eval_loss", "eval_accuracy")
 X_AXES = {"epochs": ("epoch", "epochs"), "samples": ("samples", "training images seen")}
 LOSS_FLOOR = 1e-6  # a cross-entropy of exactly 0 would be -inf on the log axis
+TROUBLE_LABELS = frozenset(MARKER_LABELS.values())
+Y_RANGE_SLACK = 0.05  # decades the loss axis may be off before it is re-set (each change re-lays out the axis)
 
 
 def exponential_moving_average(values: np.ndarray, alpha: float, previous: float = math.nan) -> np.ndarray:
@@ -152,6 +156,9 @@ class CurvesPanel(QtWidgets.QWidget):
         self.evals = DecimatingSeries(EVAL_CURVE_COLUMNS, 4_000)
         self._ema_loss = math.nan
         self._ema_acc = math.nan
+        # Steps undone by a restore, (from, to]: the blow-up they hold does not set the loss axis.
+        self._undone: list[tuple[float, float]] = []
+        self._loss_range = (math.nan, math.nan)
         self._markers: deque[tuple[Marker, pg.InfiniteLine, pg.InfiniteLine]] = deque()
         self._marker_count = 0  # markers ever added: staggers the label heights
         self._log_ticks: list = []  # ticks now on the loss axis (see log_ticks)
@@ -208,6 +215,7 @@ class CurvesPanel(QtWidgets.QWidget):
         self.loss_plot.getAxis("bottom").setStyle(showValues=False)
         # Log scale: the loss falls by orders of magnitude, and a blow-up stays on screen.
         self.loss_plot.setLogMode(y=True)
+        self.loss_plot.enableAutoRange(y=False)  # see _fit_loss_y: a blow-up that was undone must not set the scale
         self.loss_plot.getAxis("left").enableAutoSIPrefix(False)  # "(x1e+30)" on a log axis misleads
         self.loss_plot.getViewBox().sigYRangeChanged.connect(self._on_loss_range_changed)
         self.loss_plot.getViewBox().sigResized.connect(self._on_loss_range_changed)
@@ -268,8 +276,12 @@ class CurvesPanel(QtWidgets.QWidget):
         """Append ``snap.new_steps (k, 5)``, ``snap.new_evals (k, 6)`` and ``snap.new_markers``;
         each curve gets at most one ``setData``."""
         steps = _finite_rows(snap.new_steps)
+        restores = [(m.step, restored_step(m.label)) for m in snap.new_markers if restored_step(m.label) is not None]
         if len(steps):
-            self._append_steps(steps)
+            self._append_steps(steps, [at for at, _ in restores])
+        for at, back_to in restores:
+            self._undone.append((float(back_to), float(at)))
+        if len(steps) or restores:
             self._redraw_steps()
         evals = _finite_rows(snap.new_evals)
         if len(evals):
@@ -283,6 +295,8 @@ class CurvesPanel(QtWidgets.QWidget):
         self.steps = DecimatingSeries(CURVE_COLUMNS, self.STEP_CAPACITY)
         self.evals = DecimatingSeries(EVAL_CURVE_COLUMNS, 4_000)
         self._ema_loss = self._ema_acc = math.nan
+        self._undone.clear()
+        self._loss_range = (math.nan, math.nan)
         while self._markers:
             self._remove_oldest_marker()
         self._marker_count = 0
@@ -291,12 +305,20 @@ class CurvesPanel(QtWidgets.QWidget):
         self._reset_x()
 
     # ------------------------------------------------------------------ data
-    def _append_steps(self, rows: np.ndarray) -> None:
-        loss = np.maximum(rows[:, 3], LOSS_FLOOR)
-        loss_smooth = exponential_moving_average(loss, self._alpha, self._ema_loss)
-        acc_smooth = exponential_moving_average(rows[:, 4], self._alpha, self._ema_acc)
-        self._ema_loss, self._ema_acc = loss_smooth[-1], acc_smooth[-1]
-        self.steps.extend(np.column_stack([rows[:, :3], loss, rows[:, 4], loss_smooth, acc_smooth]))
+    def _append_steps(self, rows: np.ndarray, restarts: list[int] = ()) -> None:
+        """Append ``rows (k, 5)`` with their smoothed loss and accuracy. The smoothing starts again
+        after each step in ``restarts`` (a restore): averaging the restored run with the blow-up
+        before it kept the smoothed loss at 1e20-1e30 for thousands of steps."""
+        cuts = np.searchsorted(rows[:, 0], sorted(restarts), side="right")
+        for part_index, part in enumerate(np.split(rows, cuts)):
+            if part_index:
+                self._ema_loss = self._ema_acc = math.nan
+            if len(part):
+                loss = np.maximum(part[:, 3], LOSS_FLOOR)
+                loss_smooth = exponential_moving_average(loss, self._alpha, self._ema_loss)
+                acc_smooth = exponential_moving_average(part[:, 4], self._alpha, self._ema_acc)
+                self._ema_loss, self._ema_acc = loss_smooth[-1], acc_smooth[-1]
+                self.steps.extend(np.column_stack([part[:, :3], loss, part[:, 4], loss_smooth, acc_smooth]))
 
     def _plot_width_px(self) -> float:
         """Width of the plots' data area in pixels (a typical one before the first layout)."""
@@ -311,6 +333,30 @@ class CurvesPanel(QtWidgets.QWidget):
         self.loss_smooth.setData(*decimate_for_display(x, self.steps.column("loss_smooth"), budget))
         self.accuracy_smooth.setData(*decimate_for_display(x, 100.0 * self.steps.column("accuracy_smooth"), budget))
         self._fit_x(x)
+        self._fit_loss_y()
+
+    def _fit_loss_y(self) -> None:
+        """Range the loss axis over the batch and evaluation losses, leaving out the steps a restore
+        undid: while the trouble is on screen, unrestored, the blow-up sets the scale (it is the
+        lesson); once restored it is still drawn, clipped at the top of the plot."""
+        step, loss = self.steps.column("step"), self.steps.column("loss")
+        eval_step, eval_loss = self.evals.column("step"), self.evals.column("eval_loss")
+        values = [loss[self._kept(step)], eval_loss[self._kept(eval_step)]]
+        values = np.concatenate([np.maximum(v, LOSS_FLOOR) for v in values])
+        if not len(values):
+            return
+        low, high = float(np.log10(values.min())), float(np.log10(values.max()))
+        old_low, old_high = self._loss_range
+        if not (abs(low - old_low) < Y_RANGE_SLACK and abs(high - old_high) < Y_RANGE_SLACK):
+            self._loss_range = (low, high)
+            self.loss_plot.setYRange(low, max(high, low + 0.1), padding=0.05)
+
+    def _kept(self, step: np.ndarray) -> np.ndarray:
+        """Which of ``step`` set the loss axis: all but those undone by a restore (bool mask)."""
+        keep = np.ones(len(step), bool)
+        for start, end in self._undone:
+            keep &= ~((step > start) & (step <= end))
+        return keep
 
     def _redraw_evals(self) -> None:
         x = self.evals.column(X_AXES[self._x_axis][0])
@@ -319,6 +365,7 @@ class CurvesPanel(QtWidgets.QWidget):
                                                      budget))
         self.accuracy_eval.setData(*decimate_for_display(x, 100.0 * self.evals.column("eval_accuracy"), budget))
         self._fit_x(x)
+        self._fit_loss_y()
 
     def _on_plot_resized(self, *_) -> None:
         """Re-decimate for the new width when the plot grew or shrank noticeably (presentation
@@ -348,7 +395,8 @@ class CurvesPanel(QtWidgets.QWidget):
 
     def _add_marker(self, marker: Marker) -> None:
         x = self._marker_x(marker)
-        colour = style.VERMILLION if marker.label == "diverged" else style.DARK_GREY
+        colour = (style.VERMILLION if marker.label in TROUBLE_LABELS
+                  else style.GREEN if restored_step(marker.label) is not None else style.DARK_GREY)
         pen = pg.mkPen(colour, width=2, style=QtCore.Qt.PenStyle.DashLine)
         # Stagger label heights so that markers close together do not print over each other.
         # (pyqtgraph puts the label left of the line once the line is in the right half of the view.)

@@ -26,7 +26,7 @@ LIVE_INTERVAL = 0.05  # s between recomputations while a stroke is being drawn
 
 EMPTY_MESSAGE = "Draw a digit in the box"
 NO_NETWORK_MESSAGE = "No network yet: press Start"
-DIVERGED_MESSAGE = "No answer: training diverged"
+DIVERGED_MESSAGE = "No answer: the network's outputs are not finite (NaN/inf)"
 
 
 class DrawingPad(QtWidgets.QWidget):
@@ -227,7 +227,7 @@ class DrawingPanel(QtWidgets.QWidget):
         return None if self._input is None else self._input.copy()
 
     def probabilities(self) -> np.ndarray | None:
-        """``(10,)`` softmax the bars show, or None (nothing drawn, no network, or diverged)."""
+        """``(10,)`` softmax the bars show, or None (nothing drawn, no network, or outputs that are not finite)."""
         return None if self._probs is None else self._probs.copy()
 
     def hidden_activations(self) -> np.ndarray | None:

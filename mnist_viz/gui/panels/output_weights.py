@@ -94,7 +94,7 @@ class OutputWeightsPanel(QtWidgets.QWidget):
             self._image.setRect(QtCore.QRectF(-0.5, 0, n, N_CLASSES))
             self.plot.setRange(xRange=(-0.5, n - 0.5), yRange=(0, N_CLASSES), padding=0.0)
         self._set_info(f"±{level:.2g}   ·   {n} hidden unit{'s' if n != 1 else ''}"
-                       + ("   ·   training diverged" if snap.diverged else ""))
+                       + ("   ·   training stopped" if snap.diverged else ""))
 
     def clear(self) -> None:
         self._level.reset()

@@ -443,7 +443,7 @@ class ProbesPanel(QtWidgets.QWidget):
         if probs is None or not np.isfinite(probs).all():
             self._detail_bars.setOpts(height=np.zeros(N_CLASSES))
             style.show_units(self._hidden_bars, None)
-            why = "no answer yet" if probs is None else "no answer (training diverged)"
+            why = "no answer yet" if probs is None else "no answer (outputs not finite)"
             self._set_detail_title(f"true {label} → {why}", style.FOREGROUND)
             return
         predicted = int(probs.argmax())

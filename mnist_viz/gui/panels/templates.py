@@ -114,7 +114,8 @@ class ClassTemplatesPanel(QtWidgets.QWidget):
         self._framed[1:-1, 1:-1, :] = self._q.reshape(SIDE, SIDE, N_CLASSES)
         self._draw_mosaic()
         set_text(self._legend_info, f"±{level:.2g}")
-        set_text(self._message, "Training diverged: these templates are from broken weights." if snap.diverged else "")
+        stopped = "Training stopped (see the banner): these templates are from the weights it stopped with."
+        set_text(self._message, stopped if snap.diverged else "")
         self._message.setVisible(bool(snap.diverged))
 
     def _draw_mosaic(self) -> None:

@@ -140,7 +140,7 @@ class WeightsPanel(QtWidgets.QWidget):
             if off:
                 text += f"   ·   {off} switched off (grey, crossed)"
             if snap is not None and snap.diverged:
-                text += "   ·   training diverged"
+                text += "   ·   training stopped"
         if text != self._legend_text:  # a QLabel relayout costs more than the whole mosaic
             self._legend_text = text
             self._legend.set_text(text)
