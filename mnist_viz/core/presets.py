@@ -82,9 +82,10 @@ _PRESETS = [
            "SGD with lr 10 on 784-128-10 leaky ReLU; then the same learning rate with ReLU units.",
            "The loss goes up instead of down, about tenfold every few steps: every update overshoots the "
            "valley further than the last, until after 40-60 steps the next one would overflow to NaN; the "
-           "guard refuses it and pauses. Then set Activation to ReLU (training restarts): the loss spikes "
-           "and falls back to chance, 2.3, with no NaN at all, because every unit has died; within about 60 "
-           "steps the watchdog pauses with 'all units dead'. Either way, 'Lower learning rate ×10 and "
+           "guard refuses it and pauses. While it is paused, set Activation to ReLU (training restarts at the "
+           "same learning rate): the loss spikes to thousands, then each batch's loss sits at chance, 2.3 (the "
+           "smoothed line lags behind), with no NaN at all, because every unit has died; within about 60 "
+           "steps the watchdog pauses with 'all units dead'. Either way, 'Lower learning rate and "
            "restore' goes on learning.",
            Settings(hidden=(128,), activation="leaky_relu", init="he", optimizer="sgd", lr=10.0, batch_size=128),
            epochs=1),

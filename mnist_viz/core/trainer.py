@@ -62,6 +62,7 @@ class StateCopy:
     state: dict[str, list[np.ndarray]]
     t: int
     optimizer: str
+    lr: float  # the learning-rate setting these weights were trained with
 
     def follow_resize(self, plan: ResizePlan, new_units: Sequence[np.ndarray]) -> None:
         """Resize as the live network was: ``new_units`` are its three new slices (see ``remap_hidden``)."""
@@ -161,6 +162,7 @@ class Trainer:
         self._pending_rows: list[tuple] = []
         self._unsent_test_pred: np.ndarray | None = None
         self._acc_since_eval = [0, 0]  # correct, seen
+        self._trained_lr = s.lr  # the lr setting the present weights were last updated with
         self._copies: deque[StateCopy] = deque(maxlen=RECENT_COPIES)
         self._best_copy: tuple[float, StateCopy] | None = None  # (eval accuracy, copy) of the best evaluation
         self._keep_copy()
@@ -297,6 +299,7 @@ class Trainer:
             return self._refuse(result, "the update would have made weights or the optimizer's running averages "
                                         "overflow (grow past float32's largest number, 3.4e38)")
         self.optimizer.commit(self.net.params)
+        self._trained_lr = self.settings.lr
         self._record(loss, len(y), correct)
         self.elapsed += time.perf_counter() - t0
         found = self.watchdog.observe(loss, correct / len(y), silent[0] if silent else None)
@@ -361,7 +364,7 @@ class Trainer:
     # ---------------------------------------------------------------- restore
     def _copy_now(self) -> StateCopy:
         return StateCopy(self.step_count, self.net.copy_params(), self.optimizer.copy_state(), self.optimizer.t,
-                         self.optimizer.name)
+                         self.optimizer.name, self._trained_lr)
 
     def _keep_copy(self) -> None:
         """Keep a copy of the present state among the recent ones (one per step count)."""
@@ -386,10 +389,13 @@ class Trainer:
         accuracy, neg_loss, _, copy = max(scored, key=lambda s: s[:3])
         return copy, accuracy, -neg_loss
 
-    def restore_last_good(self) -> str:
+    def restore_last_good(self, lr_factor: float = 1.0) -> str:
         """Go back to the best recent state by evaluation (see ``best_copy``): weights and optimizer
-        state, keeping the present layer sizes, switched-off units and settings. Returns what was
-        restored, in words, and leaves a marker ``restored step N``."""
+        state, keeping the present layer sizes, switched-off units and settings. With ``lr_factor``
+        below 1 the learning rate is lowered too: to ``lr * lr_factor``, or to the rate the restored
+        weights were trained with if that is lower (Adam at lr 5 ×0.1 is still far too high; the
+        0.001 it came from is not). Returns what was done, in words, and leaves a marker
+        ``restored step N``."""
         copy, accuracy, _loss = self.best_copy()
         self.net.set_params([p.copy() for p in copy.params])
         if copy.optimizer == self.optimizer.name:
@@ -397,12 +403,20 @@ class Trainer:
         else:
             self.optimizer = make_optimizer(self.settings.optimizer)
         self.optimizer.discard()
+        self._trained_lr = copy.lr
         self.trouble = None
         self.watchdog.restart()
         self.add_marker(f"{RESTORED_LABEL} step {copy.step:,}")
         rows = min(RESTORE_EVAL_ROWS, len(self.x_eval))
-        return (f"Restored the weights of step {copy.step:,}, the best of the {len(self._all_copies())} recent "
-                f"copies ({accuracy:.1%} on {rows:,} {self.eval_split_name} images)")
+        message = (f"Restored the weights of step {copy.step:,}, the best of the {len(self._all_copies())} recent "
+                   f"copies ({accuracy:.1%} on {rows:,} {self.eval_split_name} images)")
+        if lr_factor != 1.0:
+            lowered = self.settings.lr * lr_factor
+            lr = min(lowered, copy.lr) if lr_factor < 1 else lowered
+            self.update(lr=lr)
+            why = " (what those weights were trained with)" if lr < lowered else ""
+            message += f"; learning rate now {describe_value(lr)}{why}"
+        return message
 
     # ------------------------------------------------------------ whole state
     def state_dict(self) -> dict:

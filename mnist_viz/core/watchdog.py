@@ -129,8 +129,9 @@ class Watchdog:
             return None
         self.closest["accuracy_after_learning"] = min(self.closest["accuracy_after_learning"], mean)
         if mean <= COLLAPSE_ACCURACY:
-            return "collapsed", (f"accuracy fell back to chance: {mean:.0%} over the last {WINDOW} batches, after "
-                                 f"{best:.0%}; the network has forgotten what it learned, with no NaN in sight")
+            return "collapsed", (f"accuracy fell to {mean:.0%} over the last {WINDOW} batches (chance is "
+                                 f"{CHANCE_ACCURACY:.0%}), after {best:.0%}; the network has forgotten what it "
+                                 f"learned, with no NaN in sight")
         return None
 
     def _dead(self, silent_layer: int | None) -> tuple[str, str] | None:

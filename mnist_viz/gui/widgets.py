@@ -72,3 +72,32 @@ def legend_row(text_left: str = "− negative",
     layout.addSpacing(16)
     layout.addWidget(info, 1)
     return row, info
+
+
+class WheelOnlyWhenFocused(QtCore.QObject):
+    """Event filter: a combo box, spin box or slider takes the mouse wheel only once it has focus
+    (a click or Tab). Otherwise the wheel scrolls the column it sits in, as in a browser form:
+    scrolling the controls past the Activation box turned it to "sigmoid" and offered a restart."""
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        if event.type() != QtCore.QEvent.Type.Wheel or not isinstance(watched, QtWidgets.QWidget) \
+                or watched.hasFocus():
+            return False
+        area = watched.parentWidget()
+        while area is not None and not isinstance(area, QtWidgets.QAbstractScrollArea):
+            area = area.parentWidget()
+        if area is not None:
+            QtCore.QCoreApplication.sendEvent(area.viewport(), event)
+        return True
+
+
+def guard_wheel(root: QtWidgets.QWidget) -> WheelOnlyWhenFocused:
+    """Apply ``WheelOnlyWhenFocused`` to every combo box, spin box and slider under ``root``; the
+    filter is parented to ``root`` (returned for tests)."""
+    guard = WheelOnlyWhenFocused(root)
+    for kind in (QtWidgets.QComboBox, QtWidgets.QAbstractSpinBox, QtWidgets.QAbstractSlider):
+        for widget in root.findChildren(kind):
+            widget.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)  # a wheel no longer focuses it
+            widget.installEventFilter(guard)
+    return guard
+

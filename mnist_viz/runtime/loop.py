@@ -196,6 +196,7 @@ class TrainingLoop:
         self.dirty = True
         if result.diverged:
             self._set_playing(False)
+            self.evaluate()  # the curves and the status line then show where the stopped weights stand
         elif self.budget_armed and self._budget_reached():
             self._finish_budget()
         return None
@@ -340,10 +341,7 @@ class TrainingLoop:
         self.evaluate()
 
     def _on_restore(self, command: Restore) -> str:
-        message = self.trainer.restore_last_good()
-        if command.lr_factor != 1.0:
-            self.trainer.update(lr=self.trainer.settings.lr * command.lr_factor)
-            message += f"; learning rate now {self.trainer.settings.lr:.3g}"
+        message = self.trainer.restore_last_good(command.lr_factor)
         self.evaluate()  # the curves show at once where the restored weights stand
         if command.resume is not None:
             self._set_playing(command.resume)

@@ -6,12 +6,13 @@ import dataclasses
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6 import QtCore
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from mnist_viz.core.snapshot import Settings
 from mnist_viz.core.tiling import SIDE, dequantize, mosaic_shape
 from mnist_viz.core.trainer import Trainer
 from mnist_viz.gui import style
+from mnist_viz.gui.panels.controls import ControlsPanel
 from mnist_viz.gui.panels.curves import (
     MIN_TICK_SPACING_PX,
     CurvesPanel,
@@ -557,3 +558,28 @@ def test_every_panel_the_window_paints_satisfies_the_panel_protocol():
         assert list(inspect.signature(cls.show_snapshot).parameters) == ["self", "snap"], cls
         assert list(inspect.signature(cls.clear).parameters) == ["self"], cls
     assert not issubclass(QtCore.QObject, Panel)  # the check does look at the methods
+
+
+def test_the_wheel_scrolls_the_controls_column_instead_of_changing_an_unfocused_box(qtbot):
+    controls = ControlsPanel()
+    area = QtWidgets.QScrollArea()
+    area.setWidget(controls)
+    area.setWidgetResizable(True)
+    area.resize(300, 300)
+    qtbot.addWidget(area)
+    area.show()
+    combo = controls.activation_combo
+
+    def wheel():
+        pos = QtCore.QPointF(10, 10)
+        QtWidgets.QApplication.sendEvent(combo, QtGui.QWheelEvent(
+            pos, combo.mapToGlobal(pos.toPoint()).toPointF(), QtCore.QPoint(), QtCore.QPoint(0, -120),
+            QtCore.Qt.MouseButton.NoButton, QtCore.Qt.KeyboardModifier.NoModifier, QtCore.Qt.ScrollPhase.NoScrollPhase,
+            False))
+
+    wheel()
+    assert combo.currentIndex() == 0 and area.verticalScrollBar().value() > 0
+    combo.setFocus()
+    qtbot.waitUntil(combo.hasFocus)
+    wheel()
+    assert combo.currentIndex() == 1  # once clicked or tabbed to, the wheel changes it as usual

@@ -13,7 +13,7 @@ class DivergenceBanner(QtWidgets.QFrame):
 
     Signals:
         restoreClicked(): go back to the best recent weights.
-        restoreLowerClicked(): the same, with the learning rate divided by 10.
+        restoreLowerClicked(): the same, with a lower learning rate (``Trainer.restore_last_good``).
     """
 
     restoreClicked = QtCore.Signal()
@@ -31,9 +31,9 @@ class DivergenceBanner(QtWidgets.QFrame):
         self.restore_button = QtWidgets.QPushButton("Restore best recent weights")
         self.restore_button.setToolTip("Go back to the best of the recently kept weights (scored on 2,000 "
                                        "evaluation images), same learning rate")
-        self.restore_lower_button = QtWidgets.QPushButton("Lower learning rate ×10 and restore")
-        self.restore_lower_button.setToolTip("Divide the learning rate by 10, go back to the best recent weights, "
-                                             "and continue")
+        self.restore_lower_button = QtWidgets.QPushButton("Lower learning rate and restore")
+        self.restore_lower_button.setToolTip("Divide the learning rate by 10 (or go back to the rate the restored "
+                                             "weights were trained with, if that is lower), restore them, continue")
         for button in (self.restore_button, self.restore_lower_button):
             button.setFont(style.font(style.LABEL_PT))
             button.setMinimumHeight(40)

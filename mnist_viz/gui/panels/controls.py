@@ -21,6 +21,7 @@ from mnist_viz.core.network import INITS
 from mnist_viz.core.optim import OPTIMIZERS
 from mnist_viz.core.snapshot import Settings
 from mnist_viz.gui import style
+from mnist_viz.gui.widgets import guard_wheel
 
 LR_MIN, LR_MAX = 1e-4, 5.0  # slider range; the box accepts a little more
 LR_BOX_MIN, LR_BOX_MAX = 1e-5, 10.0
@@ -130,6 +131,7 @@ class ControlsPanel(QtWidgets.QWidget):
         self._has_progress = False
         self._send_live = qdebounced(self._emit_live, timeout=LIVE_DEBOUNCE_MS)
         self._build()
+        self._wheel_guard = guard_wheel(self)
         self.set_settings(self._settings)
 
     # ----------------------------------------------------------------- build
