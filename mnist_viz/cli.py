@@ -140,8 +140,11 @@ def train_command(args) -> int:
         return _fail(str(e))
 
     epochs, iterations = _budget(args, preset, trainer)
-    stopped = _run(trainer, epochs, iterations, show_progress=not args.no_progress, eval_every=args.eval_every)
-    report = _report(trainer, preset)
+    # Overflow is how divergence starts; the guard and the watchdog stop it and say so in plain words,
+    # so NumPy's warnings would only add noise (the training process does the same).
+    with np.errstate(over="ignore", invalid="ignore"):
+        stopped = _run(trainer, epochs, iterations, show_progress=not args.no_progress, eval_every=args.eval_every)
+        report = _report(trainer, preset)
     if args.save and not stopped:  # a broken run must not overwrite a good file
         try:
             checkpoint.save_checkpoint(trainer, args.save)
@@ -199,14 +202,13 @@ def _report(trainer, preset) -> dict:
               "samples_per_second": round(trainer.samples_seen / trainer.elapsed, 1) if trainer.elapsed else 0.0,
               "stopped": trainer.diverged or None, "stopped_kind": trainer.trouble.kind if trainer.trouble else None}
     t0 = time.perf_counter()
-    with np.errstate(all="ignore"):  # the weights a stopped run ends with may overflow the logits
-        held_out = trainer.x_eval is not trainer.data.x_test
-        splits = {"test": "test", "train": "train", **({"val": "eval"} if held_out else {})}
-        for name, split in splits.items():
-            loss, accuracy = trainer.evaluate(split)
-            # JSON has no NaN: an overflowing evaluation is reported as null
-            report[f"{name}_loss"] = loss if math.isfinite(loss) else None
-            report[f"{name}_accuracy"] = accuracy
+    held_out = trainer.x_eval is not trainer.data.x_test
+    splits = {"test": "test", "train": "train", **({"val": "eval"} if held_out else {})}
+    for name, split in splits.items():
+        loss, accuracy = trainer.evaluate(split)
+        # JSON has no NaN: the weights a stopped run ends with may overflow, reported as null
+        report[f"{name}_loss"] = loss if math.isfinite(loss) else None
+        report[f"{name}_accuracy"] = accuracy
     report["evaluation_seconds"] = round(time.perf_counter() - t0, 4)
     return report
 

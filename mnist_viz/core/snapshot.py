@@ -18,6 +18,7 @@ from mnist_viz.core.optim import OPTIMIZERS
 
 if TYPE_CHECKING:
     from mnist_viz.core.presets import Preset
+    from mnist_viz.core.watchdog import Trouble
 
 # Settings that act on the next step without rebuilding the network.
 LIVE_FIELDS = frozenset({"lr", "batch_size", "optimizer", "momentum", "beta1", "beta2", "eps", "l2",
@@ -238,6 +239,8 @@ class LoopState:
         playing: whether training is running.
         speed_limit: steps per second in slow motion, 0 = as fast as possible.
         budget: the ``Preset`` whose epochs or iterations the run trains to, or ``None``.
+        process: which training process made it: 0 for the first, one more for each that replaced
+            a process that died (the window knows from it that the replacement is running).
     """
 
     run_id: int = 0
@@ -245,6 +248,7 @@ class LoopState:
     playing: bool = False
     speed_limit: float = 0.0
     budget: Preset | None = None
+    process: int = 0
 
 
 @dataclass(frozen=True)
@@ -282,7 +286,7 @@ class Snapshot:
     new_evals: np.ndarray
     new_markers: tuple[Marker, ...] = ()
     diverged: str = ""  # plain-language reason when training stopped (guard or watchdog), else ""
-    trouble: str = ""  # its kind (see core.watchdog.KINDS), else ""
+    trouble: Trouble | None = None  # what stopped it, in parts (kind, headline, detail), else None
     last_eval_accuracy: float = float("nan")
     effective_lr: float = float("nan")
     eval_split: str = "test"

@@ -345,16 +345,14 @@ class Trainer:
     def _refuse(self, result: StepResult, what: str) -> StepResult:
         """The guard's answer to a step that would break the weights: not applied, training stopped."""
         n = self.step_count + 1
-        message = (f"Training stopped before step {n:,}: {what}. That step was not applied: the weights are "
-                   f"still those of step {self.step_count:,}. {self._lr_hint()} Restore the best recent "
-                   f"weights, lower the learning rate, and continue.")
-        return self._set_trouble(Trouble("not finite", n, message), result)
+        detail = f"That step was not applied: the weights are still those of step {self.step_count:,}."
+        return self._set_trouble(Trouble("not finite", n, f"Training stopped before step {n:,}: {what}",
+                                         f"{detail} {self._lr_hint()}"), result)
 
-    def _stop(self, result: StepResult, kind: str, what: str) -> StepResult:
+    def _stop(self, result: StepResult, kind: str, what: str, numbers: str) -> StepResult:
         """The watchdog's answer to a taken step that shows training has gone wrong."""
-        message = (f"Training paused at step {self.step_count:,}: {what}. {self._lr_hint()} Restore the best "
-                   f"recent weights, lower the learning rate, and continue.")
-        return self._set_trouble(Trouble(kind, self.step_count, message), result)
+        return self._set_trouble(Trouble(kind, self.step_count, f"Training paused at step {self.step_count:,}: {what}",
+                                         f"{numbers} {self._lr_hint()}"), result)
 
     def _set_trouble(self, trouble: Trouble, result: StepResult) -> StepResult:
         self.trouble = trouble
@@ -591,7 +589,7 @@ class Trainer:
             test_pred=None if test_pred is None else frozen(test_pred),
             unit_mask=frozen(self.net.unit_mask[0]), probe_probs=frozen(probs), probe_hidden=frozen(hidden),
             new_steps=frozen(new_steps), new_evals=frozen(new_evals), new_markers=markers,
-            diverged=self.diverged, trouble=self.trouble.kind if self.trouble else "",
+            diverged=self.diverged, trouble=self.trouble,
             last_eval_accuracy=float(last_eval[-1]) if len(last_eval) else math.nan,
             effective_lr=self.effective_lr, eval_split=self.eval_split_name, loop=loop or LoopState())
 

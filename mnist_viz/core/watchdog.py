@@ -52,14 +52,24 @@ MARKER_LABELS = {"not finite": "diverged (NaN/inf)", "exploded": "loss exploded"
                  "collapsed": "collapsed to chance", "dead": "all units dead"}
 
 
+ADVICE = "Restore the best recent weights, lower the learning rate, and continue."
+
+
 @dataclass(frozen=True)
 class Trouble:
     """What went wrong: ``kind`` (one of ``KINDS``), the step at which it was seen, and the words for
-    the room (``message``) and for the curves' marker (``label``)."""
+    the room: a one-line ``headline`` ("Training paused at step 1,614: accuracy collapsed to
+    chance"), the ``detail`` (the numbers, and why), the whole ``message`` (with ``ADVICE``, for the
+    command line) and the curves' marker ``label``."""
 
     kind: str
     step: int
-    message: str
+    headline: str
+    detail: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.headline}. {self.detail} {ADVICE}"
 
     @property
     def label(self) -> str:
@@ -87,17 +97,18 @@ class Watchdog:
         self.dead_steps = 0
         self.steps_seen = 0
 
-    def observe(self, loss: float, accuracy: float, silent_layer: int | None) -> tuple[str, str] | None:
+    def observe(self, loss: float, accuracy: float, silent_layer: int | None) -> tuple[str, str, str] | None:
         """One taken step: its (finite) batch ``loss``, batch ``accuracy`` (0-1), and the first hidden
         layer (0-based) whose every enabled unit was 0 on the whole batch, or ``None``.
-        Returns ``(kind, what happened in words)`` when a rule trips, else ``None``."""
+        Returns ``(kind, what happened in a few words, the numbers in a sentence)`` when a rule
+        trips, else ``None``."""
         self.steps_seen += 1
         self.accuracies.append(accuracy)
         found = self._loss(loss) or self._accuracy() or self._dead(silent_layer)
         self.loss_ema = loss if math.isnan(self.loss_ema) else (1 - SMOOTHING) * self.loss_ema + SMOOTHING * loss
         return found
 
-    def _loss(self, loss: float) -> tuple[str, str] | None:
+    def _loss(self, loss: float) -> tuple[str, str, str] | None:
         before = self.loss_ema
         reference = before if self.explode_steps == 0 else self.explode_reference
         if not math.isnan(reference) and loss > max(EXPLODE_RATIO * reference, EXPLODE_FLOOR):
@@ -111,16 +122,16 @@ class Watchdog:
         c["explode_steps"] = max(c["explode_steps"], self.explode_steps)
         c["high_loss_steps"] = max(c["high_loss_steps"], self.high_loss_steps)
         if self.explode_steps >= EXPLODE_STEPS:
-            return "exploded", (f"the loss exploded: {EXPLODE_STEPS} batches in a row at more than "
-                                f"{EXPLODE_RATIO:g} times where it had been (about {reference:.2g}; now {loss:.3g}, "
-                                f"chance level is {CHANCE_LOSS:.1f})")
+            return "exploded", "the loss exploded", (
+                f"For {EXPLODE_STEPS} batches in a row it was over {EXPLODE_RATIO:g} times where it had been "
+                f"(about {reference:.2g}; now {loss:.3g}; chance level is {CHANCE_LOSS:.1f}).")
         if self.high_loss_steps >= EXPLODE_STEPS:
-            return "exploded", (f"the loss has stayed above {HIGH_LOSS:.1f}, twice chance level, for "
-                                f"{self.high_loss_steps} steps (smoothed, now {smoothed:.3g}) while accuracy "
-                                f"stayed near chance")
+            return "exploded", "the loss stays far above chance", (
+                f"Smoothed, it has been above {HIGH_LOSS:.1f}, twice chance level, for {self.high_loss_steps} "
+                f"steps (now {smoothed:.3g}), and accuracy near chance.")
         return None
 
-    def _accuracy(self) -> tuple[str, str] | None:
+    def _accuracy(self) -> tuple[str, str, str] | None:
         if len(self.accuracies) < WINDOW:
             return None
         mean = sum(self.accuracies) / WINDOW
@@ -129,16 +140,16 @@ class Watchdog:
             return None
         self.closest["accuracy_after_learning"] = min(self.closest["accuracy_after_learning"], mean)
         if mean <= COLLAPSE_ACCURACY:
-            return "collapsed", (f"accuracy fell to {mean:.0%} over the last {WINDOW} batches (chance is "
-                                 f"{CHANCE_ACCURACY:.0%}), after {best:.0%}; the network has forgotten what it "
-                                 f"learned, with no NaN in sight")
+            return "collapsed", "accuracy collapsed to chance", (
+                f"{mean:.0%} over the last {WINDOW} batches (chance is {CHANCE_ACCURACY:.0%}), after {best:.0%}: "
+                f"the network has forgotten what it learned, with no NaN in sight.")
         return None
 
-    def _dead(self, silent_layer: int | None) -> tuple[str, str] | None:
+    def _dead(self, silent_layer: int | None) -> tuple[str, str, str] | None:
         self.dead_steps = self.dead_steps + 1 if silent_layer is not None else 0
         self.closest["dead_steps"] = max(self.closest["dead_steps"], self.dead_steps)
         if self.dead_steps >= DEAD_STEPS and silent_layer is not None:
-            return "dead", (f"every unit of hidden layer {silent_layer + 1} is dead: it outputs 0 for every "
-                            f"image ({self.dead_steps} batches in a row), so no gradient reaches the weights below "
-                            f"and nothing can learn again")
+            return "dead", f"every unit of hidden layer {silent_layer + 1} is dead", (
+                f"They output 0 for every image ({self.dead_steps} batches in a row), so no gradient reaches "
+                f"the weights below and nothing can learn again.")
         return None

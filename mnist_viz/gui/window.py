@@ -78,6 +78,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.latest: Snapshot | None = None
         self.frames = 0  # snapshots shown (benchmarks read it)
         self._run = 0
+        self._process_lost = ""  # what the status line says while a dead training process is replaced
+        self._lost_process = 0  # LoopState.process of the one that died
         self._painted = False
         self.setWindowTitle(f"mnist-viz — {getattr(data, 'name', 'dataset')}")
         self._build_panels(self.worker.settings)
@@ -208,7 +210,7 @@ class MainWindow(QtWidgets.QMainWindow):
         w.playingChanged.connect(self.controls.set_playing)
         w.failed.connect(self._on_worker_failed)
         w.processLost.connect(self._on_process_lost)
-        w.processRestarted.connect(lambda message: self.statusBar().showMessage(message, 10_000))
+        w.processRestarted.connect(self._on_process_restarted)
         w.set_probes(self.probes.probe_images())
 
     # -------------------------------------------------------------- lifecycle
@@ -269,7 +271,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.frames += 1
         self.status_label.show_snapshot(snap)
         self.banner.show_snapshot(snap)
-        self._sync_controls(snap)
+        if self._process_lost and snap.loop.process > self._lost_process:
+            self._process_lost = ""  # painted by the replacement: it is running
+        if self._process_lost:  # painted from the dead process's last words; nothing trains now
+            self.status_label.setText(self._process_lost)
+        else:
+            self._sync_controls(snap)
         self.snapshotShown.emit(snap)
 
     def _sync_controls(self, snap: Snapshot) -> None:
@@ -313,9 +320,15 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _on_process_lost(self, message: str) -> None:
         """The training process died; the worker is starting another from the latest weights. Until
-        it is back nothing trains, and the controls say so."""
+        it is back nothing trains, and the controls and the status line say so (a snapshot still on
+        its way from the dead process must not say otherwise)."""
+        self._process_lost = message
+        self._lost_process = self.latest.loop.process if self.latest is not None else 0
         self.controls.set_playing(False)
         self.status_label.setText(message)
+
+    def _on_process_restarted(self, message: str) -> None:
+        self.statusBar().showMessage(message, 10_000)
 
     def _on_worker_failed(self, details: str) -> None:
         """Training ended by an error: say so without blocking the window (it can still be saved

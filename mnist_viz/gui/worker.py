@@ -327,7 +327,7 @@ class TrainingWorker(QThread):
                               f"weights of step {newest.step:,}…")
         return p.Resume(state=state, run_id=newest.loop.run_id, applied_seq=self._sent,
                         playing=newest.loop.playing, speed_limit=newest.loop.speed_limit,
-                        budget=newest.loop.budget, probes=self._probes)
+                        budget=newest.loop.budget, probes=self._probes, process=newest.loop.process + 1)
 
     def _receive(self, folder: str, reader: SnapshotReader, resumed: bool = False) -> bool:
         """Relay events until the loop says it stopped (returns False) or its process is gone

@@ -163,6 +163,7 @@ class TrainingLoop:
         self.eval_cost = 0.0
         self.budget: Preset | None = None  # the recipe whose budget this run trains, see _on_set_budget
         self.budget_armed = False  # True until the budget is reached; Start then trains on
+        self.process = 0  # see LoopState.process
 
     # ---------------------------------------------------------------- one pass
     def tick(self) -> float | None:
@@ -262,6 +263,7 @@ class TrainingLoop:
         self.run_id = resume.run_id  # the same run: the window keeps its curves and timeline
         self.applied_seq = self.commands.seq = resume.applied_seq  # what the old process never got is lost
         self.speed_limit, self.probes = resume.speed_limit, resume.probes
+        self.process = resume.process
         self.budget = resume.budget
         self.budget_armed = resume.budget is not None and not self._budget_reached()
         self._set_playing(resume.playing)
@@ -269,7 +271,8 @@ class TrainingLoop:
     def state(self) -> LoopState:
         """What the loop is doing now, as the next snapshot will carry it."""
         return LoopState(run_id=self.run_id, applied_seq=self.applied_seq, playing=self.playing,
-                         speed_limit=self.speed_limit, budget=self.budget if self.budget_armed else None)
+                         speed_limit=self.speed_limit, budget=self.budget if self.budget_armed else None,
+                         process=self.process)
 
     def _set_playing(self, playing: bool) -> None:
         if playing != self.playing:

@@ -231,6 +231,7 @@ class Resume:
     speed_limit: float
     budget: Preset | None
     probes: np.ndarray
+    process: int  # LoopState.process of the new process's snapshots
 
 
 @dataclass(frozen=True)

@@ -241,12 +241,14 @@ def test_a_finite_collapse_pauses_with_the_banner_and_restore_returns_to_where_i
     c.start_button.click()
     before = wait_for(qtbot, window, lambda s: not s.loop.playing)
     accuracy_before = before.last_eval_accuracy
-    c.optimizer_combo.setCurrentIndex(c.optimizer_combo.findData(optimizer))
+    index = c.optimizer_combo.findData(optimizer)
+    c.optimizer_combo.setCurrentIndex(index)
+    c.optimizer_combo.activated.emit(index)  # as a user's choice does
     c.lr_box.setValue(lr)
     c.flush()
     c.start_button.click()
     stopped = wait_for(qtbot, window, lambda s: bool(s.diverged))
-    assert stopped.step - before.step <= 100 and stopped.trouble in ("collapsed", "dead", "exploded", "not finite")
+    assert stopped.step - before.step <= 100 and stopped.trouble.kind in ("collapsed", "dead", "exploded", "not finite")
     assert window.banner.isVisible() and "Stopped" in window.status_label.text()
     assert c.start_button.text().endswith("Start")
     qtbot.mouseClick(window.banner.restore_lower_button, QtCore.Qt.MouseButton.LeftButton)
@@ -266,7 +268,7 @@ def test_kill_9_of_the_training_process_in_the_window(qtbot, window, rec, tmp_pa
     qtbot.waitUntil(lambda: "ended unexpectedly" in window.status_label.text(), timeout=2000)
     assert window.controls.start_button.text().endswith("Start")  # nothing trains now, and it says so
     window.files.save_session(str(tmp_path / "during.npz"))
-    resumed = wait_for(qtbot, window, lambda s: s.step > before.step + 20 and s.loop.playing)
+    resumed = wait_for(qtbot, window, lambda s: s.loop.process == 1 and s.step > before.step + 20 and s.loop.playing)
     assert resumed.loop.run_id == before.loop.run_id and window.controls.start_button.text().endswith("Pause")
     assert len(window.curves.steps) >= before.step and len(window.curves._markers) >= markers_before
     qtbot.waitUntil(lambda: (tmp_path / "during.npz").exists(), timeout=TIMEOUT_MS)

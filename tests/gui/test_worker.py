@@ -173,7 +173,7 @@ def test_kill_9_of_the_training_process_loses_nothing(qtbot, worker, pull, tmp_p
     load_checkpoint(check, held)
     assert check.step_count >= before.step and len(check.history.steps) >= before.step
     # The new process carries on from the last weights received: same run, later steps, still playing.
-    resumed = pull.wait_for(qtbot, lambda s: s.step > before.step + 5 and s.loop.playing)
+    resumed = pull.wait_for(qtbot, lambda s: s.loop.process == 1 and s.step > before.step + 5 and s.loop.playing)
     assert resumed.loop.run_id == before.loop.run_id and time.perf_counter() - t0 < 3.0
     assert worker.training_pid() is not None and worker.is_training_alive()
     saved = tmp_path / "after.npz"

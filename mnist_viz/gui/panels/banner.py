@@ -6,6 +6,7 @@ from PySide6 import QtCore, QtWidgets
 
 from mnist_viz.core.snapshot import Snapshot
 from mnist_viz.gui import style
+from mnist_viz.gui.widgets import set_text
 
 
 class DivergenceBanner(QtWidgets.QFrame):
@@ -25,9 +26,15 @@ class DivergenceBanner(QtWidgets.QFrame):
         # Black on pale orange: readable on a washed-out projector, not a red/green cue.
         self.setStyleSheet("#divergenceBanner { background: #FCE3B0; border: 3px solid #E69F00; }"
                            "#divergenceBanner QLabel { color: black; }")
+        # A bold headline the back row reads, the numbers under it smaller, the ways out in a row
+        # beneath: side by side with the buttons, the text took 13 lines at 1024x768 and pushed the
+        # curves and the status line off the screen.
+        self.headline = QtWidgets.QLabel()
+        self.headline.setWordWrap(True)
+        self.headline.setFont(style.font(style.LABEL_PT, bold=True))
         self.message = QtWidgets.QLabel()
         self.message.setWordWrap(True)
-        self.message.setFont(style.font(style.LABEL_PT, bold=True))
+        self.message.setFont(style.font(style.SMALL_PT + 1))
         self.restore_button = QtWidgets.QPushButton("Restore best recent weights")
         self.restore_button.setToolTip("Go back to the best of the recently kept weights (scored on 2,000 "
                                        "evaluation images), same learning rate")
@@ -36,24 +43,33 @@ class DivergenceBanner(QtWidgets.QFrame):
                                              "weights were trained with, if that is lower), restore them, continue")
         for button in (self.restore_button, self.restore_lower_button):
             button.setFont(style.font(style.LABEL_PT))
-            button.setMinimumHeight(40)
+            button.setMinimumHeight(36)
         self.restore_button.clicked.connect(self.restoreClicked)
         self.restore_lower_button.clicked.connect(self.restoreLowerClicked)
-        buttons = QtWidgets.QVBoxLayout()
+        buttons = QtWidgets.QHBoxLayout()
+        buttons.addStretch(1)
         buttons.addWidget(self.restore_lower_button)
         buttons.addWidget(self.restore_button)
-        layout = QtWidgets.QHBoxLayout(self)
-        layout.addWidget(self.message, 1)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 4)
+        layout.setSpacing(2)
+        layout.addWidget(self.headline)
+        layout.addWidget(self.message)
         layout.addLayout(buttons)
         self.hide()
 
     def show_snapshot(self, snap: Snapshot) -> None:
-        self.show_message(snap.diverged)
+        if snap.trouble is not None:
+            self.show_message(snap.trouble.headline, snap.trouble.detail)
+        else:
+            self.show_message(snap.diverged)
 
     def clear(self) -> None:
         self.show_message("")
 
-    def show_message(self, text: str) -> None:
-        if text != self.message.text():
-            self.message.setText(text)
-        self.setVisible(bool(text))
+    def show_message(self, headline: str, detail: str = "") -> None:
+        """Show ``headline`` (bold) over ``detail``; an empty headline hides the banner."""
+        set_text(self.headline, headline)
+        set_text(self.message, detail)
+        self.message.setVisible(bool(detail))
+        self.setVisible(bool(headline))

@@ -6,7 +6,6 @@ import math
 from PySide6 import QtWidgets
 
 from mnist_viz.core.snapshot import Snapshot
-from mnist_viz.core.watchdog import MARKER_LABELS
 from mnist_viz.gui import style
 
 IDLE_TEXT = "❚❚ Paused — press Start (Space)"
@@ -22,7 +21,7 @@ def _format_duration(seconds: float) -> str:
 def status_text(snap: Snapshot, playing: bool) -> str:
     """The status line: state, epoch, step (of a preset's budget), throughput while running,
     training time, learning rate, accuracy."""
-    state = (f"⚠ Stopped: {MARKER_LABELS.get(snap.trouble, 'see the banner')}" if snap.diverged
+    state = (f"⚠ Stopped: {snap.trouble.label if snap.trouble else 'see the banner'}" if snap.diverged
              else "● Running" if playing else "❚❚ Paused")
     lr = snap.settings.lr if math.isnan(snap.effective_lr) else snap.effective_lr
     acc = "" if math.isnan(snap.last_eval_accuracy) else f"     {snap.eval_split} acc {snap.last_eval_accuracy:.1%}"
