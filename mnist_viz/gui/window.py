@@ -271,6 +271,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.frames += 1
         self.status_label.show_snapshot(snap)
         self.banner.show_snapshot(snap)
+        # On a short screen the banner takes the look-back slider's room until training goes on.
+        self.timeline.setVisible(not (self.banner.isVisible() and self.banner.compact))
         if self._process_lost and snap.loop.process > self._lost_process:
             self._process_lost = ""  # painted by the replacement: it is running
         if self._process_lost:  # painted from the dead process's last words; nothing trains now

@@ -8,6 +8,8 @@ from mnist_viz.core.snapshot import Snapshot
 from mnist_viz.gui import style
 from mnist_viz.gui.widgets import set_text
 
+COMPACT_BELOW = 900  # px of screen height below which the banner shows headline and buttons only
+
 
 class DivergenceBanner(QtWidgets.QFrame):
     """A plain-language notice of why training stopped, with the ways out.
@@ -56,6 +58,7 @@ class DivergenceBanner(QtWidgets.QFrame):
         layout.addWidget(self.headline)
         layout.addWidget(self.message)
         layout.addLayout(buttons)
+        self.compact = False
         self.hide()
 
     def show_snapshot(self, snap: Snapshot) -> None:
@@ -68,8 +71,15 @@ class DivergenceBanner(QtWidgets.QFrame):
         self.show_message("")
 
     def show_message(self, headline: str, detail: str = "") -> None:
-        """Show ``headline`` (bold) over ``detail``; an empty headline hides the banner."""
+        """Show ``headline`` (bold) over ``detail``; an empty headline hides the banner. On a screen
+        less than ``COMPACT_BELOW`` pixels high the banner is ``compact``: the detail goes to the
+        headline's tooltip (its lines pushed the status line off a 768-pixel projector) and the
+        window gives the banner the look-back slider's room."""
+        screen = self.screen()
+        compact = screen is not None and screen.availableGeometry().height() < COMPACT_BELOW
+        self.compact = compact
         set_text(self.headline, headline)
+        self.headline.setToolTip(detail)
         set_text(self.message, detail)
-        self.message.setVisible(bool(detail))
+        self.message.setVisible(bool(detail) and not compact)
         self.setVisible(bool(headline))
