@@ -24,6 +24,10 @@ class Optimizer:
 
     name = "sgd"
     state_names: tuple[str, ...] = ()
+    # State whose overflow always shows in the new parameters: each new parameter is the old one minus
+    # lr (or Adam's step) times a function of it that keeps inf and NaN, and lr > 0, so an inf or NaN
+    # there makes the parameter inf or NaN (0 * inf is NaN too, if the float32 lr underflows to 0).
+    unchecked_state: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         self.state: dict[str, list[np.ndarray]] = {}
@@ -35,14 +39,17 @@ class Optimizer:
     # ------------------------------------------------------------------ update
     def propose(self, params: list[np.ndarray], grads: list[np.ndarray], hp: dict) -> list[np.ndarray]:
         """Compute the step's new parameters and state into spare buffers; ``params`` and ``state``
-        stay as they are. ``hp`` holds ``lr`` and the optimizer's own settings; ``grads`` are scratch
-        space (overwritten). Returns every proposed array (new params, then new state) to check."""
+        stay as they are. ``hp`` holds ``lr`` and the optimizer's own settings; ``grads`` (finite)
+        are scratch space (overwritten). Returns the proposed arrays whose being finite means the
+        whole proposal is: the new parameters, and the state that can overflow without them noticing
+        (``unchecked_state`` says which cannot)."""
         if not self.state and self.state_names:
             self.state = {n: [np.zeros_like(p) for p in params] for n in self.state_names}
         self._fit_spares(params)
         self._propose(params, grads, hp)
         self._proposed = True
-        return [*self._next_params, *(a for arrays in self._next_state.values() for a in arrays)]
+        checked = [n for n in self._next_state if n not in self.unchecked_state]
+        return [*self._next_params, *(a for n in checked for a in self._next_state[n])]
 
     def commit(self, params: list[np.ndarray]) -> None:
         """Adopt the proposal: ``params`` (the network's list, changed in place) and the state take
@@ -114,6 +121,7 @@ class Momentum(Optimizer):
 
     name = "momentum"
     state_names = ("velocity",)
+    unchecked_state = ("velocity",)  # p - lr * v
 
     def _propose(self, params, grads, hp) -> None:
         lr, mu = np.float32(hp["lr"]), np.float32(hp.get("momentum", 0.9))
@@ -130,6 +138,7 @@ class Adam(Optimizer):
 
     name = "adam"
     state_names = ("m", "v")
+    unchecked_state = ("m",)  # p - step * m / (sqrt(v) + eps); v is checked: an inf v gives m/inf = 0
 
     def _propose(self, params, grads, hp) -> None:
         beta1, beta2 = float(hp.get("beta1", 0.9)), float(hp.get("beta2", 0.999))

@@ -187,3 +187,19 @@ def test_sgd_at_lr_1_and_adam_at_001_are_never_stopped(mnist, activation):
         tr = Trainer(mnist, settings)
         tr.train(epochs=1)
         assert not tr.trouble, (settings, tr.diverged)
+
+
+@pytest.mark.parametrize(("optimizer", "gradient"), [("momentum", 3e38), ("adam", 3e19)])
+def test_state_that_would_overflow_is_refused_even_when_the_weights_alone_would_not_be(small, optimizer, gradient):
+    # Finite gradients whose optimizer state overflows: Adam's v (3e19 squared), momentum's velocity
+    # (0.9 * 3e38 + 3e38). At lr 1e-30 a finite state would move the weights by almost nothing; an
+    # overflowing one must be refused whether or not that array is itself checked (see unchecked_state).
+    tr = Trainer(small, Settings(hidden=(16,), optimizer=optimizer, lr=1e-30))
+    tr.train(iterations=3)
+    if optimizer == "momentum":
+        for v in tr.optimizer.state["velocity"]:
+            v[...] = 3e38
+    grads = [np.full_like(p, gradient) for p in tr.net.params]
+    assert all_finite(grads)
+    proposal = tr.optimizer.propose(tr.net.params, grads, {**tr.settings.hyperparams(), "lr": tr.settings.lr})
+    assert not all_finite(proposal)
