@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 
@@ -31,13 +32,50 @@ SETTING_FLAGS = {
 
 
 def _hidden_sizes(text: str) -> tuple[int, ...]:
+    """``128``, ``256,64`` or ``256-64``. Every part must be a positive whole number: a leading "-"
+    is a minus sign, not a separator (``--hidden -5`` used to train 5 units)."""
+    parts = text.strip().replace(",", " ").split()
+    if len(parts) == 1 and not parts[0].startswith("-"):
+        parts = parts[0].split("-")
     try:
-        sizes = tuple(int(part) for part in text.replace("-", ",").split(",") if part.strip())
+        sizes = tuple(int(part) for part in parts)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"hidden sizes must be integers like 128 or 256,64; got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"hidden sizes must be positive whole numbers like 128 or 256,64; "
+                                         f"got {text!r}") from None
     if not sizes or any(s < 1 for s in sizes):
-        raise argparse.ArgumentTypeError(f"hidden sizes must be positive integers; got {text!r}")
+        raise argparse.ArgumentTypeError(f"hidden sizes must be positive whole numbers; got {text!r}")
     return sizes
+
+
+def _count(text: str) -> int:
+    """A whole number >= 0 (iterations: 0 only evaluates)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be zero or more")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = _count(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = _positive_float(text)
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 1 (a fraction of the training images)")
+    return value
+
+
+def _path(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("needs a file or folder path, got an empty one")
+    return text
 
 
 def _positive_float(text: str) -> float:
@@ -50,37 +88,46 @@ def _positive_float(text: str) -> float:
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with errors in the loaders' one-line style (not a usage block, then the error)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(EXIT_BAD_INPUT, f"mnist-viz: error: {message} (see: {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mnist-viz", description="Watch a from-scratch NumPy network learn MNIST.")
-    sub = parser.add_subparsers(dest="command")
+    parser = _Parser(prog="mnist-viz", description="Watch a from-scratch NumPy network learn MNIST.")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     gui = sub.add_parser("gui", help="open the window (the default when no command is given)")
-    gui.add_argument("--data", help="data to train on instead of the bundled MNIST (IDX folder, train.csv, mnist.npz)")
+    gui.add_argument("--data", type=_path,
+                     help="data to train on instead of the bundled MNIST (IDX folder, train.csv, mnist.npz)")
     sub.add_parser("presets", help="list the named recipes and what each shows")
     train = sub.add_parser("train", help="train without a window, with a progress bar",
                            description="Train headless. Flags override the preset's settings.")
     train.add_argument("--preset", help="start from a named recipe (see `mnist-viz presets`)")
     budget = train.add_mutually_exclusive_group()
     budget.add_argument("--epochs", type=_positive_float, help="passes over the training data")
-    budget.add_argument("--iterations", type=int, help="optimisation steps (full-batch steps for --optimizer gd)")
+    budget.add_argument("--iterations", type=_count, help="optimisation steps (full-batch steps for --optimizer gd)")
     train.add_argument("--hidden", type=_hidden_sizes, help="hidden layer sizes, e.g. 128 or 256,64")
     train.add_argument("--activation", choices=list(ACTIVATIONS))
     train.add_argument("--init", choices=list(INITS), help="small = 0.01·N(0,1) as in the classic tutorials")
     train.add_argument("--optimizer", choices=list(OPTIMIZERS), help="gd = full-batch gradient descent")
     train.add_argument("--lr", type=_positive_float, help="learning rate")
-    train.add_argument("--batch-size", type=int)
+    train.add_argument("--batch-size", type=_positive_int)
     train.add_argument("--momentum", type=float)
     train.add_argument("--beta1", type=float)
     train.add_argument("--beta2", type=float)
     train.add_argument("--eps", type=_positive_float)
     train.add_argument("--l2", type=float, help="L2 weight decay coefficient")
     train.add_argument("--lr-decay", type=float, help="multiply the learning rate by this after each epoch")
-    train.add_argument("--seed", type=int)
-    train.add_argument("--train-subset", type=int, help="train on only the first N training images")
-    train.add_argument("--val-size", type=int, help="hold out the last N training images for validation")
-    train.add_argument("--val-fraction", type=float, help="hold out this fraction of the training images instead")
-    train.add_argument("--data", help="IDX folder, Kaggle train.csv or keras mnist.npz (default: bundled MNIST)")
-    train.add_argument("--save", help="write a checkpoint here when done")
-    train.add_argument("--load", help="continue from this checkpoint")
+    train.add_argument("--seed", type=_count)
+    train.add_argument("--train-subset", type=_count, help="train on only the first N training images")
+    train.add_argument("--val-size", type=_count, help="hold out the last N training images for validation")
+    train.add_argument("--val-fraction", type=_fraction, help="hold out this fraction of the training images instead")
+    train.add_argument("--data", type=_path, help="IDX folder, Kaggle train.csv or keras mnist.npz "
+                                                  "(default: bundled MNIST)")
+    train.add_argument("--save", type=_path, help="write a checkpoint here when done")
+    train.add_argument("--load", type=_path, help="continue from this checkpoint")
     train.add_argument("--eval-every", type=_positive_float, default=1.0,
                        help="evaluate every this many epochs (default 1), for the history")
     train.add_argument("--json", action="store_true", help="print one JSON object with the results on stdout")
@@ -127,6 +174,8 @@ def train_command(args) -> int:
     from mnist_viz.core.trainer import Trainer
 
     try:
+        if args.save:
+            check_writable(args.save)  # before minutes of training, not after
         preset = get_preset(args.preset) if args.preset else None
         settings = (preset.settings if preset else Settings()).replace(**_setting_changes(args))
         data = load_dataset(args.data)
@@ -158,6 +207,19 @@ def train_command(args) -> int:
         print(f"mnist-viz: {stopped}" + (" Nothing was saved." if args.save else ""), file=sys.stderr)
         return EXIT_STOPPED
     return 0
+
+
+def check_writable(path: str) -> None:
+    """Raise ``OSError`` with a plain message unless a file can be written at ``path``: its folder
+    exists and is writable, and ``path`` is not a folder."""
+    target = os.path.abspath(path)
+    folder = os.path.dirname(target)
+    if os.path.isdir(target):
+        raise OSError(f"cannot save to {path}: it is a folder")
+    if not os.path.isdir(folder):
+        raise OSError(f"cannot save to {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK) or (os.path.exists(target) and not os.access(target, os.W_OK)):
+        raise OSError(f"cannot save to {path}: permission denied")
 
 
 def _budget(args, preset, trainer) -> tuple[float | None, int | None]:

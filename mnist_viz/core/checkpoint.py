@@ -7,15 +7,15 @@ mid-write leaves either the old file or the new one, never half of one.
 """
 from __future__ import annotations
 
-import itertools
 import json
 import os
-import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from mnist_viz.core import checkpoint_check as check
+from mnist_viz.core.checkpoint_check import FORMAT, VERSION, CheckpointError
 from mnist_viz.core.files import FileWriteError, atomic_write
 from mnist_viz.core.snapshot import History, Marker, Settings
 
@@ -23,12 +23,6 @@ if TYPE_CHECKING:
     from mnist_viz.core.snapshot import Snapshot
     from mnist_viz.core.trainer import Trainer
 
-FORMAT = "mnist-viz-checkpoint"
-VERSION = 1
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be read or written; the message names the file and the fault."""
 
 
 def save_checkpoint(trainer: Trainer, path: str | os.PathLike) -> Path:
@@ -102,43 +96,20 @@ def state_from_snapshot(snap: Snapshot, history: History, n_train: int) -> dict:
     }
 
 
-def read_checkpoint(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:
-    """``(meta, arrays)`` of a checkpoint file, checked for format and version.
-
-    Raises ``CheckpointError`` naming the file for anything missing, corrupt or foreign.
-    """
+def read_checkpoint(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray], Settings]:
+    """``(meta, arrays, settings)`` of a checkpoint file, every size, shape, type and value checked
+    before it is used (``checkpoint_check``: nothing larger than the network the metadata describes
+    is ever allocated). Raises ``CheckpointError`` naming the file and the fault."""
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint {path} does not exist")
-    try:
-        with open(path, "rb") as f:
-            if f.read(4) != b"PK\x03\x04":  # every .npz is a zip archive
-                raise CheckpointError(f"{path} is not a mnist-viz checkpoint (not a readable .npz archive)")
-            f.seek(0)
-            with np.load(f, allow_pickle=False) as npz:
-                arrays = {k: npz[k] for k in npz.files}
-    except CheckpointError:
-        raise
-    except (zipfile.BadZipFile, OSError, EOFError) as e:
-        raise CheckpointError(f"{path} is not a mnist-viz checkpoint (not a readable .npz archive: {e})") from e
-    except ValueError as e:
-        raise CheckpointError(f"{path} holds data that would need pickle to read; refusing to load it") from e
-    if "meta" not in arrays:
-        raise CheckpointError(f"{path} is not a mnist-viz checkpoint (it has no 'meta' entry)")
-    try:
-        meta = json.loads(arrays.pop("meta").tobytes().decode())
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise CheckpointError(f"{path}: the checkpoint's metadata is corrupt ({e})") from e
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        found = meta.get("format") if isinstance(meta, dict) else meta
-        raise CheckpointError(f"{path} is not a mnist-viz checkpoint (format is {found!r})")
-    if meta.get("version") != VERSION:
-        raise CheckpointError(f"{path} is checkpoint version {meta.get('version')}; "
-                              f"this mnist-viz reads version {VERSION}")
-    missing = [f"param_{i}" for i in range(meta.get("n_params", 0)) if f"param_{i}" not in arrays]
-    if missing or not meta.get("n_params"):
-        raise CheckpointError(f"{path}: the checkpoint is incomplete (missing {', '.join(missing) or 'parameters'})")
-    return meta, arrays
+    f, zf = check.open_archive(path)
+    with f, zf:
+        headers = check.member_headers(zf, path)
+        meta = check.read_meta(zf, headers, path)
+        settings = check.check_meta(meta, path)
+        check.check_headers(headers, check.expected_shapes(meta, settings), settings, path)
+        arrays = {name: check.read_member(zf, name, path) for name in headers if name != "meta"}
+    check.check_values(arrays, path)
+    return meta, arrays, settings
 
 
 def load_checkpoint(trainer: Trainer, path: str | os.PathLike) -> None:
@@ -147,44 +118,27 @@ def load_checkpoint(trainer: Trainer, path: str | os.PathLike) -> None:
     The trainer is modified only after the whole file has been read and checked, so a bad file
     leaves the running session as it was.
     """
-    meta, arrays = read_checkpoint(path)
-    try:
-        settings = Settings.from_dict(meta["settings"])
-        if tuple(meta["sizes"][1:-1]) != settings.hidden:
-            raise ValueError(f"layer sizes {meta['sizes']} disagree with the settings' "
-                             f"hidden sizes {list(settings.hidden)}")
-        params = [arrays[f"param_{i}"] for i in range(meta["n_params"])]
-        _check_shapes(params, meta["sizes"])
-    except (KeyError, TypeError, ValueError) as e:
-        raise CheckpointError(f"{path}: the checkpoint is inconsistent ({e})") from e
+    meta, arrays, settings = read_checkpoint(path)
     if meta["sizes"][0] != trainer.x_train.shape[1]:
         raise CheckpointError(f"{path} was trained on {meta['sizes'][0]}-pixel inputs, "
                               f"but the loaded data has {trainer.x_train.shape[1]}")
+    params = [arrays[f"param_{i}"] for i in range(meta["n_params"])]
     try:
         trainer.load_state_dict(_file_state(meta, arrays, params, settings, trainer.n_train))
     except (KeyError, TypeError, ValueError, IndexError) as e:
-        raise CheckpointError(f"{path}: the checkpoint is inconsistent ({type(e).__name__}: {e})") from e
-
-
-def _check_shapes(params: list[np.ndarray], sizes: list[int]) -> None:
-    for i, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
-        if params[2 * i].shape != (fan_in, fan_out) or params[2 * i + 1].shape != (fan_out,):
-            raise ValueError(f"layer {i + 1} has shapes {params[2 * i].shape}/{params[2 * i + 1].shape}, "
-                             f"expected ({fan_in}, {fan_out})/({fan_out},)")
-        if not all(np.isfinite(p).all() for p in params[2 * i: 2 * i + 2]):
-            raise ValueError(f"layer {i + 1} holds NaN or infinite weights")
+        raise CheckpointError(f"{path}: the checkpoint does not fit this data ({type(e).__name__}: {e})") from e
 
 
 def _file_state(meta: dict, arrays: dict, params: list[np.ndarray], settings: Settings, n_train: int) -> dict:
-    """The ``Trainer.state_dict`` a checkpoint file describes. Tolerant where the file may come from
-    an older writer: a missing or misshapen unit mask means all units on, a batch order that does
-    not fit this dataset a fresh shuffle, missing history rows an empty history."""
+    """The ``Trainer.state_dict`` a checked checkpoint file describes: a missing unit mask means all
+    units on, a batch order for another number of training images (other data, another split) a
+    fresh shuffle, missing history rows an empty history, missing optimizer state a fresh one."""
     masks = [arrays.get(f"mask_{i}") for i in range(len(settings.hidden))]
     order = arrays.get("order")
     h = meta["history"]
     return {
         "settings": settings, "params": params,
-        "unit_masks": [m if m is not None and m.shape == (size,) else None for m, size in zip(masks, settings.hidden)],
+        "unit_masks": masks,
         "optimizer": {"name": meta["optimizer"]["name"], "t": meta["optimizer"]["t"],
                       "arrays": {k[4:]: v for k, v in arrays.items() if k.startswith("opt_")}},
         "counters": meta["counters"],

@@ -25,8 +25,10 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -
     """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
+    remove_abandoned_temp_files(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        # The pid in the name lets a later save tell a temp file whose writer was killed midway.
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
     except OSError as e:
         raise FileWriteError(path, e.strerror or str(e)) from e
     try:
@@ -80,3 +82,43 @@ def write_metrics_csv(history, path: str | os.PathLike) -> Path:
     for m in history.markers:
         out.writerow(["marker", m.step, f"{m.epoch:.6g}", m.samples, *[""] * len(value_columns), m.label])
     return atomic_write(path, lambda f: f.write(text.getvalue().encode("utf-8")))
+
+
+def remove_abandoned_temp_files(path: str | os.PathLike) -> list[Path]:
+    """Delete the temporary files ``atomic_write`` left beside ``path`` when a save was killed midway
+    (``.<name>.<pid>.<random>.tmp`` whose process is gone). Returns what was deleted. A live
+    process's temp file is never touched: it may be writing it now."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    removed: list[Path] = []
+    try:
+        candidates = list(folder.glob(f".{glob_escape(path.name)}.*.tmp"))
+    except OSError:
+        return removed
+    for tmp in candidates:
+        pid = tmp.name[len(path.name) + 2:].split(".", 1)[0]
+        if pid.isdigit() and not _process_alive(int(pid)):
+            try:
+                tmp.unlink()
+                removed.append(tmp)
+            except OSError:
+                pass  # not ours to remove (permissions): the save itself still works
+    return removed
+
+
+def glob_escape(name: str) -> str:
+    """``name`` with glob's special characters taken literally."""
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid() or os.name != "posix":
+        return True  # on Windows os.kill(pid, 0) would end the process, not ask about it
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists but is someone else's, or this platform cannot tell: leave it
+    return True
+

@@ -193,7 +193,14 @@ class TrainingLoop:
                 return due - now
         self.steps_owed = max(0, self.steps_owed - 1)
         self.last_step_time = now
-        result = tr.step()
+        try:
+            result = tr.step()
+        except Exception as e:  # a bug, or a state no check foresaw: pause and say so, never end the process
+            self._set_playing(False)
+            self.steps_owed = 0
+            self.send(CommandFailed(command="step", reason=f"training stopped by an internal error "
+                                                           f"({type(e).__name__}: {e}); Reset or load a session"))
+            return IDLE_WAIT
         self.dirty = True
         if result.diverged:
             self._set_playing(False)

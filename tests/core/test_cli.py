@@ -1,7 +1,9 @@
 """The headless command line, run as a user would run it."""
 import json
+import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -46,15 +48,57 @@ def exit_code(argv):
 
 @pytest.mark.parametrize("args,message", [
     (["--lr", "-1"], "must be a positive number"),
-    (["--hidden", "12x"], "hidden sizes must be integers"),
+    (["--hidden", "12x"], "hidden sizes must be positive whole numbers"),
     (["--preset", "nope"], "unknown preset 'nope'"),
     (["--data", "/no/such/file.csv"], "file.csv"),
     (["--load", "/no/such/ckpt.npz"], "ckpt.npz does not exist"),
     (["--train-subset", "70000"], "train_subset 70000"),
+    (["--hidden", "-5"], "hidden sizes must be positive whole numbers; got '-5'"),
+    (["--hidden", "0"], "hidden sizes must be positive whole numbers"),
+    (["--hidden", "128,-4"], "hidden sizes must be positive whole numbers"),
+    (["--batch-size", "0"], "--batch-size: '0' must be at least 1"),
+    (["--batch-size", "-3"], "'-3' must be zero or more"),
+    (["--train-subset", "-1"], "'-1' must be zero or more"),
+    (["--seed", "-2"], "'-2' must be zero or more"),
+    (["--val-fraction", "1.5"], "must be between 0 and 1"),
+    (["--save", ""], "--save: needs a file or folder path"),
+    (["--load", " "], "--load: needs a file or folder path"),
+    (["--data", ""], "--data: needs a file or folder path"),
 ])
 def test_bad_input_exits_2_with_a_clear_message(capsys, args, message):
     assert exit_code(["train", "--no-progress", "--iterations", "1", *args]) == 2
-    assert message in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert message in err and err.strip().count("\n") == 0  # one line, the loaders' style
+
+
+def test_negative_iterations_are_refused(capsys):
+    assert exit_code(["train", "--no-progress", "--iterations", "-1"]) == 2
+    assert "'-1' must be zero or more" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("where", ["missing folder", "a folder", "read-only folder"])
+def test_an_unwritable_save_target_is_refused_before_training(capsys, tmp_path, monkeypatch, where):
+    target = {"missing folder": tmp_path / "nope" / "run.npz", "a folder": tmp_path,
+              "read-only folder": tmp_path / "run.npz"}[where]
+    if where == "read-only folder":  # the tests run as root, whom chmod does not stop: ask os.access
+        real_access = os.access
+        monkeypatch.setattr(os, "access", lambda p, mode: False if str(p) == str(tmp_path) else real_access(p, mode))
+    t0 = time.perf_counter()
+    assert exit_code(["train", "--no-progress", "--epochs", "50", "--save", str(target)]) == 2
+    assert time.perf_counter() - t0 < 5  # 50 epochs would take minutes: it was refused first
+    assert "cannot save to" in capsys.readouterr().err
+
+
+def test_a_killed_saves_temp_file_is_removed_by_the_next_save(tmp_path):
+    target = tmp_path / "run.npz"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    abandoned = tmp_path / f".run.npz.{dead.pid}.abc123.tmp"
+    abandoned.write_bytes(b"half a checkpoint")
+    live = tmp_path / f".run.npz.{os.getpid()}.xyz789.tmp"  # a save of this process, under way
+    live.write_bytes(b"being written")
+    assert main(["train", "--no-progress", "--iterations", "2", "--train-subset", "500", "--save", str(target)]) == 0
+    assert target.exists() and not abandoned.exists() and live.exists()
 
 
 def test_divergence_exits_3_and_says_why(capsys):
