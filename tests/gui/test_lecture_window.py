@@ -1,7 +1,12 @@
 """The lecture tools inside the live window: pinning, ablation, confusion, timeline, presentation,
 scenarios, sessions and exports — driven as a lecturer would, against the real training process."""
 import csv
+import io
+import json
+import os
 import xml.etree.ElementTree as ET
+import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -124,6 +129,57 @@ def test_save_and_load_session_and_a_corrupt_file_changes_nothing(qtbot, window,
     qtbot.waitUntil(lambda: "corrupt.npz" in window.files.last_error, timeout=TIMEOUT_MS)
     after = train_a_little(qtbot, window, 10)
     assert after.step >= saved.step + 10  # the session kept running
+
+
+def _crafted_sessions(good: Path, folder: Path) -> dict[str, Path]:
+    """Hostile variants of a good session file (the full set is in tests/core/test_hostile_checkpoint.py)."""
+    with zipfile.ZipFile(good) as zf:
+        entries = {name: zf.read(name) for name in zf.namelist()}
+    meta = json.loads(np.load(io.BytesIO(entries["meta.npy"])).tobytes().decode())
+
+    def variant(name, **changes):
+        path = folder / f"{name}.npz"
+        with zipfile.ZipFile(path, "w") as zf:
+            for member, data in {**entries, **changes}.items():
+                if data is not None:
+                    zf.writestr(member, data)
+        return path
+
+    def meta_bytes(change):
+        m = json.loads(json.dumps(meta))
+        change(m)
+        buffer = io.BytesIO()
+        np.save(buffer, np.frombuffer(json.dumps(m).encode(), np.uint8))
+        return buffer.getvalue()
+
+    lying = io.BytesIO()
+    np.lib.format.write_array_header_1_0(lying, {"descr": "<f4", "fortran_order": False, "shape": (100_000, 100_000)})
+    fifo = folder / "pipe.npz"
+    os.mkfifo(fifo)
+    return {
+        "37 GiB promised": variant("huge", **{"param_0.npy": lying.getvalue() + b"\0" * 64}),
+        "negative cursor": variant("cursor", **{"meta.npy": meta_bytes(lambda m: m["counters"].update(cursor=-1))}),
+        "10 MB marker label": variant("label", **{"meta.npy": meta_bytes(
+            lambda m: m["history"].update(markers=[[1, 0.1, 64, "x" * 10**7]]))}),
+        "optimizer slot missing": variant("slot", **{"opt_v_1.npy": None}),
+        "a pipe": fifo,
+        "a folder": folder,
+    }
+
+
+def test_every_crafted_session_through_the_file_menu_leaves_the_lecture_running(qtbot, window, tmp_path):
+    train_a_little(qtbot, window, 30)
+    good = tmp_path / "good.npz"
+    window.files.save_session(str(good))
+    qtbot.waitUntil(good.exists, timeout=TIMEOUT_MS)
+    for fault, path in _crafted_sessions(good, tmp_path).items():
+        before = train_a_little(qtbot, window, 5)
+        window.files.last_error = ""
+        window.files.load_session(str(path))
+        qtbot.waitUntil(lambda path=path: str(path) in window.files.last_error, timeout=TIMEOUT_MS)
+        after = train_a_little(qtbot, window, 5)
+        assert after.loop.run_id == before.loop.run_id and after.step > before.step, fault  # same run, going on
+        assert len(window.files.last_error) < 400, fault  # one clear message, not a dump
 
 
 def test_exports_write_valid_files_and_report_unwritable_paths(qtbot, window, tmp_path):
