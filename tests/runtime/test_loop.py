@@ -194,3 +194,25 @@ def test_evaluations_come_often_in_the_first_seconds_of_training_then_by_the_bud
     loop.trainer.step()
     loop._maybe_evaluate(loop.last_eval[1] + 0.3 / EVAL_BUDGET * 0.9)
     assert evals() == before
+
+
+def test_an_exception_inside_a_training_step_pauses_and_is_reported_and_the_loop_lives_on(small_mnist, monkeypatch):
+    loop, sent = _loop(small_mnist, Settings(hidden=(8,)))
+    real_step = loop.trainer.step
+    calls = {"n": 0}
+
+    def flaky_step():
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise IndexError("index 70000 is out of bounds")  # what a state no check foresaw looks like
+        return real_step()
+
+    monkeypatch.setattr(loop.trainer, "step", flaky_step)
+    _run_until_paused(loop)
+    failed = _of(sent, CommandFailed)
+    assert failed and failed[-1].command == "step" and "IndexError: index 70000" in failed[-1].reason
+    assert not loop.playing and not loop.stopped
+    _do(loop, Step(4), first_seq=2)
+    for _ in range(10):
+        loop.tick()
+    assert loop.trainer.step_count == 6  # 2 before the fault, 4 after: still training
