@@ -12,26 +12,33 @@ Sources:
 and ``load_dataset(path)`` picks among them. Every fault in a file is reported as one
 ``DataError`` whose message names the file and what is wrong with it.
 
+Every file is input from a stranger: only regular files are opened (a FIFO would block forever),
+and every header is checked against the file's size and against caps far above any digits data
+set before the data it promises is read, so a lying header or a gzip bomb cannot exhaust memory.
+
 Pure NumPy and the standard library: the GUI, the CLI and the tests all share this module.
 """
 from __future__ import annotations
 
 import dataclasses
+import errno
 import gzip
 import hashlib
+import io
+import itertools
 import math
 import operator
 import os
 import re
+import stat
 import struct
 import threading
 import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -61,13 +68,26 @@ BUNDLED_SHA256 = {
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # a zip with members; an empty zip
-_MAX_DEFLATE_RATIO = 1032  # deflate cannot expand more than this, so a size hint above it is a lie
 _IDX_DTYPE_NAMES = {0x08: "unsigned byte", 0x09: "signed byte", 0x0B: "16-bit integer",
                     0x0C: "32-bit integer", 0x0D: "32-bit float", 0x0E: "64-bit float"}
 _CSV_COLUMNS = 1 + N_PIXELS  # label, then the pixels
 _CSV_PLAIN_LINE = re.compile(r"\d+(?:,\d+)*")
 _NPZ_REQUIRED = ("x_train", "y_train", "x_test", "y_test")
 _ARRAY_FIELDS = ("x_train", "y_train", "x_test", "y_test", "x_val", "y_val")
+_NPY_HEADERS: dict[tuple[int, int], Callable[..., tuple[tuple[int, ...], bool, np.dtype]]] = {
+    (1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+_SPECIAL_FILES = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+                  (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+# What one file may make us allocate: far above any digits data set (MNIST's training images are 47 MB,
+# Kaggle's train.csv 42,000 rows), so only a hostile or mistaken file meets a cap.
+_MAX_IDX_BYTES = 1 << 30  # 1 GiB of IDX data, 1.37 million 28x28 images
+_IDX_EXTRA_COUNTED = 1 << 20  # trailing bytes of gzipped IDX data are counted up to this, not decompressed on
+_MAX_CSV_LINE = 1 << 16  # characters; a row of 785 cells takes a few thousand
+_MAX_CSV_ROWS = 1_000_000
+_MAX_NPZ_ROWS = 10_000_000
+_MAX_NPZ_BYTES = 2 << 30  # all the arrays of one archive together
+_NPY_HEADER_READ = 1 << 16  # numpy refuses headers over 10,000 bytes, but only after reading them whole
 
 
 class DataError(ValueError):
@@ -209,10 +229,10 @@ def load_dataset(path: str | os.PathLike | None = None) -> Dataset:
     if path is None:
         return load_bundled()
     path = Path(path).expanduser()
-    if path.is_dir():
+    info = _stat(path)
+    if stat.S_ISDIR(info.st_mode):
         return load_idx_folder(path)
-    if not path.exists():
-        raise DataError(f"{path} not found")
+    _require_regular(path, info)  # before the name is looked at: a FIFO named x.csv is no CSV either
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return load_kaggle_csv(path)
@@ -224,6 +244,68 @@ def load_dataset(path: str | os.PathLike | None = None) -> Dataset:
                     "a .csv (Kaggle train.csv) or a .npz (x_train, y_train, x_test, y_test)")
 
 
+# ----------------------------------------------------------------------------------------- files
+
+def _stat(path: Path) -> os.stat_result:
+    """``os.stat(path)`` (following symbolic links); any failure is a DataError naming ``path``."""
+    try:
+        return os.stat(path)
+    except OSError as e:
+        raise _os_error(path, e) from e
+
+
+def _exists(path: Path) -> bool:
+    """Whether anything is at ``path``; a fault other than absence (no permission, a symlink loop) is a DataError."""
+    try:
+        os.stat(path)
+    except OSError as e:
+        if e.errno in (errno.ENOENT, errno.ENOTDIR):
+            return False
+        raise _os_error(path, e) from e
+    return True
+
+
+def _os_error(path: Path, e: OSError) -> DataError:
+    """The DataError for an OSError met while looking at, opening or reading ``path``."""
+    if e.errno in (errno.ENOENT, errno.ENOTDIR):
+        return DataError(f"{path} not found")
+    if e.errno == errno.ELOOP:
+        return DataError(f"{path} is a symbolic link loop (too many levels of symbolic links)")
+    if e.errno in (errno.EACCES, errno.EPERM):
+        return DataError(f"cannot read {path}: permission denied")
+    return DataError(f"cannot read {path}: {e.strerror or e}")
+
+
+def _require_regular(path: Path, info: os.stat_result) -> None:
+    """Refuse anything but a regular file: a folder, a FIFO, a device or a socket where a data file belongs."""
+    if stat.S_ISREG(info.st_mode):
+        return
+    if stat.S_ISDIR(info.st_mode):
+        raise DataError(f"{path} is a folder, not a data file")
+    kind = next((name for is_kind, name in _SPECIAL_FILES if is_kind(info.st_mode)), "a special file")
+    raise DataError(f"{path} is {kind}, not a regular file; expected a data file")
+
+
+def _open_regular(path: Path) -> io.BufferedReader:
+    """``path`` opened for binary reading, once it is known to be a regular file.
+
+    Checked before opening, because opening a FIFO waits for a writer, i.e. forever; then opened
+    non-blocking (no effect on a regular file) and checked again, in case the file was swapped between.
+    """
+    _require_regular(path, _stat(path))
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError as e:
+        raise _os_error(path, e) from e
+    file = os.fdopen(fd, "rb")
+    try:
+        _require_regular(path, os.fstat(fd))
+    except DataError:
+        file.close()
+        raise
+    return file
+
+
 # ------------------------------------------------------------------------------------------- IDX
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
@@ -231,8 +313,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 
     The array shares the file's bytes and is read-only; copy it to change it.
     """
-    path = Path(path)
-    return _parse_idx(_idx_bytes(path), path)
+    return _read_idx(Path(path))
 
 
 def load_idx_folder(path: str | os.PathLike) -> Dataset:
@@ -242,17 +323,21 @@ def load_idx_folder(path: str | os.PathLike) -> Dataset:
     variant some mirrors use (``train-images.idx3-ubyte``). Fashion-MNIST uses the same names.
     """
     folder = Path(path).expanduser()
-    if not folder.is_dir():
-        raise DataError(f"{folder} not found" if not folder.exists() else f"{folder} is not a folder")
+    if not stat.S_ISDIR(_stat(folder).st_mode):
+        raise DataError(f"{folder} is not a folder")
     paths = _require_files({role: _find_idx_file(folder, stem) for role, stem in IDX_STEMS.items()}, folder)
     return _load_idx_set(paths, f"{folder.name} (IDX)", None)
 
 
 def _find_idx_file(folder: Path, stem: str) -> Path | None:
-    """The file in ``folder`` for this canonical stem, raw preferred (it is faster), or None."""
+    """The file in ``folder`` for this canonical stem, raw preferred (it is faster), or None.
+
+    Whatever is there counts, so that a FIFO or a folder under the name is refused for what it is
+    rather than reported missing.
+    """
     dotted = stem.replace("-idx", ".idx")
     for name in (stem, f"{stem}.gz", dotted, f"{dotted}.gz"):
-        if (folder / name).is_file():
+        if _exists(folder / name):
             return folder / name
     return None
 
@@ -270,7 +355,7 @@ def _require_files(paths: Mapping[str, Path | None], folder: Path) -> dict[str, 
     """Raise one DataError naming every file of ``paths`` (role -> file, None if not found) that is missing;
     else return ``paths``, now known to hold no None."""
     missing = [f"{IDX_STEMS[role]}(.gz)" if path is None else path.name
-               for role, path in paths.items() if path is None or not path.is_file()]
+               for role, path in paths.items() if path is None or not _exists(path)]
     if missing:
         raise DataError(f"{folder} is missing {', '.join(missing)}")
     return {role: path for role, path in paths.items() if path is not None}
@@ -294,13 +379,14 @@ def _load_idx_set(paths: dict[str, Path], name: str, digests: dict[str, str] | N
         if len(arrays[images]) != len(arrays[labels]):
             raise DataError(f"count mismatch: {paths[images]} has {len(arrays[images])} images "
                             f"but {paths[labels]} has {len(arrays[labels])} labels")
+        _require_rows(len(arrays[images]), str(paths[images]), split)
     return Dataset(arrays["train_images"], arrays["train_labels"], arrays["test_images"],
                    arrays["test_labels"], name=name)
 
 
 def _idx_images(path: Path, sha256: str | None = None) -> np.ndarray:
     """An IDX file of 28x28 images -> (n, 784) float32 in [0, 1]."""
-    array = _parse_idx(_idx_bytes(path, sha256), path)
+    array = _read_idx(path, sha256)
     if array.ndim != 3:
         raise DataError(f"{path}: wrong IDX magic number for images: the header declares "
                         f"{array.ndim} dimension(s), images need 3 (magic 0x00000803)")
@@ -311,85 +397,104 @@ def _idx_images(path: Path, sha256: str | None = None) -> np.ndarray:
 
 def _idx_labels(path: Path, sha256: str | None = None) -> np.ndarray:
     """An IDX file of labels -> (n,) int64, each 0..9."""
-    array = _parse_idx(_idx_bytes(path, sha256), path)
+    array = _read_idx(path, sha256)
     if array.ndim != 1:
         raise DataError(f"{path}: wrong IDX magic number for labels: the header declares "
                         f"{array.ndim} dimensions, labels need 1 (magic 0x00000801)")
     return _checked_labels(array, str(path))
 
 
-def _idx_bytes(path: Path, sha256: str | None = None) -> bytes:
-    """The file's contents, gunzipped if they are gzip data, and checked against ``sha256``."""
-    data = _read_bytes(path)
-    if data[:2] == _GZIP_MAGIC:
-        data = _gunzip(data, path)
-    elif path.suffix == ".gz":
-        raise DataError(f"{path}: corrupt gzip file (it does not start with the gzip signature 1f 8b)")
+def _read_idx(path: Path, sha256: str | None = None) -> np.ndarray:
+    """An IDX file, gzipped or raw -> read-only uint8 array shaped as its header declares.
+
+    The header is checked before the data it promises is read (see ``_idx_data``), and the whole
+    contents against ``sha256`` if given.
+    """
+    with _open_regular(path) as f:
+        try:
+            header, shape, data = _read_idx_file(f, path)
+        except (zlib.error, EOFError, gzip.BadGzipFile) as e:
+            raise DataError(f"{path}: corrupt gzip data ({e})") from e
+        except OSError as e:  # a read error (EIO, ...) on a file that opened
+            raise _os_error(path, e) from e
     if sha256 is not None:
-        actual = hashlib.sha256(data).hexdigest()
-        if actual != sha256:
-            raise DataError(f"{path} is damaged: the SHA-256 of its contents is {actual}, expected "
+        digest = hashlib.sha256(header)
+        digest.update(data)
+        if digest.hexdigest() != sha256:
+            raise DataError(f"{path} is damaged: the SHA-256 of its contents is {digest.hexdigest()}, expected "
                             f"{sha256}. Restore the file or reinstall mnist-viz.")
-    return data
+    return np.frombuffer(data, dtype=np.uint8).reshape(shape)
 
 
-def _read_bytes(path: Path, n: int | None = None) -> bytes:
-    """The whole file, or its first ``n`` bytes; a missing or unreadable file is a DataError."""
-    try:
-        with open(path, "rb") as f:
-            return f.read() if n is None else f.read(n)
-    except FileNotFoundError:
-        raise DataError(f"{path} not found") from None
-    except IsADirectoryError:
-        raise DataError(f"{path} is a folder, not a data file") from None
-    except OSError as e:
-        raise DataError(f"cannot read {path}: {e.strerror or e}") from e
+def _read_idx_file(f: io.BufferedReader, path: Path) -> tuple[bytes, tuple[int, ...], bytes]:
+    """(header bytes, shape, data bytes) of the open IDX file ``f``, gunzipped if it is gzip data."""
+    gzipped = f.read(2) == _GZIP_MAGIC
+    f.seek(0)
+    if gzipped:
+        with gzip.GzipFile(fileobj=f) as stream:
+            header, shape = _idx_header(stream, path)
+            return header, shape, _idx_data(stream, path, shape, None)
+    if path.suffix == ".gz":
+        raise DataError(f"{path}: corrupt gzip file (it does not start with the gzip signature 1f 8b)")
+    header, shape = _idx_header(f, path)
+    return header, shape, _idx_data(f, path, shape, os.fstat(f.fileno()).st_size - len(header))
 
 
-def _gunzip(data: bytes, path: Path) -> bytes:
-    """Decompress gzip ``data`` (all members), or raise a DataError naming ``path``."""
-    # The trailer's last 4 bytes are the uncompressed size (mod 2**32): sizing zlib's output
-    # buffer with it avoids regrowing it, about 20% faster for the 47 MB training images.
-    stated_size = int.from_bytes(data[-4:], "little")
-    size_hint = max(64, min(stated_size, _MAX_DEFLATE_RATIO * len(data), 1 << 30))
-    try:
-        raw = zlib.decompress(data, wbits=31, bufsize=size_hint)
-        if len(raw) % (1 << 32) != stated_size:
-            # zlib stops after the first member; gzip handles several members and rejects trailing junk.
-            raw = gzip.decompress(data)
-    except (zlib.error, EOFError, gzip.BadGzipFile) as e:
-        raise DataError(f"{path}: corrupt gzip data ({e})") from e
-    return raw
-
-
-def _parse_idx(raw: bytes, path: Path | str) -> np.ndarray:
-    """IDX bytes -> read-only uint8 array (sharing ``raw``) shaped as the header declares."""
-    if len(raw) < 4:
-        raise DataError(f"{path} is truncated: {len(raw)} bytes cannot hold an IDX header")
-    if raw[0] or raw[1]:
-        magic = int.from_bytes(raw[:4], "big")
-        raise DataError(f"{path} is not an IDX file: wrong magic number 0x{magic:08X} "
+def _idx_header(stream: io.BufferedIOBase, path: Path) -> tuple[bytes, tuple[int, ...]]:
+    """Read and check an IDX header: magic (0, 0, dtype code, ndim), then ndim big-endian uint32
+    sizes -> (its bytes, the shape)."""
+    magic = stream.read(4)
+    if len(magic) < 4:
+        raise DataError(f"{path} is truncated: {len(magic)} bytes cannot hold an IDX header")
+    if magic[0] or magic[1]:
+        raise DataError(f"{path} is not an IDX file: wrong magic number 0x{int.from_bytes(magic, 'big'):08X} "
                         "(IDX files start with two zero bytes, e.g. 0x00000803 for images)")
-    dtype_code, ndim = raw[2], raw[3]
+    dtype_code, ndim = magic[2], magic[3]
     if dtype_code != 0x08:
         kind = _IDX_DTYPE_NAMES.get(dtype_code, "not a valid IDX code")
         raise DataError(f"{path}: unsupported IDX dtype code 0x{dtype_code:02X} ({kind}); "
                         "only 0x08 (unsigned byte) is supported")
     if ndim == 0:
         raise DataError(f"{path}: wrong IDX magic number 0x00000800 (it declares no dimensions)")
-    header_size = 4 + 4 * ndim
-    if len(raw) < header_size:
-        raise DataError(f"{path} is truncated: {len(raw)} bytes, but its {ndim}-dimensional "
-                        f"IDX header alone needs {header_size}")
-    shape = struct.unpack_from(f">{ndim}I", raw, 4)
-    expected, present = math.prod(shape), len(raw) - header_size
+    sizes = stream.read(4 * ndim)
+    if len(sizes) < 4 * ndim:
+        raise DataError(f"{path} is truncated: {4 + len(sizes)} bytes, but its {ndim}-dimensional "
+                        f"IDX header alone needs {4 + 4 * ndim}")
+    return magic + sizes, struct.unpack(f">{ndim}I", sizes)
+
+
+def _idx_data(stream: io.BufferedIOBase, path: Path, shape: tuple[int, ...], available: int | None) -> bytes:
+    """The ``prod(shape)`` bytes of data that follow the header in ``stream``.
+
+    A raw file's size gives the bytes ``available`` after the header, so a header promising more
+    (or less) is refused before any data is read. Gzip data (None) has no size until decompressed:
+    a promise above ``_MAX_IDX_BYTES`` is refused, and no more is decompressed than promised, plus
+    ``_IDX_EXTRA_COUNTED`` to catch trailing data, so a gzip bomb goes off no further than that.
+    """
+    expected = math.prod(shape)
+    if available is not None:
+        _check_idx_size(path, shape, available)
+    if expected > _MAX_IDX_BYTES:
+        raise DataError(f"{path}: its header promises {expected} bytes of data (shape {shape}), more than "
+                        f"the {_MAX_IDX_BYTES} (1 GiB) this app loads from one IDX file")
+    data = stream.read(expected)
+    extra = len(stream.read(_IDX_EXTRA_COUNTED + 1))
+    if extra > _IDX_EXTRA_COUNTED:
+        raise DataError(f"{path} has more than {_IDX_EXTRA_COUNTED} extra bytes after the {expected} bytes "
+                        f"of data its header promises (shape {shape})")
+    _check_idx_size(path, shape, len(data) + extra)  # for a raw file again, in case it changed since its stat
+    return data
+
+
+def _check_idx_size(path: Path, shape: tuple[int, ...], present: int) -> None:
+    """Refuse ``present`` bytes of IDX data other than the ``prod(shape)`` its header promises."""
+    expected = math.prod(shape)
     if present < expected:
         raise DataError(f"{path} is truncated: its header promises {expected} bytes of data "
                         f"(shape {shape}), but only {present} are there")
     if present > expected:
         raise DataError(f"{path} has {present - expected} extra bytes after the {expected} bytes "
                         f"of data its header promises (shape {shape})")
-    return np.frombuffer(raw, dtype=np.uint8, count=expected, offset=header_size).reshape(shape)
 
 
 # ------------------------------------------------------------------------------------------- CSV
@@ -415,14 +520,9 @@ def load_kaggle_csv(path: str | os.PathLike, dev_rows: int = 1000) -> Dataset:
 
 def _csv_header_lines(path: Path) -> int:
     """1 if the file starts with a header row (checking its width), 0 if it starts with data."""
-    try:
-        with open(path, encoding="utf-8-sig", errors="replace") as f:
-            first = f.readline()
-            second = f.readline()
-    except FileNotFoundError:
-        raise DataError(f"{path} not found") from None
-    except OSError as e:
-        raise DataError(f"cannot read {path}: {e.strerror or e}") from e
+    with _csv_text(path) as f:
+        lines = _csv_lines(f, path)
+        first, second = next(lines, ""), next(lines, "")
     if not first.strip():
         raise DataError(f"{path} is empty" if not second else f"{path}, line 1: is empty (expected a header row)")
     cells = first.rstrip("\r\n").split(",")
@@ -438,17 +538,19 @@ def _csv_header_lines(path: Path) -> int:
 
 def _csv_table(path: Path, header_lines: int) -> np.ndarray:
     """The data rows as a (rows, 785) array: int16 normally, float32 if some cells are not integers."""
-    options: dict[str, Any] = dict(delimiter=",", skiprows=header_lines, comments=None, ndmin=2,
-                                   encoding="utf-8-sig")
     try:
-        table = np.loadtxt(path, dtype=np.int16, **options)  # fast path: C parser, whole numbers
+        table = _loadtxt(path, header_lines, np.int16)  # fast path: C parser, whole numbers
+    except DataError:  # a line too long, too many lines: nothing a second look would explain better
+        raise
     except ValueError:
         # loadtxt's message is vague about where; scan the text to name the line, column and cell.
         fault = _find_csv_fault(path, header_lines)
         if fault:
             raise DataError(fault) from None
         try:  # every cell is a number, just not a small whole one ("0.5", "1e3", "70000")
-            table = np.loadtxt(path, dtype=np.float32, **options)
+            table = _loadtxt(path, header_lines, np.float32)
+        except DataError:
+            raise
         except ValueError as e:
             raise DataError(f"{path}: cannot be read as CSV ({e})") from e
     if table.shape[1] != _CSV_COLUMNS:
@@ -457,10 +559,42 @@ def _csv_table(path: Path, header_lines: int) -> np.ndarray:
     return table
 
 
+def _loadtxt(path: Path, header_lines: int, dtype: type[np.number]) -> np.ndarray:
+    """The data rows of the CSV as a (rows, columns) array of ``dtype``, by NumPy's C parser."""
+    with _csv_text(path) as f:
+        return np.loadtxt(_csv_lines(f, path), dtype=dtype, delimiter=",", skiprows=header_lines,
+                          comments=None, ndmin=2)
+
+
+def _csv_text(path: Path) -> io.TextIOWrapper:
+    """The regular file ``path`` opened as text; undecodable bytes become U+FFFD, reported as cells that are
+    not numbers."""
+    return io.TextIOWrapper(_open_regular(path), encoding="utf-8-sig", errors="replace")
+
+
+def _csv_lines(f: io.TextIOWrapper, path: Path) -> Iterator[str]:
+    """The lines of ``f``, each read no further than ``_MAX_CSV_LINE`` characters, so that one huge line is
+    refused without being read into memory; and at most ``_MAX_CSV_ROWS`` of them after a header."""
+    for line_no in itertools.count(1):
+        try:
+            line = f.readline(_MAX_CSV_LINE + 1)
+        except OSError as e:  # a read error (EIO, ...) on a file that opened
+            raise _os_error(path, e) from e
+        if not line:
+            return
+        if len(line.rstrip("\r\n")) > _MAX_CSV_LINE:
+            raise DataError(f"{path}, line {line_no}: longer than {_MAX_CSV_LINE} characters; a row of "
+                            "785 numbers (a label, then 784 pixels) takes a few thousand")
+        if line_no > _MAX_CSV_ROWS + 1:
+            raise DataError(f"{path}, line {line_no}: the file goes on past {_MAX_CSV_ROWS} rows, the most "
+                            "this app loads from one CSV file")
+        yield line
+
+
 def _find_csv_fault(path: Path, header_lines: int) -> str | None:
     """Describe the first data line with the wrong width or a non-numeric cell, or None."""
-    with open(path, encoding="utf-8-sig", errors="replace") as f:
-        for line_no, line in enumerate(f, start=1):
+    with _csv_text(path) as f:
+        for line_no, line in enumerate(_csv_lines(f, path), start=1):
             line = line.rstrip("\r\n")
             if line_no <= header_lines or not line:  # loadtxt skips empty lines too
                 continue
@@ -496,8 +630,8 @@ def _check_csv_values(table: np.ndarray, path: Path, header_lines: int) -> None:
 def _csv_line_of_row(path: Path, header_lines: int, row: int) -> int:
     """1-based line number of data row ``row`` (0-based), counting the empty lines loadtxt skipped."""
     seen = -1
-    with open(path, encoding="utf-8-sig", errors="replace") as f:
-        for line_no, line in enumerate(f, start=1):
+    with _csv_text(path) as f:
+        for line_no, line in enumerate(_csv_lines(f, path), start=1):
             if line_no > header_lines and line.rstrip("\r\n"):
                 seen += 1
                 if seen == row:
@@ -537,6 +671,8 @@ def load_npz(path: str | os.PathLike) -> Dataset:
         if len(x) != len(y):
             raise DataError(f"{path}: count mismatch: x_{split} has {len(x)} images "
                             f"but y_{split} has {len(y)} labels")
+        if split != "val":
+            _require_rows(len(x), f"{path} x_{split}", split)
         splits[split] = (x, y)
     name = f"{path.name} (npz)"
     if "val" in splits:
@@ -545,45 +681,105 @@ def load_npz(path: str | os.PathLike) -> Dataset:
 
 
 def _npz_arrays(path: Path) -> dict[str, np.ndarray]:
-    """The required (and any validation) arrays of the archive, loaded without pickle."""
-    head = _read_bytes(path, 4)
-    if head not in _ZIP_MAGICS:
-        raise DataError(f"{path} is not a zip/npz archive (it does not start with the zip signature)")
+    """The required (and any validation) arrays of the archive, each checked from its .npy header
+    before it is read, and read without pickle."""
+    with _open_regular(path) as f:
+        if f.read(4) not in _ZIP_MAGICS:
+            raise DataError(f"{path} is not a zip/npz archive (it does not start with the zip signature)")
+        f.seek(0)
+        try:
+            with zipfile.ZipFile(f) as archive:
+                members = _npz_members(archive, path)
+                _check_npz_headers(archive, members, path)
+                return {key: _read_npy(archive, name) for key, name in members.items()}
+        except DataError:
+            raise
+        except ValueError as e:  # read_array: less data than the header promises
+            raise DataError(f"{path} is a corrupt npz archive ({e})") from e
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
+            raise DataError(f"{path} is not a readable zip/npz archive ({e})") from e
+
+
+def _npz_members(archive: zipfile.ZipFile, path: Path) -> dict[str, str]:
+    """Key -> archive member of the required (and any validation) arrays; as with ``np.load``, the key
+    ``x_train`` is the member ``x_train.npy``."""
+    present = {name.removesuffix(".npy"): name for name in archive.namelist()}
+    wanted = _NPZ_REQUIRED + (("x_val", "y_val") if {"x_val", "y_val"} & present.keys() else ())
+    missing = [key for key in wanted if key not in present]
+    if missing:
+        raise DataError(f"{path} is missing the key(s) {', '.join(missing)} "
+                        f"(it has: {', '.join(sorted(present)) or 'nothing'})")
+    return {key: present[key] for key in wanted}
+
+
+def _check_npz_headers(archive: zipfile.ZipFile, members: dict[str, str], path: Path) -> None:
+    """Refuse, from the .npy headers alone, arrays that are not images or labels of digits or that
+    would take too much memory: nothing has been allocated for them yet."""
+    total = 0
+    for key, name in members.items():
+        shape, dtype = _npy_header(archive, name, f"{path}: {key}")
+        if dtype.hasobject:
+            raise DataError(f"{path} holds object arrays ({key}), which could run code when loaded (pickle); "
+                            "refusing to load them")
+        (_check_npy_images if key.startswith("x_") else _check_npy_labels)(shape, dtype, f"{path} {key}")
+        if shape[0] > _MAX_NPZ_ROWS:
+            raise DataError(f"{path} {key}: its header promises {shape[0]} rows, more than the "
+                            f"{_MAX_NPZ_ROWS} this app loads")
+        total += math.prod(shape) * dtype.itemsize
+    if total > _MAX_NPZ_BYTES:
+        raise DataError(f"{path}: its arrays would take {total} bytes, more than the {_MAX_NPZ_BYTES} (2 GiB) "
+                        "this app loads from one npz archive")
+
+
+def _npy_header(archive: zipfile.ZipFile, name: str, source: str) -> tuple[tuple[int, ...], np.dtype]:
+    """(shape, dtype) from the .npy header of the archive member ``name``, without reading its data."""
+    with archive.open(name) as member:
+        # A bounded read: numpy reads as long a header as the file claims before it refuses one.
+        head = io.BytesIO(member.read(_NPY_HEADER_READ))
     try:
-        # Our own file object: np.load leaks the one it opens when the zip turns out to be corrupt.
-        with open(path, "rb") as f, np.load(f, allow_pickle=False) as npz:
-            present = set(npz.files)
-            wanted = _NPZ_REQUIRED + (("x_val", "y_val") if {"x_val", "y_val"} & present else ())
-            missing = [key for key in wanted if key not in present]
-            if missing:
-                raise DataError(f"{path} is missing the key(s) {', '.join(missing)} "
-                                f"(it has: {', '.join(sorted(present)) or 'nothing'})")
-            arrays = {key: npz[key] for key in wanted}
-    except DataError:
-        raise
-    except ValueError as e:  # np.load says "Object arrays cannot be loaded when allow_pickle=False"
-        if "pickle" in str(e):
-            raise DataError(f"{path} holds object arrays, which could run code when loaded (pickle); "
-                            "refusing to load them") from e
-        raise DataError(f"{path} is a corrupt npz archive ({e})") from e
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
-        raise DataError(f"{path} is not a readable zip/npz archive ({e})") from e
-    for key, value in arrays.items():
-        if not isinstance(value, np.ndarray):  # a member that is not a .npy comes back as bytes
-            raise DataError(f"{path}: {key} is not a NumPy array")
-    return arrays
+        version = np.lib.format.read_magic(head)
+    except ValueError:
+        raise DataError(f"{source} is not a NumPy array") from None
+    read_header = _NPY_HEADERS.get(version)
+    if read_header is None:
+        raise DataError(f"{source} is a .npy of format version {version[0]}.{version[1]}; "
+                        "expected 1.0 or 2.0")
+    try:
+        shape, _fortran_order, dtype = read_header(head)
+    except ValueError as e:
+        first_line = str(e).partition("\n")[0]  # numpy's message for a long header runs to several lines
+        raise DataError(f"{source} has an unreadable .npy header ({first_line})") from e
+    return shape, dtype
+
+
+def _check_npy_images(shape: tuple[int, ...], dtype: np.dtype, source: str) -> None:
+    """Images must be (n, 28, 28) or (n, 784) real numbers."""
+    square = len(shape) == 3 and shape[1:] == (IMAGE_SIDE, IMAGE_SIDE)
+    if not (square or (len(shape) == 2 and shape[1] == N_PIXELS)):
+        raise DataError(f"{source}: images of shape {shape} are not 28x28; expected (n, 28, 28) or (n, 784)")
+    if not _is_real(dtype):
+        raise DataError(f"{source}: images of dtype {dtype} are not numbers; expected uint8 or float")
+
+
+def _check_npy_labels(shape: tuple[int, ...], dtype: np.dtype, source: str) -> None:
+    """Labels must be (n,) or (n, 1) real numbers (``_checked_labels`` sees that they are digits)."""
+    if not (len(shape) == 1 or (len(shape) == 2 and shape[1] == 1)):
+        raise DataError(f"{source}: labels of shape {shape}; expected (n,) digits 0-9")
+    if not _is_real(dtype):
+        raise DataError(f"{source}: labels of dtype {dtype}; expected integers 0-9")
+
+
+def _read_npy(archive: zipfile.ZipFile, name: str) -> np.ndarray:
+    """The array in the archive member ``name``, whose header has been checked."""
+    with archive.open(name) as member:
+        return np.lib.format.read_array(member, allow_pickle=False)
 
 
 def _npz_images(x: np.ndarray, source: str) -> np.ndarray:
     """(n, 28, 28) or (n, 784) integer or float images -> (n, 784) float32 in [0, 1]."""
-    square = x.ndim == 3 and x.shape[1:] == (IMAGE_SIDE, IMAGE_SIDE)
-    if not (square or (x.ndim == 2 and x.shape[1] == N_PIXELS)):
-        raise DataError(f"{source}: images of shape {x.shape} are not 28x28; expected (n, 28, 28) or (n, 784)")
     flat = x.reshape(len(x), N_PIXELS)
     if flat.dtype == np.uint8:
         return _unit_float(flat)
-    if not _is_real(flat.dtype):
-        raise DataError(f"{source}: images of dtype {flat.dtype} are not numbers; expected uint8 or float")
     bad = ~((flat >= 0) & (flat <= 255))  # written so that NaN counts as bad
     if bad.any():
         image, pixel = np.unravel_index(int(np.argmax(bad)), bad.shape)
@@ -594,14 +790,8 @@ def _npz_images(x: np.ndarray, source: str) -> np.ndarray:
 
 
 def _npz_labels(y: np.ndarray, source: str) -> np.ndarray:
-    """(n,) (or (n, 1)) whole-number labels -> (n,) int64, each 0..9."""
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.ndim != 1:
-        raise DataError(f"{source}: labels of shape {y.shape}; expected (n,) digits 0-9")
-    if not _is_real(y.dtype):
-        raise DataError(f"{source}: labels of dtype {y.dtype}; expected integers 0-9")
-    return _checked_labels(y, source)
+    """(n,) or (n, 1) whole-number labels -> (n,) int64, each 0..9."""
+    return _checked_labels(y.reshape(len(y)), source)
 
 
 # ---------------------------------------------------------------------------------- conversions
@@ -628,6 +818,14 @@ def _checked_labels(labels: np.ndarray, source: str) -> np.ndarray:
             raise DataError(f"{source}: label {float(labels[fractional[0]]):g} at index {fractional[0]} "
                             "is not a whole number")
     return labels.astype(np.int64)
+
+
+def _require_rows(n: int, source: str, split: str) -> None:
+    """Refuse an empty ``"train"`` or ``"test"`` split: training divides by the size of the one,
+    evaluation by the size of the other."""
+    if n == 0:
+        what = "training" if split == "train" else split
+        raise DataError(f"{source} holds no {what} images (0 rows); there must be at least one")
 
 
 def _is_real(dtype: np.dtype) -> bool:
