@@ -27,7 +27,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from mnist_viz.core.optim import OPTIMIZERS, make_optimizer
-from mnist_viz.core.snapshot import EVAL_COLUMNS, STEP_COLUMNS, History, Settings
+from mnist_viz.core.snapshot import EVAL_COLUMNS, MAX_HIDDEN_LAYERS, STEP_COLUMNS, History, Settings
 
 FORMAT = "mnist-viz-checkpoint"
 VERSION = 1
@@ -36,7 +36,6 @@ MAX_FILE_BYTES = 4 * 2**30  # a 3-layer 4096-unit network with Adam's state is ~
 MAX_META_BYTES = 16 * 2**20  # metadata of a real session is a few kB (plus ~100 bytes per marker)
 MAX_MEMBERS = 256
 MAX_DIRECTORY_BYTES = 2**20
-MAX_HIDDEN_LAYERS = 8
 MAX_COUNT = 10**15  # steps, samples, epochs, optimizer steps: beyond any lecture
 MAX_TRAIN_ROWS = 10**8
 MAX_HISTORY_ROWS = 1_000_000  # a real history keeps at most DecimatingSeries' capacity

@@ -27,6 +27,9 @@ LIVE_FIELDS = frozenset({"lr", "batch_size", "optimizer", "momentum", "beta1", "
 RESTART_FIELDS = frozenset({"activation", "init", "seed", "train_subset", "val_size"})
 
 
+MAX_HIDDEN_LAYERS = 8  # deeper than any lesson needs; a settings file asking for 10^6 layers is refused
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything that defines a run. ``hidden`` is a tuple of hidden-layer widths.
@@ -64,7 +67,9 @@ class Settings:
         """Plain-language reasons these settings are unusable (empty when they are fine)."""
         p = []
         if not self.hidden or any(h < 1 or h > 4096 for h in self.hidden):
-            p.append(f"hidden sizes must be between 1 and 4096, got {list(self.hidden)}")
+            p.append(f"hidden sizes must be between 1 and 4096, got {list(self.hidden)[:10]}")
+        if len(self.hidden) > MAX_HIDDEN_LAYERS:
+            p.append(f"at most {MAX_HIDDEN_LAYERS} hidden layers, got {len(self.hidden)}")
         if self.activation not in ACTIVATIONS:
             p.append(f"activation {self.activation!r} is not one of {', '.join(ACTIVATIONS)}")
         if self.init not in INITS:

@@ -64,6 +64,7 @@ def exit_code(argv):
     (["--save", ""], "--save: needs a file or folder path"),
     (["--load", " "], "--load: needs a file or folder path"),
     (["--data", ""], "--data: needs a file or folder path"),
+    (["--hidden", ",".join(["4"] * 20)], "at most 8 hidden layers, got 20"),
 ])
 def test_bad_input_exits_2_with_a_clear_message(capsys, args, message):
     assert exit_code(["train", "--no-progress", "--iterations", "1", *args]) == 2
