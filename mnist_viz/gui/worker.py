@@ -271,7 +271,7 @@ class TrainingWorker(QThread):
         if process is not None and process.is_alive():
             process.join(max(0.0, deadline - time.monotonic()))
             if process.is_alive():  # inside one long NumPy call: end it rather than hang the window
-                process.terminate()
+                process.kill()  # not terminate(): the training process ignores SIGTERM (loop.main)
                 process.join(0.5)
         self.wait(500)  # the receiving loop notices a finished process within RECEIVE_POLL
         return not self.isRunning() and (process is None or not process.is_alive())

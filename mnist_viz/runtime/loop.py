@@ -427,6 +427,15 @@ def main(commands: Any, events: Any, want: Any, data_spec: dict, settings: Setti
     ``Event``; ``want`` an Event the window sets when it has taken a snapshot. A ``SnapshotReady``
     leaves with its large arrays in a file in ``snapshot_folder`` (see ``transport``). ``resume``
     carries on the run of a process that died."""
+    import signal
+
+    # Only the window decides when training ends. Ctrl+C in the terminal, `timeout` or a logout
+    # signal the whole process group; this process would die mid-step with a KeyboardInterrupt
+    # traceback while the window waits for it. Ignored, the window's Stop (or its death, checked
+    # every PARENT_CHECK_INTERVAL) ends it; a window that cannot wait kills it (SIGKILL).
+    for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is not None:
+            signal.signal(sig, signal.SIG_IGN)
     writer = SnapshotWriter(snapshot_folder)
 
     def send(event: Event) -> None:

@@ -1,13 +1,19 @@
 """The dataset and the snapshot buffer in temporary folders both processes can map.
 
-On Linux the folders go on the RAM disk (``/dev/shm``), so mapping them costs no disk I/O; where
-there is none (macOS, Windows) they fall back to the system's temporary folder, which works the
-same way, only backed by the disk cache.
+On Linux the folders go on the RAM disk (``/dev/shm``), so mapping them costs no disk I/O. Where
+there is none (macOS, Windows), or it cannot take the data (missing, read-only, full, or too small:
+Docker gives containers 64 MB, the bundled MNIST needs ~220 MB), they go to the system's temporary
+folder instead, which works the same way, only backed by the disk cache; the log says so once.
 """
 from __future__ import annotations
 
+import atexit
+import contextlib
+import errno
+import logging
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -15,40 +21,142 @@ import numpy as np
 
 from mnist_viz.core.data import Dataset
 
+log = logging.getLogger(__name__)
+
 RAM_DISK = "/dev/shm"
 ARRAY_NAMES = ("x_train", "y_train", "x_test", "y_test", "x_val", "y_val")
+# What ``ram_folder`` makes room for when not told: the bundled MNIST, 70,000 float32 images of 784
+# pixels and int64 labels (~220 MB). The snapshot buffer (a few MB) fits in the margin.
+DEFAULT_NEED = 70_000 * (784 * 4 + 8)
+# Kept free beyond what is written: a tmpfs that fills up under a mapped file does not fail a write, it
+# kills the writer (SIGBUS), so the check leaves room for the snapshot buffer (~2-5 MB at 512 hidden
+# units) and for others. 32 MiB: a RAM disk of 256 MB (docker run --shm-size=256m) still takes MNIST.
+SPACE_MARGIN = 32 << 20
+# Write errors after which the same data goes to the temporary folder instead of failing the start.
+FALLBACK_ERRORS = (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, getattr(errno, "EDQUOT", errno.ENOSPC))
+
+_told = False  # the fallback was logged (once per process: the window creates folders per training process)
+_relocated: list[str] = []  # folders share_dataset moved to the temporary folder; removed at exit
 
 
-def ram_folder() -> str:
-    """A new temporary folder, on the RAM disk when there is one, named after this process so that
-    a later start can tell it was left behind (``remove_stale_folders``)."""
+def ram_folder(needed: int = DEFAULT_NEED) -> str:
+    """A new temporary folder, on the RAM disk when it exists, is writable and has room for
+    ``needed`` bytes (plus a margin), otherwise in the temporary folder; named after this process so
+    that a later start can tell it was left behind (``remove_stale_folders``)."""
+    reason = _ram_disk_problem(needed)
+    if reason is None:
+        try:
+            return tempfile.mkdtemp(prefix=_prefix(), dir=RAM_DISK)
+        except OSError as e:  # read-only, no permission: only trying tells
+            reason = f"cannot be written to ({e.strerror})"
+    _tell_fallback(RAM_DISK, reason)
+    return tempfile.mkdtemp(prefix=_prefix())
+
+
+def _prefix() -> str:
+    return f"mnist-viz-{os.getpid()}-"
+
+
+def _ram_disk_problem(needed: int) -> str | None:
+    """Why the RAM disk cannot take ``needed`` bytes, or ``None`` when it looks like it can."""
     if not os.path.isdir(RAM_DISK):
-        return tempfile.mkdtemp(prefix=f"mnist-viz-{os.getpid()}-")
-    return tempfile.mkdtemp(prefix=f"mnist-viz-{os.getpid()}-", dir=RAM_DISK)
+        return "does not exist"
+    free = _free_bytes(RAM_DISK)
+    if free is not None and free < needed + SPACE_MARGIN:
+        return f"has {_mb(free)} free, {_mb(needed + SPACE_MARGIN)} are needed"
+    return None
 
 
-def remove_stale_folders(parent: str = RAM_DISK) -> list[str]:
-    """Delete ``mnist-viz-<pid>-*`` folders in ``parent`` whose process is gone: a window killed
-    before it could clean up leaves ~200 MB of dataset in RAM. Returns what was deleted (Linux:
-    a process is alive while /proc/<pid> exists; elsewhere nothing is deleted)."""
+def _free_bytes(folder: str | os.PathLike) -> int | None:
+    """Free bytes on ``folder``'s file system, or ``None`` when it cannot be asked."""
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return None
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:,.0f} MB"
+
+
+def _tell_fallback(where: str | os.PathLike, reason: str) -> None:
+    """Log once where the shared data goes instead of ``where``, and why (a warning on Linux, which
+    has a RAM disk normally; elsewhere the temporary folder is the normal place)."""
+    global _told
+    if not _told:
+        _told = True
+        log.log(logging.WARNING if sys.platform.startswith("linux") else logging.INFO,
+                "mnist-viz: %s %s; sharing the data through %s instead (on disk, a little slower to start)",
+                where, reason, tempfile.gettempdir())
+
+
+def remove_stale_folders(parent: str | None = None) -> list[str]:
+    """Delete ``mnist-viz-<pid>-*`` folders in ``parent`` (default: the RAM disk and the temporary
+    folder, where ``ram_folder`` puts them) whose process is gone: a window killed before it could
+    clean up leaves ~200 MB of dataset behind. Returns what was deleted (Linux: a process is alive
+    while /proc/<pid> exists; elsewhere nothing is deleted)."""
     if not os.path.isdir("/proc/self"):
         return []
+    parents = [parent] if parent is not None else list(dict.fromkeys([RAM_DISK, tempfile.gettempdir()]))
     removed = []
-    for path in Path(parent).glob("mnist-viz-*-*"):
-        pid = path.name.split("-")[2]
-        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
-            shutil.rmtree(path, ignore_errors=True)
-            removed.append(str(path))
+    for folder in parents:
+        for path in Path(folder).glob("mnist-viz-*-*"):
+            pid = path.name.split("-")[2]
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(str(path))
     return removed
 
 
 def share_dataset(data: Dataset, folder: str | os.PathLike) -> dict:
     """Write ``data``'s arrays as ``.npy`` files in ``folder`` for the training process to map
-    without copying. Returns the spec ``open_dataset`` takes."""
+    without copying. Returns the spec ``open_dataset`` takes.
+
+    When ``folder`` has no room for them, or the writing fails because its disk is full or
+    read-only, they go to a new folder in the temporary folder instead (the spec names it; it is
+    removed when this process exits)."""
     folder = Path(folder)
+    needed = sum(getattr(data, name).nbytes for name in ARRAY_NAMES)
+    free = _free_bytes(folder)
+    if free is not None and free < needed + SPACE_MARGIN and _can_move(folder):
+        folder = _move(folder, f"has {_mb(free)} free, {_mb(needed + SPACE_MARGIN)} are needed")
+    try:
+        _write_arrays(data, folder)
+    except OSError as e:
+        if e.errno not in FALLBACK_ERRORS or not _can_move(folder):
+            raise
+        folder = _move(folder, f"cannot take the data ({e.strerror})")
+        _write_arrays(data, folder)
+    return {"folder": str(folder), "name": getattr(data, "name", "dataset")}
+
+
+def _write_arrays(data: Dataset, folder: Path) -> None:
     for name in ARRAY_NAMES:
         np.save(folder / f"{name}.npy", np.ascontiguousarray(getattr(data, name)))
-    return {"folder": str(folder), "name": getattr(data, "name", "dataset")}
+
+
+def _can_move(folder: Path) -> bool:
+    """Whether a fallback folder would be somewhere else: not when ``folder`` is in it already."""
+    return folder.resolve().parent != Path(tempfile.gettempdir()).resolve()
+
+
+def _move(folder: Path, reason: str) -> Path:
+    """A new folder in the temporary folder, instead of ``folder`` (emptied of what was written)."""
+    _tell_fallback(folder.parent, reason)
+    for name in ARRAY_NAMES:  # a half-written dataset on a full RAM disk holds memory nobody uses
+        with contextlib.suppress(OSError):  # gone, or the disk went read-only: nothing more to do
+            (folder / f"{name}.npy").unlink()
+    new = tempfile.mkdtemp(prefix=_prefix())
+    if not _relocated:
+        atexit.register(_remove_relocated)
+    _relocated.append(new)
+    return Path(new)
+
+
+def _remove_relocated() -> None:
+    """The callers remove the folders they made; these ones they do not know about."""
+    for folder in _relocated:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def open_dataset(spec: dict) -> Dataset:
