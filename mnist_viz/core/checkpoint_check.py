@@ -300,10 +300,13 @@ def check_values(arrays: dict[str, np.ndarray], path: Path) -> None:
     """Weights and optimizer state finite and within float32; masks 0 or 1; the order a permutation."""
     for name, a in arrays.items():
         if name.startswith(("param_", "opt_")) and a.size:
-            top = float(np.max(np.abs(a)))
-            if not math.isfinite(top) or top > FLOAT32_MAX:
-                what = "NaN or infinite" if not math.isfinite(top) else f"values up to {top:.3g}, beyond float32,"
-                raise CheckpointError(f"{path}: entry {name} holds {what} numbers")
+            # max and min, as trainer.all_finite: NaN and inf carry through both, and no |a| copy is made
+            high, low = float(a.max()), float(a.min())
+            if not (math.isfinite(high) and math.isfinite(low)):
+                raise CheckpointError(f"{path}: entry {name} holds NaN or infinite numbers")
+            if max(high, -low) > FLOAT32_MAX:
+                raise CheckpointError(f"{path}: entry {name} holds values up to {max(high, -low):.3g}, beyond "
+                                      f"float32's range")
         elif name.startswith("mask_") and not np.isin(a, (0, 1)).all():
             raise CheckpointError(f"{path}: unit mask {name} holds values other than 0 and 1")
     order = arrays.get("order")

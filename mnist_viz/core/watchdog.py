@@ -32,7 +32,8 @@ import math
 from collections import deque
 from dataclasses import dataclass
 
-N_CLASSES = 10
+from mnist_viz.core.analysis import N_CLASSES
+
 CHANCE_ACCURACY = 1 / N_CLASSES
 CHANCE_LOSS = math.log(N_CLASSES)  # cross-entropy of a uniform guess, ~2.30
 
@@ -47,9 +48,9 @@ LEARNED_ACCURACY = 0.5
 DEAD_STEPS = 10
 SMOOTHING = 0.05  # weight of the newest batch in the smoothed loss (about the last 20 batches)
 
-KINDS = ("not finite", "exploded", "collapsed", "dead")
 MARKER_LABELS = {"not finite": "diverged (NaN/inf)", "exploded": "loss exploded",
                  "collapsed": "collapsed to chance", "dead": "all units dead"}
+KINDS = tuple(MARKER_LABELS)  # what can stop training: the guard's refusal, then the watchdog's rules
 
 
 ADVICE = "Restore the best recent weights, lower the learning rate, and continue."
@@ -95,14 +96,12 @@ class Watchdog:
         self.accuracies: deque[float] = deque(maxlen=WINDOW)
         self.best_window_accuracy = 0.0
         self.dead_steps = 0
-        self.steps_seen = 0
 
     def observe(self, loss: float, accuracy: float, silent_layer: int | None) -> tuple[str, str, str] | None:
         """One taken step: its (finite) batch ``loss``, batch ``accuracy`` (0-1), and the first hidden
         layer (0-based) whose every enabled unit was 0 on the whole batch, or ``None``.
         Returns ``(kind, what happened in a few words, the numbers in a sentence)`` when a rule
         trips, else ``None``."""
-        self.steps_seen += 1
         self.accuracies.append(accuracy)
         found = self._loss(loss) or self._accuracy() or self._dead(silent_layer)
         self.loss_ema = loss if math.isnan(self.loss_ema) else (1 - SMOOTHING) * self.loss_ema + SMOOTHING * loss

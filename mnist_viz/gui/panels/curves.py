@@ -287,6 +287,8 @@ class CurvesPanel(QtWidgets.QWidget):
         if len(evals):
             self.evals.extend(evals[:, :len(EVAL_CURVE_COLUMNS)])
             self._redraw_evals()
+        if len(steps) or restores or len(evals):
+            self._fit_loss_y()  # once for both kinds of rows
         for marker in snap.new_markers:
             self._add_marker(marker)
 
@@ -333,7 +335,6 @@ class CurvesPanel(QtWidgets.QWidget):
         self.loss_smooth.setData(*decimate_for_display(x, self.steps.column("loss_smooth"), budget))
         self.accuracy_smooth.setData(*decimate_for_display(x, 100.0 * self.steps.column("accuracy_smooth"), budget))
         self._fit_x(x)
-        self._fit_loss_y()
 
     def _fit_loss_y(self) -> None:
         """Range the loss axis over the batch and evaluation losses, leaving out the steps a restore
@@ -365,7 +366,6 @@ class CurvesPanel(QtWidgets.QWidget):
                                                      budget))
         self.accuracy_eval.setData(*decimate_for_display(x, 100.0 * self.evals.column("eval_accuracy"), budget))
         self._fit_x(x)
-        self._fit_loss_y()
 
     def _on_plot_resized(self, *_) -> None:
         """Re-decimate for the new width when the plot grew or shrank noticeably (presentation
