@@ -1,6 +1,6 @@
 """``python -m mnist_viz`` is the same as the ``mnist-viz`` command."""
 import sys
 
-from mnist_viz.cli import main
+from mnist_viz.launch import main
 
 sys.exit(main())

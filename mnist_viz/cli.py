@@ -7,6 +7,7 @@ the watchdog (a NaN/inf step refused, the loss exploded, accuracy collapsed to c
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -22,6 +23,7 @@ from mnist_viz.core.snapshot import Settings
 
 EXIT_BAD_INPUT = 2
 EXIT_STOPPED = 3
+EXIT_INTERRUPTED = 130  # the shell's code for a program ended by Ctrl+C (128 + SIGINT)
 
 # flag name -> Settings field, for every setting the command line can set
 SETTING_FLAGS = {
@@ -188,12 +190,15 @@ def train_command(args) -> int:
     except (DataError, checkpoint.CheckpointError, ValueError, OSError) as e:
         return _fail(str(e))
 
+    interrupt = Interrupt()
     epochs, iterations = _budget(args, preset, trainer)
     # Overflow is how divergence starts; the guard and the watchdog stop it and say so in plain words,
     # so NumPy's warnings would only add noise (the training process does the same).
     with np.errstate(over="ignore", invalid="ignore"):
-        stopped = _run(trainer, epochs, iterations, show_progress=not args.no_progress, eval_every=args.eval_every)
+        stopped = _run(trainer, epochs, iterations, show_progress=not args.no_progress, eval_every=args.eval_every,
+                       interrupt=interrupt)
         report = _report(trainer, preset)
+    report["interrupted"] = interrupt.signum is not None
     if args.save and not stopped:  # a broken run must not overwrite a good file
         try:
             checkpoint.save_checkpoint(trainer, args.save)
@@ -206,7 +211,36 @@ def train_command(args) -> int:
     if stopped:
         print(f"mnist-viz: {stopped}" + (" Nothing was saved." if args.save else ""), file=sys.stderr)
         return EXIT_STOPPED
+    if interrupt.signum is not None:
+        saved = f"; saved to {args.save}" if args.save else ""
+        print(f"mnist-viz: interrupted at step {trainer.step_count:,} (epoch {trainer.epoch:.2f}){saved}",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
     return 0
+
+
+class Interrupt:
+    """Ctrl+C (SIGINT) or SIGTERM during ``train``: the first stops training after the current step,
+    so the run is reported (and saved with ``--save``) as far as it got; a second ends at once.
+    Noted in a flag and acted on between steps, because a ``KeyboardInterrupt`` raised inside a step
+    would leave the trainer half-updated and the checkpoint unwritten."""
+
+    def __init__(self) -> None:
+        import signal
+
+        self.signum: int | None = None
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._note)
+
+    def _note(self, signum: int, _frame: object) -> None:
+        if self.signum is not None:
+            os._exit(128 + signum)
+        self.signum = signum
+        print("\nmnist-viz: stopping after this step (press Ctrl+C again to quit at once)", file=sys.stderr)
+
+
+class _Interrupted(Exception):
+    """Raised between two steps to leave ``Trainer.train`` when ``Interrupt`` noted a signal."""
 
 
 def check_writable(path: str) -> None:
@@ -232,9 +266,11 @@ def _budget(args, preset, trainer) -> tuple[float | None, int | None]:
     return (None, 100) if trainer.settings.optimizer == "gd" else (3.0, None)
 
 
-def _run(trainer, epochs, iterations, show_progress: bool, eval_every: float) -> str:
-    """Train with a tqdm bar on stderr; evaluate every ``eval_every`` epochs. Returns the
-    message of what stopped training (``Trainer.diverged``), or ``""``."""
+def _run(trainer, epochs, iterations, show_progress: bool, eval_every: float,
+         interrupt: Interrupt | None = None) -> str:
+    """Train with a tqdm bar on stderr; evaluate every ``eval_every`` epochs; stop early when
+    ``interrupt`` noted a signal. Returns the message of what stopped training
+    (``Trainer.diverged``), or ``""``."""
     from tqdm import tqdm
 
     steps_per_epoch = math.ceil(trainer.n_train / trainer.batch_size)
@@ -248,11 +284,13 @@ def _run(trainer, epochs, iterations, show_progress: bool, eval_every: float) ->
                 _loss, acc = tr.record_evaluation()
                 next_eval[0] += eval_every
                 bar.set_postfix(loss=f"{result.loss:.4f}", eval_acc=f"{acc:.4f}", refresh=False)
+            if interrupt is not None and interrupt.signum is not None:
+                raise _Interrupted
 
-        if total:
-            if iterations is not None:
+        with contextlib.suppress(_Interrupted):
+            if total and iterations is not None:
                 trainer.train(iterations=iterations, callback=after_step)
-            else:
+            elif total:
                 trainer.train(epochs=epochs, callback=after_step)
     return trainer.diverged
 

@@ -7,6 +7,9 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports Qt
 
 import dataclasses
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -26,3 +29,16 @@ def small_mnist(mnist):
     return dataclasses.replace(mnist, x_train=mnist.x_train[:2000], y_train=mnist.y_train[:2000],
                                x_test=mnist.x_test[:500], y_test=mnist.y_test[:500],
                                x_val=np.zeros((0, 784), np.float32), y_val=np.zeros(0, np.int64))
+
+
+@pytest.fixture(scope="session")
+def python_start_time() -> float:
+    """Seconds the interpreter itself takes to start (site packages, .pth files), before any of
+    mnist-viz runs: the slowest of three ``python -c pass``. A Ctrl+C inside it is Python's own
+    (site.py's traceback), which no program can catch."""
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        times.append(time.perf_counter() - t0)
+    return max(times)

@@ -14,7 +14,7 @@ import sys
 import threading
 from collections.abc import Callable
 
-from mnist_viz.gui.environment import EXIT_NO_WINDOW, display_problem, lock_problem, x11_problem
+from mnist_viz.gui.environment import EXIT_NO_WINDOW, display_problem, x11_problem
 
 # Signals that end the app: Ctrl+C in the terminal, `kill` or `timeout`, the terminal closing or a logout.
 EXIT_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
@@ -135,7 +135,7 @@ def run_app(argv: list[str] | None = None, data_path: str | None = None, on_wind
     problem = None if qt_running else display_problem()
     if problem is None:
         data = _start_loading(data_path)
-        problem = (None if qt_running else x11_problem()) or lock_problem()  # while the data loads
+        problem = None if qt_running else x11_problem()  # while the data loads
     if problem:
         print(problem, file=sys.stderr)
         return EXIT_NO_WINDOW
@@ -160,8 +160,8 @@ def run_app(argv: list[str] | None = None, data_path: str | None = None, on_wind
     if (signum := _signalled()) is not None:  # before the window exists there is nothing to save
         return 128 + signum
     window = MainWindow(dataset)
-    # Starting multiprocessing's resource tracker (with the first lock: lock_problem) unblocked
-    # SIGINT and SIGTERM in this thread: block them again before the worker's thread starts.
+    # Blocked again before the worker's thread starts: whatever the window's construction did to
+    # this thread's signal mask, the training process must start with the exit signals blocked.
     _hold_signals()
     window.show()
     window.start()

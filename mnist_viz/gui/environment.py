@@ -146,18 +146,3 @@ def _x_server_problem(display: str) -> str | None:
         return None
     return (f"mnist-viz: no display to open a window on (the X server at DISPLAY={display} does not answer "
             f"or refuses the connection). {HEADLESS_HINT}")
-
-
-def lock_problem() -> str | None:
-    """The line to print when multiprocessing cannot make the locks its queues to the training
-    process need, or ``None``. On Linux they are POSIX semaphores, which live in /dev/shm whatever
-    the data does (``runtime.shared_data`` falls back to the disk, the semaphores cannot): without a
-    writable /dev/shm the worker would fail with a traceback as the window opens."""
-    import multiprocessing
-
-    try:
-        multiprocessing.get_context("spawn").Lock()
-    except OSError as e:
-        return (f"mnist-viz: cannot start the training process: Python's multiprocessing needs a writable "
-                f"/dev/shm for its locks ({e.strerror}); mount one (Docker: --shm-size=256m). {HEADLESS_HINT}")
-    return None

@@ -23,7 +23,6 @@ holds.
 from __future__ import annotations
 
 import multiprocessing
-import queue
 import shutil
 import threading
 import time
@@ -39,6 +38,7 @@ from mnist_viz.core.snapshot import History, Settings, Snapshot
 from mnist_viz.core.trainer import Trainer
 from mnist_viz.runtime import loop as training_loop
 from mnist_viz.runtime import protocol as p
+from mnist_viz.runtime.channels import WindowEnd
 from mnist_viz.runtime.loop import EVAL_INTERVAL, SNAPSHOT_INTERVAL, check_not_spawning
 from mnist_viz.runtime.shared_data import ram_folder, remove_stale_folders, share_dataset
 from mnist_viz.runtime.transport import SnapshotReader
@@ -141,7 +141,7 @@ class TrainingWorker(QThread):
         self._sent += 1
         if isinstance(command, p.SetProbes):
             self._probes = command.images
-        self._commands.put(p.Envelope(self._sent, command))
+        self._channel.send(p.Envelope(self._sent, command))
         return self._sent
 
     def play(self) -> int:
@@ -238,7 +238,7 @@ class TrainingWorker(QThread):
         with self._snap_lock:
             snap, self._latest = self._latest, None
         if snap is not None:
-            self._want.set()
+            self._channel.snapshot_taken()
         return snap
 
     # ---------------------------------------------------------- lifecycle
@@ -251,11 +251,11 @@ class TrainingWorker(QThread):
         return None if self._process is None else self._process.pid
 
     def _new_channels(self) -> None:
-        """Fresh queues and snapshot flag: a process killed mid-message may leave a queue's lock held."""
-        self._commands = self._context.Queue()
-        self._events = self._context.Queue()
-        self._want = self._context.Event()
-        self._want.set()
+        """Fresh pipes for a new training process (a killed one may have left half a message)."""
+        old = getattr(self, "_channel", None)
+        self._channel = WindowEnd(self._context)
+        if old is not None:
+            old.close()
 
     def stop(self, timeout_ms: int = 1000) -> bool:
         """End training: ask the loop to stop after the current batch; if it has not within
@@ -265,7 +265,6 @@ class TrainingWorker(QThread):
         if not self._stopping:
             self._stopping = True
             self.send(p.Stop())
-            self._commands.cancel_join_thread()  # never block exit on a queue the loop will not read
         self.wait(max(0, int((deadline - time.monotonic()) * 1000)))
         process = self._process
         if process is not None and process.is_alive():
@@ -291,9 +290,9 @@ class TrainingWorker(QThread):
                 settings = self.settings if resume is None else resume.state["settings"]
                 self._process = self._context.Process(
                     target=training_loop.main, name="mnist-viz-trainer", daemon=True,
-                    args=(self._commands, self._events, self._want, spec, settings, *self._options,
-                          snapshot_folder, resume))
+                    args=(self._channel.trainer_end(), spec, settings, *self._options, snapshot_folder, resume))
                 self._process.start()
+                self._channel.process_started()
                 if not self._receive(folder, reader, resumed=resume is not None):
                     break
                 reader.close()  # the next process writes its snapshots elsewhere
@@ -334,13 +333,15 @@ class TrainingWorker(QThread):
         (returns True when that was not asked for: a death)."""
         while True:
             try:
-                event = self._events.get(timeout=RECEIVE_POLL)
-            except queue.Empty:
+                event = self._channel.receive(RECEIVE_POLL)
+            except EOFError:  # the process ended without saying Stopped: killed, or out of memory
+                self._process.join(RECEIVE_POLL)
+                self._alive = False
+                return not self._stopping
+            if event is None:
                 if not self._process.is_alive():
                     self._alive = False
                     return not self._stopping
-                continue
-            except (EOFError, OSError):  # a message cut short by the sender's death
                 continue
             if isinstance(event, p.SnapshotReady):
                 snap = _freeze(reader.unpack(event.snapshot, event.layout))  # copied out before the next write

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import math
 import multiprocessing
-import queue
 import time
 import traceback
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from mnist_viz.core.files import write_metrics_csv
 from mnist_viz.core.presets import Preset
 from mnist_viz.core.snapshot import LoopState, Settings
 from mnist_viz.core.trainer import Trainer
+from mnist_viz.runtime.channels import TrainerEnd
 from mnist_viz.runtime.protocol import (
     BudgetFinished,
     Command,
@@ -406,33 +406,27 @@ def _name(command: object) -> str:
 
 
 # ------------------------------------------------------------------------ the process
-def _drain(commands: Any, loop: TrainingLoop, timeout: float | None) -> None:
-    """Hand every waiting message from the process queue to ``loop.receive``; wait up to ``timeout``
-    for the first one (``None``: do not wait)."""
-    if not timeout and commands.empty():  # the common case while training: one cheap poll per step
-        return
-    try:
-        message = commands.get(timeout=timeout) if timeout else commands.get_nowait()
-        while True:
-            loop.receive(message)
-            message = commands.get_nowait()
-    except queue.Empty:
-        pass
+def _drain(channel: TrainerEnd, loop: TrainingLoop, timeout: float | None) -> None:
+    """Hand every waiting message from the window to ``loop.receive``; wait up to ``timeout`` for
+    the first one (``None``: do not wait). Raises ``EOFError`` when the window's process is gone."""
+    message = channel.next_command(timeout)
+    while message is not None:
+        loop.receive(message)
+        message = channel.next_command(None)
 
 
-def main(commands: Any, events: Any, want: Any, data_spec: dict, settings: Settings, blas_threads: int | None,
+def main(channel: TrainerEnd, data_spec: dict, settings: Settings, blas_threads: int | None,
          snapshot_interval: float, eval_interval: float, snapshot_folder: str, resume: Resume | None = None) -> None:
     """Entry point of the training process: runs until a ``Stop`` command arrives or the window's
-    process is gone. ``commands``/``events`` are multiprocessing queues of ``Envelope`` and
-    ``Event``; ``want`` an Event the window sets when it has taken a snapshot. A ``SnapshotReady``
-    leaves with its large arrays in a file in ``snapshot_folder`` (see ``transport``). ``resume``
-    carries on the run of a process that died."""
+    process is gone. ``channel`` is this process's end of the pipes (``channels.TrainerEnd``). A
+    ``SnapshotReady`` leaves with its large arrays in a file in ``snapshot_folder`` (see
+    ``transport``). ``resume`` carries on the run of a process that died."""
     import signal
 
     # Only the window decides when training ends. Ctrl+C in the terminal, `timeout` or a logout
     # signal the whole process group; this process would die mid-step with a KeyboardInterrupt
-    # traceback while the window waits for it. Ignored, the window's Stop (or its death, checked
-    # every PARENT_CHECK_INTERVAL) ends it; a window that cannot wait kills it (SIGKILL).
+    # traceback while the window waits for it. Ignored, the window's Stop (or its death: the pipes
+    # close) ends it; a window that cannot wait kills it (SIGKILL).
     for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
         if sig is not None:
             signal.signal(sig, signal.SIG_IGN)
@@ -442,38 +436,36 @@ def main(commands: Any, events: Any, want: Any, data_spec: dict, settings: Setti
         if isinstance(event, SnapshotReady) and event.snapshot is not None:
             light, layout = writer.pack(event.snapshot)
             event = SnapshotReady(snapshot=light, layout=layout)
-        events.put(event)
-
-    def snapshot_wanted() -> bool:
-        if want.is_set():
-            want.clear()
-            return True
-        return False
+        channel.send(event)
 
     limit = threadpool_limits(limits=blas_threads, user_api="blas") if blas_threads else contextlib.nullcontext()
     try:
         # Overflow is how divergence starts; the trainer detects it and the window explains it in
         # plain words, so NumPy's warnings would only add noise to the lecturer's terminal.
         with limit, np.errstate(over="ignore", invalid="ignore"):
-            loop = TrainingLoop(Trainer(open_dataset(data_spec), settings), send, snapshot_wanted,
+            loop = TrainingLoop(Trainer(open_dataset(data_spec), settings), send, channel.snapshot_wanted,
                                 snapshot_interval, eval_interval)
             if resume is not None:
                 loop.resume(resume)
             send(Ready())
-            _run(loop, commands)
+            _run(loop, channel)
+    except (EOFError, BrokenPipeError):  # the window's process is gone: no one to train for
+        writer.close()
+        return
     except Exception:
         send(ProcessFailed(details=traceback.format_exc()))
     writer.close()
-    send(Stopped())
+    with contextlib.suppress(OSError):
+        send(Stopped())
 
 
-def _run(loop: TrainingLoop, commands: Any) -> None:
+def _run(loop: TrainingLoop, channel: TrainerEnd) -> None:
     parent = multiprocessing.parent_process()
     next_parent_check = time.perf_counter() + PARENT_CHECK_INTERVAL
     loop.evaluate()  # a first point on the accuracy curve, at step 0
     wait = None
     while not loop.stopped:
-        _drain(commands, loop, wait)
+        _drain(channel, loop, wait)
         wait = loop.tick()
         if time.perf_counter() > next_parent_check:
             next_parent_check = time.perf_counter() + PARENT_CHECK_INTERVAL

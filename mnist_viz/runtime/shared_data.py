@@ -61,6 +61,10 @@ def _ram_disk_problem(needed: int) -> str | None:
     """Why the RAM disk cannot take ``needed`` bytes, or ``None`` when it looks like it can."""
     if not os.path.isdir(RAM_DISK):
         return "does not exist"
+    if hasattr(os, "statvfs") and os.statvfs(RAM_DISK).f_flag & os.ST_RDONLY:
+        return "is mounted read-only"
+    if not os.access(RAM_DISK, os.W_OK):
+        return "is not writable for this user"
     free = _free_bytes(RAM_DISK)
     if free is not None and free < needed + SPACE_MARGIN:
         return f"has {_mb(free)} free, {_mb(needed + SPACE_MARGIN)} are needed"

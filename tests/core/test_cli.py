@@ -131,3 +131,42 @@ def test_presets_lists_every_preset(capsys):
     assert main(["presets"]) == 0
     out = capsys.readouterr().out
     assert all(name in out for name in PRESETS)
+
+
+def _started(args, env=None):
+    """``python -m mnist_viz ARGS`` (the ``mnist-viz`` command) in a session of its own."""
+    return subprocess.Popen([sys.executable, "-m", "mnist_viz", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_stops_training_after_the_step_and_saves_what_was_reached(tmp_path):
+    import signal
+
+    from mnist_viz.core.checkpoint import read_checkpoint
+
+    target = tmp_path / "run.npz"
+    train = _started(["train", "--epochs", "200", "--save", str(target), "--eval-every", "0.05"])
+    time.sleep(3.0)  # loaded and training (200 epochs take minutes)
+    train.send_signal(signal.SIGINT)
+    out, err = train.communicate(timeout=60)
+    assert train.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert "stopping after this step" in err and f"saved to {target}" in err.splitlines()[-1], err
+    meta, _arrays, _settings = read_checkpoint(str(target))
+    steps = meta["counters"]["step_count"]
+    assert steps > 0 and f"interrupted at step {steps:,}" in err
+    assert "test accuracy" in out
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_while_the_command_starts_prints_no_traceback(python_start_time):
+    import signal
+
+    for delay in (0.02, 0.05, 0.1, 0.2, 0.4):  # after the interpreter and runpy (~8 ms): imports, parsing, loading
+        train = _started(["train", "--epochs", "1"])
+        time.sleep(python_start_time + delay)
+        train.send_signal(signal.SIGINT)
+        _out, err = train.communicate(timeout=60)
+        assert "Traceback" not in err and "KeyboardInterrupt" not in err, (delay, err)
+        assert train.returncode in (130, 0), (delay, err)  # 0: the one epoch ended first

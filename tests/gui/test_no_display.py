@@ -1,9 +1,8 @@
 """Where no window can open (no display, a stale one, a system library missing for Qt's X11 plugin,
-no usable /dev/shm for multiprocessing's locks) ``mnist-viz`` says what is wrong in one line and exits
+``mnist-viz`` says what is wrong in one line and exits
 with code 2, instead of Qt's abort (exit code 134, a message that names the wrong library or none)."""
 from __future__ import annotations
 
-import errno
 import os
 import shutil
 import subprocess
@@ -108,14 +107,3 @@ def test_an_x_server_that_does_not_answer_is_no_display():
     if problem is None:
         pytest.skip("libxcb is not installed")  # then the plugin check has said so already
     assert "DISPLAY=:4242 does not answer" in problem
-
-
-def test_without_locks_for_the_training_process_the_start_says_why(monkeypatch):
-    class Context:
-        def Lock(self):
-            raise OSError(errno.EROFS, "Read-only file system")
-
-    monkeypatch.setattr("multiprocessing.get_context", lambda method=None: Context())
-    problem = environment.lock_problem()
-    assert "needs a writable /dev/shm for its locks (Read-only file system)" in problem
-    assert problem.endswith("mnist-viz train --help")

@@ -174,3 +174,23 @@ def test_a_signal_while_the_app_starts_ends_it_quietly(signame, tmp_path):
     assert app.returncode == 128 + getattr(signal, signame), errors  # before the window: nothing to save
     assert left == [] and _shared_folders(app.pid) == []
     assert elapsed < EXIT_LIMIT, f"{elapsed:.2f} s"
+
+
+@pytest.mark.slow
+def test_ctrl_c_at_any_moment_of_the_start_ends_the_command_quietly(tmp_path, python_start_time):
+    """``mnist-viz`` itself (``python -m mnist_viz``), Ctrl+C to its group from just after the
+    interpreter started (imports, parsing, the data loading, Qt, the window opening)."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"))
+    for delay in (0.02, 0.06, 0.15, 0.3, 0.6, 1.2):
+        app = subprocess.Popen([sys.executable, "-m", "mnist_viz"], cwd=tmp_path, env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        try:
+            time.sleep(python_start_time + delay)
+            _elapsed, left = _signal_and_wait(app, "SIGINT")
+            errors = app.stderr.read()
+        finally:
+            _end(app)
+            app.stderr.close()
+        assert "Traceback" not in errors and "KeyboardInterrupt" not in errors, (delay, errors)
+        assert app.returncode in (0, 130), (delay, app.returncode, errors)  # 0: the window had opened and closed
+        assert left == [] and _shared_folders(app.pid) == [], delay

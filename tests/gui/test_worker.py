@@ -1,6 +1,9 @@
 """TrainingWorker on its QThread, without a window: commands in, snapshots out."""
 import os
 import signal
+import subprocess
+import sys
+import textwrap
 import time
 
 import numpy as np
@@ -196,7 +199,7 @@ def test_a_process_that_keeps_dying_is_reported_not_restarted_forever(qtbot, wor
 def test_a_malformed_message_is_answered_and_does_not_end_the_process(qtbot, worker, pull):
     pull.wait_for(qtbot, lambda s: True)
     with qtbot.waitSignal(worker.commandFailed, timeout=TIMEOUT_MS) as failed:
-        worker._commands.put(("play", None, 1))  # the old tuple format: not a command envelope
+        worker._channel.send(("play", None, 1))  # the old tuple format: not a command envelope
     assert failed.args[0].command == "tuple" and "not a command" in failed.args[0].reason
     with qtbot.waitSignal(worker.commandFailed, timeout=TIMEOUT_MS) as failed:
         seq = worker.send(Step(n=0))
@@ -220,3 +223,48 @@ def test_replies_name_the_command_they_answer(qtbot, worker, pull, tmp_path):
     assert by_seq[refused].command == "update settings" and "restart" in by_seq[refused].reason
     assert done[0].reply_to == good_save and "ok.npz" in done[0].message
 
+
+
+def test_training_needs_no_posix_semaphores(tmp_path):
+    """Without a writable /dev/shm (Docker, locked-down machines) Python cannot make the semaphores
+    multiprocessing's queues, locks and events are built on. Here every semaphore fails, in this
+    process and in the training process (``sitecustomize`` runs in both), and the worker still trains."""
+    (tmp_path / "sitecustomize.py").write_text(
+        "import _multiprocessing, errno\n"
+        "class SemLock:\n"
+        "    SEM_VALUE_MAX = _multiprocessing.SemLock.SEM_VALUE_MAX\n"
+        "    def __init__(self, *args, **kwargs):\n"
+        "        raise OSError(errno.ENOENT, 'No such file or directory (no /dev/shm)')\n"
+        "_multiprocessing.SemLock = SemLock\n")
+    script = textwrap.dedent("""
+        import sys, time
+        from PySide6.QtCore import QCoreApplication
+        import multiprocessing
+        from mnist_viz.core.data import load_dataset, subset
+        from mnist_viz.core.snapshot import Settings
+        from mnist_viz.gui.worker import TrainingWorker
+
+        if __name__ == "__main__":
+            try:
+                multiprocessing.get_context("spawn").Queue()
+            except OSError:
+                print("queues-fail", end=" ")
+            app = QCoreApplication([])
+            worker = TrainingWorker(subset(load_dataset(), 2000), Settings(hidden=(16,), batch_size=64))
+            worker.start()
+            worker.play()
+            deadline, step = time.monotonic() + 30, 0
+            while step < 100 and time.monotonic() < deadline:
+                app.processEvents()
+                snap = worker.take_snapshot()
+                step = snap.step if snap is not None else step
+                time.sleep(0.02)
+            print("step", step, "stopped", worker.stop(5000))
+    """)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path)
+    assert "Traceback" not in done.stderr, done.stderr
+    words = done.stdout.split()
+    assert words[0] == "queues-fail", done.stdout  # the semaphores really are gone
+    assert int(words[2]) >= 100 and words[4] == "True", done.stdout

@@ -107,6 +107,27 @@ def test_a_read_only_ram_disk_is_left_alone(places, tiny, monkeypatch, caplog):
     assert "cannot be written to (Read-only file system)" in line
 
 
+def test_a_ram_disk_mounted_read_only_is_named_so(places, tiny, monkeypatch, caplog):
+    ram_disk, temp = places
+    real_statvfs = os.statvfs
+
+    class ReadOnly:
+        def __init__(self, real):
+            self._real = real
+            self.f_flag = real.f_flag | os.ST_RDONLY
+
+        def __getattr__(self, name):
+            return getattr(self._real, name)
+
+    monkeypatch.setattr(shared_data.os, "statvfs",
+                        lambda path: ReadOnly(real_statvfs(path)) if str(path) == str(ram_disk) else real_statvfs(path))
+    with caplog.at_level(logging.WARNING, logger=shared_data.__name__):
+        folder = ram_folder()
+    assert os.path.dirname(folder) == str(temp)
+    [line] = _fallback_lines(caplog)
+    assert "is mounted read-only" in line
+
+
 def test_a_ram_disk_too_small_for_the_dataset_is_not_used(places, tiny, monkeypatch, caplog):
     ram_disk, temp = places
     _disk_usage_with(monkeypatch, ram_disk, free=64 << 20)  # Docker's default, the data needs ~220 MB
