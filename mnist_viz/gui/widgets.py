@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from mnist_viz.core.analysis import N_CLASSES
 from mnist_viz.gui import style
@@ -55,22 +55,41 @@ def digit_bar_plot(graphics: pg.GraphicsLayoutWidget, row: int, col: int, left: 
     return plot, bars
 
 
+class GradientStrip(QtWidgets.QWidget):
+    """The diverging map as a horizontal strip that takes the width it is given (140 px when there is
+    room, down to 48 px on a 1024-px screen, where a fixed 140-px picture made the window too wide)."""
+
+    PREFERRED, MINIMUM, HEIGHT = 140, 48, 16
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.setMinimumSize(self.MINIMUM, self.HEIGHT)
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Preferred, QtWidgets.QSizePolicy.Policy.Fixed)
+
+    def sizeHint(self) -> QtCore.QSize:
+        return QtCore.QSize(self.PREFERRED, self.HEIGHT)
+
+    def paintEvent(self, _event: QtGui.QPaintEvent) -> None:
+        QtGui.QPainter(self).drawPixmap(self.rect(), style.colour_bar_gradient(max(1, self.width()), self.HEIGHT))
+
+
 def legend_row(text_left: str = "− negative",
                text_right: str = "positive +") -> tuple[QtWidgets.QWidget, QtWidgets.QLabel]:
-    """``− negative [blue-white-red strip] positive +   <info>``; returns the row and its info label."""
+    """``− negative [blue-white-red strip] positive +   <info>``; returns the row and its info label.
+    The info text changes while training: it gets the row's leftover width (cut at the right edge if
+    need be), so it never changes the panel's width nor the window's column widths."""
     row = QtWidgets.QWidget()
     layout = QtWidgets.QHBoxLayout(row)
     layout.setContentsMargins(0, 0, 0, 0)
-    bar = QtWidgets.QLabel()
-    bar.setPixmap(style.colour_bar_gradient(140, 16))
     left, right, info = info_label(text_left), info_label(text_right), info_label()
     for label in (left, right, info):
         label.setWordWrap(False)
+    info.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed)
     layout.addWidget(left)
-    layout.addWidget(bar)
+    layout.addWidget(GradientStrip(), 1)
     layout.addWidget(right)
-    layout.addSpacing(16)
-    layout.addWidget(info, 1)
+    layout.addSpacing(12)
+    layout.addWidget(info, 2)
     return row, info
 
 

@@ -10,7 +10,7 @@ import contextlib
 import json
 from typing import TYPE_CHECKING
 
-from PySide6 import QtCore
+from PySide6 import QtCore, QtGui
 
 from mnist_viz.core.snapshot import Settings
 
@@ -28,16 +28,28 @@ def stored_settings(store: QtCore.QSettings) -> Settings:
 
 
 def fit_to_screen(window: MainWindow) -> None:
-    """On a first launch the window's default size (1600x1000) is larger than a 1280x720 or
-    1024x768 projector: there it opens maximized instead, with its title bar and status line on
-    the screen."""
-    screen = window.screen()
+    """On a first launch (or when a remembered geometry does not fit today's screen) the window's
+    size (1600x1000 by default) can be larger than a 1280x720 or 1024x768 projector: there it opens
+    maximized instead, with its title bar and status line on the screen; a window that fits but
+    lies partly off-screen is centred."""
+    screen = window.screen() or QtGui.QGuiApplication.primaryScreen()
     if screen is None:
         return
     room = screen.availableGeometry()
     if window.width() > room.width() or window.height() > room.height():
         window.resize(min(window.width(), room.width()), min(window.height(), room.height()))
         window.setWindowState(window.windowState() | QtCore.Qt.WindowState.WindowMaximized)
+    elif not room.contains(window.frameGeometry()):
+        window.move(room.center() - window.rect().center())
+
+
+def _on_screen(window: MainWindow) -> bool:
+    """Whether the restored geometry lies wholly on one of today's screens: a geometry saved on a
+    1920x1080 screen, restored on a 1280x720 projector, put the status line and the mosaic off-screen."""
+    if window.isMaximized() or window.isFullScreen():
+        return True  # the window manager fits those to the screen
+    frame = window.frameGeometry()
+    return any(screen.availableGeometry().contains(frame) for screen in QtGui.QGuiApplication.screens())
 
 
 def save_window_state(window: MainWindow, store: QtCore.QSettings) -> None:
@@ -55,7 +67,7 @@ def save_window_state(window: MainWindow, store: QtCore.QSettings) -> None:
 def restore_window_state(window: MainWindow, store: QtCore.QSettings) -> None:
     """Apply stored geometry and view choices; anything unreadable is ignored (defaults stay)."""
     geometry = store.value("window/geometry")
-    if not (isinstance(geometry, QtCore.QByteArray) and window.restoreGeometry(geometry)):
+    if not (isinstance(geometry, QtCore.QByteArray) and window.restoreGeometry(geometry) and _on_screen(window)):
         fit_to_screen(window)
     for key, splitter in window.splitters().items():
         state = store.value(f"window/{key}")

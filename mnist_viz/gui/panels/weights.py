@@ -11,6 +11,7 @@ from PySide6 import QtCore, QtWidgets
 from mnist_viz.core.snapshot import Snapshot
 from mnist_viz.core.tiling import SIDE, AdaptiveLevel, mosaic_layout, quantize_symmetric, tile_mosaic
 from mnist_viz.gui import style
+from mnist_viz.gui.widgets import legend_row
 
 TITLE = "Hidden-unit weights (each tile: one unit's 784 input weights)"
 PITCH = SIDE + 1  # tile plus its 1-px separator
@@ -46,7 +47,7 @@ class WeightsPanel(QtWidgets.QWidget):
     # ------------------------------------------------------------------ widgets
     def _build(self) -> None:
         self._title = style.title_label(TITLE)
-        self._legend = _LegendRow()
+        self._legend, self._legend_info = legend_row()
         self._graphics, self._view, self._image = style.image_in_view(style.diverging_lut_indexed(),
                                                                       on_resized=self._on_view_resized)
         self._graphics.scene().sigMouseClicked.connect(self._on_scene_clicked)
@@ -143,7 +144,8 @@ class WeightsPanel(QtWidgets.QWidget):
                 text += "   ·   training stopped"
         if text != self._legend_text:  # a QLabel relayout costs more than the whole mosaic
             self._legend_text = text
-            self._legend.set_text(text)
+            self._legend_info.setText(text)
+            self._legend_info.setToolTip(text)
 
     def _view_aspect(self) -> float:
         rect = self._view.boundingRect()
@@ -181,31 +183,3 @@ class WeightsPanel(QtWidgets.QWidget):
         if xin >= SIDE or yin >= SIDE or col >= cols or unit >= self._n_units:
             return None
         return unit
-
-
-class _LegendRow(QtWidgets.QWidget):
-    """``negative [blue-white-red strip] positive   ±0.12 · 128 units``."""
-
-    def __init__(self):
-        super().__init__()
-        layout = QtWidgets.QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        neg = QtWidgets.QLabel("− negative")
-        pos = QtWidgets.QLabel("positive +")
-        bar = QtWidgets.QLabel()
-        bar.setPixmap(style.colour_bar_gradient(140, 16))
-        self._info = QtWidgets.QLabel("")
-        for label in (neg, pos, self._info):
-            label.setFont(style.font(style.SMALL_PT + 1))
-        # The text changes while training: it must not change the panel's width (nor the window's
-        # column widths); it gets the row's leftover width, cut at the right edge if need be.
-        self._info.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed)
-        layout.addWidget(neg)
-        layout.addWidget(bar)
-        layout.addWidget(pos)
-        layout.addSpacing(16)
-        layout.addWidget(self._info, 1)
-
-    def set_text(self, text: str) -> None:
-        self._info.setText(text)
-        self._info.setToolTip(text)
