@@ -257,8 +257,8 @@ def template_tiles(panel: ClassTemplatesPanel) -> np.ndarray:
     for d in range(10):
         r, c = divmod(d, cols)
         y, x = r * (FRAMED + LABEL_BAND) + 1, c * (FRAMED + GAP_X) + 1
-        tiles.append(image[y: y + SIDE, x: x + SIDE])
-    return dequantize(np.stack(tiles), panel.level)
+        tiles.append(dequantize(image[y: y + SIDE, x: x + SIDE], panel.levels[d]))
+    return np.stack(tiles)
 
 
 def test_templates_equal_class_templates(qtbot, trained, shown):
@@ -267,9 +267,58 @@ def test_templates_equal_class_templates(qtbot, trained, shown):
     panel.show_snapshot(snap)
     expected = class_templates(snap.W1, snap.W_out)
     np.testing.assert_array_equal(panel.templates(), expected)
-    level = panel.level
-    assert np.abs(template_tiles(panel) - np.clip(expected, -level, level)).max() <= level / style.HALF_RANGE / 2 + 1e-6
+    levels = np.array(panel.levels)[:, None, None]  # (10, 1, 1): each template on its own scale
+    error = np.abs(template_tiles(panel) - np.clip(expected, -levels, levels))
+    assert (error <= levels / style.HALF_RANGE / 2 + 1e-6).all()
     assert len(panel._labels) == 10 and [item.text() for item in panel._labels] == [str(d) for d in range(10)]
+
+
+def _with_output_weights(snap, w_out):
+    return dataclasses.replace(snap, params=(*snap.params[:-2], w_out.astype(np.float32), snap.params[-1]))
+
+
+def test_one_strong_template_does_not_blank_the_others(qtbot, trained, shown):
+    """After a blow-up one digit's votes can be 1000x the others'; with one shared colour scale the
+    other nine templates went white. Each has its own scale: every template keeps its contrast."""
+    panel = shown(ClassTemplatesPanel(min_interval=0))
+    snap = trained.snapshot()
+    w_out = np.array(snap.W_out)
+    w_out[:, 3] *= 1000.0
+    panel.show_snapshot(_with_output_weights(snap, w_out))
+    tiles = template_tiles(panel)  # (10, 28, 28)
+    levels = np.array(panel.levels)
+    for d in range(10):
+        strong = np.abs(tiles[d]) >= 0.5 * levels[d]
+        assert strong.mean() > 0.01, f"template {d} has almost no colour"
+    assert levels[3] > 100 * np.median(levels)
+
+
+def test_unit_votes_fit_and_an_outlier_unit_does_not_flatten_the_others(qtbot, trained, shown):
+    panel = shown(UnitInspectorPanel())
+    snap = trained.snapshot()
+    w_out = np.array(snap.W_out)
+    w_out[0, 0] = 20.0  # one weight blown up
+    panel.set_unit(5)
+    panel.show_snapshot(_with_output_weights(snap, w_out))
+    low, high = panel._vote_plot.viewRange()[1]
+    own = float(np.abs(w_out[5]).max())
+    assert high >= own and high < 5 * max(own, float(np.percentile(np.abs(w_out), 99)))
+    assert high < 20.0
+    panel.set_unit(0)
+    panel.show_snapshot(_with_output_weights(snap, w_out))
+    assert panel._vote_plot.viewRange()[1][1] >= 20.0  # the outlier's own bars still fit
+
+
+def test_the_drawing_tab_has_one_heading_and_pins_with_the_networks_answer(qtbot, trained, shown):
+    panel = shown(DrawingPanel())
+    panel.show_snapshot(trained.snapshot())
+    headings = [label for label in panel.findChildren(QtWidgets.QLabel) if label.font().bold()
+                and label.font().pointSize() >= style.TITLE_PT and label.isVisible()]
+    assert len(headings) == 1 and headings[0].text() == EMPTY_MESSAGE
+    assert panel.answer() is None
+    panel.draw_stroke(SEVEN)
+    assert panel.answer() == int(np.argmax(panel.probabilities()))
+    assert headings[0].text().startswith(f"The network says {panel.answer()}")
 
 
 def test_templates_need_a_single_hidden_layer(qtbot, small_mnist, shown):

@@ -238,6 +238,10 @@ class DrawingPanel(QtWidgets.QWidget):
         """The headline now shown, e.g. ``"Draw a digit in the box"`` or ``"The network says 7 (93%)"``."""
         return self._message.text()
 
+    def answer(self) -> int | None:
+        """The digit the network now reads in the drawing, or None (nothing drawn, no network)."""
+        return None if self._probs is None else int(self._probs.argmax())
+
     def displayed_heights(self) -> np.ndarray:
         return np.asarray(self._bars.opts["height"], dtype=np.float64)
 
@@ -281,7 +285,7 @@ class DrawingPanel(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
-        layout.addWidget(style.title_label("Draw a digit: what does the network say?"))
+        # One heading, and it is the answer: "Draw a digit in the box", then "The network says 7 (93% sure)".
         layout.addWidget(self._message)
         layout.addLayout(body, 1)
 
@@ -304,9 +308,11 @@ class DrawingPanel(QtWidgets.QWidget):
 
     def _build_hidden(self) -> pg.GraphicsLayoutWidget:
         graphics = style.graphics_widget()
-        graphics.setMinimumHeight(110)  # title, axis and some bars even when the panel is short
+        graphics.setMinimumHeight(130)  # title, axis and some bars even when the panel is short
         self._hidden_plot = graphics.addPlot()
-        style.style_plot(self._hidden_plot, left="activation", bottom="hidden unit")
+        style.style_plot(self._hidden_plot, bottom="hidden unit")
+        # No y-axis label: on a short plot it was cut ("activ…"); the title says what the bars are,
+        # and the axis carries two ticks, 0 and the largest activation, which never overlap.
         self._hidden_plot.setTitle("Hidden-layer activations for this drawing", size=f"{style.LABEL_PT}pt",
                                    color=style.FOREGROUND)
         self._hidden_plot.setMouseEnabled(x=False, y=False)
@@ -334,6 +340,7 @@ class DrawingPanel(QtWidgets.QWidget):
             self._probs = self._hidden = None
             self._bars.setOpts(height=np.zeros(N_CLASSES))
             style.show_units(self._hidden_bars, None)
+            self._set_hidden_ticks(0.0)
             set_text(self._message, self._why_no_answer())
             return
         self._probs, self._hidden = answer[0][0], answer[1][0]
@@ -342,7 +349,12 @@ class DrawingPanel(QtWidgets.QWidget):
         brushes[top] = pg.mkBrush(style.BLUE)
         self._bars.setOpts(height=self._probs, brushes=brushes)
         style.show_units(self._hidden_bars, self._hidden)
+        self._set_hidden_ticks(float(np.max(self._hidden, initial=0.0)))
         set_text(self._message, f"The network says {top} ({self._probs[top]:.0%} sure)")
+
+    def _set_hidden_ticks(self, largest: float) -> None:
+        ticks = [(0.0, "0")] + ([(largest, f"{largest:.2g}")] if largest > 0 else [])
+        self._hidden_plot.getAxis("left").setTicks([ticks, []])
 
     def _why_no_answer(self) -> str:
         if self._input is None:

@@ -35,9 +35,11 @@ class ClassTemplatesPanel(QtWidgets.QWidget):
 
     def __init__(self, min_interval: float = MIN_INTERVAL, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
-        # The level's time constant is in updates; at <= 5 updates/s (not the mosaic's 30) it must
-        # move ~6x faster per update to follow training as quickly.
-        self._level = AdaptiveLevel(rate=0.25)
+        # One colour scale per template: with a shared one, the digits whose templates are weak (or,
+        # after a blow-up, all but the one with the largest weights) went blank. Each level's time
+        # constant is in updates; at <= 5 updates/s (not the mosaic's 30) it must move ~6x faster
+        # per update to follow training as quickly.
+        self._levels = [AdaptiveLevel(rate=0.25) for _ in range(N_CLASSES)]
         self._templates: np.ndarray | None = None  # (10, 28, 28) float32
         self._grid = (2, 5)
         self._labels: list[QtWidgets.QGraphicsSimpleTextItem] = []
@@ -62,7 +64,8 @@ class ClassTemplatesPanel(QtWidgets.QWidget):
 
     def clear(self) -> None:
         self._throttle.cancel()
-        self._level.reset()
+        for level in self._levels:
+            level.reset()
         self._show_message("Waiting for the network (press Start)")
 
     def templates(self) -> np.ndarray | None:
@@ -81,8 +84,9 @@ class ClassTemplatesPanel(QtWidgets.QWidget):
         return self._grid
 
     @property
-    def level(self) -> float | None:
-        return self._level.level
+    def levels(self) -> list[float | None]:
+        """Each template's colour range ``±level`` (10 values), or ``None`` before the first render."""
+        return [level.level for level in self._levels]
 
     # ------------------------------------------------------------------ widgets
     def _build(self) -> None:
@@ -109,11 +113,11 @@ class ClassTemplatesPanel(QtWidgets.QWidget):
             templates = class_templates(snap.W1, snap.W_out)
         self._templates = templates
         shown = np.nan_to_num(templates.reshape(N_CLASSES, SIDE * SIDE).T)  # (784, 10); NaN has no colour
-        level = self._level.update(shown)
-        quantize_symmetric(shown, level, style.NORMAL_BASE, self._q, self._scratch)
+        levels = np.array([lv.update(shown[:, c]) for c, lv in enumerate(self._levels)], np.float32)  # (10,)
+        quantize_symmetric(shown / levels, 1.0, style.NORMAL_BASE, self._q, self._scratch)
         self._framed[1:-1, 1:-1, :] = self._q.reshape(SIDE, SIDE, N_CLASSES)
         self._draw_mosaic()
-        set_text(self._legend_info, f"±{level:.2g}")
+        set_text(self._legend_info, f"each template on its own scale: ±{levels.min():.2g} to ±{levels.max():.2g}")
         stopped = "Training stopped (see the banner): these templates are from the weights it stopped with."
         set_text(self._message, stopped if snap.diverged else "")
         self._message.setVisible(bool(snap.diverged))

@@ -207,10 +207,7 @@ class UnitInspectorPanel(QtWidgets.QWidget):
         self._outgoing = np.asarray(snap.W_out[unit])
         shown = np.nan_to_num(self._outgoing, posinf=0.0, neginf=0.0)
         self._votes.setOpts(height=shown, brushes=signed_brushes(shown))
-        # Symmetric range over all units' votes: a weak unit looks weak next to the others.
-        with np.errstate(invalid="ignore"):
-            top = float(np.nanmax(np.abs(np.nan_to_num(snap.W_out, posinf=0.0, neginf=0.0))))
-        top = top * 1.1 if math.isfinite(top) and top > 0 else 1.0
+        top = _vote_range(np.nan_to_num(snap.W_out, posinf=0.0, neginf=0.0), shown)
         self._vote_plot.setRange(yRange=(-top, top), padding=0.0)
 
     def _probe_activation(self, snap: Snapshot, unit: int) -> float | None:
@@ -269,3 +266,13 @@ class UnitInspectorPanel(QtWidgets.QWidget):
         self.ablate_button.setText(ABLATED_TEXT if checked else ABLATE_TEXT)
         self.ablateRequested.emit(unit, enabled)
         self._refresh()
+
+
+def _vote_range(all_votes: np.ndarray, votes: np.ndarray) -> float:
+    """Half-height of the vote plot: the 99th percentile of every unit's ``|W_out|`` (``(H, 10)``),
+    so a weak unit looks weak next to the others, but never less than this unit's own largest
+    ``|vote|`` (``(10,)``), so its bars always fit. The maximum over all units made one outlier
+    (a weight of 20 after a blow-up) flatten every other unit's bars to nothing."""
+    typical = float(np.percentile(np.abs(all_votes), 99)) if all_votes.size else 0.0
+    top = max(typical, float(np.max(np.abs(votes), initial=0.0))) * 1.1
+    return top if math.isfinite(top) and top > 0 else 1.0
