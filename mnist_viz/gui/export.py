@@ -3,13 +3,17 @@
 A widget that *is* a pyqtgraph view (``PlotWidget``, ``GraphicsLayoutWidget``) is exported through
 pyqtgraph's exporters (its scene, at any resolution); any other widget (a panel with Qt labels and
 buttons around its plots) is rendered by Qt itself: ``QWidget.grab``/``render`` for PNG and
-``QSvgGenerator`` for SVG. Files are written atomically (temporary file + rename, via
-``core.files.atomic_write``), so a failed export never leaves half a file; an unwritable location
-raises ``FileWriteError`` naming the path.
+``QSvgGenerator`` for SVG. The panel's own controls (the x-axis box, buttons, spin boxes, sliders)
+are hidden while it is drawn: a slide shows the picture, not the knobs. PNGs are drawn at twice the
+screen's size by default, crisp on a 4K projector or a printed handout. Files are written atomically
+(temporary file + rename, via ``core.files.atomic_write``), so a failed export never leaves half a
+file; an unwritable location raises ``FileWriteError`` naming the path.
 """
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyqtgraph as pg
@@ -18,11 +22,17 @@ from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
 
 from mnist_viz.core.files import FileWriteError, atomic_write
 
-__all__ = ["FileWriteError", "export_widget_png", "export_widget_svg", "widget_image", "widget_svg_bytes"]
+__all__ = ["DEFAULT_SCALE", "FileWriteError", "export_widget_png", "export_widget_svg", "widget_image",
+           "widget_svg_bytes"]
+
+DEFAULT_SCALE = 2.0
+# What a viewer of a slide cannot use: left out of exported pictures (hidden while they are drawn).
+CONTROL_TYPES = (QtWidgets.QAbstractButton, QtWidgets.QComboBox, QtWidgets.QAbstractSpinBox,
+                 QtWidgets.QAbstractSlider)
 
 
-def export_widget_png(widget: QtWidgets.QWidget, path: str | os.PathLike, scale: float = 1.0) -> Path:
-    """Write ``widget`` as a PNG of ``scale`` times its size (2.0 for crisp slides). Returns the path.
+def export_widget_png(widget: QtWidgets.QWidget, path: str | os.PathLike, scale: float = DEFAULT_SCALE) -> Path:
+    """Write ``widget`` as a PNG of ``scale`` times its size (2 by default: crisp slides). Returns the path.
 
     Raises:
         FileWriteError: the folder is missing or not writable, the disk is full, or the widget
@@ -50,7 +60,37 @@ def export_widget_svg(widget: QtWidgets.QWidget, path: str | os.PathLike) -> Pat
 
 
 def widget_image(widget: QtWidgets.QWidget, scale: float = 1.0) -> QtGui.QImage:
-    """``widget`` rendered to a QImage of ``scale`` times its size."""
+    """``widget`` rendered to a QImage of ``scale`` times its size, without its controls."""
+    with controls_hidden(widget):
+        return _widget_image(widget, scale)
+
+
+@contextlib.contextmanager
+def controls_hidden(widget: QtWidgets.QWidget) -> Iterator[None]:
+    """Hide the controls inside ``widget`` (``CONTROL_TYPES``; not ``widget`` itself) and lay it out
+    again; show them again afterwards. Scroll bars belong to scroll areas, which stay."""
+    shown = [c for c in widget.findChildren(QtWidgets.QWidget) if isinstance(c, CONTROL_TYPES)
+             and c.isVisible() and not isinstance(c.parentWidget(), QtWidgets.QAbstractScrollArea)
+             and not isinstance(c, QtWidgets.QScrollBar)]
+    for control in shown:
+        control.setVisible(False)
+    _lay_out(widget)
+    try:
+        yield
+    finally:
+        for control in shown:
+            control.setVisible(True)
+        _lay_out(widget)
+
+
+def _lay_out(widget: QtWidgets.QWidget) -> None:
+    """Apply pending layout changes now (they would wait for the event loop), innermost first."""
+    for child in [*reversed(widget.findChildren(QtWidgets.QWidget)), widget]:
+        if child.layout() is not None:
+            child.layout().activate()
+
+
+def _widget_image(widget: QtWidgets.QWidget, scale: float) -> QtGui.QImage:
     source = _pyqtgraph_source(widget)
     if source is not None:
         exporter = pg_exporters.ImageExporter(source)
@@ -83,7 +123,8 @@ def widget_svg_bytes(widget: QtWidgets.QWidget) -> bytes:
             # pyqtgraph's SVG post-processing cannot parse the path data newer Qt writes
             # (pyqtgraph issue #3485); Qt's own SVG rendering below always works.
             pass
-    return _qt_svg(widget)
+    with controls_hidden(widget):
+        return _qt_svg(widget)
 
 
 def _pyqtgraph_source(widget: QtWidgets.QWidget):

@@ -8,12 +8,14 @@ and painting go on); successes go to the status bar.
 """
 from __future__ import annotations
 
+import os
+import re
 from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtWidgets
 
 from mnist_viz.core.files import FileWriteError
-from mnist_viz.gui.export import export_widget_png, export_widget_svg
+from mnist_viz.gui.export import DEFAULT_SCALE, export_widget_png, export_widget_svg
 from mnist_viz.gui.menus import EXPORTABLE_PANELS
 from mnist_viz.runtime.protocol import BudgetFinished, CommandDone, CommandFailed
 
@@ -24,6 +26,15 @@ if TYPE_CHECKING:
     from mnist_viz.gui.worker import TrainingWorker
 
 MESSAGE_MS = 15_000  # how long a status-bar message stays (long enough to read out to the room)
+PNG_SCALES = {"2× (slides, handouts)": 2.0, "1× (as on screen)": 1.0, "3×": 3.0, "4× (posters)": 4.0}
+
+
+def export_file_name(title: str, step: int | None, ending: str) -> str:
+    """``mnist-viz-learning-curves-step-2334.png``: which panel and which moment, so a folder of
+    exports from one lecture does not hold ten files all called mnist-viz.png."""
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "window"
+    moment = f"-step-{step}" if step is not None else ""
+    return f"mnist-viz-{slug}{moment}.{ending}"
 
 
 class FileActions(QtCore.QObject):
@@ -54,11 +65,14 @@ class FileActions(QtCore.QObject):
     def export_metrics(self, path: str) -> None:
         self.pending[self.worker.export_metrics_csv(path)] = "Exporting the metrics"
 
-    def export_panel(self, widget: QtWidgets.QWidget, path: str) -> bool:
-        """Write ``widget`` as PNG or SVG (by the file's ending). Returns whether it worked; a failure
-        is shown to the user with the path and the reason."""
+    def export_panel(self, widget: QtWidgets.QWidget, path: str, scale: float = DEFAULT_SCALE) -> bool:
+        """Write ``widget`` as PNG (``scale`` times its size) or SVG, by the file's ending. Returns
+        whether it worked; a failure is shown to the user with the path and the reason."""
         try:
-            (export_widget_svg if str(path).lower().endswith(".svg") else export_widget_png)(widget, path)
+            if str(path).lower().endswith(".svg"):
+                export_widget_svg(widget, path)
+            else:
+                export_widget_png(widget, path, scale)
         except (FileWriteError, OSError, ValueError) as e:
             self.show_error("Export failed", str(e))
             return False
@@ -67,25 +81,48 @@ class FileActions(QtCore.QObject):
 
     # ------------------------------------------------------- the dialogs
     def ask_save_session(self) -> None:
-        self._ask_path("Save session", "npz", self.save_session, saving=True)
+        self._ask_path("Save session", "npz", self.save_session, export_file_name("session", self._step(), "npz"))
 
     def ask_load_session(self) -> None:
-        self._ask_path("Load session", "npz", self.load_session, saving=False)
+        self._ask_path("Load session", "npz", self.load_session, None)
 
     def ask_export_metrics(self) -> None:
-        self._ask_path("Export metrics", "csv", self.export_metrics, saving=True)
+        self._ask_path("Export metrics", "csv", self.export_metrics, export_file_name("metrics", self._step(), "csv"))
 
     def ask_export_panel(self, title: str, ending: str) -> None:
-        """Ask where to write the panel the export menu calls ``title``, as ``ending`` (png/svg)."""
+        """Ask where to write the panel the export menu calls ``title``, as ``ending`` (png/svg),
+        and for a PNG at what resolution."""
         attribute = EXPORTABLE_PANELS[title]
         widget = getattr(self.window, attribute) if attribute else self.window
-        self._ask_path(f"Export {ending.upper()}", ending, lambda path: self.export_panel(widget, path), saving=True)
+        name = export_file_name(title if attribute else "window", self._step(), ending)
+        self._ask_path(f"Export {ending.upper()}", ending, lambda path: self._export_asking_scale(widget, path), name)
 
-    def _ask_path(self, title: str, ending: str, use: Callable[[str], object], saving: bool) -> None:
-        dialog = QtWidgets.QFileDialog.getSaveFileName if saving else QtWidgets.QFileDialog.getOpenFileName
+    def _export_asking_scale(self, widget: QtWidgets.QWidget, path: str) -> None:
+        if path.lower().endswith(".svg"):
+            self.export_panel(widget, path)
+            return
+        choice, ok = QtWidgets.QInputDialog.getItem(self.window, "Export PNG", "Resolution:", list(PNG_SCALES), 0,
+                                                    False)
+        if ok:
+            self.export_panel(widget, path, PNG_SCALES[choice])
+
+    def _step(self) -> int | None:
+        """The moment the views show (a scrubbed one, or the live one), for file names."""
+        shown = self.window.timeline.selected_snapshot() or self.window.latest
+        return None if shown is None else shown.step
+
+    def _ask_path(self, title: str, ending: str, use: Callable[[str], object], name: str | None) -> None:
+        """A save dialog prefilled with ``name`` in the folder used last, or (``name`` None) an open
+        dialog there, with no name prefilled."""
+        store = self.window.store
+        folder = str(store.value("files/folder", "")) or QtCore.QDir.homePath()
         kinds = f"{ending.upper()} files (*.{ending});;All files (*)"
-        path, _ = dialog(self.window, title, f"mnist-viz.{ending}", kinds)
+        if name is None:
+            path, _ = QtWidgets.QFileDialog.getOpenFileName(self.window, title, folder, kinds)
+        else:
+            path, _ = QtWidgets.QFileDialog.getSaveFileName(self.window, title, os.path.join(folder, name), kinds)
         if path:
+            store.setValue("files/folder", os.path.dirname(path))
             use(path)
 
     # ------------------------------------------------------------ answers

@@ -300,7 +300,7 @@ def test_unit_votes_fit_and_an_outlier_unit_does_not_flatten_the_others(qtbot, t
     w_out[0, 0] = 20.0  # one weight blown up
     panel.set_unit(5)
     panel.show_snapshot(_with_output_weights(snap, w_out))
-    low, high = panel._vote_plot.viewRange()[1]
+    _low, high = panel._vote_plot.viewRange()[1]
     own = float(np.abs(w_out[5]).max())
     assert high >= own and high < 5 * max(own, float(np.percentile(np.abs(w_out), 99)))
     assert high < 20.0
@@ -529,7 +529,7 @@ def _leftovers(folder) -> list[str]:
 def test_export_writes_valid_png_and_svg(qtbot, trained, tmp_path, shown):
     panel = shown(ClassTemplatesPanel(min_interval=0), 640, 420)
     panel.show_snapshot(trained.snapshot())
-    png = export_widget_png(panel, tmp_path / "templates.png")
+    png = export_widget_png(panel, tmp_path / "templates.png", scale=1.0)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     image = QtGui.QImage(str(png))
     assert not image.isNull() and (image.width(), image.height()) == (640, 420)
@@ -541,7 +541,7 @@ def test_export_writes_valid_png_and_svg(qtbot, trained, tmp_path, shown):
     plot = shown(pg.PlotWidget(), 400, 300)  # a bare pyqtgraph view: pyqtgraph's exporters
     plot.plot([0, 1, 4, 9], pen=pg.mkPen(style.BLUE, width=3))
     image = QtGui.QImage(str(export_widget_png(plot, tmp_path / "plot.png")))
-    assert (image.width(), image.height()) == (400, 300)
+    assert (image.width(), image.height()) == (800, 600)  # twice the screen size by default
     assert ET.parse(export_widget_svg(plot, tmp_path / "plot.svg")).getroot().tag.rsplit("}", 1)[-1] == "svg"
     assert _leftovers(tmp_path) == []
 
