@@ -1,0 +1,142 @@
+"""MetricCards: the run's key numbers as a row of cards, large enough to read from the back of a hall.
+
+The status line says everything in one line of label-sized text; a lecturer pointing at "test
+accuracy" wants one big number to point at. Each card is a caption and a value; the values come
+only from the snapshot (never computed from what the window guesses), and a value the run does not
+have yet (no evaluation so far) reads "—", not 0.
+
+Cards: epoch, learning rate (after any decay: what the optimizer uses now), training loss (mean of
+the batches since the previous snapshot, smoothed), test (or validation) loss and accuracy (the
+latest evaluation: the same images each time), the accuracy on the training batches seen since the
+evaluation before it, and the time an epoch takes now (wall clock, measured over the last few
+seconds of training: with a slow pace it reads the pace, e.g. 30 s, not the compute time).
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+
+import numpy as np
+from PySide6 import QtCore, QtWidgets
+
+from mnist_viz.core.snapshot import EVAL_COLUMNS, STEP_COLUMNS, Snapshot
+from mnist_viz.gui import style
+from mnist_viz.gui.widgets import set_text
+
+VALUE_PT = style.TITLE_PT + 6  # the key numbers: ~32 px tall at 1080p, the titles' size and more
+CAPTION_PT = style.SMALL_PT
+LOSS = STEP_COLUMNS.index("loss")
+EVAL_LOSS, EVAL_ACC, TRAIN_ACC = (EVAL_COLUMNS.index(c) for c in ("eval_loss", "eval_accuracy", "train_accuracy"))
+LOSS_SMOOTHING = 0.3  # weight of the newest snapshot's mean batch loss (snapshots arrive ~30/s)
+CARDS = (("epoch", "epoch"), ("lr", "learning rate"), ("train_loss", "training loss"),
+         ("eval_loss", "test loss"), ("eval_accuracy", "test accuracy"), ("train_accuracy", "on training batches"),
+         ("epoch_time", "time per epoch"))
+NO_VALUE = "—"
+RATE_WINDOW = 3.0  # s of wall clock over which the time per epoch is measured
+
+
+class _Card(QtWidgets.QFrame):
+    def __init__(self, caption: str, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.setFrameShape(QtWidgets.QFrame.Shape.StyledPanel)
+        self.caption = QtWidgets.QLabel(caption)
+        self.caption.setFont(style.font(CAPTION_PT))
+        self.value = QtWidgets.QLabel(NO_VALUE)
+        self.value.setFont(style.font(VALUE_PT, bold=True))
+        for label in (self.caption, self.value):
+            label.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+            label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(6, 2, 6, 2)
+        layout.setSpacing(0)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.value)
+
+
+class MetricCards(QtWidgets.QWidget):
+    """A row of ``CARDS``; ``show_snapshot`` fills them, ``clear`` empties them (a new run)."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.cards = {key: _Card(caption) for key, caption in CARDS}
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 2)
+        layout.setSpacing(6)
+        for card in self.cards.values():
+            layout.addWidget(card, 1)
+        self._train_loss = math.nan
+        self._last_eval: np.ndarray | None = None  # (len(EVAL_COLUMNS),) the latest evaluation row
+        self._progress: deque[tuple[float, float]] = deque()  # (wall time, epoch) while training
+        self._epoch_time = math.nan
+        self.clock = time.monotonic  # tests replace it
+
+    def value(self, key: str) -> str:
+        """The text a card shows now (tests read it)."""
+        return self.cards[key].value.text()
+
+    def clear(self) -> None:
+        self._train_loss = math.nan
+        self._last_eval = None
+        self._progress.clear()
+        self._epoch_time = math.nan
+        for card in self.cards.values():
+            set_text(card.value, NO_VALUE)
+
+    def show_snapshot(self, snap: Snapshot) -> None:
+        self._follow(snap)
+        split = "validation" if snap.eval_split != "test" else "test"
+        set_text(self.cards["eval_loss"].caption, f"{split} loss")
+        set_text(self.cards["eval_accuracy"].caption, f"{split} accuracy")
+        for key, text in self.texts(snap).items():
+            set_text(self.cards[key].value, text)
+
+    def _follow(self, snap: Snapshot) -> None:
+        if len(snap.new_steps):
+            losses = snap.new_steps[:, LOSS]
+            mean = float(np.mean(losses[np.isfinite(losses)])) if np.isfinite(losses).any() else math.nan
+            if math.isnan(self._train_loss) or not math.isfinite(mean):
+                self._train_loss = mean
+            else:
+                self._train_loss += LOSS_SMOOTHING * (mean - self._train_loss)
+        if len(snap.new_evals):
+            self._last_eval = np.asarray(snap.new_evals[-1])
+        self._measure_pace(snap)
+
+    def _measure_pace(self, snap: Snapshot) -> None:
+        """Wall seconds per epoch over the last ``RATE_WINDOW`` s of training; a pause starts over
+        (the value stays until training goes on)."""
+        if not snap.loop.playing:
+            self._progress.clear()
+            return
+        now = self.clock()
+        self._progress.append((now, snap.epoch))
+        while len(self._progress) > 2 and now - self._progress[1][0] >= RATE_WINDOW:
+            self._progress.popleft()
+        (t0, e0), (t1, e1) = self._progress[0], self._progress[-1]
+        if t1 - t0 >= 0.5 and e1 > e0:
+            self._epoch_time = (t1 - t0) / (e1 - e0)
+
+    def texts(self, snap: Snapshot) -> dict[str, str]:
+        """What each card reads for ``snap`` (after ``_follow``)."""
+        lr = snap.settings.lr if math.isnan(snap.effective_lr) else snap.effective_lr
+        row = self._last_eval
+        return {"epoch": f"{snap.epoch:.2f}", "lr": f"{lr:.3g}", "train_loss": _number(self._train_loss),
+                "eval_loss": NO_VALUE if row is None else _number(row[EVAL_LOSS]),
+                "eval_accuracy": NO_VALUE if row is None else _percent(row[EVAL_ACC]),
+                "train_accuracy": NO_VALUE if row is None else _percent(row[TRAIN_ACC]),
+                "epoch_time": _seconds(self._epoch_time) if math.isfinite(self._epoch_time) else NO_VALUE}
+
+
+def _number(x: float) -> str:
+    return f"{x:.3f}" if math.isfinite(x) else NO_VALUE
+
+
+def _percent(x: float) -> str:
+    return f"{x:.1%}" if math.isfinite(x) else NO_VALUE
+
+
+def _seconds(s: float) -> str:
+    if s >= 120:
+        return f"{s / 60:.0f} min"
+    return f"{s:.2f} s" if s < 10 else f"{s:.0f} s"
