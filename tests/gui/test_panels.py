@@ -231,7 +231,7 @@ def test_curves_keep_only_the_newest_markers(curves, small_mnist):
         trainer.add_marker(f"m{i}")
     curves.show_snapshot(train_snapshot(trainer, 1))
     assert curves.marker_count() == count_lines(curves.loss_plot) == CurvesPanel.MAX_MARKERS
-    labels = [item.label.toPlainText() for item in curves.loss_plot.items if isinstance(item, pg.InfiniteLine)]
+    labels = curves.marker_labels()
     assert "m6" not in labels and "m7" in labels
 
 
@@ -239,20 +239,20 @@ def test_after_a_restore_the_loss_axis_and_the_smoothing_leave_the_blow_up_behin
     tr = Trainer(small_mnist, Settings(hidden=(32,), optimizer="adam", lr=3e-3))
     tr.train(iterations=200)
     curves.show_snapshot(tr.snapshot())
-    healthy_top = curves.loss_plot.getViewBox().viewRange()[1][1]  # log10 of the loss axis' top
+    healthy_top = curves.loss_data_top()  # log10 of the loss axis' top (below any marker labels)
     tr.update(optimizer="sgd", lr=1e4)
     with np.errstate(all="ignore"):
         while not tr.trouble:
             tr.step()
     curves.show_snapshot(tr.snapshot())
     qtbot.wait(1)
-    assert curves.loss_plot.getViewBox().viewRange()[1][1] > healthy_top + 2  # the blow-up is the news now
+    assert curves.loss_data_top() > healthy_top + 2  # the blow-up is the news now
     tr.restore_last_good()
     tr.update(optimizer="adam", lr=1e-3)
     tr.train(iterations=50)
     curves.show_snapshot(tr.snapshot())
     qtbot.wait(1)
-    assert curves.loss_plot.getViewBox().viewRange()[1][1] < healthy_top + 0.3  # back to what is worth seeing
+    assert curves.loss_data_top() < healthy_top + 0.3  # back to what is worth seeing
     smooth = curves.steps.column("loss_smooth")
     assert smooth[-50] < 10 and smooth[-1] < 1.0  # starts again from the restored run, not from the blow-up
     assert curves.steps.column("loss").max() > 1e3  # the blow-up is still drawn (clipped at the top)

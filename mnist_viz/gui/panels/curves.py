@@ -1,14 +1,30 @@
 """CurvesPanel: training loss and accuracy as training goes, with labelled markers where a knob
 was turned (``lr 0.001 → 1``), so the room sees cause and effect on one time axis.
+
+What the panel promises the room (each is tested in tests/gui/test_curves_truth.py):
+
+- Marker labels sit in lanes in a band reserved at the top of the loss plot (the loss axis leaves
+  room for it), so they never overlap each other, never clip at the plot's edge and never cover a
+  curve. Markers too close to tell apart share one label (``lr 0.1 → 1 (3 changes)``); a label
+  that fits nowhere is shortened (``lr ×9``) or left to the tooltip of its line.
+- The smoothed training curves average over a horizon of training *images*, not of steps, so a
+  batch of 1 and a batch of 512 smooth alike; the average is bias-corrected (as Adam's moments),
+  so its first values are the first batches' own, not dragged towards chance by a start value.
+- The accuracy plot shows the last percent: either % correct on an axis fitted to the newer half
+  of the run, or the error rate (% wrong) on a log axis.
+- ``set_cursor(step)`` marks the moment the other panels show while the timeline is scrubbed back.
 """
 from __future__ import annotations
 
 import math
+import re
 from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from mnist_viz.core.snapshot import STEP_COLUMNS, DecimatingSeries, Marker, Snapshot
 from mnist_viz.core.trainer import restored_step
@@ -24,6 +40,25 @@ LOSS_FLOOR = 1e-6  # a cross-entropy of exactly 0 would be -inf on the log axis
 TROUBLE_LABELS = frozenset(MARKER_LABELS.values())
 Y_RANGE_SLACK = 0.05  # decades the loss axis may be off before it is re-set (each change re-lays out the axis)
 
+# Smoothing: an exponential average whose time constant is this many training images (~the last
+# 5,000 images weigh most): 39 steps at batch 128, 5,000 at batch 1, 10 at batch 512.
+SMOOTHING_SAMPLES = 5_000
+MAX_DECAY_EXPONENT = 30.0  # see bias_corrected_ema: e^30 ~ 1e13 keeps the partial sums exact enough
+
+# The accuracy plot's two views: the y axis' title and what a curve's y value is.
+ACCURACY_VIEWS = {"accuracy": "Accuracy (% correct)", "error": "Error rate (% wrong, log scale)"}
+MIN_ACCURACY_SPAN = 2.0  # points of accuracy: a narrower axis would turn test-set noise (~0.15) into drama
+RECENT_FRACTION = 0.5  # the % correct axis fits the newer half of the run: the climb from chance leaves below
+ERROR_FLOOR = 0.01  # % wrong drawn for a perfect score (0 is -inf on a log axis); 1 of 10,000 test images
+
+# Marker labels, in pixels of the loss plot.
+MERGE_PX = 10  # markers closer than this share one label: their lines look like one anyway
+LABEL_PAD_PX = 3  # between a line and its label, and between neighbouring labels
+LABEL_MARGIN_PX = 3  # text to the label's frame
+MAX_LANES = 3
+MAX_BAND_FRACTION = 0.35  # of the loss plot's height at most go to labels; the rest is the curves'
+KNOB_CHANGE = re.compile(r"(?P<knob>\S+) (?P<old>.+?) → (?P<new>.+)")  # "lr 0.001 → 0.1", from Trainer.update
+
 
 def exponential_moving_average(values: np.ndarray, alpha: float, previous: float = math.nan) -> np.ndarray:
     """``ema[t] = (1 - alpha) * ema[t-1] + alpha * values[t]``, starting from ``previous`` (or from
@@ -31,6 +66,7 @@ def exponential_moving_average(values: np.ndarray, alpha: float, previous: float
 
     Vectorised in chunks (closed form with powers of ``1 - alpha``) because a snapshot can carry
     thousands of rows after a pause; the chunking keeps the powers far from under/overflow.
+    (The panel itself smooths with ``bias_corrected_ema``.)
     """
     values = np.asarray(values, dtype=np.float64)
     out = np.empty_like(values)
@@ -49,6 +85,203 @@ def exponential_moving_average(values: np.ndarray, alpha: float, previous: float
         out[start:start + m] = beta * decay[:m] * prev + alpha * decay[:m] * np.cumsum(x * inverse[:m])
         prev = out[start + m - 1]
     return out
+
+
+def batch_sizes(samples: np.ndarray, steps: np.ndarray, previous_samples: float = math.nan) -> np.ndarray:
+    """Training images each row stands for, ``(n,) float64``, from the rows' ``samples`` and
+    ``steps`` columns ``(n,)``: the growth of ``samples`` since the previous row (``previous_samples``
+    before the first; a row the buffer averaged over several steps counts all their images). Where
+    that is unknown (first row, after a restore) the run's mean batch ``samples / steps``; else 1."""
+    samples = np.asarray(samples, dtype=np.float64)
+    steps = np.asarray(steps, dtype=np.float64)
+    grown = np.diff(samples, prepend=previous_samples)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_batch = np.where(steps > 0, samples / steps, math.nan)
+    sizes = np.where(grown > 0, grown, mean_batch)
+    return np.where(sizes > 0, sizes, 1.0)  # nan > 0 is False
+
+
+def smoothing_alphas(images: np.ndarray, horizon: float = SMOOTHING_SAMPLES) -> np.ndarray:
+    """Per-row weight ``alpha (n,)`` of an exponential average over ``horizon`` training images, for
+    rows of ``images (n,)`` images each: ``1 - exp(-images / horizon)``. The old value's weight after
+    rows of ``b1, b2, ...`` images is then ``exp(-(b1 + b2 + ...) / horizon)``: it depends only on
+    the images seen, so 8 steps of batch 32 forget exactly as much as 1 step of batch 256."""
+    return -np.expm1(-np.asarray(images, dtype=np.float64) / horizon)
+
+
+def bias_corrected_ema(values: np.ndarray, alphas: np.ndarray, state: np.ndarray | None = None
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Exponential averages of the columns of ``values (n, k)`` with per-row weights ``alphas (n,)``,
+    bias-corrected as Adam's moments: ``m[t] = (1 - a[t]) m[t-1] + a[t] x[t]`` and
+    ``w[t] = (1 - a[t]) w[t-1] + a[t]`` from ``m = w = 0``; the average is ``m / w`` (for a constant
+    ``a``, ``w = 1 - (1 - a)^t``). So row 0's average is ``x[0]`` itself and the early rows are
+    averaged evenly, instead of a start value weighing as if it had been seen forever.
+
+    ``state (k + 1,)`` is ``(m..., w)`` after the previous call (``None``: a fresh start). Returns
+    ``(averages (n, k) float64, state (k + 1,))``. Vectorised: in chunks over which the decay stays
+    under ``e^MAX_DECAY_EXPONENT``, each a closed form with cumulative sums.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    n, k = values.shape
+    state = np.zeros(k + 1) if state is None else np.asarray(state, dtype=np.float64).copy()
+    out = np.empty((n, k))
+    if n == 0:
+        return out, state
+    alphas = np.asarray(alphas, dtype=np.float64)
+    # Decay of each row as an exponent, capped: a row that forgets by more than e^-30 forgets all.
+    decay = np.minimum(-np.log1p(-np.minimum(alphas, 1.0)), MAX_DECAY_EXPONENT)
+    alphas = -np.expm1(-decay)
+    total = np.cumsum(decay)
+    weighted = np.column_stack([values * alphas[:, None], alphas])  # (n, k + 1): the last column builds w
+    start = 0
+    while start < n:
+        base = total[start - 1] if start else 0.0
+        end = max(start + 1, int(np.searchsorted(total, base + MAX_DECAY_EXPONENT, side="right")))
+        c = total[start:end] - base  # decay from the chunk's start to each row, in [0, 30]
+        # m[t] = e^-c[t] (m_prev + sum_{j<=t} e^c[j] a[j] x[j])
+        sums = state + np.cumsum(weighted[start:end] * np.exp(c)[:, None], axis=0)
+        chunk = sums * np.exp(-c)[:, None]
+        out[start:end] = chunk[:, :k] / chunk[:, k:]
+        state = chunk[-1]
+        start = end
+    return out, state
+
+
+def merged_marker_label(labels: Sequence[str]) -> str:
+    """One label for markers too close to tell apart: each knob from its first old value to its last
+    new value, in order, and how many markers there were.
+    ``["lr 0.1 → 0.3", "lr 0.3 → 0.5", "lr 0.5 → 1"]`` gives ``"lr 0.1 → 1 (3 changes)"``."""
+    parts: dict[str, list[str]] = {}  # knob (or whole label) -> [text up to the new value, new value]
+    knob_changes = 0
+    for label in labels:
+        change = KNOB_CHANGE.fullmatch(label)
+        if change is None:
+            parts.setdefault(label, [label, ""])
+            continue
+        knob_changes += 1
+        if change["knob"] in parts:
+            parts[change["knob"]][1] = change["new"]
+        else:
+            parts[change["knob"]] = [f"{change['knob']} {change['old']} → ", change["new"]]
+    text = ", ".join(head + tail for head, tail in parts.values())
+    if len(labels) <= 1:
+        return text
+    return f"{text} ({len(labels)} {'changes' if knob_changes == len(labels) else 'events'})"
+
+
+def short_marker_label(labels: Sequence[str]) -> str:
+    """What a label is shortened to when the whole one fits nowhere: the first word (the knob) and
+    the count, ``"lr ×9"``; the knobs, ``"batch_size, hidden"``, when they are of different kinds."""
+    words = list(dict.fromkeys(label.split(" ", 1)[0] for label in labels))
+    if len(words) == 1:
+        return words[0] if len(labels) == 1 else f"{words[0]} ×{len(labels)}"
+    return ", ".join(words) if len(words) == len(labels) else f"{', '.join(words)} ({len(labels)})"
+
+
+@dataclass
+class LabelPlace:
+    """Where one label goes: markers ``members`` (indices into the markers given), its ``text``,
+    ``lane`` (0 = top) and ``left`` edge / ``width`` in pixels; ``lane`` is ``None`` when it fits
+    nowhere. ``side`` says how it hangs on its lines: ``"right"`` of them, ``"left"`` of them, or
+    ``"over"`` them (wider than the room on either side)."""
+
+    members: tuple[int, ...]
+    text: str
+    lane: int | None
+    left: float
+    width: float
+    side: str = "right"
+
+
+def place_marker_labels(xs: Sequence[float], labels: Sequence[str], width: float, lanes: int,
+                        measure: Callable[[str], float]) -> list[LabelPlace]:
+    """Lay out labels for markers at pixel positions ``xs`` in a plot ``width`` pixels wide with
+    ``lanes`` rows of labels. ``measure(text)`` is a label's width in pixels (frame included).
+
+    Markers less than ``MERGE_PX`` from the first of a group share its label (``merged_marker_label``).
+    Groups are placed in x order, each right of its lines, else left of them, in the top-most lane
+    where it overlaps no other label (``LABEL_PAD_PX`` apart) and stays inside ``[0, width]``; else
+    shortened (``short_marker_label``); else over its lines if wider than the room beside them. A
+    group that still finds no room shortens the whole labels in its way and tries again; failing
+    that it has no label (``lane=None``).
+    """
+    order = sorted(range(len(xs)), key=lambda i: xs[i])
+    groups: list[list[int]] = []
+    for i in order:
+        if groups and xs[i] - xs[groups[-1][0]] <= MERGE_PX:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    placed: list[LabelPlace] = []
+    short: dict[int, str] = {}  # id of a placed whole label -> its short text
+
+    def ends(members: Sequence[int]) -> tuple[float, float]:
+        return xs[members[0]], xs[members[-1]]
+
+    def left_for(side: str, members: Sequence[int], w: float) -> float:
+        first, last = ends(members)
+        return {"right": last + LABEL_PAD_PX, "left": first - LABEL_PAD_PX - w,
+                "over": min(max(last + LABEL_PAD_PX, 0.0), width - w)}[side]
+
+    def free(lane: int, left: float, w: float) -> bool:
+        return all(left + w + LABEL_PAD_PX <= p.left or p.left + p.width + LABEL_PAD_PX <= left
+                   for p in placed if p.lane == lane)
+
+    def attempt(members: tuple[int, ...], texts: list[str]) -> LabelPlace | None:
+        for sides in (("right", "left"), ("over",)):
+            for text in texts:
+                w = measure(text)
+                if w > width:
+                    continue
+                for lane in range(lanes):
+                    for side in sides:
+                        left = left_for(side, members, w)
+                        if 0 <= left <= width - w and free(lane, left, w):
+                            return LabelPlace(members, text, lane, left, w, side)
+        return None
+
+    def shorten_in_the_way(members: tuple[int, ...], w: float) -> bool:
+        first, last = ends(members)
+        reach = (first - 2 * LABEL_PAD_PX - w, last + 2 * LABEL_PAD_PX + w)
+        changed = False
+        for p in placed:
+            if id(p) in short and p.left < reach[1] and reach[0] < p.left + p.width:
+                p.text = short.pop(id(p))
+                p.width = measure(p.text)
+                p.left = left_for(p.side, p.members, p.width)  # narrower: still inside, overlapping nothing
+                changed = True
+        return changed
+
+    places = []
+    for members in map(tuple, groups):
+        group_labels = [labels[i] for i in members]
+        texts = list(dict.fromkeys([merged_marker_label(group_labels), short_marker_label(group_labels)]))
+        place = attempt(members, texts)
+        if place is None and shorten_in_the_way(members, measure(texts[-1])):
+            place = attempt(members, texts[-1:])
+        if place is None:
+            place = LabelPlace(members, texts[0], None, 0.0, 0.0)
+        else:
+            placed.append(place)
+            if place.text != texts[-1]:
+                short[id(place)] = texts[-1]
+        places.append(place)
+    return places
+
+
+def accuracy_tick_step(span: float) -> float:
+    """A 1-2-5 step giving at most ~5 labelled ticks over ``span`` points of accuracy."""
+    scale = 10.0 ** math.floor(math.log10(span / 5))
+    return next(m * scale for m in (1, 2, 5, 10) if m * scale >= span / 5 * (1 - 1e-12))
+
+
+def accuracy_span(lowest: float, current: float) -> float:
+    """Points of accuracy the % correct axis spans, below 100, to show ``lowest`` (%): a round span
+    (``style.nice_ceiling``) with a quarter of room to spare, at least ``MIN_ACCURACY_SPAN``, at most
+    100. It keeps ``current`` until that no longer holds the data or is more than twice what is
+    needed, so the axis re-scales a handful of times per run, not with every wobble."""
+    needed = min(100.0, max(MIN_ACCURACY_SPAN, style.nice_ceiling(1.25 * (100.0 - lowest))))
+    return current if needed <= current < 2 * needed else needed
 
 
 def _key_html() -> str:
@@ -130,11 +363,13 @@ def decimate_for_display(x: np.ndarray, y: np.ndarray, max_points: int, peaks: b
 
 
 class CurvesPanel(QtWidgets.QWidget):
-    """Loss (top, log scale) and accuracy in % (bottom) against epochs or training images seen.
+    """Loss (top, log scale) and accuracy (bottom: % correct or % wrong on a log scale, see
+    ``ACCURACY_VIEWS``) against epochs or training images seen.
 
     Loss: each batch's loss (faint), its moving average (bold), and the evaluation loss (dots).
     Accuracy: moving average of each batch's accuracy, and the evaluation accuracy (dots).
-    Memory is bounded by ``DecimatingSeries`` buffers; at most ``MAX_MARKERS`` markers are drawn.
+    Memory is bounded by ``DecimatingSeries`` buffers; at most ``MAX_MARKERS`` markers are drawn,
+    their labels laid out by ``place_marker_labels`` in a band at the top of the loss plot.
 
     Signals:
         xAxisChanged(str): "epochs" or "samples", after the user switched the x axis.
@@ -146,22 +381,33 @@ class CurvesPanel(QtWidgets.QWidget):
     POINTS_PER_PX = 2  # drawn points per pixel of plot width for the step curves (see decimate_for_display)
     EVAL_PX_PER_POINT = 2  # evaluation dots are 9 px wide: more than one per 2 px only overlap
 
-    def __init__(self, parent: QtWidgets.QWidget | None = None, x_axis: str = "epochs", smoothing: float = 0.03):
+    def __init__(self, parent: QtWidgets.QWidget | None = None, x_axis: str = "epochs",
+                 smoothing_samples: float = SMOOTHING_SAMPLES, accuracy_view: str = "accuracy"):
         super().__init__(parent)
         if x_axis not in X_AXES:
             raise ValueError(f"x_axis must be one of {', '.join(X_AXES)}, got {x_axis!r}")
+        if accuracy_view not in ACCURACY_VIEWS:
+            raise ValueError(f"accuracy_view must be one of {', '.join(ACCURACY_VIEWS)}, got {accuracy_view!r}")
         self._x_axis = x_axis
-        self._alpha = smoothing
+        self._accuracy_view = accuracy_view
+        self.smoothing_samples = float(smoothing_samples)
         self.steps = DecimatingSeries(CURVE_COLUMNS, self.STEP_CAPACITY)
         self.evals = DecimatingSeries(EVAL_CURVE_COLUMNS, 4_000)
-        self._ema_loss = math.nan
-        self._ema_acc = math.nan
+        self._ema_state: np.ndarray | None = None  # (loss, accuracy, weight) sums; None = start afresh
+        self._last_samples = math.nan  # samples column of the newest row (batch_sizes reads the growth)
         # Steps undone by a restore, (from, to]: the blow-up they hold does not set the loss axis.
         self._undone: list[tuple[float, float]] = []
-        self._loss_range = (math.nan, math.nan)
+        self._loss_range = (math.nan, math.nan, math.nan)  # log10 low, high, band fraction at the last fit
+        self._accuracy_range: tuple[float, ...] = ()  # what _fit_accuracy_y set last
         self._markers: deque[tuple[Marker, pg.InfiniteLine, pg.InfiniteLine]] = deque()
-        self._marker_count = 0  # markers ever added: staggers the label heights
-        self._log_ticks: list = []  # ticks now on the loss axis (see log_ticks)
+        self._markers_visible = True
+        self._label_items: list[QtWidgets.QGraphicsRectItem] = []  # pool; the first len(placed) are shown
+        self._label_places: list[LabelPlace] = []
+        self._band_px = 0.0  # height of the label lanes in use, reserved at the top of the loss plot
+        self._loss_ticks_ceiling = math.inf  # log10 loss at the band's bottom edge (no ticks above)
+        self._cursor_step: int | None = None
+        self._cursor_lines: list[pg.InfiniteLine] = []
+        self._log_ticks: dict[int, list] = {}  # ticks now on each log axis, by id of its plot (see log_ticks)
         self._step_budget = 0  # points per step curve at the last redraw (see _on_plot_resized)
         self._build()
 
@@ -172,32 +418,64 @@ class CurvesPanel(QtWidgets.QWidget):
         self.loss_plot = self._graphics.addPlot(row=0, col=0)
         self.accuracy_plot = self._graphics.addPlot(row=1, col=0)
         self.accuracy_plot.setXLink(self.loss_plot)
+        self._label_font = style.font(style.SMALL_PT)
+        self._label_metrics = QtGui.QFontMetricsF(self._label_font)
         self._style_plots()
         self.loss_raw = self._curve(self.loss_plot, style.SKY_BLUE, 1, alpha=90, name="each batch")
         self.loss_smooth = self._curve(self.loss_plot, style.BLUE, 4, name="training (smoothed)")
         self.loss_eval = self._curve(self.loss_plot, style.VERMILLION, 3, symbol=True, name="test / validation")
         self.accuracy_smooth = self._curve(self.accuracy_plot, style.BLUE, 4, name="training (smoothed)")
         self.accuracy_eval = self._curve(self.accuracy_plot, style.VERMILLION, 3, symbol=True, name="test / validation")
+        self._apply_accuracy_view()
+        # Title and x axis on the first row, the key and the two view toggles on the second: one row
+        # for all needed ~440 px, which made the window too wide for a 1024-px projector.
+        header = QtWidgets.QHBoxLayout()
+        header.setSpacing(4)
+        header.addWidget(style.title_label("Learning curves"), 1)
+        x_label = QtWidgets.QLabel("x:")
         self._x_choice = QtWidgets.QComboBox()
         self._x_choice.addItems(list(X_AXES))
         self._x_choice.setCurrentText(self._x_axis)
-        self._x_choice.setFont(style.font(style.SMALL_PT + 1))
         self._x_choice.currentTextChanged.connect(self._on_x_choice_changed)
-        header = QtWidgets.QHBoxLayout()
-        header.addWidget(style.title_label("Learning curves"), 1)
-        x_label = QtWidgets.QLabel("x axis:")
-        x_label.setFont(style.font(style.SMALL_PT + 1))
-        header.addWidget(x_label)
-        header.addWidget(self._x_choice)
+        self._error_button = self._header_toggle(
+            "log error", self._accuracy_view == "error",
+            "Accuracy as the error rate (% wrong) on a log axis: each step down is a factor fewer mistakes. "
+            "Off: % correct, on an axis fitted to the newer half of the run")
+        self._error_button.toggled.connect(lambda on: self.set_accuracy_view("error" if on else "accuracy"))
+        self._markers_button = self._header_toggle("markers", True, "Show the lines and labels where a knob was turned")
+        self._markers_button.toggled.connect(self.set_markers_visible)
+        for widget in (x_label, self._x_choice):
+            widget.setFont(style.font(style.SMALL_PT + 1))
+            widget.setToolTip("What the x axis counts: epochs, or training images seen")
+        for widget in (x_label, self._x_choice):
+            header.addWidget(widget)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(2)
         key = QtWidgets.QLabel(_key_html())
         key.setFont(style.font(style.SMALL_PT + 1))
         key.setWordWrap(True)
+        # What "smoothed" means, for whoever asks (the legend itself must fit one line at 1280 px).
+        key.setToolTip(f"Training (smoothed): the average over about the last {SMOOTHING_SAMPLES:,} training images, "
+                       "whatever the batch size; from the first batch on, with no start value dragging it down")
+        key_row = QtWidgets.QHBoxLayout()
+        key_row.setSpacing(4)
+        key_row.addWidget(key, 1)
+        key_row.addWidget(self._error_button, 0, QtCore.Qt.AlignmentFlag.AlignTop)
+        key_row.addWidget(self._markers_button, 0, QtCore.Qt.AlignmentFlag.AlignTop)
         layout.addLayout(header)
-        layout.addWidget(key)
+        layout.addLayout(key_row)
         layout.addWidget(self._graphics, 1)
+
+    @staticmethod
+    def _header_toggle(text: str, checked: bool, tip: str) -> QtWidgets.QToolButton:
+        button = QtWidgets.QToolButton()
+        button.setText(text)
+        button.setCheckable(True)
+        button.setChecked(checked)
+        button.setFont(style.font(style.SMALL_PT + 1))
+        button.setToolTip(tip)
+        return button
 
     def _style_plots(self) -> None:
         x_label = X_AXES[self._x_axis][1]
@@ -206,7 +484,7 @@ class CurvesPanel(QtWidgets.QWidget):
         # What each y axis measures is in the plot's title: a rotated axis label longer than a short
         # plot ran into the next plot's.
         for plot, title, bottom in ((self.loss_plot, "Loss (cross-entropy)", None),
-                                    (self.accuracy_plot, "Accuracy (% correct)", x_label)):
+                                    (self.accuracy_plot, ACCURACY_VIEWS[self._accuracy_view], x_label)):
             plot.setTitle(title, size=f"{style.LABEL_PT}pt", bold=True, color=style.FOREGROUND)
             style.style_plot(plot, bottom=bottom)
             plot.setMouseEnabled(x=False, y=False)  # a stray drag must not freeze the auto-range
@@ -216,19 +494,23 @@ class CurvesPanel(QtWidgets.QWidget):
         # Log scale: the loss falls by orders of magnitude, and a blow-up stays on screen.
         self.loss_plot.setLogMode(y=True)
         self.loss_plot.enableAutoRange(y=False)  # see _fit_loss_y: a blow-up that was undone must not set the scale
-        self.loss_plot.getAxis("left").enableAutoSIPrefix(False)  # "(x1e+30)" on a log axis misleads
-        self.loss_plot.getViewBox().sigYRangeChanged.connect(self._on_loss_range_changed)
-        self.loss_plot.getViewBox().sigResized.connect(self._on_loss_range_changed)
-        self.loss_plot.getViewBox().sigResized.connect(self._on_plot_resized)
-        self._on_loss_range_changed()
-        self.accuracy_plot.setYRange(0, 100, padding=0.02)
-        self.accuracy_plot.enableAutoRange(y=False)
-        # The x range is set by _fit_x, in round steps: auto-ranging x on every frame re-lays out
-        # the axes and paints the plots twice per frame (measured: 18-25 ms of a ~30 ms frame).
+        loss_view = self.loss_plot.getViewBox()
+        loss_view.sigYRangeChanged.connect(self._on_loss_range_changed)
+        loss_view.sigResized.connect(self._on_loss_range_changed)
+        loss_view.sigResized.connect(self._on_plot_resized)
+        # The marker labels are laid out in pixels: again whenever pixels and x values map anew.
+        loss_view.sigResized.connect(self._lay_out_labels)
+        loss_view.sigXRangeChanged.connect(self._lay_out_labels)
+        accuracy_view = self.accuracy_plot.getViewBox()
+        accuracy_view.sigYRangeChanged.connect(self._on_accuracy_range_changed)
+        accuracy_view.sigResized.connect(self._on_accuracy_range_changed)
         for plot in (self.loss_plot, self.accuracy_plot):
-            plot.enableAutoRange(x=False)
+            plot.getAxis("left").enableAutoSIPrefix(False)  # "(x1e+30)" on a log axis misleads
+            # The x range is set by _fit_x, in round steps: auto-ranging x on every frame re-lays out
+            # the axes and paints the plots twice per frame (measured: 18-25 ms of a ~30 ms frame).
+            plot.enableAutoRange(x=False, y=False)
         self._x_limit = 0.0
-        self.accuracy_plot.getAxis("left").setTickSpacing(major=20, minor=10)
+        self._on_loss_range_changed()
         style.cache_axes(self.loss_plot, self.accuracy_plot)
 
     @staticmethod
@@ -247,6 +529,11 @@ class CurvesPanel(QtWidgets.QWidget):
     def x_axis(self) -> str:
         return self._x_axis
 
+    @property
+    def accuracy_view(self) -> str:
+        """``"accuracy"`` (% correct, fitted axis) or ``"error"`` (% wrong, log axis)."""
+        return self._accuracy_view
+
     def set_x_axis(self, name: str) -> None:
         """Plot against ``"epochs"`` or ``"samples"`` (training images seen)."""
         if name not in X_AXES:
@@ -263,14 +550,72 @@ class CurvesPanel(QtWidgets.QWidget):
             plot.getAxis("bottom").enableAutoSIPrefix(name == "samples")
         self._redraw_steps()
         self._redraw_evals()
+        self._fit_accuracy_y()
         for marker, *lines in self._markers:
             for line in lines:
                 line.setValue(self._marker_x(marker))
+        self._place_cursor()
+        self._lay_out_labels()
         self.xAxisChanged.emit(name)
+
+    def set_accuracy_view(self, name: str) -> None:
+        """Show accuracy as ``"accuracy"`` (% correct on an axis fitted to the newer half of the run)
+        or ``"error"`` (% wrong on a log axis: 10, 3, 1, ...)."""
+        if name not in ACCURACY_VIEWS:
+            raise ValueError(f"accuracy view must be one of {', '.join(ACCURACY_VIEWS)}, got {name!r}")
+        if name == self._accuracy_view:
+            return
+        self._accuracy_view = name
+        self._error_button.setChecked(name == "error")  # re-enters through toggled: a no-op now
+        self._apply_accuracy_view()
+        self._redraw_steps()
+        self._redraw_evals()
+        self._fit_accuracy_y()
 
     def marker_count(self) -> int:
         """Markers now drawn (the newest ``MAX_MARKERS``)."""
         return len(self._markers)
+
+    def loss_data_top(self) -> float:
+        """log10 of the highest loss the loss axis has room for, below the marker labels' band."""
+        return min(self.loss_plot.getViewBox().viewRange()[1][1], self._loss_ticks_ceiling)
+
+    def marker_labels(self) -> list[str]:
+        """The full text of each marker drawn, oldest first (a merged label shows several)."""
+        return [marker.label for marker, *_ in self._markers]
+
+    def marker_label_items(self) -> list[QtWidgets.QGraphicsRectItem]:
+        """The label boxes on screen (children of the loss plot's ViewBox), in x order of their markers."""
+        return [item for item in self._label_items if item.isVisible()]
+
+    def markers_visible(self) -> bool:
+        return self._markers_visible
+
+    def set_markers_visible(self, visible: bool) -> None:
+        """Show or hide every marker line and label (the header's "markers" button does the same);
+        hidden, they leave the loss plot its full height."""
+        visible = bool(visible)
+        if self._markers_button.isChecked() != visible:
+            self._markers_button.setChecked(visible)  # re-enters through toggled: equal now
+            return
+        if visible == self._markers_visible:
+            return
+        self._markers_visible = visible
+        for _, *lines in self._markers:
+            for line in lines:
+                line.setVisible(visible)
+        self._lay_out_labels()
+
+    def set_cursor(self, step: int | None) -> None:
+        """A vertical line at training step ``step`` (the moment the scrubbed-back panels show), in the
+        x axis' units; ``None`` removes it. The step's x is that of the newest row for that step (a
+        restore can make a step occur twice), or of the nearest row kept."""
+        self._cursor_step = None if step is None else int(step)
+        self._place_cursor()
+
+    def cursor_x(self) -> float | None:
+        """The cursor's x (in the x axis' units), or ``None`` when there is none."""
+        return self._cursor_lines[0].value() if self._cursor_lines else None
 
     def show_snapshot(self, snap: Snapshot) -> None:
         """Append ``snap.new_steps (k, 5)``, ``snap.new_evals (k, 6)`` and ``snap.new_markers``;
@@ -287,45 +632,64 @@ class CurvesPanel(QtWidgets.QWidget):
         if len(evals):
             self.evals.extend(evals[:, :len(EVAL_CURVE_COLUMNS)])
             self._redraw_evals()
-        if len(steps) or restores or len(evals):
-            self._fit_loss_y()  # once for both kinds of rows
         for marker in snap.new_markers:
             self._add_marker(marker)
+        if snap.new_markers:
+            self._lay_out_labels()  # also re-fits the loss axis when the label band changed
+        if len(steps) or restores or len(evals):
+            self._fit_loss_y()  # once for both kinds of rows
+            self._fit_accuracy_y()
+        if self._cursor_step is not None and not self._cursor_lines and len(steps):
+            self._place_cursor()  # its step has arrived
 
     def clear(self) -> None:
         """Forget every point and marker (training was reset)."""
         self.steps = DecimatingSeries(CURVE_COLUMNS, self.STEP_CAPACITY)
         self.evals = DecimatingSeries(EVAL_CURVE_COLUMNS, 4_000)
-        self._ema_loss = self._ema_acc = math.nan
+        self._ema_state = None
+        self._last_samples = math.nan
         self._undone.clear()
-        self._loss_range = (math.nan, math.nan)
+        self._loss_range = (math.nan, math.nan, math.nan)
+        self._accuracy_range = ()
         while self._markers:
             self._remove_oldest_marker()
-        self._marker_count = 0
+        self.set_cursor(None)
         for curve in (self.loss_raw, self.loss_smooth, self.loss_eval, self.accuracy_smooth, self.accuracy_eval):
             curve.setData([], [])
         self._reset_x()
+        self._lay_out_labels()
+        self._fit_accuracy_y()
 
     # ------------------------------------------------------------------ data
-    def _append_steps(self, rows: np.ndarray, restarts: list[int] = ()) -> None:
-        """Append ``rows (k, 5)`` with their smoothed loss and accuracy. The smoothing starts again
-        after each step in ``restarts`` (a restore): averaging the restored run with the blow-up
-        before it kept the smoothed loss at 1e20-1e30 for thousands of steps."""
+    def _append_steps(self, rows: np.ndarray, restarts: Sequence[int] = ()) -> None:
+        """Append ``rows (k, 5)`` with their smoothed loss and accuracy (``bias_corrected_ema`` over
+        ``smoothing_samples`` images). The smoothing starts again after each step in ``restarts`` (a
+        restore): averaging the restored run with the blow-up before it kept the smoothed loss at
+        1e20-1e30 for thousands of steps."""
         cuts = np.searchsorted(rows[:, 0], sorted(restarts), side="right")
         for part_index, part in enumerate(np.split(rows, cuts)):
             if part_index:
-                self._ema_loss = self._ema_acc = math.nan
+                self._ema_state, self._last_samples = None, math.nan
             if len(part):
                 loss = np.maximum(part[:, 3], LOSS_FLOOR)
-                loss_smooth = exponential_moving_average(loss, self._alpha, self._ema_loss)
-                acc_smooth = exponential_moving_average(part[:, 4], self._alpha, self._ema_acc)
-                self._ema_loss, self._ema_acc = loss_smooth[-1], acc_smooth[-1]
-                self.steps.extend(np.column_stack([part[:, :3], loss, part[:, 4], loss_smooth, acc_smooth]))
+                images = batch_sizes(part[:, 2], part[:, 0], self._last_samples)
+                alphas = smoothing_alphas(images, self.smoothing_samples)
+                smooth, self._ema_state = bias_corrected_ema(np.column_stack([loss, part[:, 4]]), alphas,
+                                                             self._ema_state)
+                self._last_samples = float(part[-1, 2])
+                self.steps.extend(np.column_stack([part[:, :3], loss, part[:, 4], smooth]))
 
     def _plot_width_px(self) -> float:
         """Width of the plots' data area in pixels (a typical one before the first layout)."""
         width = self.loss_plot.getViewBox().width()
         return width if width >= 50 else 800.0
+
+    def _accuracy_y(self, accuracy: np.ndarray) -> np.ndarray:
+        """What the accuracy plot draws for ``accuracy (n,)`` in [0, 1]: % correct, or % wrong (at
+        least ``ERROR_FLOOR``, which a log axis can show)."""
+        if self._accuracy_view == "error":
+            return np.maximum(100.0 * (1.0 - accuracy), ERROR_FLOOR)
+        return 100.0 * accuracy
 
     def _redraw_steps(self) -> None:
         x = self.steps.column(X_AXES[self._x_axis][0])
@@ -333,13 +697,15 @@ class CurvesPanel(QtWidgets.QWidget):
         self._step_budget = budget
         self.loss_raw.setData(*decimate_for_display(x, self.steps.column("loss"), budget, peaks=True))
         self.loss_smooth.setData(*decimate_for_display(x, self.steps.column("loss_smooth"), budget))
-        self.accuracy_smooth.setData(*decimate_for_display(x, 100.0 * self.steps.column("accuracy_smooth"), budget))
+        self.accuracy_smooth.setData(*decimate_for_display(x, self._accuracy_y(self.steps.column("accuracy_smooth")),
+                                                           budget))
         self._fit_x(x)
 
     def _fit_loss_y(self) -> None:
         """Range the loss axis over the batch and evaluation losses, leaving out the steps a restore
         undid: while the trouble is on screen, unrestored, the blow-up sets the scale (it is the
-        lesson); once restored it is still drawn, clipped at the top of the plot."""
+        lesson); once restored it is still drawn, clipped at the top of the plot. The top
+        ``_band_px`` pixels are left to the marker labels."""
         step, loss = self.steps.column("step"), self.steps.column("loss")
         eval_step, eval_loss = self.evals.column("step"), self.evals.column("eval_loss")
         values = [loss[self._kept(step)], eval_loss[self._kept(eval_step)]]
@@ -347,10 +713,54 @@ class CurvesPanel(QtWidgets.QWidget):
         if not len(values):
             return
         low, high = float(np.log10(values.min())), float(np.log10(values.max()))
-        old_low, old_high = self._loss_range
-        if not (abs(low - old_low) < Y_RANGE_SLACK and abs(high - old_high) < Y_RANGE_SLACK):
-            self._loss_range = (low, high)
-            self.loss_plot.setYRange(low, max(high, low + 0.1), padding=0.05)
+        band = min(self._band_px / max(self.loss_plot.getViewBox().height(), 1.0), MAX_BAND_FRACTION)
+        old_low, old_high, old_band = self._loss_range
+        if not (abs(low - old_low) < Y_RANGE_SLACK and abs(high - old_high) < Y_RANGE_SLACK
+                and abs(band - old_band) < 0.01):
+            self._loss_range = (low, high, band)
+            span = max(high - low, 0.1)
+            bottom, top = low - 0.05 * span, low + 1.05 * span  # pyqtgraph's padding=0.05, by hand
+            # No ticks in the band: a "10" beside the labels would say the data reaches there.
+            self._loss_ticks_ceiling = top + 1e-9 if band else math.inf
+            self.loss_plot.setYRange(bottom, bottom + (top - bottom) / (1.0 - band), padding=0)
+
+    def _fit_accuracy_y(self) -> None:
+        """Range the accuracy axis over the curves as drawn (decimated: a few points per pixel).
+
+        % correct: from 100 down by ``accuracy_span`` of the newer ``RECENT_FRACTION`` of the run, so
+        97-99% fill the plot instead of a flat line at the top (the climb from chance is drawn, and
+        leaves through the bottom edge). % wrong: the whole run on a log axis, changed only when the
+        axis is ``2 * Y_RANGE_SLACK`` decades off or a point would leave it."""
+        curves = [(c.xData, c.yData) for c in (self.accuracy_smooth, self.accuracy_eval)
+                  if c.yData is not None and len(c.yData)]
+        if not curves:
+            wanted = (0.0, 100.0) if self._accuracy_view == "accuracy" else (math.log10(ERROR_FLOOR), 2.0)
+            if wanted != self._accuracy_range:
+                self._accuracy_range = wanted
+                self.accuracy_plot.setYRange(*wanted, padding=0.02)
+            return
+        if self._accuracy_view == "error":
+            values = np.log10(np.concatenate([y for _, y in curves]))
+            low, high = float(values.min()), min(float(values.max()), 2.0)
+            wanted = (low - Y_RANGE_SLACK, max(high, low + 0.3) + Y_RANGE_SLACK)
+            old = self._accuracy_range
+            # Re-set when a point would leave the axis, or the axis is 2 slacks off what it should be.
+            if (len(old) != 2 or not old[0] <= low <= high <= old[1]
+                    or max(abs(wanted[0] - old[0]), abs(wanted[1] - old[1])) > 2 * Y_RANGE_SLACK):
+                self._accuracy_range = wanted
+                self.accuracy_plot.setYRange(*wanted, padding=0)
+            return
+        first = min(float(x[0]) for x, _ in curves)
+        newest = max(float(x[-1]) for x, _ in curves)
+        recent_from = newest - RECENT_FRACTION * (newest - first)
+        lowest = min(float(y[x >= recent_from].min()) for x, y in curves if (x >= recent_from).any())
+        current = self._accuracy_range[0] if len(self._accuracy_range) == 1 else math.inf
+        span = accuracy_span(lowest, current)
+        if (span,) != self._accuracy_range:
+            self._accuracy_range = (span,)
+            self.accuracy_plot.getAxis("left").setTickSpacing(accuracy_tick_step(span), accuracy_tick_step(span) / 2)
+            # A little room above 100%, so a perfect score is not drawn on the frame.
+            self.accuracy_plot.setYRange(100.0 - span, 100.0 + 0.06 * span, padding=0)
 
     def _kept(self, step: np.ndarray) -> np.ndarray:
         """Which of ``step`` set the loss axis: all but those undone by a restore (bool mask)."""
@@ -364,7 +774,8 @@ class CurvesPanel(QtWidgets.QWidget):
         budget = int(self._plot_width_px() / self.EVAL_PX_PER_POINT)
         self.loss_eval.setData(*decimate_for_display(x, np.maximum(self.evals.column("eval_loss"), LOSS_FLOOR),
                                                      budget))
-        self.accuracy_eval.setData(*decimate_for_display(x, 100.0 * self.evals.column("eval_accuracy"), budget))
+        self.accuracy_eval.setData(*decimate_for_display(x, self._accuracy_y(self.evals.column("eval_accuracy")),
+                                                         budget))
         self._fit_x(x)
 
     def _on_plot_resized(self, *_) -> None:
@@ -389,46 +800,159 @@ class CurvesPanel(QtWidgets.QWidget):
         for plot in (self.loss_plot, self.accuracy_plot):
             plot.setXRange(0, 1, padding=0)
 
+    def _apply_accuracy_view(self) -> None:
+        """Title, log mode and ticks of the accuracy plot for the current view (its data is redrawn
+        by the caller)."""
+        plot, error = self.accuracy_plot, self._accuracy_view == "error"
+        plot.setTitle(ACCURACY_VIEWS[self._accuracy_view], size=f"{style.LABEL_PT}pt", bold=True,
+                      color=style.FOREGROUND)
+        plot.setLogMode(y=error)
+        axis = plot.getAxis("left")
+        axis.setTicks(None)  # back to automatic; log_ticks or the fixed spacing take over below
+        axis.setTickSpacing()
+        self._log_ticks.pop(id(plot), None)
+        self._accuracy_range = ()
+        self._fit_accuracy_y()
+        self._on_accuracy_range_changed()
+
     # ------------------------------------------------------------------ markers
     def _marker_x(self, marker: Marker) -> float:
         return float(marker.epoch if self._x_axis == "epochs" else marker.samples)
 
+    @staticmethod
+    def _marker_colour(marker: Marker) -> str:
+        return (style.VERMILLION if marker.label in TROUBLE_LABELS
+                else style.GREEN if restored_step(marker.label) is not None else style.DARK_GREY)
+
     def _add_marker(self, marker: Marker) -> None:
+        """A dashed line in each plot at the marker's x; its label is laid out by ``_lay_out_labels``."""
         x = self._marker_x(marker)
-        colour = (style.VERMILLION if marker.label in TROUBLE_LABELS
-                  else style.GREEN if restored_step(marker.label) is not None else style.DARK_GREY)
-        pen = pg.mkPen(colour, width=2, style=QtCore.Qt.PenStyle.DashLine)
-        # Stagger label heights so that markers close together do not print over each other.
-        # (pyqtgraph puts the label left of the line once the line is in the right half of the view.)
-        position = (0.92, 0.72, 0.52, 0.32)[self._marker_count % 4]
-        self._marker_count += 1
-        labelled = pg.InfiniteLine(pos=x, angle=90, pen=pen, movable=False, label=marker.label,
-                                   labelOpts=dict(position=position, color=style.FOREGROUND, movable=False,
-                                                  fill=pg.mkBrush(255, 255, 255, 220)))
-        labelled.label.setFont(style.font(style.SMALL_PT))
-        plain = pg.InfiniteLine(pos=x, angle=90, pen=pen, movable=False)
-        self.loss_plot.addItem(labelled, ignoreBounds=True)
-        self.accuracy_plot.addItem(plain, ignoreBounds=True)
-        self._markers.append((marker, labelled, plain))
+        pen = pg.mkPen(self._marker_colour(marker), width=2, style=QtCore.Qt.PenStyle.DashLine)
+        lines = []
+        for plot in (self.loss_plot, self.accuracy_plot):
+            line = pg.InfiniteLine(pos=x, angle=90, pen=pen, movable=False)
+            line.setToolTip(f"step {marker.step:,}: {marker.label}")
+            line.setVisible(self._markers_visible)
+            plot.addItem(line, ignoreBounds=True)
+            lines.append(line)
+        self._markers.append((marker, *lines))
         while len(self._markers) > self.MAX_MARKERS:
             self._remove_oldest_marker()
 
     def _remove_oldest_marker(self) -> None:
-        _, labelled, plain = self._markers.popleft()
-        self.loss_plot.removeItem(labelled)
-        self.accuracy_plot.removeItem(plain)
+        _, loss_line, accuracy_line = self._markers.popleft()
+        self.loss_plot.removeItem(loss_line)
+        self.accuracy_plot.removeItem(accuracy_line)
+
+    def _lane_height(self) -> float:
+        return self._label_metrics.height() + 2 * LABEL_MARGIN_PX
+
+    def _lay_out_labels(self, *_) -> None:
+        """Place the marker labels (``place_marker_labels``) in lanes at the top of the loss plot, in
+        its ViewBox's pixels, and reserve the lanes used at the top of the loss axis. Runs when
+        markers come or go and when the x range or the plot's size changes: a few times per run,
+        never per frame; at most ``MAX_MARKERS`` labels."""
+        view = self.loss_plot.getViewBox()
+        width, height = view.width(), view.height()
+        pitch = self._lane_height() + LABEL_PAD_PX
+        lanes = min(MAX_LANES, int((MAX_BAND_FRACTION * height - LABEL_PAD_PX) // pitch))
+        places: list[LabelPlace] = []
+        if self._markers_visible and self._markers and lanes > 0 and width > 0:
+            (x0, x1), _ = view.viewRange()
+            scale = width / max(x1 - x0, 1e-12)
+            markers = [marker for marker, *_ in self._markers]
+            xs = [(self._marker_x(m) - x0) * scale for m in markers]
+            places = place_marker_labels(xs, [m.label for m in markers], width, lanes, self._label_width)
+            # A label that fits nowhere is not shown: its lines' tooltips still say what happened.
+            for index, place in enumerate(p for p in places if p.lane is not None):
+                self._show_label(index, place, markers, pitch)
+        shown = sum(p.lane is not None for p in places)
+        for item in self._label_items[shown:]:
+            item.hide()
+        self._label_places = places
+        used = max((p.lane + 1 for p in places if p.lane is not None), default=0)
+        band = used * pitch + LABEL_PAD_PX if used else 0.0
+        if band != self._band_px:
+            self._band_px = band
+            self._fit_loss_y()
+        elif band:
+            self._fit_loss_y()  # the band's share of the height changed with a resize
+
+    def _label_width(self, text: str) -> float:
+        return self._label_metrics.horizontalAdvance(text) + 2 * LABEL_MARGIN_PX + 1
+
+    def _show_label(self, index: int, place: LabelPlace, markers: list[Marker], pitch: float) -> None:
+        """Show pool item ``index`` as ``place``: a white box framed in its markers' colour."""
+        while len(self._label_items) <= index:
+            box = QtWidgets.QGraphicsRectItem(self.loss_plot.getViewBox())
+            box.setZValue(1_000)  # above the curves and the lines
+            box.setBrush(pg.mkBrush(255, 255, 255, 235))
+            text = QtWidgets.QGraphicsSimpleTextItem(box)
+            text.setFont(self._label_font)
+            text.setBrush(pg.mkBrush(style.FOREGROUND))
+            text.setPos(LABEL_MARGIN_PX, LABEL_MARGIN_PX)
+            self._label_items.append(box)
+        box = self._label_items[index]
+        group = [markers[i] for i in place.members]
+        colours = {self._marker_colour(m) for m in group}
+        colour = next((c for c in (style.VERMILLION, style.GREEN) if c in colours), style.DARK_GREY)
+        box.setPen(pg.mkPen(colour, width=1.5))
+        box.setRect(0, 0, place.width, self._lane_height())
+        box.setPos(place.left, LABEL_PAD_PX + place.lane * pitch)
+        box.childItems()[0].setText(place.text)
+        box.setToolTip("\n".join(f"step {m.step:,}: {m.label}" for m in group))
+        box.show()
+
+    # ------------------------------------------------------------------ cursor
+    def _cursor_value(self) -> float | None:
+        """x of ``_cursor_step`` in the current axis' units, from the newest row nearest that step."""
+        step = self.steps.column("step")
+        if self._cursor_step is None or not len(step):
+            return None
+        distance = np.abs(step - self._cursor_step)[::-1]  # newest first: argmin keeps the newest of ties
+        row = len(step) - 1 - int(np.argmin(distance))
+        return float(self.steps.column(X_AXES[self._x_axis][0])[row])
+
+    def _place_cursor(self) -> None:
+        """Put the cursor lines at ``_cursor_value()``, creating or removing them as needed. Once per
+        scrub (it reads the step buffer), never per frame."""
+        x = self._cursor_value()
+        if x is None:
+            for plot, line in zip((self.loss_plot, self.accuracy_plot), self._cursor_lines):
+                plot.removeItem(line)
+            self._cursor_lines = []
+            return
+        if not self._cursor_lines:
+            pen = pg.mkPen(style.PURPLE, width=3)
+            for plot in (self.loss_plot, self.accuracy_plot):
+                line = pg.InfiniteLine(pos=x, angle=90, pen=pen, movable=False)
+                line.setZValue(900)
+                plot.addItem(line, ignoreBounds=True)
+                self._cursor_lines.append(line)
+        for line in self._cursor_lines:
+            line.setValue(x)
+            line.setToolTip(f"The moment the other panels show: step {self._cursor_step:,}")
 
     # ------------------------------------------------------------------ events
-    def _on_loss_range_changed(self, *_) -> None:
-        """Re-pick the loss axis ticks for the new range (only a changed list reaches the axis)."""
-        view = self.loss_plot.getViewBox()
+    def _update_log_ticks(self, plot: pg.PlotItem, ceiling: float = math.inf) -> None:
+        """Re-pick a log axis' ticks for its new range, none above ``ceiling`` (log10); only a changed
+        list reaches the axis."""
+        view = plot.getViewBox()
         low, high = view.viewRange()[1]
         if not (math.isfinite(low) and math.isfinite(high)) or high - low > 400:
             return
         ticks = log_ticks(low, high, view.height() / max(high - low, 1e-9))
-        if ticks != self._log_ticks:
-            self._log_ticks = ticks
-            self.loss_plot.getAxis("left").setTicks(ticks)
+        ticks = [[tick for tick in level if tick[0] <= ceiling] for level in ticks]
+        if ticks != self._log_ticks.get(id(plot)):
+            self._log_ticks[id(plot)] = ticks
+            plot.getAxis("left").setTicks(ticks)
+
+    def _on_loss_range_changed(self, *_) -> None:
+        self._update_log_ticks(self.loss_plot, self._loss_ticks_ceiling)
+
+    def _on_accuracy_range_changed(self, *_) -> None:
+        if self._accuracy_view == "error":
+            self._update_log_ticks(self.accuracy_plot)
 
     def _on_x_choice_changed(self, name: str) -> None:
         self.set_x_axis(name)
