@@ -148,13 +148,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def list_presets() -> int:
+    """Print every preset with its budget as the window uses it (pauses there, or trains until
+    paused) and as ``mnist-viz train --preset`` uses it, so the two never disagree unseen."""
     from mnist_viz.core.presets import PRESETS
     for kind in ("fast", "classic", "teaching"):
         print(f"\n{kind.upper()}")
         for p in PRESETS.values():
             if p.kind == kind:
                 ref = f"  [tutorial: {p.reference}]" if p.reference else ""
-                print(f"  {p.name:<24}{p.title} — {p.budget}{ref}\n  {'':<24}{p.description}\n"
+                print(f"  {p.name:<24}{p.title}{ref}\n"
+                      f"  {'':<24}In the window: {p.window_budget}. `mnist-viz train`: {p.budget}.\n"
+                      f"  {'':<24}{p.description}\n"
                       f"  {'':<24}Watch: {p.what_to_watch}")
     return 0
 

@@ -1,7 +1,10 @@
 """Named recipes: the classic from-scratch tutorials, fast modern settings, and teaching scenarios.
 
-Each preset is a ``Settings`` plus a training budget (epochs, or full-batch iterations) and the text
-a lecturer shows: what it is and what to watch for.
+Each preset is a ``Settings`` plus a training budget (epochs, or full-batch iterations), the pace the
+window trains it at, and the text a lecturer shows: what it is and what to watch for.
+
+Where a budget applies: ``mnist-viz train`` always trains it; the window pauses at it only for a
+recipe (``stops_at_budget``). ``window_budget`` says which, so the listing and the window agree.
 """
 from __future__ import annotations
 
@@ -21,6 +24,10 @@ class Preset:
     epochs: float | None = None
     iterations: int | None = None
     reference: str = ""  # what the original tutorial reported, when this reproduces one
+    # The pace the window trains it at, in seconds per epoch; None = full speed. A recipe is timed
+    # against its promise ("under a second", "minutes"), so it runs at full speed; a scenario the
+    # room should watch happen step by step (a loss that climbs, units that die) is slowed down.
+    seconds_per_epoch: float | None = None
 
     @property
     def budget(self) -> str:
@@ -36,6 +43,14 @@ class Preset:
         until the lecturer pauses it (its budget is for ``mnist-viz train``)."""
         return self.kind in ("classic", "fast")
 
+    @property
+    def window_budget(self) -> str:
+        """What the window does with the budget, in the words ``mnist-viz presets`` prints:
+        ``"3 epochs, then pauses"`` or ``"trains until you pause"``."""
+        return f"{self.budget}, then pauses" if self.stops_at_budget else "trains until you pause"
+
+
+WATCH_PACE = 30.0  # s per epoch for the scenarios the room watches step by step
 
 _CLASSIC_FULL_BATCH = Settings(hidden=(128,), activation="relu", init="small", optimizer="gd", lr=0.5)
 
@@ -88,23 +103,25 @@ _PRESETS = [
            "steps the watchdog pauses with 'all units dead'. Either way, 'Lower learning rate and "
            "restore' goes on learning.",
            Settings(hidden=(128,), activation="leaky_relu", init="he", optimizer="sgd", lr=10.0, batch_size=128),
-           epochs=1),
+           epochs=1, seconds_per_epoch=WATCH_PACE),
     Preset("lr-too-low", "Learning rate far too low", "teaching",
            "SGD with lr 0.0005 on 784-128-10 ReLU.",
            "The loss curve is almost flat and the weight tiles stay noise: each step is too small to matter.",
-           Settings(hidden=(128,), activation="relu", init="he", optimizer="sgd", lr=5e-4, batch_size=128), epochs=2),
+           Settings(hidden=(128,), activation="relu", init="he", optimizer="sgd", lr=5e-4, batch_size=128),
+           epochs=2, seconds_per_epoch=WATCH_PACE),
     Preset("dead-relu", "Dead ReLUs", "teaching",
            "ReLU units, SGD with lr 1.5 and He init: a few large early updates push many units' biases so "
            "negative that they never fire again.",
            "Watch the hidden activations of a probe: many units sit at exactly zero for every image, and "
            "their weight tiles stop changing.",
-           Settings(hidden=(128,), activation="relu", init="he", optimizer="sgd", lr=1.5, batch_size=128), epochs=2),
+           Settings(hidden=(128,), activation="relu", init="he", optimizer="sgd", lr=1.5, batch_size=128),
+           epochs=2, seconds_per_epoch=WATCH_PACE),
     Preset("sigmoid-saturation", "Sigmoid saturation", "teaching",
            "Sigmoid units with large initial weights (Xavier scaled up by a high learning rate of 5).",
            "Hidden activations pile up at 0 and 1, where the sigmoid is flat: gradients vanish and "
            "learning crawls until the units leave saturation.",
            Settings(hidden=(128,), activation="sigmoid", init="xavier", optimizer="sgd", lr=5.0, batch_size=128),
-           epochs=2),
+           epochs=2, seconds_per_epoch=WATCH_PACE),
     Preset("overfit", "Overfitting on 500 images", "teaching",
            "784-256-10 ReLU trained with Adam on only the first 500 training images; 10,000 other "
            "training images are held out for validation.",
@@ -117,7 +134,8 @@ _PRESETS = [
            "to Adam live and compare the curve's slope before and after the marker.",
            "Plain SGD at a cautious learning rate improves steadily but slowly; Adam's per-weight step "
            "sizes make the loss fall much faster from the same point.",
-           Settings(hidden=(128,), activation="relu", init="he", optimizer="sgd", lr=0.01, batch_size=128), epochs=3),
+           Settings(hidden=(128,), activation="relu", init="he", optimizer="sgd", lr=0.01, batch_size=128),
+           epochs=3, seconds_per_epoch=WATCH_PACE),
 ]
 
 PRESETS: dict[str, Preset] = {p.name: p for p in _PRESETS}

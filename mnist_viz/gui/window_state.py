@@ -1,5 +1,9 @@
 """What the window remembers between launches (QSettings): geometry, splitter sizes, the training
-settings, the speed limit, the curves' x axis and whether the controls column is shown.
+settings, the pace, the curves' x axis and whether the controls column is shown; and the way back
+from all of it (``restore_defaults``).
+
+A first launch (nothing stored, no settings given) trains at the classroom pace, one epoch in about
+30 s, so the room sees the tiles form; one click on "Full speed" lifts it.
 
 Everything read back is input from a stranger (another version, a hand-edited file, a crash mid-
 write): a value that does not read as what it should be is ignored and the default stays.
@@ -13,6 +17,7 @@ from typing import TYPE_CHECKING
 from PySide6 import QtCore, QtGui
 
 from mnist_viz.core.snapshot import Settings
+from mnist_viz.gui.panels.controls import CLASSROOM_PACE, FULL_SPEED
 
 if TYPE_CHECKING:
     from mnist_viz.gui.window import MainWindow
@@ -53,12 +58,13 @@ def _on_screen(window: MainWindow) -> bool:
 
 
 def save_window_state(window: MainWindow, store: QtCore.QSettings) -> None:
-    """Remember geometry, splitter sizes, the settings, the speed limit and the x axis."""
+    """Remember geometry, splitter sizes, the settings, the pace and the x axis."""
     store.setValue("window/geometry", window.saveGeometry())
     for key, splitter in window.splitters().items():
         store.setValue(f"window/{key}", splitter.saveState())
     store.setValue("training/settings", json.dumps(window.controls.settings().to_dict()))
-    store.setValue("training/speed_limit", window.controls.speed_limit())
+    store.setValue("training/pace", window.controls.pace())
+    store.setValue("training/speed_limit", window.controls.speed_limit())  # what older versions read
     store.setValue("curves/x_axis", window.curves.x_axis)
     store.setValue("window/controls_visible", window.controls_action.isChecked())
     store.sync()
@@ -73,9 +79,35 @@ def restore_window_state(window: MainWindow, store: QtCore.QSettings) -> None:
         state = store.value(f"window/{key}")
         if isinstance(state, QtCore.QByteArray):
             splitter.restoreState(state)
-    with contextlib.suppress(TypeError, ValueError):
-        window.controls.set_speed_limit(float(store.value("training/speed_limit", 0.0)))
+    restore_pace(window, store)
     x_axis = store.value("curves/x_axis", "epochs")
     if x_axis in ("epochs", "samples"):
         window.curves.set_x_axis(x_axis)
     window.toggle_controls(str(store.value("window/controls_visible", "true")).lower() != "false")
+
+
+def restore_pace(window: MainWindow, store: QtCore.QSettings) -> None:
+    """The stored pace; a store from before paces existed has a steps/s limit instead. A first
+    launch gets the classroom pace, unless the window was given its settings (tests, scripts)."""
+    controls = window.controls
+    with contextlib.suppress(TypeError, ValueError):
+        if store.contains("training/pace"):
+            controls.set_pace(str(store.value("training/pace")))
+        elif store.contains("training/speed_limit"):
+            controls.set_speed_limit(float(store.value("training/speed_limit", 0.0)))
+        elif not store.contains("training/settings") and not getattr(window, "settings_given", True):
+            controls.set_pace(CLASSROOM_PACE)
+
+
+def restore_defaults(window: MainWindow) -> bool:
+    """The "Restore defaults" action: the default settings (the full training set, no preset),
+    full speed, the curves' x axis in epochs. Restarting a run that has progress asks first, like
+    every restart; refused, nothing changes. Returns whether the defaults now apply."""
+    controls = window.controls
+    if controls.settings() != Settings() and not controls.apply_settings(
+            Settings(), "Restore the default settings (and the full training set)?"):
+        return False
+    controls.forget_preset()
+    controls.set_pace(FULL_SPEED)
+    window.curves.set_x_axis("epochs")
+    return True

@@ -163,6 +163,7 @@ class TrainingLoop:
         self.eval_cost = 0.0
         self.budget: Preset | None = None  # the recipe whose budget this run trains, see _on_set_budget
         self.budget_armed = False  # True until the budget is reached; Start then trains on
+        self.budget_settings: Settings | None = None  # the settings the budget's run started with
         self.process = 0  # see LoopState.process
 
     # ---------------------------------------------------------------- one pass
@@ -272,6 +273,7 @@ class TrainingLoop:
         self.speed_limit, self.probes = resume.speed_limit, resume.probes
         self.process = resume.process
         self.budget = resume.budget
+        self.budget_settings = self.trainer.settings if resume.budget is not None else None
         self.budget_armed = resume.budget is not None and not self._budget_reached()
         self._set_playing(resume.playing)
 
@@ -337,13 +339,19 @@ class TrainingLoop:
 
     def _on_update_settings(self, command: UpdateSettings) -> None:
         self.trainer.update(**command.changes)
+        self._end_budget_if_changed(self.trainer.settings)
+
+    def _end_budget_if_changed(self, settings: Settings) -> None:
+        """A run whose settings are no longer the ones its budget started with is no longer the
+        recipe (switched to Adam, then Reset: it must not stop at the recipe's 3 epochs)."""
+        if self.budget is not None and settings != self.budget_settings:
+            self.budget, self.budget_armed, self.budget_settings = None, False, None
 
     def _on_reset(self, command: Reset) -> None:
         # A fresh start waits at step 0 for Start, so the room sees the first steps happen.
         self._set_playing(False)
         # Resetting the same recipe runs its budget again; other settings are no longer the recipe.
-        if command.settings is not None and command.settings != self.trainer.settings:
-            self.budget = None
+        self._end_budget_if_changed(command.settings if command.settings is not None else self.trainer.settings)
         self.budget_armed = self.budget is not None
         self.trainer.reset(command.settings)
         self.run_id += 1
@@ -361,6 +369,7 @@ class TrainingLoop:
         """Pause when the run reaches the preset's budget (its epochs or iterations); ``None`` trains
         until paused."""
         self.budget = command.preset
+        self.budget_settings = self.trainer.settings if command.preset is not None else None
         self.budget_armed = command.preset is not None and not self._budget_reached()
 
     def _on_set_probes(self, command: SetProbes) -> None:

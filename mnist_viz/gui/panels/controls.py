@@ -1,13 +1,19 @@
 """ControlsPanel: the knobs a lecturer turns — start/pause/step/reset, learning rate, hidden size,
-batch size, optimizer, activation, init, seed, a speed limit for slow motion, and presets.
+batch size, optimizer, the pace (seconds per epoch, slow motion, or full speed), activation, init,
+seed, and presets.
 
 The panel never talks to the worker. It emits signals that the window forwards:
 
 * ``liveChanged(dict)`` for settings the trainer takes on the next batch (``snapshot.LIVE_FIELDS``).
-  Changes are debounced: a slider drag or a burst of 1,000 moves becomes one change carrying the
-  last value, so the curves get one readable marker ("lr 0.001 → 0.5") per gesture, not hundreds.
+  One gesture is one change, so the curves get one readable marker ("lr 0.1 → 1") per gesture: a
+  slider drag sends its value on release (the box shows it meanwhile); keys, the wheel, typing and
+  bursts of moves send the last value after LIVE_DEBOUNCE_MS of quiet.
 * ``restartRequested(Settings)`` for settings that need fresh weights (``snapshot.RESTART_FIELDS``);
   emitted only after the user agreed (``ask_restart``), since it throws the training away.
+
+What is remembered between launches stays in sight: a training subset shows as a line ("Training on
+500 of 60,000 images") with a button to use them all, and the pace is a combo of its own. A preset
+holds while its settings do: changing one ends its budget and lr schedule (``presetEnded`` says so).
 """
 from __future__ import annotations
 
@@ -19,42 +25,93 @@ from superqt.utils import qdebounced
 from mnist_viz.core.activations import ACTIVATIONS
 from mnist_viz.core.network import INITS
 from mnist_viz.core.optim import OPTIMIZERS
+from mnist_viz.core.presets import Preset
 from mnist_viz.core.snapshot import Settings
 from mnist_viz.gui import style
 from mnist_viz.gui.widgets import guard_wheel
 
 LR_MIN, LR_MAX = 1e-4, 5.0  # slider range; the box accepts a little more
 LR_BOX_MIN, LR_BOX_MAX = 1e-5, 10.0
-LR_TICKS_PER_DECADE = 20  # slider stops at 2-digit values (0.001, 0.0011, ... 0.1): readable markers
+# The sliders stop only at round values, a few per decade / doubling, each several pixels wide: a
+# drag lands exactly on 0.1, 1, 64 or 256, and the marker reads what the lecturer meant.
+LR_MANTISSAS = (1, 1.5, 2, 3, 5, 7)
+LR_STOPS = tuple(v for e in range(-4, 1) for m in LR_MANTISSAS if (v := float(f"{m * 10.0 ** e:.2g}")) <= LR_MAX)
 HIDDEN_MIN, HIDDEN_MAX = 1, 512
-HIDDEN_TICKS_PER_DOUBLING = 100  # the hidden slider is logarithmic too: 8 vs 16 matters, 500 vs 508 does not
-LIVE_DEBOUNCE_MS = 250  # quiet time after the last move before a change is sent
-SPEEDS = [(0.0, "unlimited"), (200.0, "200 steps/s"), (50.0, "50 steps/s"), (10.0, "10 steps/s"),
-          (3.0, "3 steps/s"), (1.0, "1 step/s"), (0.5, "1 step per 2 s")]
+# 1-7, then four stops per doubling (8 10 12 14, 16 20 24 28, ... 256 320 384 448), then 512
+HIDDEN_STOPS = (*range(1, 8), *(2 ** k * q // 4 for k in range(3, 9) for q in (4, 5, 6, 7)), HIDDEN_MAX)
+LIVE_DEBOUNCE_MS = 400  # quiet time after the last key, wheel or typed change before it is sent
+# The pace: a key names it in the store ("epoch:30" = one epoch in about 30 s, "steps:3" = 3 steps
+# per second, "full" = no limit). An epoch pace becomes steps per second from the batch size and
+# the training-set size (``pace_steps_per_second``), so it holds when either changes.
+FULL_SPEED = "full"
+CLASSROOM_PACE = "epoch:30"  # a first launch: the room sees the tiles form over the first half minute
+PACES = [(FULL_SPEED, "full speed"), ("epoch:10", "1 epoch ≈ 10 s"), ("epoch:30", "1 epoch ≈ 30 s"),
+         ("epoch:60", "1 epoch ≈ 1 min"), ("steps:10", "slow motion: 10 steps/s"),
+         ("steps:3", "slow motion: 3 steps/s"), ("steps:1", "slow motion: 1 step/s"),
+         ("steps:0.5", "slow motion: 1 step per 2 s")]
+FIELD_NAMES = {"lr": "learning rate", "hidden": "hidden units", "batch_size": "batch size", "optimizer": "optimizer",
+               "activation": "activation", "init": "init", "seed": "seed", "train_subset": "training images",
+               "val_size": "validation split"}
+MNIST_TRAIN_IMAGES = 60_000  # until the window says how many its dataset has (set_dataset_size)
 OPTIMIZER_LABELS = {"gd": "gd — full-batch gradient descent", "sgd": "sgd — minibatch gradient descent",
                     "momentum": "momentum — SGD with momentum", "adam": "adam — adaptive steps"}
 INIT_LABELS = {"small": "small — 0.01·N(0,1)", "he": "he — for ReLU", "xavier": "xavier — for sigmoid/tanh"}
 CUSTOM_PRESET = "(custom)"
 
 
+def _nearest_stop(stops: tuple, value: float) -> int:
+    """Index of the stop nearest ``value`` on a log scale (clamped to the ends)."""
+    value = min(max(value, stops[0]), stops[-1])
+    return min(range(len(stops)), key=lambda i: abs(math.log(stops[i] / value)))
+
+
 def lr_to_slider(lr: float) -> int:
-    """Slider position of a learning rate on the log scale, clamped to the slider's range."""
-    lr = min(max(lr, LR_MIN), LR_MAX)
-    return round(LR_TICKS_PER_DECADE * math.log10(lr / LR_MIN))
+    """Slider position of the stop nearest a learning rate (``LR_STOPS``)."""
+    return _nearest_stop(LR_STOPS, lr)
 
 
 def slider_to_lr(pos: int) -> float:
-    """Learning rate at a slider position, rounded to 2 significant digits: whole decades land
-    exactly (``0.001``, ``0.1``, ``1``), so the markers read like what the lecturer meant."""
-    return min(LR_MAX, float(f"{LR_MIN * 10 ** (pos / LR_TICKS_PER_DECADE):.2g}"))
+    """Learning rate at a slider position: a round value (``0.001``, ``0.15``, ``1``)."""
+    return LR_STOPS[min(max(pos, 0), len(LR_STOPS) - 1)]
 
 
 def hidden_to_slider(n: int) -> int:
-    return round(HIDDEN_TICKS_PER_DOUBLING * math.log2(min(max(n, HIDDEN_MIN), HIDDEN_MAX)))
+    """Slider position of the stop nearest a hidden size (``HIDDEN_STOPS``)."""
+    return _nearest_stop(HIDDEN_STOPS, n)
 
 
 def slider_to_hidden(pos: int) -> int:
-    return min(HIDDEN_MAX, max(HIDDEN_MIN, round(2 ** (pos / HIDDEN_TICKS_PER_DOUBLING))))
+    return HIDDEN_STOPS[min(max(pos, 0), len(HIDDEN_STOPS) - 1)]
+
+
+def training_images(settings: Settings, dataset_images: int) -> int:
+    """How many images the trainer trains on: the dataset's training images less a held-out
+    validation split (``val_size``), cut to ``train_subset`` if one is set."""
+    n = dataset_images - settings.val_size
+    return min(n, settings.train_subset) if settings.train_subset else n
+
+
+def pace_steps_per_second(pace: str, settings: Settings, dataset_images: int) -> float:
+    """Steps per second for a pace key (``PACES``), 0 = no limit.
+
+    ``"epoch:30"``: the steps of one epoch (``ceil(images / batch)``, 1 for full-batch gd) spread
+    over 30 s, e.g. 60,000 images at batch 128 = 469 steps → 15.6 steps/s. ``"steps:3"``: 3."""
+    kind, _, value = pace.partition(":")
+    if kind == "steps":
+        return float(value)
+    if kind != "epoch":
+        return 0.0
+    images = max(1, training_images(settings, dataset_images))
+    steps_per_epoch = 1 if settings.optimizer == "gd" else math.ceil(images / min(settings.batch_size, images))
+    return steps_per_epoch / float(value)
+
+
+def pace_for_preset(seconds_per_epoch: float | None) -> str:
+    """The listed pace nearest a preset's ``seconds_per_epoch`` (``None``: full speed)."""
+    if not seconds_per_epoch:
+        return FULL_SPEED
+    epochs = [key for key, _ in PACES if key.startswith("epoch:")]
+    return min(epochs, key=lambda key: abs(math.log(float(key[6:]) / seconds_per_epoch)))
 
 
 def _narrow_combo() -> QtWidgets.QComboBox:
@@ -105,10 +162,13 @@ class ControlsPanel(QtWidgets.QWidget):
         playToggled(bool): Start (True) or Pause (False) pressed.
         stepClicked(): train one batch.
         resetClicked(): fresh weights from the seed, same settings.
-        liveChanged(dict): live settings changed, e.g. ``{"lr": 0.5}`` (debounced, last value wins).
+        liveChanged(dict): live settings changed, e.g. ``{"lr": 0.5}`` (one per gesture, last value wins).
         restartRequested(object): a ``Settings`` that needs fresh weights; the user already agreed.
-        speedChanged(float): steps-per-second limit, 0 = unlimited.
-        presetApplied(object): a ``Preset`` was loaded (after its ``restartRequested``): train its budget.
+        speedChanged(float): steps-per-second limit, 0 = unlimited (the pace, converted).
+        presetApplied(object): a ``Preset`` was loaded (after its ``restartRequested``): train its
+            budget; ``None`` when a changed setting ended it: train until paused.
+        presetEnded(str): a changed setting ended a preset's budget or lr schedule; says which, for
+            the status bar.
 
     Tests drive it with the widget attributes (``lr_slider``, ``hidden_slider`` ...), ``flush()``
     to send debounced changes at once, and by replacing ``ask_restart`` to answer the question.
@@ -121,6 +181,7 @@ class ControlsPanel(QtWidgets.QWidget):
     restartRequested = QtCore.Signal(object)
     speedChanged = QtCore.Signal(float)
     presetApplied = QtCore.Signal(object)
+    presetEnded = QtCore.Signal(str)
 
     def __init__(self, settings: Settings | None = None, presets: dict | None = None, parent=None):
         super().__init__(parent)
@@ -129,6 +190,9 @@ class ControlsPanel(QtWidgets.QWidget):
         self._pending: dict = {}  # live changes waiting for the debounce
         self._playing = False
         self._has_progress = False
+        self._preset: Preset | None = None  # the loaded preset while its settings hold
+        self._dataset_images = MNIST_TRAIN_IMAGES
+        self._sent_speed = 0.0  # the steps/s limit last announced (speedChanged)
         self._send_live = qdebounced(self._emit_live, timeout=LIVE_DEBOUNCE_MS)
         self._build()
         self._wheel_guard = guard_wheel(self)
@@ -142,6 +206,7 @@ class ControlsPanel(QtWidgets.QWidget):
         layout.addWidget(style.title_label("Training"))
         layout.addLayout(self._build_buttons())
         layout.addWidget(self._build_presets())
+        layout.addWidget(self._build_subset_row())
         layout.addWidget(self._build_live_group())
         layout.addWidget(self._build_restart_group())
         layout.addStretch(1)
@@ -207,21 +272,57 @@ class ControlsPanel(QtWidgets.QWidget):
                                            "optimizer's memory (momentum, Adam averages) from zero")
         self.optimizer_combo.activated.connect(self._on_optimizer_activated)
         form.addRow("Optimizer", self.optimizer_combo)
-        self.speed_combo = _narrow_combo()
-        for value, label in SPEEDS:
-            self.speed_combo.addItem(label, value)
-        self.speed_combo.setToolTip("Slow motion for explaining single steps: at most this many steps per second")
-        self.speed_combo.currentIndexChanged.connect(self._on_speed_changed)
-        form.addRow("Speed limit", self.speed_combo)
+        form.addRow("Pace", self._build_pace())
         return box
+
+    def _build_pace(self) -> QtWidgets.QWidget:
+        self.pace_combo = _narrow_combo()
+        for key, label in PACES:
+            self.pace_combo.addItem(label, key)
+        self.pace_combo.setToolTip("How fast training runs: an epoch spread over some seconds so the room can "
+                                   "follow, slow motion for explaining single steps, or full speed")
+        self.pace_combo.currentIndexChanged.connect(self._update_speed)
+        self.full_speed_button = QtWidgets.QPushButton("Full speed")
+        self.full_speed_button.setToolTip("Train as fast as this computer can")
+        self.full_speed_button.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+        self.full_speed_button.clicked.connect(lambda: self.set_pace(FULL_SPEED))
+        self.pace_note = QtWidgets.QLabel("")  # what an epoch pace means in steps per second
+        row = QtWidgets.QWidget()
+        grid = QtWidgets.QGridLayout(row)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.addWidget(self.pace_combo, 0, 0)
+        grid.addWidget(self.full_speed_button, 0, 1)
+        grid.addWidget(self.pace_note, 1, 0, 1, 2)
+        grid.setColumnStretch(0, 1)
+        return row
+
+    def _build_subset_row(self) -> QtWidgets.QWidget:
+        """The line that says the run trains on part of the images (remembered from a scenario such
+        as overfitting), with the one click that trains on all of them; hidden for the full set."""
+        self.subset_row = QtWidgets.QFrame()
+        self.subset_row.setFrameShape(QtWidgets.QFrame.Shape.StyledPanel)
+        self.subset_label = QtWidgets.QLabel("")
+        self.subset_label.setWordWrap(True)
+        self.subset_label.setFont(style.font(style.SMALL_PT + 1, bold=True))
+        self.use_all_button = QtWidgets.QPushButton("Use all")
+        self.use_all_button.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+        self.use_all_button.setToolTip("Train on every training image, evaluate on the test set (restarts training)")
+        self.use_all_button.clicked.connect(lambda: self.request_restart({"train_subset": 0, "val_size": 0}))
+        layout = QtWidgets.QVBoxLayout(self.subset_row)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.addWidget(self.subset_label)
+        layout.addWidget(self.use_all_button, 0, QtCore.Qt.AlignmentFlag.AlignLeft)
+        self.subset_row.hide()
+        return self.subset_row
 
     def _build_lr(self) -> QtWidgets.QWidget:
         self.lr_slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
-        self.lr_slider.setRange(0, lr_to_slider(LR_MAX))
-        self.lr_slider.setPageStep(LR_TICKS_PER_DECADE)
+        self.lr_slider.setRange(0, len(LR_STOPS) - 1)
+        self.lr_slider.setPageStep(len(LR_MANTISSAS))  # a decade
         self.lr_slider.setToolTip(f"Learning rate, logarithmic from {LR_MIN:g} to {LR_MAX:g} "
-                                  "(Up / Down keys double / halve it)")
+                                  "(the box takes any value; Up / Down keys double / halve it)")
         self.lr_slider.valueChanged.connect(self._on_lr_slider_moved)
+        self.lr_slider.sliderReleased.connect(self._on_lr_slider_released)
         self.lr_box = LogSpinBox()
         self.lr_box.setRange(LR_BOX_MIN, LR_BOX_MAX)
         self.lr_box.setToolTip("Type a learning rate, e.g. 0.01 or 3e-4; arrows step ×1.26")
@@ -230,12 +331,14 @@ class ControlsPanel(QtWidgets.QWidget):
 
     def _build_hidden(self) -> QtWidgets.QWidget:
         self.hidden_slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
-        self.hidden_slider.setRange(hidden_to_slider(HIDDEN_MIN), hidden_to_slider(HIDDEN_MAX))
-        self.hidden_slider.setPageStep(HIDDEN_TICKS_PER_DOUBLING)
-        self.hidden_slider.setToolTip("Hidden units of the first layer, 1 to 512 (logarithmic). Resizes the "
+        self.hidden_slider.setRange(0, len(HIDDEN_STOPS) - 1)
+        self.hidden_slider.setPageStep(4)  # a doubling
+        self.hidden_slider.setToolTip("Hidden units of the first layer, 1 to 512 (logarithmic; the box takes any "
+                                      "number). Resizes the "
                                       "running network: growing adds fresh units, shrinking keeps the most "
                                       "useful ones")
         self.hidden_slider.valueChanged.connect(self._on_hidden_slider_moved)
+        self.hidden_slider.sliderReleased.connect(self._on_hidden_slider_released)
         self.hidden_box = QtWidgets.QSpinBox()
         self.hidden_box.setRange(HIDDEN_MIN, HIDDEN_MAX)
         self.hidden_box.setKeyboardTracking(False)
@@ -302,6 +405,22 @@ class ControlsPanel(QtWidgets.QWidget):
             combo.setCurrentIndex(max(0, combo.findData(value)))
         self.seed_box.setValue(settings.seed)
         del blockers
+        self._show_subset()
+        self._update_speed()  # an epoch pace follows the batch size and the training-set size
+
+    def set_dataset_size(self, n_images: int) -> None:
+        """How many training images the dataset has (the subset line and the pace use it)."""
+        self._dataset_images = int(n_images)
+        self._show_subset()
+        self._update_speed()
+
+    def _show_subset(self) -> None:
+        s, total = self._settings, self._dataset_images
+        n = training_images(s, total)
+        held = f"; {s.val_size:,} held out for validation" if s.val_size else ""
+        self.subset_label.setText(f"Training on {n:,} of {total:,} images{held}")
+        self.use_all_button.setText(f"Use all {total:,} images")
+        self.subset_row.setVisible(n != total)
 
     def set_playing(self, playing: bool) -> None:
         self._playing = playing
@@ -316,13 +435,43 @@ class ControlsPanel(QtWidgets.QWidget):
         leaves the widgets alone instead of syncing them to the trainer's settings."""
         return bool(self._pending) or self.lr_slider.isSliderDown() or self.hidden_slider.isSliderDown()
 
+    def pace(self) -> str:
+        """The chosen pace's key (``PACES``), e.g. ``"epoch:30"`` or ``"full"``."""
+        return str(self.pace_combo.currentData())
+
+    def set_pace(self, key: str) -> None:
+        """Choose a listed pace by its key; emits ``speedChanged`` if the steps/s limit changes.
+        Raises ``ValueError`` for a key that is not listed."""
+        index = self.pace_combo.findData(key)
+        if index < 0:
+            raise ValueError(f"unknown pace {key!r}")
+        self.pace_combo.setCurrentIndex(index)
+
     def speed_limit(self) -> float:
-        return float(self.speed_combo.currentData())
+        """The pace in steps per second for the present settings, 0 = no limit."""
+        return pace_steps_per_second(self.pace(), self._settings, self._dataset_images)
 
     def set_speed_limit(self, value: float) -> None:
-        """Select the listed speed nearest ``value`` (0 = unlimited); emits ``speedChanged``."""
-        index = min(range(self.speed_combo.count()), key=lambda i: abs(self.speed_combo.itemData(i) - value))
-        self.speed_combo.setCurrentIndex(index)
+        """Choose the listed slow-motion rate nearest ``value`` steps/s (0 = full speed)."""
+        if value <= 0:
+            self.set_pace(FULL_SPEED)
+            return
+        steps = [key for key, _ in PACES if key.startswith("steps:")]
+        self.set_pace(min(steps, key=lambda key: abs(math.log(float(key[6:]) / value))))
+
+    def _update_speed(self) -> None:
+        """Announce the steps/s limit when the pace or what it depends on changed."""
+        limit = self.speed_limit()
+        epoch_pace = self.pace().startswith("epoch:")
+        if epoch_pace:
+            batch = "full batch" if self._settings.optimizer == "gd" else f"batch {self._settings.batch_size}"
+            rate = f"{limit:.3g} steps/s" if limit >= 1 else f"1 step every {1 / limit:.2g} s"
+            self.pace_note.setText(f"= {rate} at {batch}")
+        self.pace_note.setVisible(epoch_pace)
+        self.full_speed_button.setEnabled(limit > 0)
+        if limit != self._sent_speed:
+            self._sent_speed = limit
+            self.speedChanged.emit(limit)
 
     # ---------------------------------------------------------- live changes
     def set_lr(self, lr: float) -> None:
@@ -341,9 +490,33 @@ class ControlsPanel(QtWidgets.QWidget):
         self._send_live.flush()
 
     def _queue_live(self, **changes) -> None:
+        """Send ``changes`` after the debounce's quiet time. Values the trainer already has and that
+        are not waiting to be sent are dropped (a slider pressed and released in place)."""
+        changes = {k: v for k, v in changes.items() if k in self._pending or getattr(self._settings, k) != v}
+        if not changes:
+            return
+        changes.update(self._end_preset(min(changes)))
         self._settings = self._settings.replace(**changes)
         self._pending.update(changes)
         self._send_live()
+        self._update_speed()
+
+    def _end_preset(self, field: str) -> dict:
+        """A setting the loaded preset defines was changed: the preset no longer holds, so its budget
+        and lr schedule end. Returns the live change that ends the schedule (``lr_decay`` 1)."""
+        preset, self._preset = self._preset, None
+        if preset is None:
+            return {}
+        self.preset_combo.setCurrentIndex(0)  # "(custom)"
+        decay = self._settings.lr_decay
+        ended = [text for text, applies in ((f"its budget ({preset.budget})", preset.stops_at_budget),
+                                            (f"its lr schedule (×{decay:g} per epoch)", decay != 1.0)) if applies]
+        if preset.stops_at_budget:
+            self.presetApplied.emit(None)  # train until paused
+        if ended:
+            self.presetEnded.emit(f"Preset “{preset.title}” ended: you changed the {FIELD_NAMES.get(field, field)}; "
+                                  f"{' and '.join(ended)} no longer appl{'y' if len(ended) > 1 else 'ies'}.")
+        return {"lr_decay": 1.0} if decay != 1.0 else {}
 
     def _emit_live(self) -> None:
         changes, self._pending = self._pending, {}
@@ -354,7 +527,12 @@ class ControlsPanel(QtWidgets.QWidget):
         lr = slider_to_lr(pos)
         with QtCore.QSignalBlocker(self.lr_box):
             self.lr_box.setValue(lr)
-        self._queue_live(lr=lr)
+        if not self.lr_slider.isSliderDown():  # keys, wheel, a click on the groove; a drag sends on release
+            self._queue_live(lr=lr)
+
+    def _on_lr_slider_released(self) -> None:
+        self._queue_live(lr=slider_to_lr(self.lr_slider.value()))
+        self.flush()
 
     def _on_lr_typed(self, lr: float) -> None:
         with QtCore.QSignalBlocker(self.lr_slider):
@@ -365,7 +543,12 @@ class ControlsPanel(QtWidgets.QWidget):
         n = slider_to_hidden(pos)
         with QtCore.QSignalBlocker(self.hidden_box):
             self.hidden_box.setValue(n)
-        self._queue_live(hidden=(n, *self._settings.hidden[1:]))
+        if not self.hidden_slider.isSliderDown():  # a drag resizes once, on release
+            self._queue_live(hidden=(n, *self._settings.hidden[1:]))
+
+    def _on_hidden_slider_released(self) -> None:
+        self._queue_live(hidden=(slider_to_hidden(self.hidden_slider.value()), *self._settings.hidden[1:]))
+        self.flush()
 
     def _on_hidden_typed(self, n: int) -> None:
         with QtCore.QSignalBlocker(self.hidden_slider):
@@ -379,9 +562,6 @@ class ControlsPanel(QtWidgets.QWidget):
         name = self.optimizer_combo.currentData()
         self.batch_box.setEnabled(name != "gd")
         self._queue_live(optimizer=name)
-
-    def _on_speed_changed(self, _index: int) -> None:
-        self.speedChanged.emit(self.speed_limit())
 
     # -------------------------------------------------------------- buttons
     def _on_start_clicked(self) -> None:
@@ -417,20 +597,37 @@ class ControlsPanel(QtWidgets.QWidget):
             return False
         preset = self._presets[name]
         if self.apply_settings(preset.settings, f"Load the preset “{preset.title}”?", confirm):
+            self.preset_combo.setCurrentIndex(index)
             self.preset_note.setText(f"{preset.description}\n\nWatch: {preset.what_to_watch}")
             self.preset_note.show()
+            self._preset = preset
+            # A recipe promises a time ("under a second"): it runs at full speed. A scenario the room
+            # watches step by step sets its own pace. Either way the pace combo shows it.
+            self.set_pace(pace_for_preset(preset.seconds_per_epoch))
             self.presetApplied.emit(preset)  # after restartRequested: the budget applies to the new run
             return True
-        self.preset_combo.setCurrentIndex(0)
+        self.preset_combo.setCurrentIndex(0 if self._preset is None else self.preset_combo.findData(self._preset.name))
         return False
+
+    def forget_preset(self) -> None:
+        """Show no preset: "(custom)" and no notes (Restore defaults)."""
+        self._preset = None
+        self.preset_combo.setCurrentIndex(0)
+        self.preset_note.hide()
 
     def request_restart(self, changes: dict, confirm: bool | None = None) -> bool:
         """Restart with ``changes`` applied to the current settings, after asking (or with
         ``confirm`` given, without asking). On refusal the widgets go back. Returns whether it
         restarted."""
-        fields = ", ".join(sorted(changes))
-        return self.apply_settings(self._settings.replace(**changes), f"Changing {fields} needs fresh weights.",
-                                   confirm)
+        fields = ", ".join(FIELD_NAMES.get(name, name) for name in sorted(changes))
+        schedule = {"lr_decay": 1.0} if self._preset is not None and self._settings.lr_decay != 1.0 else {}
+        preset = self._preset
+        if not self.apply_settings(self._settings.replace(**schedule, **changes),
+                                   f"Changing the {fields} needs fresh weights.", confirm):
+            return False
+        self._preset = preset
+        self._end_preset(min(changes))
+        return True
 
     def apply_settings(self, settings: Settings, question: str, confirm: bool | None = None) -> bool:
         """Restart training with ``settings`` if the user agrees; emits ``restartRequested``."""
@@ -441,6 +638,7 @@ class ControlsPanel(QtWidgets.QWidget):
             return False
         self._send_live.cancel()
         self._pending.clear()  # the restart carries every setting, including unsent live ones
+        self._preset = None  # a preset being loaded sets itself again after this
         self.set_settings(settings)
         self.restartRequested.emit(settings)
         return True

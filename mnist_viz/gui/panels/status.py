@@ -1,7 +1,16 @@
-"""The status line under the panels: what training is doing, in one large line."""
+"""The status line under the panels: what training is doing, in one large line.
+
+Its speed and its training time are measured here, on the wall clock, from successive snapshots
+(``RunClock``). The trainer's own ``samples_per_second`` and ``elapsed`` count only the time spent
+inside ``Trainer.step``: under a 10 steps/s limit a step takes ~2 ms and the loop sleeps the rest,
+so they read "41,450 samples/s" and "0:00 trained" after 8 s of training at a real ~1,280 samples/s.
+"""
 from __future__ import annotations
 
 import math
+import time
+from collections import deque
+from collections.abc import Callable
 
 from PySide6 import QtWidgets
 
@@ -9,6 +18,8 @@ from mnist_viz.core.snapshot import Snapshot
 from mnist_viz.gui import style
 
 IDLE_TEXT = "❚❚ Paused — press Start (Space)"
+RATE_WINDOW_S = 2.0  # the speed is averaged over about this much wall time ...
+MIN_RATE_SPAN_S = 0.25  # ... and not shown before this much has been seen (two snapshots may be 1 ms apart)
 
 
 def _format_duration(seconds: float) -> str:
@@ -18,36 +29,104 @@ def _format_duration(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
-def status_text(snap: Snapshot, playing: bool) -> str:
-    """The status line: state, epoch, step (of a preset's budget), throughput while running,
-    training time, learning rate, accuracy."""
+class RunClock:
+    """Wall time spent training, and the real throughput, of the run the snapshots come from.
+
+    ``observe(snap, now)`` each painted snapshot, with ``now`` in seconds of a monotonic clock:
+    the time between two snapshots counts as training when the earlier one was playing. A new run
+    (``loop.run_id``) starts from its snapshot's ``elapsed`` (0 for a fresh start; a loaded
+    session's own record). While paused there is no rate: nothing stale is shown on resuming.
+    """
+
+    def __init__(self) -> None:
+        self._run: int | None = None
+        self._base = 0.0  # training time the run had when it was first seen
+        self._wall = 0.0  # wall time trained since then
+        self._last: tuple[float, bool] | None = None  # (time, playing) of the previous snapshot
+        self._window: deque[tuple[float, int]] = deque()  # (time, samples seen) while playing
+
+    @property
+    def trained_seconds(self) -> float:
+        return self._base + self._wall
+
+    @property
+    def samples_per_second(self) -> float | None:
+        """Samples per wall-clock second over the last ~2 s of playing, or ``None`` before enough
+        time has been seen (or while paused)."""
+        if len(self._window) < 2:
+            return None
+        (t0, s0), (t1, s1) = self._window[0], self._window[-1]
+        return (s1 - s0) / (t1 - t0) if t1 - t0 >= MIN_RATE_SPAN_S else None
+
+    def observe(self, snap: Snapshot, now: float) -> None:
+        if snap.loop.run_id != self._run:
+            self._run, self._base, self._wall, self._last = snap.loop.run_id, snap.elapsed, 0.0, None
+            self._window.clear()
+        if self._last is not None and self._last[1]:
+            self._wall += max(0.0, now - self._last[0])
+        self._last = (now, snap.loop.playing)
+        if not snap.loop.playing or (self._window and snap.samples < self._window[-1][1]):
+            self._window.clear()
+        if snap.loop.playing:
+            self._window.append((now, snap.samples))
+            # keep at least two points, so a slow pace (one step every 2 s) still has a rate
+            while len(self._window) > 2 and now - self._window[1][0] >= RATE_WINDOW_S:
+                self._window.popleft()
+
+
+def status_text(snap: Snapshot, playing: bool, samples_per_second: float | None = None,
+                trained_seconds: float | None = None) -> str:
+    """The status line: state, epoch, step (of a preset's budget), throughput while running (with
+    the speed limit, if any), training time, learning rate, accuracy.
+
+    ``samples_per_second`` and ``trained_seconds`` are the wall-clock measures of ``RunClock``;
+    without them the trainer's own are used (time inside the training steps only)."""
     state = (f"⚠ Stopped: {snap.trouble.label if snap.trouble else 'see the banner'}" if snap.diverged
              else "● Running" if playing else "❚❚ Paused")
     lr = snap.settings.lr if math.isnan(snap.effective_lr) else snap.effective_lr
     acc = "" if math.isnan(snap.last_eval_accuracy) else f"     {snap.eval_split} acc {snap.last_eval_accuracy:.1%}"
     preset = snap.loop.budget  # the recipe whose budget the run trains, or None
-    # A paused run trains no samples: its last speed would read as a current one.
-    speed = f"{snap.samples_per_second:,.0f} samples/s     " if playing else ""
     of_epochs = f" of {preset.epochs:g}" if preset is not None and preset.epochs is not None else ""
     of_steps = f" of {preset.iterations:,}" if preset is not None and preset.iterations is not None else ""
+    trained = snap.elapsed if trained_seconds is None else trained_seconds
     return (f"{state}     epoch {snap.epoch:.2f}{of_epochs}     step {snap.step:,}{of_steps}     "
-            f"{speed}{_format_duration(snap.elapsed)} trained     "
+            f"{_speed_text(snap, playing, samples_per_second)}{_format_duration(trained)} trained     "
             f"lr {lr:.3g}{acc}")
+
+
+def _speed_text(snap: Snapshot, playing: bool, samples_per_second: float | None) -> str:
+    """``"1,280 samples/s (limited)     "`` (the pace in the controls sets it), or ``""`` while
+    paused: a paused run trains no samples, and its last speed would read as a current one."""
+    if not playing:
+        return ""
+    limit = snap.loop.speed_limit
+    if samples_per_second is None:
+        if limit > 0:  # the trainer's own rate ignores the limit's sleeps: better nothing than that
+            return f"limit {limit:.3g} steps/s     "
+        samples_per_second = snap.samples_per_second  # at full speed close to the real one
+    limited = " (limited)" if limit > 0 else ""  # short: the line is cut at its end on a narrow screen
+    return f"{samples_per_second:,.0f} samples/s{limited}     "
 
 
 class StatusLine(QtWidgets.QLabel):
     """``status_text`` of the latest snapshot, in the label font, bold: the back row reads the state,
     the epoch and the accuracy from here. On a narrow screen the end of the line is cut rather than
-    the window pushed wider."""
+    the window pushed wider.
+
+    ``clock`` (seconds, monotonic) times the snapshots' arrivals; tests replace it."""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(IDLE_TEXT, parent)
         self.setFont(style.font(style.LABEL_PT, bold=True))
         self.setMinimumWidth(1)
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
+        self.clock: Callable[[], float] = time.monotonic
+        self.run_clock = RunClock()
 
     def show_snapshot(self, snap: Snapshot) -> None:
-        self.setText(status_text(snap, snap.loop.playing))
+        self.run_clock.observe(snap, self.clock())
+        self.setText(status_text(snap, snap.loop.playing, self.run_clock.samples_per_second,
+                                 self.run_clock.trained_seconds))
 
     def clear(self) -> None:
         self.setText(IDLE_TEXT)
