@@ -1,10 +1,23 @@
-"""ProbesPanel: a strip of test digits, each with the network's 10 softmax bars, its answer and
-how sure it is; plus a large view of one chosen digit with the hidden layer's activations.
+"""ProbesPanel: a strip of test digits, each with the network's answer for it and how sure it is,
+plus a large view of one chosen digit: its 10 softmax bars and the hidden layer's activations.
+
+Why the strip shows answers, not bars: ten sets of ten bars in a quarter of a 1920 px screen are
+5 px digits under 30 px bars, which no one past the front row can read. So each small probe shows
+what can be read from the back (its answer digit, large, "✓"/"✗", the confidence as a number and
+as one long bar whose full length is 100 %), and the selected probe's ten bars get the room of
+the large view (100 % = more than 60 px, class digits over 14 px high at the default window size).
+
+The past is the past: a snapshot carries the softmax of the probe images the trainer had when it
+made it. The panel remembers which probe set each ``SetProbes`` command sent
+(``note_probes_sent``), so a snapshot of an earlier moment shows that moment's answers for the
+probes that existed then and "no data" for those added later, never the live numbers.
 
 The strip is one ViewBox drawn like a picture (images, bars and text all in data coordinates), so
-it scales as a whole with the panel and a frame costs three bar updates, not dozens of widgets.
+it scales as a whole with the panel and a frame costs two bar updates, not dozens of widgets.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
@@ -15,15 +28,33 @@ from mnist_viz.core.tiling import SIDE, grid_layout
 from mnist_viz.gui import style
 
 N_CLASSES = 10
-MIN_PROBES, MAX_PROBES = 8, 16
+MIN_PROBES, MAX_PROBES = 4, 16
 
-# Strip geometry in data units (one digit image is 1 x 1, y grows downward).
-CELL_W, CELL_H = 1.3, 2.55
-IMAGE_X = 0.15  # image left edge within the cell
-ANSWER_Y, ANSWER_H = 1.0, 0.38  # "✓ 7" under the image, as large as the cell allows
-CONFIDENCE_Y, CONFIDENCE_H = 1.38, 0.25  # "98%" under it
-BAR_BASE_Y, BAR_MAX_H = 2.28, 0.6  # bars grow upward from the baseline
-BAR_PITCH, BAR_W = 0.1, 0.08
+# Strip geometry in data units (one digit image is 1 x 1, y grows downward): the image on the left,
+# the answer and the confidence to its right, the confidence bar under both.
+CELL_W, CELL_H = 2.5, 1.34
+IMAGE_X, IMAGE_Y = 0.08, 0.04  # image top-left within the cell
+TEXT_X, TEXT_W = 1.14, 1.3  # the answer's column
+ANSWER_Y, ANSWER_H = -0.06, 0.62  # "✓ 7": the em, as large as the column allows
+CONFIDENCE_Y, CONFIDENCE_H = 0.58, 0.44  # "98%" under it
+BAR_Y, BAR_H = 1.1, 0.16  # the confidence bar: from IMAGE_X, full length = 100 %
+BAR_LEN = CELL_W - 2 * IMAGE_X
+DIMMED = 0.2  # opacity of a probe image that has no data for the moment shown
+
+# What a probe shows, by state.
+ANSWERED, NOT_FINITE, PENDING, ADDED_LATER = "answered", "not finite", "pending", "added later"
+
+
+@dataclass
+class _ProbeSet:
+    """One set of probes as sent to the trainer: ``indices (P,)`` into the probe split, and the
+    sequence number of the ``SetProbes`` command that sent it (``None`` until the window says)."""
+
+    indices: np.ndarray
+    seq: int | None = None
+
+
+MAX_PROBE_SETS = 512  # kept for attributing old snapshots; 512 changes of probes is a long lecture
 
 
 def pick_probe_indices(labels: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
@@ -50,21 +81,20 @@ def _probe_source(dataset) -> tuple[np.ndarray, np.ndarray]:
     raise ValueError("the dataset has no images to use as probes")
 
 
-def _fit_scale(item: QtWidgets.QGraphicsSimpleTextItem, height: float, widest: str) -> float:
-    """Scale for ``item`` giving ``height`` em, unless the text ``widest`` would then spill into the
-    next cell. One size for all cells, so that no answer looks more important than another."""
-    width = QtGui.QFontMetricsF(item.font()).horizontalAdvance(widest)
-    return min(height / 100.0, (CELL_W - 0.1) / width)
+def _fit_scale(item: QtWidgets.QGraphicsSimpleTextItem, height: float, text: str, room: float = TEXT_W) -> float:
+    """Scale for ``item`` giving ``height`` em, unless ``text`` would then be wider than ``room``."""
+    width = QtGui.QFontMetricsF(item.font()).horizontalAdvance(text)
+    return min(height / 100.0, room / max(width, 1.0))
 
 
 class ProbesPanel(QtWidgets.QWidget):
-    """Softmax bars for ``P`` probe images (``MIN_PROBES <= P <= MAX_PROBES``) from the dataset's
-    test split, and a large view of the selected probe.
+    """The network's answers for ``P`` probe images (``MIN_PROBES <= P <= MAX_PROBES``) from the
+    dataset's test split, and a large view of the selected probe.
 
     Signals:
         probesChanged(object): the new ``(P, 784) float32`` probe images, after the set changed
-            (count, new draw, new dataset). The worker must send snapshots for these images;
-            until it does, snapshots with a different row count are ignored.
+            (count, new draw, new dataset, pin). The worker must send snapshots for these images;
+            the window then calls ``note_probes_sent`` with the command's sequence number.
         selectedChanged(int): the probe shown in the large view.
     """
 
@@ -76,15 +106,20 @@ class ProbesPanel(QtWidgets.QWidget):
         self._rng = np.random.default_rng(seed)
         self._x, self._y = _probe_source(dataset)
         self._indices = pick_probe_indices(self._y, self._clamp_count(count), self._rng)
+        self._probe_sets = [_ProbeSet(self._indices)]
+        self._seqs_known = False  # True once the window has said which command sent a set
         self._selected = 0
         self._grid = (1, len(self._indices))
-        self._probs: np.ndarray | None = None  # (P, 10) last shown, for the large view and relayout
-        self._hidden: np.ndarray | None = None  # (P, H)
+        self._snap: Snapshot | None = None  # the snapshot shown (live or past), re-read when the probes change
+        self._newest: tuple[int, int, int] | None = None  # (run, step, applied command) of the newest one seen
+        self._states: list[str] = []  # (P,) ANSWERED / NOT_FINITE / PENDING / ADDED_LATER
+        self._probs = np.zeros((len(self._indices), N_CLASSES))  # (P, 10) shown, 0 where there is no answer
+        self._hidden: list[np.ndarray | None] = []  # (P,) of (H,) activations, None without an answer
         self._answers: list[QtWidgets.QGraphicsSimpleTextItem] = []  # "✓ 7"
         self._confidences: list[QtWidgets.QGraphicsSimpleTextItem] = []  # "98%"
-        self._digit_rows: list[QtWidgets.QGraphicsSimpleTextItem] = []
         self._images: list[pg.ImageItem] = []
         self._answer_cache: list[tuple[str, str, str]] = []
+        self._answer_scale = self._confidence_scale = 0.01
         self._detail_title_cache = ("", "")
         self._build()
         self._rebuild_cells()
@@ -111,7 +146,7 @@ class ProbesPanel(QtWidgets.QWidget):
         return self._selected
 
     def set_probe_count(self, count: int) -> None:
-        """Show ``count`` probes (clamped to 8-16): keeps the current ones and adds or drops at the end."""
+        """Show ``count`` probes (clamped to 4-16): keeps the current ones and adds or drops at the end."""
         count = self._clamp_count(count)
         if count == self.count:
             return
@@ -130,7 +165,7 @@ class ProbesPanel(QtWidgets.QWidget):
         self._set_indices(pick_probe_indices(self._y, self.count, self._rng))
 
     def set_probe_indices(self, indices) -> None:
-        """Use these indices into the probe split (8-16 of them)."""
+        """Use these indices into the probe split (4-16 of them)."""
         indices = np.asarray(indices, dtype=np.int64).reshape(-1)
         if not MIN_PROBES <= len(indices) <= MAX_PROBES or indices.min() < 0 or indices.max() >= len(self._x):
             raise ValueError(f"need {MIN_PROBES}-{MAX_PROBES} indices below {len(self._x)}")
@@ -163,7 +198,14 @@ class ProbesPanel(QtWidgets.QWidget):
     def set_dataset(self, dataset) -> None:
         """Take probes from another dataset (same count)."""
         self._x, self._y = _probe_source(dataset)
+        self._probe_sets.clear()  # their indices point into the old images: no old snapshot is for these
         self._set_indices(pick_probe_indices(self._y, self.count, self._rng))
+
+    def note_probes_sent(self, seq: int) -> None:
+        """The current probe images went to the trainer as command ``seq``: snapshots whose
+        ``loop.applied_seq >= seq`` (until the next set) carry their answers, older ones do not."""
+        self._probe_sets[-1].seq = int(seq)
+        self._seqs_known = True
 
     def set_selected(self, index: int) -> None:
         """Show probe ``index`` in the large view."""
@@ -177,29 +219,41 @@ class ProbesPanel(QtWidgets.QWidget):
         self.selectedChanged.emit(index)
 
     def show_snapshot(self, snap: Snapshot) -> None:
-        """Update bars from ``snap.probe_probs (P, 10)`` and the large view from
-        ``snap.probe_hidden (P, H)``; a snapshot made for another set of probes is ignored."""
-        probs, hidden = snap.probe_probs, snap.probe_hidden
-        if probs.shape != (self.count, N_CLASSES) or hidden.shape[0] != self.count:
-            return
-        self._probs, self._hidden = probs, hidden
+        """Answers from ``snap.probe_probs (P', 10)`` and, for the selected probe, the large view from
+        ``snap.probe_hidden (P', H)``: each probe gets the row of the probe set ``snap`` was made for,
+        or "no data" when it was not a probe then (added later)."""
+        key = (snap.loop.run_id, snap.step, snap.loop.applied_seq)
+        self._newest = key if self._newest is None else max(self._newest, key)
+        self._snap = snap
+        self._read_snapshot()
         self._draw_strip()
         self._draw_detail()
 
     def clear(self) -> None:
         """Forget the last answers (training was reset); the probes stay."""
-        self._probs = self._hidden = None
+        self._snap = self._newest = None
+        self._read_snapshot()
         self._draw_strip()
         self._draw_detail()
 
     def displayed_heights(self) -> np.ndarray:
-        """``(P, 10)`` probabilities the strip's bars now show (0 where nothing is known)."""
-        h = self._bars_grey.opts["height"] + self._bars_right.opts["height"] + self._bars_wrong.opts["height"]
-        return np.asarray(h, dtype=np.float64).reshape(self.count, N_CLASSES) / BAR_MAX_H
+        """``(P, 10)`` probabilities the panel shows for each probe (the cell's answer and bar are the
+        largest; the large view draws the selected one's ten), 0 where it shows no answer."""
+        return self._probs.copy()
+
+    def probe_states(self) -> list[str]:
+        """What each probe shows: ``ANSWERED``, ``NOT_FINITE`` (outputs were NaN/inf), ``PENDING``
+        (its first answer is on its way) or ``ADDED_LATER`` (the moment shown predates it)."""
+        return list(self._states)
 
     def answer_texts(self) -> list[str]:
-        """The answer under each probe image, e.g. ``"✓ 7 98%"`` (``"—"`` when there is none)."""
+        """The answer beside each probe image, e.g. ``"✓ 7 98%"`` (``"—"`` when there is none yet,
+        ``"no data (added later)"`` for a moment before it was a probe)."""
         return [f"{a.text()} {c.text()}".strip() for a, c in zip(self._answers, self._confidences)]
+
+    def detail_title(self) -> str:
+        """The large view's heading, e.g. ``"true 7 → network says 7, 98% sure ✓"``."""
+        return self._detail_title_cache[0]
 
     # ------------------------------------------------------------------ widgets
     def _build(self) -> None:
@@ -224,24 +278,20 @@ class ProbesPanel(QtWidgets.QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(2)
         layout.addLayout(header)
-        layout.addWidget(self._strip, 3)
-        layout.addWidget(self._detail, 2)
+        # The large view gets the larger share: its ten bars and class digits are what the back
+        # rows must read; the strip's cells need only a picture, a digit and a number.
+        layout.addWidget(self._strip, 2)
+        layout.addWidget(self._detail, 3)
 
     def _build_strip(self) -> None:
         self._strip = style.graphics_widget()
         self._strip_view = style.image_view_box()
         self._strip.addItem(self._strip_view)
-        grey = pg.mkColor(style.GREY)
-        self._bars_grey = pg.BarGraphItem(x=[], height=[], width=BAR_W, brush=grey, pen=None)
-        self._bars_right = pg.BarGraphItem(x=[], height=[], width=BAR_W, brush=pg.mkBrush(style.CORRECT), pen=None)
-        self._bars_wrong = pg.BarGraphItem(x=[], height=[], width=BAR_W, brush=pg.mkBrush(style.WRONG), pen=None)
-        # The true class: a dashed frame around the slot its bar should fill.
-        self._truth_frames = pg.BarGraphItem(x=[], height=[], width=BAR_PITCH, brush=None,
-                                             pen=pg.mkPen(style.FOREGROUND, width=1.5,
-                                                          style=QtCore.Qt.PenStyle.DashLine, cosmetic=True))
-        self._baselines = pg.BarGraphItem(x=[], height=[], width=N_CLASSES * BAR_PITCH, brush=None,
-                                          pen=pg.mkPen(style.DARK_GREY, width=1, cosmetic=True))
-        for item in (self._baselines, self._truth_frames, self._bars_grey, self._bars_right, self._bars_wrong):
+        # Each confidence bar lies on a frame as long as 100 %, so 30 % and 60 % compare at a glance.
+        self._bar_frames = pg.BarGraphItem(x0=[], y0=[], width=[], height=[], brush=pg.mkBrush(style.LIGHT_GREY),
+                                           pen=pg.mkPen(style.GREY, width=1, cosmetic=True))
+        self._bars = pg.BarGraphItem(x0=[], y0=[], width=[], height=[], brushes=[], pen=None)
+        for item in (self._bar_frames, self._bars):
             self._strip_view.addItem(item)
         self._selection_box = QtWidgets.QGraphicsRectItem()
         self._selection_box.setPen(pg.mkPen(style.BLUE, width=4, cosmetic=True))
@@ -261,8 +311,12 @@ class ProbesPanel(QtWidgets.QWidget):
         # (digits 0-9, probability 0-1) say the rest, leaving the room to the bars themselves.
         self._detail_bars_plot = self._detail.addPlot(row=1, col=1)
         style.style_plot(self._detail_bars_plot)
+        # The class digits are the one label here the room must read: larger and bold.
+        self._detail_bars_plot.getAxis("bottom").setTickFont(style.font(style.LABEL_PT + 1, bold=True))
         self._detail_bars_plot.getAxis("bottom").setTicks([[(d, str(d)) for d in range(N_CLASSES)]])
-        self._detail_bars_plot.getAxis("left").setTicks([[(0.0, "0"), (0.5, "0.5"), (1.0, "1")]])
+        self._detail_bars_plot.getAxis("left").setTicks([[(0.0, "0"), (0.5, "50%"), (1.0, "100%")]])
+        style.reserve_tick_room(self._detail_bars_plot.getAxis("bottom"), "9")
+        style.reserve_tick_room(self._detail_bars_plot.getAxis("left"), "100%")
         self._detail_bars_plot.setRange(xRange=(-0.6, 9.6), yRange=(-0.03, 1.08), padding=0.0)
         self._detail_bars_plot.setMouseEnabled(x=False, y=False)
         self._detail_bars_plot.hideButtons()
@@ -289,11 +343,11 @@ class ProbesPanel(QtWidgets.QWidget):
         # window gives the strip a little less room.
         self._detail.setMinimumHeight(125)
         self._detail_view.setMinimumWidth(90)
-        self._detail_bars_plot.setMinimumWidth(190)
+        self._detail_bars_plot.setMinimumWidth(220)
         layout = self._detail.ci.layout
         layout.setColumnStretchFactor(0, 2)
-        layout.setColumnStretchFactor(1, 3)
-        layout.setColumnStretchFactor(2, 5)
+        layout.setColumnStretchFactor(1, 5)
+        layout.setColumnStretchFactor(2, 3)
 
     # ------------------------------------------------------------------ probe set
     @staticmethod
@@ -302,38 +356,78 @@ class ProbesPanel(QtWidgets.QWidget):
 
     def _set_indices(self, indices: np.ndarray) -> None:
         self._indices = np.asarray(indices, dtype=np.int64)
+        self._probe_sets.append(_ProbeSet(self._indices))
+        del self._probe_sets[:-MAX_PROBE_SETS]
         self._selected = min(self._selected, self.count - 1)
-        self._probs = self._hidden = None  # answers for the old probes mean nothing now
         if self._count_box.value() != self.count:
             self._count_box.blockSignals(True)
             self._count_box.setValue(self.count)
             self._count_box.blockSignals(False)
-        self._rebuild_cells()
+        self._rebuild_cells()  # re-reads the snapshot shown: probes kept keep its answers
         self.probesChanged.emit(self.probe_images())
+
+    def _probe_set_of(self, snap: Snapshot) -> _ProbeSet | None:
+        """The probe set ``snap`` was made for, or None when that is not known.
+
+        With sequence numbers (the window's case): the newest set sent before the last command the
+        trainer had applied. Without (a panel on its own): the current set, if the row count fits.
+        """
+        if self._seqs_known:
+            applied = snap.loop.applied_seq
+            made_for = next((s for s in reversed(self._probe_sets) if s.seq is not None and s.seq <= applied), None)
+        else:
+            made_for = self._probe_sets[-1] if self._probe_sets else None
+        rows = snap.probe_probs.shape[0]
+        if made_for is None or len(made_for.indices) != rows or snap.probe_hidden.shape[0] != rows:
+            return None
+        return made_for
+
+    def _read_snapshot(self) -> None:
+        """Each current probe's answer in the snapshot shown: ``_probs (P, 10)``, ``_hidden``, ``_states``."""
+        P, snap = self.count, self._snap
+        self._probs = np.zeros((P, N_CLASSES))
+        self._hidden = [None] * P
+        if snap is None:
+            self._states = [PENDING] * P
+            return
+        made_for = self._probe_set_of(snap)
+        row_of = {} if made_for is None else {int(i): r for r, i in enumerate(made_for.indices)}
+        # A probe missing from a snapshot older than the newest seen was added after that moment;
+        # missing from the newest one, its first answer is still on its way.
+        past = (snap.loop.run_id, snap.step, snap.loop.applied_seq) < self._newest
+        self._states = []
+        for k, index in enumerate(self._indices):
+            row = row_of.get(int(index))
+            if row is None:
+                self._states.append(ADDED_LATER if past else PENDING)
+            elif not np.isfinite(snap.probe_probs[row]).all():
+                self._states.append(NOT_FINITE)
+            else:
+                self._states.append(ANSWERED)
+                self._probs[k] = snap.probe_probs[row]
+                self._hidden[k] = snap.probe_hidden[row]
 
     def _rebuild_cells(self) -> None:
         """Create the per-probe image and text items for the current probes."""
-        for item in self._images + self._answers + self._confidences + self._digit_rows:
+        for item in self._images + self._answers + self._confidences:
             self._strip_view.removeItem(item)
         ink = style.ink_lut()
-        self._images, self._answers, self._confidences, self._digit_rows = [], [], [], []
+        self._images, self._answers, self._confidences = [], [], []
         for image in self.probe_images().reshape(-1, SIDE, SIDE):
             self._images.append(pg.ImageItem(image, axisOrder="row-major", levels=(0.0, 1.0), lut=ink))
-            answer = style.scalable_text(bold=True)
-            answer.setScale(_fit_scale(answer, ANSWER_H, f"{style.WRONG_GLYPH} 8"))
-            confidence = style.scalable_text(bold=True)
-            confidence.setScale(_fit_scale(confidence, CONFIDENCE_H, "100%"))
-            digits = style.scalable_text("0123456789", colour=style.DARK_GREY, mono=True)
-            self._answers.append(answer)
-            self._confidences.append(confidence)
-            self._digit_rows.append(digits)
+            self._answers.append(style.scalable_text(bold=True))
+            self._confidences.append(style.scalable_text(bold=True))
             self._strip_view.addItem(self._images[-1])
-            for item in (answer, confidence, digits):
+            for item in (self._answers[-1], self._confidences[-1]):
                 self._strip_view.addItem(item, ignoreBounds=True)
+        # One size for every answer, so that no answer looks more important than another.
+        self._answer_scale = _fit_scale(self._answers[0], ANSWER_H, f"{style.WRONG_GLYPH} 8")
+        self._confidence_scale = _fit_scale(self._confidences[0], CONFIDENCE_H, "100%")
         self._answer_cache = [("", "", "")] * self.count
         self._grid = grid_layout(self.count, self._strip_aspect(), CELL_W, CELL_H)
         self._place_cells()
         self._show_selected_image()
+        self._read_snapshot()
         self._draw_strip()
         self._draw_detail()
 
@@ -341,7 +435,7 @@ class ProbesPanel(QtWidgets.QWidget):
     def _strip_aspect(self) -> float:
         rect = self._strip_view.boundingRect()
         if rect.width() < 10 or rect.height() < 10:
-            return 5.0  # not laid out yet: a wide strip
+            return 3.0  # not laid out yet: a wide strip
         return rect.width() / rect.height()
 
     def _cell_origins(self) -> tuple[np.ndarray, np.ndarray]:
@@ -349,70 +443,54 @@ class ProbesPanel(QtWidgets.QWidget):
         r, c = np.divmod(np.arange(self.count), self._grid[1])
         return c * CELL_W, r * CELL_H
 
-    def _bar_centres(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(x (P*10,), baseline y (P*10,))`` of every strip bar, probe-major."""
-        x0, y0 = self._cell_origins()
-        x = (x0[:, None] + IMAGE_X + BAR_PITCH * (np.arange(N_CLASSES) + 0.5)).ravel()
-        return x, np.repeat(y0 + BAR_BASE_Y, N_CLASSES)
-
     def _place_cells(self) -> None:
         x0, y0 = self._cell_origins()
-        for k, (image, digits) in enumerate(zip(self._images, self._digit_rows)):
-            image.setRect(QtCore.QRectF(x0[k] + IMAGE_X, y0[k], 1.0, 1.0))
-            # Monospace digits, scaled so one character advance equals one bar pitch.
-            advance = QtGui.QFontMetricsF(digits.font()).horizontalAdvance("0")
-            digits.setScale(BAR_PITCH / advance)
-            digits.setPos(x0[k] + IMAGE_X, y0[k] + BAR_BASE_Y + 0.01)
-        x, _base = self._bar_centres()
-        labels = self.probe_labels()
-        truth_x = x.reshape(-1, N_CLASSES)[np.arange(self.count), np.clip(labels, 0, N_CLASSES - 1)]
-        self._truth_frames.setOpts(x=truth_x, y1=y0 + BAR_BASE_Y, height=np.full(self.count, BAR_MAX_H))
-        self._baselines.setOpts(x=x0 + IMAGE_X + 0.5, y1=y0 + BAR_BASE_Y, height=np.zeros(self.count))
+        for k, image in enumerate(self._images):
+            image.setRect(QtCore.QRectF(x0[k] + IMAGE_X, y0[k] + IMAGE_Y, 1.0, 1.0))
+        self._bar_frames.setOpts(x0=x0 + IMAGE_X, y0=y0 + BAR_Y, width=np.full(self.count, BAR_LEN),
+                                 height=np.full(self.count, BAR_H))
         rows, cols = self._grid
-        self._strip_view.setRange(xRange=(0, cols * CELL_W), yRange=(-0.05, rows * CELL_H - 0.1), padding=0.0)
+        self._strip_view.setRange(xRange=(0, cols * CELL_W), yRange=(0, rows * CELL_H), padding=0.0)
         self._place_selection()
         for k in range(self.count):
-            self._centre_text(k)
+            self._place_text(k)
 
     def _place_selection(self) -> None:
         x0, y0 = self._cell_origins()
         k = self._selected
-        self._selection_box.setRect(QtCore.QRectF(x0[k] + 0.04, y0[k] - 0.03, CELL_W - 0.08, CELL_H - 0.05))
+        self._selection_box.setRect(QtCore.QRectF(x0[k] + 0.02, y0[k] + 0.01, CELL_W - 0.04, CELL_H - 0.03))
 
-    def _centre_text(self, k: int) -> None:
-        """Centre answer ``k`` and its confidence under the image."""
+    def _place_text(self, k: int) -> None:
+        """Centre answer ``k`` and its confidence in the column beside the image (a placeholder: in
+        the whole cell)."""
         x0, y0 = self._cell_origins()
-        centre = x0[k] + IMAGE_X + 0.5
+        placeholder = self._answer_cache[k][2] == style.DARK_GREY
+        centre = x0[k] + (CELL_W / 2 if placeholder else TEXT_X + TEXT_W / 2)
         for text, top in ((self._answers[k], ANSWER_Y), (self._confidences[k], CONFIDENCE_Y)):
             width = text.boundingRect().width() * text.scale()
             text.setPos(centre - width / 2, y0[k] + top)
 
     # ------------------------------------------------------------------ drawing
     def _draw_strip(self) -> None:
-        P = self.count
-        x, base = self._bar_centres()
-        probs = self._probs
-        known = np.zeros(P, bool) if probs is None else np.isfinite(probs).all(axis=1)
-        heights = np.zeros((P, N_CLASSES))
-        if probs is not None:
-            heights[known] = probs[known]
-        predicted = heights.argmax(axis=1)
+        x0, y0 = self._cell_origins()
         labels = self.probe_labels()
-        correct = known & (predicted == labels)
-        wrong = known & ~correct
-        top = np.zeros((P, N_CLASSES), bool)
-        top[np.arange(P), predicted] = known
-        h = heights * BAR_MAX_H
-        self._bars_grey.setOpts(x=x, y1=base, height=np.where(top, 0.0, h).ravel())
-        self._bars_right.setOpts(x=x, y1=base, height=np.where(top & correct[:, None], h, 0.0).ravel())
-        self._bars_wrong.setOpts(x=x, y1=base, height=np.where(top & wrong[:, None], h, 0.0).ravel())
-        for k in range(P):
-            self._set_answer(k, *self._answer(known[k], correct[k], predicted[k], heights[k, predicted[k]]))
+        predicted = self._probs.argmax(axis=1)
+        confidence = self._probs.max(axis=1)
+        answered = np.array([s == ANSWERED for s in self._states])
+        correct = answered & (predicted == labels)
+        colours = [style.CORRECT if c else style.WRONG for c in correct]
+        self._bars.setOpts(x0=x0 + IMAGE_X, y0=y0 + BAR_Y, width=np.where(answered, confidence * BAR_LEN, 0.0),
+                           height=np.full(self.count, BAR_H), brushes=[pg.mkBrush(c) for c in colours])
+        for k, state in enumerate(self._states):
+            self._images[k].setOpacity(DIMMED if state == ADDED_LATER else 1.0)
+            self._set_answer(k, *self._answer(state, correct[k], predicted[k], confidence[k]))
 
     @staticmethod
-    def _answer(known: bool, correct: bool, predicted: int, confidence: float) -> tuple[str, str, str]:
+    def _answer(state: str, correct: bool, predicted: int, confidence: float) -> tuple[str, str, str]:
         """``(answer, confidence, colour)`` of a probe, e.g. ``("✓ 7", "98%", CORRECT)``."""
-        if not known:
+        if state == ADDED_LATER:
+            return "no data", "(added later)", style.DARK_GREY
+        if state != ANSWERED:
             return "—", "", style.GREY
         glyph, colour = (style.CORRECT_GLYPH, style.CORRECT) if correct else (style.WRONG_GLYPH, style.WRONG)
         return f"{glyph} {predicted}", f"{confidence:.0%}", colour
@@ -422,10 +500,14 @@ class ProbesPanel(QtWidgets.QWidget):
             return  # re-laying out text is the costly part; most frames change nothing here
         self._answer_cache[k] = (answer, confidence, colour)
         brush = pg.mkBrush(colour)
-        for item, text in ((self._answers[k], answer), (self._confidences[k], confidence)):
+        # The answers share one size; "no data" spans the whole cell, over its faded image.
+        room = TEXT_W if colour != style.DARK_GREY else CELL_W - 0.2
+        for item, text, scale in ((self._answers[k], answer, self._answer_scale),
+                                  (self._confidences[k], confidence, self._confidence_scale)):
             item.setText(text)
             item.setBrush(brush)
-        self._centre_text(k)
+            item.setScale(min(scale, _fit_scale(item, 100 * scale, text, room)))
+        self._place_text(k)
 
     def _show_selected_image(self) -> None:
         """The large image of the selected probe and the frame marking its true class."""
@@ -439,13 +521,17 @@ class ProbesPanel(QtWidgets.QWidget):
     def _draw_detail(self) -> None:
         k = self._selected
         label = int(self.probe_labels()[k])
-        probs = None if self._probs is None else self._probs[k]
-        if probs is None or not np.isfinite(probs).all():
+        state = self._states[k] if k < len(self._states) else PENDING
+        self._detail_image.setOpacity(DIMMED if state == ADDED_LATER else 1.0)
+        if state != ANSWERED:
             self._detail_bars.setOpts(height=np.zeros(N_CLASSES))
             style.show_units(self._hidden_bars, None)
-            why = "no answer yet" if probs is None else "no answer (outputs not finite)"
+            step = f" {self._snap.step:,}" if self._snap is not None else ""
+            why = {ADDED_LATER: f"no data for step{step}: added to the probes later",
+                   NOT_FINITE: "no answer (outputs not finite)"}.get(state, "no answer yet")
             self._set_detail_title(f"true {label} → {why}", style.FOREGROUND)
             return
+        probs = self._probs[k]
         predicted = int(probs.argmax())
         colour = style.CORRECT if predicted == label else style.WRONG
         brushes = [pg.mkBrush(style.GREY)] * N_CLASSES

@@ -3,6 +3,11 @@ return to live with one click.
 
 The snapshots are kept by ``core.timeline.Timeline``, whose memory stays bounded however long the
 run: when full it drops every second snapshot, so the record always spans the whole run.
+
+What the record holds is said plainly: a loaded session brings its curves' whole history (steps
+0..N) but the weights of step N only, so the panel then shows the run's extent next to the one
+moment that can be looked at ("loaded session: weights saved for step N only"), rather than a
+slider that pretends the run was one snapshot long.
 """
 from __future__ import annotations
 
@@ -53,6 +58,7 @@ class TimelinePanel(QtWidgets.QWidget):
         self._selected: Snapshot | None = None  # the past snapshot shown; None = live
         self._latest: Snapshot | None = None
         self._emitted: Snapshot | None = None  # our last replayed copy, never to be offered back
+        self._run_first_step: int | None = None  # earliest step of the run's curves (before any kept weights)
         self._build()
         self._update_labels()
 
@@ -71,6 +77,9 @@ class TimelinePanel(QtWidgets.QWidget):
             return False  # a replay handed back by mistake would look like a reset (older step)
         self._latest = snap
         kept = self.timeline.offer(snap)
+        if kept and len(self.timeline) == 1:
+            self._run_first_step = None  # a new record (first snapshot, reset or load): a new extent
+        self._note_run_extent(snap)
         if kept and self._selected is not None and len(self.timeline) and self.timeline[0] is snap:
             self._selected = None  # the timeline restarted (training reset): the past is gone
             self.scrubbed.emit(None)
@@ -105,9 +114,29 @@ class TimelinePanel(QtWidgets.QWidget):
         """Training was reset: forget the history and go live."""
         self.timeline.clear()
         self._latest = None
+        self._run_first_step = None
         self.go_live()
         self._sync_slider()
         self._update_labels()
+
+    def run_range(self) -> tuple[int, int] | None:
+        """``(first, last)`` step of the run as its curves know it (a loaded session's history starts
+        at its step 0), or None before any snapshot."""
+        if self._latest is None:
+            return None
+        first = self._latest.step if self._run_first_step is None else self._run_first_step
+        return first, self._latest.step
+
+    def kept_range(self) -> tuple[int, int] | None:
+        """``(first, last)`` step with weights that can be looked at, or None when none are kept."""
+        if not len(self.timeline):
+            return None
+        return self.timeline[0].step, self.timeline[len(self.timeline) - 1].step
+
+    def extent_text(self) -> str:
+        """What the record holds of the run when it does not reach back to the run's start, e.g.
+        ``"loaded session: weights saved for step 1,200 only (curves: steps 0–1,200)"``; else ``""``."""
+        return self._extent.text()
 
     def memory_text(self) -> str:
         return self._memory.text()
@@ -137,6 +166,9 @@ class TimelinePanel(QtWidgets.QWidget):
         self._position = info_label("", style.LABEL_PT + 2, bold=True)
         self._memory = info_label("")
         self._memory.setWordWrap(False)
+        self._extent = info_label("", style.LABEL_PT, bold=True)
+        self._extent.setStyleSheet(f"color: {style.VERMILLION};")
+        self._extent.setVisible(False)
         # Two rows, not three: every pixel of height here is taken from the curves above it.
         title = QtWidgets.QLabel("Look back:")
         title.setFont(style.font(style.LABEL_PT, bold=True))
@@ -146,6 +178,7 @@ class TimelinePanel(QtWidgets.QWidget):
         top.addWidget(self.live_button)
         row = QtWidgets.QHBoxLayout()
         row.addWidget(self._position, 1)
+        row.addWidget(self._extent, 1)  # both wrap, rather than widen the window on a narrow screen
         row.addWidget(self._memory)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
@@ -170,7 +203,34 @@ class TimelinePanel(QtWidgets.QWidget):
         self.slider.setEnabled(n > 1)
         self.live_button.setChecked(self._selected is None)
 
+    def _note_run_extent(self, snap: Snapshot) -> None:
+        """Widen the run's known extent by the steps ``snap``'s curve rows cover (a loaded session's
+        first snapshot carries its whole history, from step 0)."""
+        steps = [snap.step]
+        for rows in (snap.new_steps, snap.new_evals):
+            if len(rows):
+                steps.append(int(rows[:, 0].min()))
+        if self._run_first_step is not None:
+            steps.append(self._run_first_step)
+        self._run_first_step = min(steps)
+
+    def _extent_message(self) -> str:
+        """``""`` when the kept weights reach back to the run's first step, else what they cover."""
+        run, kept = self.run_range(), self.kept_range()
+        if run is None or kept is None or kept[0] <= run[0]:
+            return ""
+        curves = f"curves: steps {run[0]:,}–{run[1]:,}"
+        if kept[0] == kept[1]:
+            return f"loaded session: weights saved for step {kept[0]:,} only ({curves})"
+        return f"weights kept from step {kept[0]:,} ({curves})"
+
     def _update_labels(self) -> None:
+        extent = self._extent_message()
+        if extent != self._extent.text():
+            set_text(self._extent, extent)
+            self._extent.setVisible(bool(extent))
+            self._memory.setVisible(not extent)  # what the history holds says more than its size
+            self.slider.setToolTip(extent)
         n = len(self.timeline)
         set_text(self._memory, f"history: {n} snapshot{'s' if n != 1 else ''}, {self.timeline.nbytes / 1e6:.0f} MB")
         latest = self._latest
