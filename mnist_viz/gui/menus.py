@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from mnist_viz.core.presets import PRESETS
-from mnist_viz.gui import presentation
+from mnist_viz.gui import presentation, style, themes
+from mnist_viz.gui.lecture_view import lecture_view
 
 if TYPE_CHECKING:
     from mnist_viz.gui.window import MainWindow
@@ -23,7 +24,8 @@ if TYPE_CHECKING:
 class MenuAction:
     """One menu entry. ``menu``: its path, ``"&File"`` or ``"&File/Export panel as PNG"``;
     ``run(window)`` what it does; ``name``: the window attribute that keeps the ``QAction`` (for
-    checkable entries the window reads); ``separator``: a line above the entry."""
+    checkable entries the window reads); ``separator``: a line above the entry; ``also``: more
+    shortcuts; ``group``: exclusive checkable entries share one."""
 
     menu: str
     text: str
@@ -34,6 +36,8 @@ class MenuAction:
     checked: bool = False
     name: str = ""
     separator: bool = False
+    also: tuple[str, ...] = ()  # more shortcuts for the same entry (Ctrl+= for Ctrl++)
+    group: str = ""  # entries of one group are exclusive choices (the themes)
 
 
 def _file_menu() -> Iterator[MenuAction]:
@@ -70,12 +74,19 @@ def _view_menu() -> Iterator[MenuAction]:
     yield MenuAction(m, "Show probe digits", lambda w: w.show_tab(w.probes))
     yield MenuAction(m, "Presentation mode (full screen)", presentation.toggle_fullscreen, "F11",
                      "Full screen for the projector; F11 again to leave", separator=True)
-    yield MenuAction(m, "Larger text and lines", lambda w: w.zoom.zoom_in(), "Ctrl++", "Everything 15% larger")
+    yield MenuAction(m, "Lecture view (curves, mosaic, probes; large text)", lambda w: lecture_view(w).toggle(), "F5",
+                     "Three panels over the whole screen, every text readable from the back row; Esc or F5 leaves")
+    # Ctrl++ needs Shift on most keyboards; Ctrl+= is the same key without it.
+    yield MenuAction(m, "Larger text and lines", lambda w: w.zoom.zoom_in(), "Ctrl++", "Everything 15% larger",
+                     also=("Ctrl+=",))
     yield MenuAction(m, "Smaller text and lines", lambda w: w.zoom.zoom_out(), "Ctrl+-", "Everything 15% smaller")
     yield MenuAction(m, "Normal size", lambda w: w.zoom.reset(), "Ctrl+0")
-    yield MenuAction(m, "High-contrast projector theme",
-                     lambda w: presentation.set_theme(w, w.theme_action.isChecked()), tip=(
-        "Black on white, colour-blind-safe accents"), checkable=True, name="theme_action")
+    for key, tip in (("light", "Dark ink on white: the default, for a lit hall"),
+                     ("high_contrast", "Pure black on white, thicker lines, no grey text"),
+                     ("dark", "Light text on near-black, for a dimmed hall")):
+        yield MenuAction(f"{m}/Theme", themes.THEMES[key].title, lambda w, k=key: presentation.choose_theme(w, k),
+                         tip=tip, checkable=True, checked=key == themes.DEFAULT_THEME,
+                         name=presentation.THEME_ACTIONS[key], group="theme")
     yield MenuAction(m, "Enlarge the mosaic (double-click any panel)",
                      lambda w: w.focus.toggle(w.frames_by_name["weights"]))
     # On a narrow projector (1024 px) the panels need the controls' third of the width; every
@@ -108,13 +119,16 @@ def build_menus(window: MainWindow, table: list[MenuAction]) -> dict[str, QtGui.
     """Add ``table``'s entries to ``window``'s menu bar. Returns the named actions."""
     menus: dict[str, QtWidgets.QMenu] = {}
     named: dict[str, QtGui.QAction] = {}
+    groups: dict[str, QtGui.QActionGroup] = {}
     for entry in table:
         menu = _menu(window.menuBar(), menus, entry.menu)
         if entry.separator:
             menu.addSeparator()
         action = QtGui.QAction(entry.text, window)
         if entry.shortcut:
-            action.setShortcut(QtGui.QKeySequence(entry.shortcut))
+            action.setShortcuts([QtGui.QKeySequence(key) for key in (entry.shortcut, *entry.also)])
+        if entry.group:
+            groups.setdefault(entry.group, QtGui.QActionGroup(window)).addAction(action)
         # Shortcuts must work wherever the focus is inside the window (sliders, plots).
         action.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
         action.setStatusTip(entry.tip)
@@ -137,16 +151,27 @@ def _menu(bar: QtWidgets.QMenuBar, menus: dict[str, QtWidgets.QMenu], path: str)
 
 
 def shortcut_lines(bar: QtWidgets.QMenuBar) -> list[str]:
-    """``"Space   Start / Pause"``, ... for every menu action that has a shortcut, in menu order."""
+    """``"Space   Start / Pause"``, ... for every menu action that has a shortcut, in menu order (an
+    entry with two shortcuts: ``"Ctrl++ or Ctrl+=   Larger text and lines"``)."""
     lines = []
     for menu in bar.findChildren(QtWidgets.QMenu):
         for action in menu.actions():
-            key = action.shortcut().toString(QtGui.QKeySequence.SequenceFormat.NativeText)
+            key = " or ".join(k.toString(QtGui.QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
             if key:
                 lines.append(f"{key}   {action.text().replace('&', '')}")
     return lines
 
 
+def shortcuts_box(window: QtWidgets.QMainWindow) -> QtWidgets.QMessageBox:
+    """The F1 list of every shortcut, at the window's text size: a dialog is a window of its own and
+    would not inherit the zoomed font (Qt does not pass fonts on to windows)."""
+    box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Information, "Keyboard shortcuts",
+                                "\n".join(shortcut_lines(window.menuBar())), QtWidgets.QMessageBox.StandardButton.Ok,
+                                window)
+    box.setFont(style.font(style.LABEL_PT))
+    return box
+
+
 def show_shortcuts(window: QtWidgets.QMainWindow) -> None:
     """The F1 list of every shortcut."""
-    QtWidgets.QMessageBox.information(window, "Keyboard shortcuts", "\n".join(shortcut_lines(window.menuBar())))
+    shortcuts_box(window).exec()

@@ -1,7 +1,8 @@
-"""Presenting to a room: a high-contrast theme, Ctrl+/Ctrl- text scaling, and "enlarge this panel to
-the whole window" on double-click.
+"""Presenting to a room: themes (Light, High contrast, Dark: see ``themes``), Ctrl+/Ctrl- text scaling,
+and "enlarge this panel to the whole window" on double-click. The lecture view (F5: a few panels,
+every text large) is ``lecture_view``.
 
-Theme choice: black on white. A projector in a lit lecture hall washes dark greys into one another,
+Default theme: black on white. A projector in a lit lecture hall washes dark greys into one another,
 while dark ink on white keeps its contrast (the panels' ``style`` module already draws plots that
 way); accents come from the Okabe-Ito palette, which survives the common colour blindnesses.
 
@@ -21,7 +22,7 @@ import re
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from mnist_viz.gui import style
+from mnist_viz.gui import style, themes
 
 MIN_ZOOM, MAX_ZOOM = 0.5, 3.0
 ZOOM_STEP = 1.15
@@ -30,42 +31,43 @@ ZOOM_STEP = 1.15
 # ------------------------------------------------------------------------------ theme
 
 def projector_palette() -> QtGui.QPalette:
-    """Black text on white, blue selection, grey only for disabled things."""
-    p = QtGui.QPalette()
-    white, black = QtGui.QColor(style.BACKGROUND), QtGui.QColor(style.FOREGROUND)
-    roles = QtGui.QPalette.ColorRole
-    for role, colour in ((roles.Window, white), (roles.WindowText, black), (roles.Base, white),
-                         (roles.AlternateBase, QtGui.QColor("#F2F2F2")), (roles.Text, black),
-                         (roles.Button, QtGui.QColor("#E8E8E8")), (roles.ButtonText, black),
-                         (roles.BrightText, white), (roles.Highlight, QtGui.QColor(style.BLUE)),
-                         (roles.HighlightedText, white), (roles.ToolTipBase, QtGui.QColor("#FFFFE8")),
-                         (roles.ToolTipText, black), (roles.Link, QtGui.QColor(style.BLUE)),
-                         (roles.PlaceholderText, QtGui.QColor(style.DARK_GREY))):
-        p.setColor(role, colour)
-    disabled = QtGui.QPalette.ColorGroup.Disabled
-    for role in (roles.WindowText, roles.Text, roles.ButtonText):
-        p.setColor(disabled, role, QtGui.QColor(style.GREY))
-    return p
+    """The palette of the theme now on (``themes``): Light unless another was chosen."""
+    return themes.theme_palette(themes.current_theme())
 
 
-def apply_theme(app: QtWidgets.QApplication, root: QtWidgets.QWidget | None = None) -> None:
-    """Apply the projector theme to the application, new pyqtgraph plots, and the existing pyqtgraph
-    views under ``root``. Uses the Fusion style, which honours the palette on every platform."""
-    app.setStyle("Fusion")
-    app.setPalette(projector_palette())
-    pg.setConfigOptions(background=style.BACKGROUND, foreground=style.FOREGROUND, antialias=True)
-    if root is not None:
-        for view in _graphics_views(root):
-            view.setBackground(style.BACKGROUND)
+def apply_theme(app: QtWidgets.QApplication, root: QtWidgets.QWidget | None = None, name: str | None = None) -> None:
+    """Apply theme ``name`` (``None``: the one now on; see ``themes.THEMES``) to the application,
+    new pyqtgraph plots, and the existing pyqtgraph views under ``root``. Uses the Fusion style,
+    which honours the palette on every platform."""
+    themes.apply_named_theme(name or themes.current_theme().name, root, app)
+    pg.setConfigOptions(antialias=True)
 
 
 def set_theme(window: QtWidgets.QWidget, on: bool) -> None:
-    """The projector theme on (``apply_theme``) or back to the platform's own palette."""
-    app = QtWidgets.QApplication.instance()
-    if on:
-        apply_theme(app, window)
-    else:
-        app.setPalette(app.style().standardPalette())
+    """High contrast on, or back to Light (the older on/off switch; ``themes`` has all three)."""
+    themes.apply_named_theme("high_contrast" if on else "light", window)
+
+
+# The View > Theme entries (menus), by theme: the window attribute keeping each QAction.
+THEME_ACTIONS = {"light": "theme_light_action", "high_contrast": "theme_action", "dark": "theme_dark_action"}
+
+
+def choose_theme(window: QtWidgets.QWidget, name: str, remember: bool = True) -> None:
+    """Put theme ``name`` (``themes.THEMES``) on ``window``, tick it in View > Theme and
+    (``remember``) store it in ``window.store`` under ``"view/theme"`` for the next launch."""
+    themes.apply_named_theme(name, window)
+    name = themes.current_theme().name
+    action = getattr(window, THEME_ACTIONS[name], None)
+    if action is not None:
+        action.setChecked(True)
+    store = getattr(window, "store", None)
+    if remember and store is not None:
+        themes.store_theme(store, name)
+
+
+def restore_theme(window: QtWidgets.QWidget, store: QtCore.QSettings) -> None:
+    """At start-up: the theme chosen last time (Light when none was, or the value does not read)."""
+    choose_theme(window, themes.stored_theme(store), remember=False)
 
 
 def toggle_fullscreen(window: QtWidgets.QWidget) -> None:
@@ -146,6 +148,11 @@ class ZoomController(QtCore.QObject):
         super().__init__(root)
         self.root = root
         self.factor = 1.0
+        # The main window's zoom is the app's: text the panels make later (style.font) follows it.
+        # A zoom of some other widget tree leaves the app's alone.
+        self.sets_app_zoom = isinstance(root, QtWidgets.QMainWindow)
+        if self.sets_app_zoom:
+            root.destroyed.connect(functools.partial(setattr, style, "TEXT_ZOOM", 1.0))
 
     def zoom_in(self) -> None:
         self.set_factor(self.factor * ZOOM_STEP)
@@ -161,6 +168,8 @@ class ZoomController(QtCore.QObject):
         if abs(factor - self.factor) > 1e-9:
             scale_fonts(self.root, factor / self.factor)
             self.factor = factor
+            if self.sets_app_zoom:
+                style.TEXT_ZOOM = factor  # text the panels create from now on (style.font) is zoomed too
             self.zoomed.emit(factor)
 
     def install_shortcuts(self, window: QtWidgets.QWidget) -> list[QtGui.QShortcut]:

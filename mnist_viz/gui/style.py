@@ -3,6 +3,12 @@
 Everything here is sized for a projector seen from the back of a lecture hall: large fonts, thick
 lines, a light background (dark-on-light survives a washed-out projector better than dark themes),
 and the Okabe-Ito palette, which stays distinguishable for the common forms of colour blindness.
+
+The colour constants are the *Light* theme's. ``themes.apply_named_theme`` rebinds the role colours
+(``BACKGROUND``, ``FOREGROUND``, the greys, the accents) for High contrast and Dark, so read them as
+``style.FOREGROUND`` when drawing, not as a default argument or a ``from style import``. Likewise
+``font`` sizes text by ``TEXT_ZOOM`` (Ctrl+/Ctrl-, set by ``presentation.ZoomController``) and at
+least ``MIN_TEXT_PT`` (the lecture view's floor), so text created after a zoom is zoomed too.
 """
 from __future__ import annotations
 
@@ -29,6 +35,8 @@ LIGHT_GREY = "#D9D9D9"
 DARK_GREY = "#404040"
 BACKGROUND = "#FFFFFF"
 FOREGROUND = "#000000"
+ACCENT = BLUE  # the one colour of section headings (title_label)
+GRID_ALPHA = 0.25  # opacity of plot grid lines (stronger in High contrast)
 
 # Correct / incorrect is blue / orange plus a glyph, never red / green alone.
 CORRECT = BLUE
@@ -44,24 +52,44 @@ SMALL_PT = 12
 
 DIVERGING_MAP = "CET-D1"  # perceptually uniform blue - white - red; zero weight is white.
 
+# Text scaling (see the module docstring): 1.0 = the sizes above; MIN_TEXT_PT 0 = no floor.
+TEXT_ZOOM = 1.0
+MIN_TEXT_PT = 0.0
 
-def font(point_size: int, bold: bool = False) -> QtGui.QFont:
+
+def zoomed_pt(point_size: float) -> float:
+    """``point_size`` at the current zoom, and at least the lecture view's floor."""
+    return max(point_size * TEXT_ZOOM, MIN_TEXT_PT)
+
+
+def font(point_size: float, bold: bool = False) -> QtGui.QFont:
+    """The app font at ``point_size`` (zoomed: see ``zoomed_pt``)."""
     f = QtGui.QFont()
-    f.setPointSize(point_size)
+    f.setPointSizeF(zoomed_pt(point_size))
     f.setBold(bold)
     return f
 
 
 def title_label(text: str) -> QtWidgets.QLabel:
-    """The bold heading every panel carries (a QLabel: cheap, and styled like the rest of Qt)."""
+    """The bold heading every panel carries (a QLabel: cheap, and styled like the rest of Qt), in the
+    one accent colour of the theme, so headings read as headings in every panel alike."""
     label = QtWidgets.QLabel(text)
     label.setFont(font(TITLE_PT, bold=True))
     label.setWordWrap(True)
+    label.setProperty("sectionTitle", True)  # themes recolour headings when the theme changes
+    colour_title(label)
     return label
 
 
+def colour_title(label: QtWidgets.QLabel) -> None:
+    """Paint heading ``label`` in ``ACCENT`` (through its palette: a style sheet would fix its font)."""
+    palette = label.palette()
+    palette.setColor(QtGui.QPalette.ColorRole.WindowText, QtGui.QColor(ACCENT))
+    label.setPalette(palette)
+
+
 def graphics_widget() -> pg.GraphicsLayoutWidget:
-    """A white GraphicsLayoutWidget with no outer margin."""
+    """A GraphicsLayoutWidget in the theme's background, with no outer margin."""
     widget = pg.GraphicsLayoutWidget()
     widget.setBackground(BACKGROUND)
     widget.ci.layout.setContentsMargins(2, 2, 2, 2)
@@ -69,27 +97,44 @@ def graphics_widget() -> pg.GraphicsLayoutWidget:
 
 
 def style_axis(axis: pg.AxisItem, label: str | None = None, units: str | None = None) -> None:
-    """Large tick labels and axis title, black on white."""
+    """Large tick labels and axis title, in the theme's text colour."""
     axis.setPen(pg.mkPen(FOREGROUND, width=1.5))
     axis.setTextPen(pg.mkPen(FOREGROUND))
     axis.setTickFont(font(TICK_PT))
     axis.setStyle(tickTextOffset=6)
     if label is not None:
-        axis.setLabel(label, units=units, **{"font-size": f"{LABEL_PT}pt", "color": FOREGROUND})
+        axis.setLabel(label, units=units, **{"font-size": f"{zoomed_pt(LABEL_PT):.3g}pt", "color": FOREGROUND})
+
+
+def reserve_tick_room(axis: pg.AxisItem, widest: str) -> None:
+    """Size ``axis`` for tick labels as wide as ``widest`` (e.g. "100%") in its tick font, before it
+    is first painted. pyqtgraph grows an axis to its text only after drawing it once, and an axis
+    kept as a pixmap (``cache_axes``) may not be drawn again: large tick labels went missing."""
+    metrics = QtGui.QFontMetrics(axis.style.get("tickFont") or QtGui.QFont())
+    offset = axis.style.get("tickTextOffset", 5)
+    offset = offset[1] if isinstance(offset, (list, tuple)) else offset
+    outside = max(0, axis.style.get("tickLength", 5) or 0)
+    if axis.orientation in ("bottom", "top"):
+        axis.setHeight(metrics.height() + offset + outside + 4)
+    else:
+        axis.setWidth(metrics.horizontalAdvance(widest) + offset + outside + 6)
 
 
 def style_plot(plot: pg.PlotItem, left: str | None = None, bottom: str | None = None) -> None:
     """Axis fonts and a light grid on a PlotItem."""
     style_axis(plot.getAxis("left"), left)
     style_axis(plot.getAxis("bottom"), bottom)
-    plot.showGrid(x=True, y=True, alpha=0.25)
+    plot.showGrid(x=True, y=True, alpha=GRID_ALPHA)
     plot.setMenuEnabled(False)
 
 
-def scalable_text(text: str = "", colour=FOREGROUND, bold: bool = False, mono: bool = False
+def scalable_text(text: str = "", colour=None, bold: bool = False, mono: bool = False
                   ) -> QtWidgets.QGraphicsSimpleTextItem:
     """A text item for a picture drawn in data units: laid out at 100 px and meant to be scaled down
-    with ``setScale`` (scale 0.01 = an em of one data unit), so the glyphs stay crisp at any zoom."""
+    with ``setScale`` (scale 0.01 = an em of one data unit), so the glyphs stay crisp at any zoom.
+    ``colour`` ``None`` = the theme's ``FOREGROUND``. Its size on screen is its view's business: it
+    grows with the picture (a larger panel, the lecture view), not with ``TEXT_ZOOM``."""
+    colour = FOREGROUND if colour is None else colour
     item = QtWidgets.QGraphicsSimpleTextItem(text)
     f = QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont) if mono else QtGui.QFont()
     f.setPixelSize(100)
