@@ -113,8 +113,6 @@ class LectureView(QtCore.QObject):
                    if not a.shortcut().isEmpty() and a not in w.actions()]
         w.addActions(actions)
         self._undo.append(lambda: [w.removeAction(a) for a in actions])
-        w.snapshotShown.connect(self._keep_timeline_hidden)
-        self._undo.append(lambda: w.snapshotShown.disconnect(self._keep_timeline_hidden))
         self._enlarge_text([self.page])
         if self.full_screen:
             state = w.windowState()
@@ -148,11 +146,6 @@ class LectureView(QtCore.QObject):
         was_hidden = widget.isHidden()
         widget.hide()
         self._undo.append(lambda: widget.setHidden(was_hidden))
-
-    def _keep_timeline_hidden(self, _snap=None) -> None:
-        # The window shows the timeline again on every snapshot unless the banner needs its room.
-        if self.window.timeline.isVisible():
-            self.window.timeline.hide()
 
     # ------------------------------------------------------------------ text
     def _enlarge_text(self, roots: list[QtWidgets.QWidget]) -> None:

@@ -15,6 +15,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from mnist_viz.core.presets import PRESETS
 from mnist_viz.gui import presentation, style, themes
 from mnist_viz.gui.lecture_view import lecture_view
+from mnist_viz.gui.window_state import restore_defaults
 
 if TYPE_CHECKING:
     from mnist_viz.gui.window import MainWindow
@@ -61,6 +62,8 @@ def _training_menu() -> Iterator[MenuAction]:
     yield MenuAction(m, "Reset", lambda w: w.controls.reset_button.click(), "R", "Fresh weights from the seed")
     yield MenuAction(m, "Restore best recent weights", lambda w: w.worker.restore_last_good(),
                      tip="Go back to the weights saved before the loss last blew up")
+    yield MenuAction(m, "Restore defaults…", restore_defaults, tip=(
+        "Default settings, the whole training set, full speed: what a first launch would train"))
     yield MenuAction(m, "Double learning rate", lambda w: w.controls.scale_lr(2.0), "Up", "lr × 2", separator=True)
     yield MenuAction(m, "Halve learning rate", lambda w: w.controls.scale_lr(0.5), "Down", "lr ÷ 2")
     yield MenuAction(m, "Quit", lambda w: w.close(), "Ctrl+Q", "Close the window", separator=True)
@@ -91,6 +94,9 @@ def _view_menu() -> Iterator[MenuAction]:
                      lambda w: w.focus.toggle(w.frames_by_name["weights"]))
     # On a narrow projector (1024 px) the panels need the controls' third of the width; every
     # control keeps its keyboard shortcut while the column is hidden.
+    yield MenuAction(m, "Show the metric cards", lambda w: w.set_metrics_wanted(w.metrics_action.isChecked()),
+                     tip="The row of large numbers above the panels (shown where the window is tall enough)",
+                     checkable=True, checked=True, name="metrics_action")
     yield MenuAction(m, "Show the controls column", lambda w: w.toggle_controls(), "Ctrl+B",
                      "Hide the controls to give the panels the whole width", checkable=True, checked=True,
                      name="controls_action")

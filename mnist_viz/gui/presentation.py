@@ -71,8 +71,14 @@ def restore_theme(window: QtWidgets.QWidget, store: QtCore.QSettings) -> None:
 
 
 def toggle_fullscreen(window: QtWidgets.QWidget) -> None:
-    """Presentation mode: full screen, or back to the window it was."""
-    window.showNormal() if window.isFullScreen() else window.showFullScreen()
+    """Presentation mode: full screen, or back to the window it was (maximized stays maximized:
+    ``showNormal`` turned a maximized window into a small one on leaving)."""
+    if window.isFullScreen():
+        was_maximized = bool(window.property("maximizedBeforeFullScreen"))
+        window.showMaximized() if was_maximized else window.showNormal()
+    else:
+        window.setProperty("maximizedBeforeFullScreen", window.isMaximized())
+        window.showFullScreen()
 
 
 # ------------------------------------------------------------------------------ text scaling

@@ -23,6 +23,7 @@ from mnist_viz.gui.panels.confusion import ConfusionPanel
 from mnist_viz.gui.panels.controls import ControlsPanel
 from mnist_viz.gui.panels.curves import CurvesPanel
 from mnist_viz.gui.panels.drawing import DrawingPanel
+from mnist_viz.gui.panels.metrics import MetricCards
 from mnist_viz.gui.panels.output_weights import OutputWeightsPanel
 from mnist_viz.gui.panels.probes import ProbesPanel
 from mnist_viz.gui.panels.samples import SampleGridPanel
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 
 CLOSE_TIMEOUT_MS = 1000  # closing waits at most this long for the current batch to finish
 CONTROLS_WIDTH = 330
+METRICS_MIN_HEIGHT = 860  # window height from which the metric cards are shown
 TIMELINE_BYTES = 100_000_000  # memory for the look-back record (see TimelinePanel)
 TABS = (("samples", "Training images", "Examples of what the network trains on"),
         ("drawing", "Draw", "Draw a digit and ask the live network what it sees"),
@@ -83,6 +85,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._painted = False
         self.setWindowTitle(f"mnist-viz — {getattr(data, 'name', 'dataset')}")
         self._build_panels(self.worker.settings)
+        self.controls.set_dataset_size(len(data.x_train))  # the subset line and the pace count images
         self._build_layout()
         self.zoom = presentation.ZoomController(self)
         # the controls column has a fixed width: it grows with the text, or its labels would be cut
@@ -90,7 +93,9 @@ class MainWindow(QtWidgets.QMainWindow):
         for name, action in build_menus(self, menu_table()).items():
             setattr(self, name, action)  # play_action, theme_action, controls_action
         self._connect()
+        self.settings_given = settings is not None  # only a window left to its store paces a first launch
         restore_window_state(self, self.store)
+        presentation.restore_theme(self, self.store)  # View > Theme, as chosen last time
         # Rendering is driven by arrivals, not by polling: the worker signals each snapshot (at most
         # ~33/s, and never a second one before this one is taken), and a zero-time single-shot timer
         # renders it on the event loop's next turn, after any input waiting to be handled. Polling at
@@ -128,6 +133,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.timeline = TimelinePanel(max_bytes=TIMELINE_BYTES)
         self.banner = DivergenceBanner()
         self.status_label = StatusLine()
+        self.metrics = MetricCards()
+        self.metrics_wanted = True  # View > Show metric cards (shown only where the window is tall enough)
         # Panels that show one moment of the network: while the timeline is scrubbed back they show
         # that moment; the curves, the status line and the banner always show the live run.
         self.moment_panels: list[Panel] = [self.weights, self.output_weights, self.probes, self.samples, self.drawing,
@@ -167,7 +174,7 @@ class MainWindow(QtWidgets.QMainWindow):
         right = QtWidgets.QWidget()
         right_layout = QtWidgets.QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
-        for widget, stretch in ((self.banner, 0), (self.focus, 1), (self.timeline, 0)):
+        for widget, stretch in ((self.banner, 0), (self.metrics, 0), (self.focus, 1), (self.timeline, 0)):
             right_layout.addWidget(widget, stretch)
         central = QtWidgets.QWidget()
         layout = QtWidgets.QHBoxLayout(central)
@@ -194,7 +201,11 @@ class MainWindow(QtWidgets.QMainWindow):
         c.restartRequested.connect(w.reset)
         c.presetApplied.connect(w.set_budget)
         c.speedChanged.connect(w.set_speed_limit)
+        c.presetEnded.connect(lambda message: self.statusBar().showMessage(message, 10_000))
         self.probes.probesChanged.connect(w.set_probes)
+        # Connected after set_probes, so commands_sent is that SetProbes' number: the probes panel then knows
+        # which snapshots carry which probes (a past moment shows no data for probes added later).
+        self.probes.probesChanged.connect(lambda _: self.probes.note_probes_sent(w.commands_sent))
         self.probes.selectedChanged.connect(self.unit_inspector.set_probe_index)
         self.weights.unitClicked.connect(self._on_unit_clicked)
         self.unit_inspector.ablateRequested.connect(w.set_unit_enabled)
@@ -211,7 +222,7 @@ class MainWindow(QtWidgets.QMainWindow):
         w.failed.connect(self._on_worker_failed)
         w.processLost.connect(self._on_process_lost)
         w.processRestarted.connect(self._on_process_restarted)
-        w.set_probes(self.probes.probe_images())
+        self.probes.note_probes_sent(w.set_probes(self.probes.probe_images()))
 
     # -------------------------------------------------------------- lifecycle
     def start(self) -> None:
@@ -234,6 +245,26 @@ class MainWindow(QtWidgets.QMainWindow):
         self.save_state()
         self.shutdown()
         super().closeEvent(event)
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        super().resizeEvent(event)
+        # The metric cards cost ~70 px of height: on a 720- or 768-px projector the curves need
+        # them more (the status line says the same numbers); from ~860 px on there is room.
+        self._show_metrics_if_room()
+
+    def _show_metrics_if_room(self) -> None:
+        self.metrics.setVisible(self.metrics_wanted and self.height() >= METRICS_MIN_HEIGHT
+                                and not self.in_lecture_view())
+
+    def in_lecture_view(self) -> bool:
+        """Whether the lecture view (F5) is on: it hides the timeline and the metric cards."""
+        lecture = getattr(self, "lecture", None)
+        return lecture is not None and lecture.active
+
+    def set_metrics_wanted(self, wanted: bool) -> None:
+        """View > Show metric cards (they still show only where the window is tall enough)."""
+        self.metrics_wanted = bool(wanted)
+        self._show_metrics_if_room()
 
     def changeEvent(self, event: QtCore.QEvent) -> None:
         super().changeEvent(event)
@@ -263,6 +294,7 @@ class MainWindow(QtWidgets.QMainWindow):
             for panel in self.panels:
                 panel.clear()
             self.timeline.clear()
+            self.metrics.clear()
         self.curves.show_snapshot(snap)
         self.timeline.offer(snap)
         if self.timeline.is_live:  # else the moment panels keep showing the scrubbed-to snapshot
@@ -270,9 +302,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.latest = snap
         self.frames += 1
         self.status_label.show_snapshot(snap)
+        self.metrics.show_snapshot(snap)
         self.banner.show_snapshot(snap)
         # On a short screen the banner takes the look-back slider's room until training goes on.
-        self.timeline.setVisible(not (self.banner.isVisible() and self.banner.compact))
+        self.timeline.setVisible(not (self.banner.isVisible() and self.banner.compact) and not self.in_lecture_view())
         if self._process_lost and snap.loop.process > self._lost_process:
             self._process_lost = ""  # painted by the replacement: it is running
         if self._process_lost:  # painted from the dead process's last words; nothing trains now
@@ -303,6 +336,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _refresh_moment(self, snap: Snapshot | None = None) -> None:
         shown = snap if snap is not None else (self.timeline.selected_snapshot() or self.latest)
+        self.curves.set_cursor(None if self.timeline.is_live or shown is None else shown.step)
         if shown is not None:
             self._show_moment(shown)
 
@@ -316,7 +350,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.show_tab(self.unit_inspector)
 
     def _on_pin_drawing(self, image: np.ndarray) -> None:
-        label, ok = QtWidgets.QInputDialog.getInt(self, "Pin the drawing", "Which digit did you draw?", 0, 0, 9)
+        guess = self.drawing.answer()  # the usual case: the network read it right; one Enter confirms
+        label, ok = QtWidgets.QInputDialog.getInt(self, "Pin the drawing", "Which digit did you draw?",
+                                                  0 if guess is None else guess, 0, 9)
         if ok:
             self.pin_drawing(image, label)
 

@@ -66,6 +66,9 @@ def save_window_state(window: MainWindow, store: QtCore.QSettings) -> None:
     store.setValue("training/pace", window.controls.pace())
     store.setValue("training/speed_limit", window.controls.speed_limit())  # what older versions read
     store.setValue("curves/x_axis", window.curves.x_axis)
+    store.setValue("curves/accuracy_view", window.curves.accuracy_view)
+    store.setValue("curves/markers", window.curves.markers_visible())
+    store.setValue("view/metrics", window.metrics_wanted)
     store.setValue("window/controls_visible", window.controls_action.isChecked())
     store.sync()
 
@@ -83,7 +86,14 @@ def restore_window_state(window: MainWindow, store: QtCore.QSettings) -> None:
     x_axis = store.value("curves/x_axis", "epochs")
     if x_axis in ("epochs", "samples"):
         window.curves.set_x_axis(x_axis)
-    window.toggle_controls(str(store.value("window/controls_visible", "true")).lower() != "false")
+    view = store.value("curves/accuracy_view", "accuracy")
+    if view in ("accuracy", "error"):
+        window.curves.set_accuracy_view(view)
+    window.curves.set_markers_visible(_stored_bool(store, "curves/markers"))
+    metrics = _stored_bool(store, "view/metrics")
+    window.metrics_action.setChecked(metrics)
+    window.set_metrics_wanted(metrics)
+    window.toggle_controls(_stored_bool(store, "window/controls_visible"))
 
 
 def restore_pace(window: MainWindow, store: QtCore.QSettings) -> None:
@@ -111,3 +121,9 @@ def restore_defaults(window: MainWindow) -> bool:
     controls.set_pace(FULL_SPEED)
     window.curves.set_x_axis("epochs")
     return True
+
+
+def _stored_bool(store: QtCore.QSettings, key: str, default: bool = True) -> bool:
+    """A yes/no the store kept (INI files keep "true"/"false" as text); anything else: ``default``."""
+    text = str(store.value(key, default)).lower()
+    return {"true": True, "false": False}.get(text, default)

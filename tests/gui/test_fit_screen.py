@@ -45,3 +45,27 @@ def test_a_remembered_window_that_fits_but_lies_off_screen_is_moved_onto_it(qtbo
     again = _window(qtbot, small_mnist, store)
     assert not again.windowState() & QtCore.Qt.WindowState.WindowMaximized
     assert room.contains(again.frameGeometry()), again.frameGeometry()
+
+
+def test_leaving_full_screen_returns_a_maximized_window_to_maximized(qtbot, small_mnist, store):
+    from mnist_viz.gui.presentation import toggle_fullscreen
+
+    window = _window(qtbot, small_mnist, store)
+    window.showMaximized()
+    qtbot.waitUntil(window.isMaximized)
+    toggle_fullscreen(window)
+    qtbot.waitUntil(window.isFullScreen)
+    toggle_fullscreen(window)
+    qtbot.waitUntil(lambda: not window.isFullScreen())
+    assert window.isMaximized()
+
+
+def test_the_curves_view_and_the_metric_cards_choice_are_remembered(qtbot, small_mnist, store):
+    first = _window(qtbot, small_mnist, store)
+    first.curves.set_accuracy_view("error")
+    first.curves.set_markers_visible(False)
+    first.metrics_action.trigger()  # View > Show the metric cards: off
+    first.save_state()
+    again = _window(qtbot, small_mnist, store)
+    assert again.curves.accuracy_view == "error" and not again.curves.markers_visible()
+    assert not again.metrics_wanted and not again.metrics_action.isChecked()

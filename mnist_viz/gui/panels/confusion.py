@@ -53,7 +53,7 @@ def error_colours(counts: np.ndarray) -> np.ndarray:
 def _text_colour(rgb: np.ndarray) -> str:
     """Black on light cells, white on dark ones (relative luminance, sRGB weights)."""
     luminance = (0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]) / 255.0
-    return style.FOREGROUND if luminance > 0.45 else "#FFFFFF"
+    return style.BLACK if luminance > 0.45 else "#FFFFFF"  # the cell's colour decides, not the theme
 
 
 class ConfusionPanel(QtWidgets.QWidget):
