@@ -67,20 +67,26 @@ def widget_image(widget: QtWidgets.QWidget, scale: float = 1.0) -> QtGui.QImage:
 
 @contextlib.contextmanager
 def controls_hidden(widget: QtWidgets.QWidget) -> Iterator[None]:
-    """Hide the controls inside ``widget`` (``CONTROL_TYPES``; not ``widget`` itself) and lay it out
-    again; show them again afterwards. Scroll bars belong to scroll areas, which stay."""
-    shown = [c for c in widget.findChildren(QtWidgets.QWidget) if isinstance(c, CONTROL_TYPES)
-             and c.isVisible() and not isinstance(c.parentWidget(), QtWidgets.QAbstractScrollArea)
-             and not isinstance(c, QtWidgets.QScrollBar)]
-    for control in shown:
-        control.setVisible(False)
+    """Hide the controls inside ``widget`` (``hide_controls``) and lay it out again; show them again
+    afterwards."""
+    hidden = hide_controls(widget)
     _lay_out(widget)
     try:
         yield
     finally:
-        for control in shown:
+        for control in hidden:
             control.setVisible(True)
         _lay_out(widget)
+
+
+def hide_controls(widget: QtWidgets.QWidget) -> list[QtWidgets.QWidget]:
+    """Hide the visible controls inside ``widget`` (``CONTROL_TYPES``; not ``widget`` itself, not
+    scroll bars); returns them, to show again."""
+    shown = [c for c in widget.findChildren(QtWidgets.QWidget) if isinstance(c, CONTROL_TYPES)
+             and c.isVisible() and not isinstance(c, QtWidgets.QScrollBar)]
+    for control in shown:
+        control.setVisible(False)
+    return shown
 
 
 def _lay_out(widget: QtWidgets.QWidget) -> None:

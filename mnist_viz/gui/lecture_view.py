@@ -20,6 +20,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from mnist_viz.gui import presentation, style
+from mnist_viz.gui.export import hide_controls
 
 if TYPE_CHECKING:
     from mnist_viz.gui.window import MainWindow
@@ -96,8 +97,9 @@ class LectureView(QtCore.QObject):
             grid.addWidget(self._borrow(name), row, col, 1, span)
         for row, stretch in enumerate(ROW_STRETCH):
             grid.setRowStretch(row, stretch)
-        grid.setColumnStretch(0, 1)
-        grid.setColumnStretch(1, 1)
+        # The curves are the wider half: two stacked plots need the width more than the square mosaic.
+        grid.setColumnStretch(0, 3)
+        grid.setColumnStretch(1, 2)
         previous_page = w.focus.currentIndex()
         w.focus.addWidget(self.page)
         w.focus.setCurrentWidget(self.page)
@@ -113,6 +115,12 @@ class LectureView(QtCore.QObject):
                    if not a.shortcut().isEmpty() and a not in w.actions()]
         w.addActions(actions)
         self._undo.append(lambda: [w.removeAction(a) for a in actions])
+        # The panels' own knobs (x-axis box, view toggles, "New digits", the count) are for the
+        # lecturer's desk, not the hall: hidden, which also leaves the headers one line long.
+        for name in PLACES:
+            panel = self.window.probes if name == "probes" else getattr(self.window, name)
+            hidden = hide_controls(panel)
+            self._undo.append(lambda hidden=hidden: [control.setVisible(True) for control in hidden])
         self._enlarge_text([self.page])
         if self.full_screen:
             state = w.windowState()
@@ -179,6 +187,7 @@ class LectureView(QtCore.QObject):
                 item.setTickFont(tick)
                 # the numbers' room: pyqtgraph sizes the axis from the text it has laid out
                 item.setStyle(tickTextOffset=6)
+                style.refit_tick_room(item)
                 if item.labelText:
                     item.setLabel(item.labelText, units=item.labelUnits or None,
                                   **dict(item.labelStyle, **{"font-size": f"{floor:.3g}pt"}))
@@ -199,6 +208,7 @@ class LectureView(QtCore.QObject):
             elif isinstance(obj, pg.AxisItem):
                 tick, label_style = old
                 obj.setTickFont(tick)
+                style.refit_tick_room(obj)
                 if obj.labelText:
                     obj.setLabel(obj.labelText, units=obj.labelUnits or None, **label_style)
             elif isinstance(obj, pg.LabelItem):

@@ -110,6 +110,7 @@ def _scale_item(item, factor: float) -> None:
         tick_font = QtGui.QFont(item.style.get("tickFont") or QtGui.QFont())
         tick_font.setPointSizeF(tick_font.pointSizeF() * factor)
         item.setTickFont(tick_font)
+        style.refit_tick_room(item)
         item.setPen(_scaled_pen(item.pen(), factor))
         if "font-size" in item.labelStyle:
             label_style = dict(item.labelStyle, **{"font-size": _scaled_css_size(item.labelStyle["font-size"], factor)})

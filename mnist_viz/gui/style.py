@@ -110,6 +110,7 @@ def reserve_tick_room(axis: pg.AxisItem, widest: str) -> None:
     """Size ``axis`` for tick labels as wide as ``widest`` (e.g. "100%") in its tick font, before it
     is first painted. pyqtgraph grows an axis to its text only after drawing it once, and an axis
     kept as a pixmap (``cache_axes``) may not be drawn again: large tick labels went missing."""
+    axis.setProperty("widestTick", widest)  # refit_tick_room sizes it again when its font changes
     metrics = QtGui.QFontMetrics(axis.style.get("tickFont") or QtGui.QFont())
     offset = axis.style.get("tickTextOffset", 5)
     offset = offset[1] if isinstance(offset, (list, tuple)) else offset
@@ -118,6 +119,14 @@ def reserve_tick_room(axis: pg.AxisItem, widest: str) -> None:
         axis.setHeight(metrics.height() + offset + outside + 4)
     else:
         axis.setWidth(metrics.horizontalAdvance(widest) + offset + outside + 6)
+
+
+def refit_tick_room(axis: pg.AxisItem) -> None:
+    """After ``axis``'s tick font changed (zoom, the lecture view): its room again, if it was
+    reserved by ``reserve_tick_room`` (other axes size themselves)."""
+    widest = axis.property("widestTick")
+    if widest:
+        reserve_tick_room(axis, str(widest))
 
 
 def style_plot(plot: pg.PlotItem, left: str | None = None, bottom: str | None = None) -> None:

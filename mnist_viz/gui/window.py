@@ -202,6 +202,7 @@ class MainWindow(QtWidgets.QMainWindow):
         c.presetApplied.connect(w.set_budget)
         c.speedChanged.connect(w.set_speed_limit)
         c.presetEnded.connect(lambda message: self.statusBar().showMessage(message, 10_000))
+        c.notice.connect(lambda message: self.statusBar().showMessage(message, 10_000))
         self.probes.probesChanged.connect(w.set_probes)
         # Connected after set_probes, so commands_sent is that SetProbes' number: the probes panel then knows
         # which snapshots carry which probes (a past moment shows no data for probes added later).

@@ -284,3 +284,47 @@ def test_the_pace_follows_the_batch_size_and_one_click_goes_to_full_speed(qtbot,
     assert speeds[-1] == pytest.approx(100 / 30)  # the epoch still takes 30 s
     controls.full_speed_button.click()
     assert speeds[-1] == 0.0 and controls.pace() == FULL_SPEED and not controls.full_speed_button.isEnabled()
+
+
+def test_a_click_held_on_the_groove_is_one_change_sent_on_release(qtbot):
+    """A press on the groove steps a page and repeats while held (no sliderPressed): one change."""
+    from PySide6.QtTest import QTest
+
+    from mnist_viz.gui.panels.controls import ControlsPanel
+
+    panel = ControlsPanel(Settings())
+    qtbot.addWidget(panel)
+    panel.resize(330, 800)
+    panel.show()
+    qtbot.waitExposed(panel)
+    sent = []
+    panel.liveChanged.connect(sent.append)
+    slider = panel.lr_slider
+    far_right = QtCore.QPoint(slider.width() - 3, slider.height() // 2)
+    QTest.mousePress(slider, QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier, far_right)
+    qtbot.wait(1200)  # the initial repeat delay and several repeats
+    assert slider.value() > lr_to_slider(Settings().lr) + slider.pageStep()  # it did step more than once
+    assert sent == []
+    QTest.mouseRelease(slider, QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier, far_right)
+    qtbot.waitUntil(lambda: len(sent) == 1)
+    qtbot.wait(600)  # past the debounce: nothing more
+    assert len(sent) == 1 and sent[0]["lr"] == pytest.approx(slider_to_lr(slider.value()))
+
+
+def test_a_typed_learning_rate_beyond_the_range_is_clamped_and_said(qtbot):
+    from PySide6.QtTest import QTest
+
+    panel = ControlsPanel(Settings())
+    qtbot.addWidget(panel)
+    panel.show()
+    notices, sent = [], []
+    panel.notice.connect(notices.append)
+    panel.liveChanged.connect(sent.append)
+    box = panel.lr_box
+    box.setFocus()
+    box.lineEdit().selectAll()
+    QTest.keyClicks(box.lineEdit(), "50")
+    QTest.keyClick(box.lineEdit(), QtCore.Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bool(sent), timeout=3000)
+    assert box.value() == box.maximum() and sent[-1]["lr"] == box.maximum()
+    assert notices and "50" in notices[0] and f"set to {box.maximum():g}" in notices[0]

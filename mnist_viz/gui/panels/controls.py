@@ -127,7 +127,13 @@ def _narrow_combo() -> QtWidgets.QComboBox:
 class LogSpinBox(QtWidgets.QDoubleSpinBox):
     """A number box for values spanning decades (learning rates): shows 3 significant digits
     (``0.001``, ``2.5e-05``), accepts any typed number, and its arrows multiply by ~1.26
-    (ten steps per decade) instead of adding a fixed amount."""
+    (ten steps per decade) instead of adding a fixed amount.
+
+    Signals:
+        clamped(str): a typed value was outside the range and was set to the nearest end.
+    """
+
+    clamped = QtCore.Signal(str)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -151,8 +157,46 @@ class LogSpinBox(QtWidgets.QDoubleSpinBox):
         ok = self.minimum() <= value <= self.maximum()
         return (QtGui.QValidator.State.Acceptable if ok else QtGui.QValidator.State.Intermediate), text, pos
 
+    def fixup(self, text: str) -> str:
+        """A typed number outside the range becomes the nearest end, and ``clamped`` says so (Qt would
+        silently bring back the old value: a lecturer typing 50 saw nothing happen)."""
+        try:
+            value = float(text)
+        except ValueError:
+            return super().fixup(text)
+        if not math.isfinite(value):
+            return super().fixup(text)
+        nearest = min(max(value, self.minimum()), self.maximum())
+        if nearest != value:
+            self.clamped.emit(f"Learning rate {text} is outside {self.minimum():g} to {self.maximum():g}: "
+                              f"set to {nearest:g}")
+        return self.textFromValue(nearest)
+
     def stepBy(self, steps: int) -> None:
         self.setValue(float(f"{self.value() * 10 ** (steps / 10):.3g}"))
+
+
+class _MouseHold(QtCore.QObject):
+    """Whether the mouse button is held on ``slider`` anywhere, handle or groove, and
+    ``on_release()`` when it is let go. A press on the groove steps the slider a page and repeats
+    while held, without ``sliderPressed``: each step was a change of its own (one press, 2 markers)."""
+
+    def __init__(self, slider: QtWidgets.QAbstractSlider, on_release) -> None:
+        super().__init__(slider)
+        self._slider, self._on_release, self._down = slider, on_release, False
+        slider.installEventFilter(self)
+
+    def held(self) -> bool:
+        return self._down or self._slider.isSliderDown()
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        kind = event.type()
+        if kind == QtCore.QEvent.Type.MouseButtonPress:
+            self._down = True
+        elif kind == QtCore.QEvent.Type.MouseButtonRelease and self._down:
+            self._down = False
+            QtCore.QTimer.singleShot(0, self._on_release)  # after the slider has handled the release
+        return False
 
 
 class ControlsPanel(QtWidgets.QWidget):
@@ -167,6 +211,7 @@ class ControlsPanel(QtWidgets.QWidget):
         speedChanged(float): steps-per-second limit, 0 = unlimited (the pace, converted).
         presetApplied(object): a ``Preset`` was loaded (after its ``restartRequested``): train its
             budget; ``None`` when a changed setting ended it: train until paused.
+        notice(str): something the lecturer should know, e.g. a typed value was out of range and clamped.
         presetEnded(str): a changed setting ended a preset's budget or lr schedule; says which, for
             the status bar.
 
@@ -182,6 +227,7 @@ class ControlsPanel(QtWidgets.QWidget):
     speedChanged = QtCore.Signal(float)
     presetApplied = QtCore.Signal(object)
     presetEnded = QtCore.Signal(str)
+    notice = QtCore.Signal(str)
 
     def __init__(self, settings: Settings | None = None, presets: dict | None = None, parent=None):
         super().__init__(parent)
@@ -323,7 +369,9 @@ class ControlsPanel(QtWidgets.QWidget):
                                   "(the box takes any value; Up / Down keys double / halve it)")
         self.lr_slider.valueChanged.connect(self._on_lr_slider_moved)
         self.lr_slider.sliderReleased.connect(self._on_lr_slider_released)
+        self._lr_hold = _MouseHold(self.lr_slider, self._on_lr_slider_released)
         self.lr_box = LogSpinBox()
+        self.lr_box.clamped.connect(self.notice)
         self.lr_box.setRange(LR_BOX_MIN, LR_BOX_MAX)
         self.lr_box.setToolTip("Type a learning rate, e.g. 0.01 or 3e-4; arrows step ×1.26")
         self.lr_box.valueChanged.connect(self._on_lr_typed)
@@ -339,6 +387,7 @@ class ControlsPanel(QtWidgets.QWidget):
                                       "useful ones")
         self.hidden_slider.valueChanged.connect(self._on_hidden_slider_moved)
         self.hidden_slider.sliderReleased.connect(self._on_hidden_slider_released)
+        self._hidden_hold = _MouseHold(self.hidden_slider, self._on_hidden_slider_released)
         self.hidden_box = QtWidgets.QSpinBox()
         self.hidden_box.setRange(HIDDEN_MIN, HIDDEN_MAX)
         self.hidden_box.setKeyboardTracking(False)
@@ -433,7 +482,7 @@ class ControlsPanel(QtWidgets.QWidget):
     def is_editing(self) -> bool:
         """True while the user is mid-change (a held slider, a change not yet sent): the window then
         leaves the widgets alone instead of syncing them to the trainer's settings."""
-        return bool(self._pending) or self.lr_slider.isSliderDown() or self.hidden_slider.isSliderDown()
+        return bool(self._pending) or self._lr_hold.held() or self._hidden_hold.held()
 
     def pace(self) -> str:
         """The chosen pace's key (``PACES``), e.g. ``"epoch:30"`` or ``"full"``."""
@@ -527,7 +576,7 @@ class ControlsPanel(QtWidgets.QWidget):
         lr = slider_to_lr(pos)
         with QtCore.QSignalBlocker(self.lr_box):
             self.lr_box.setValue(lr)
-        if not self.lr_slider.isSliderDown():  # keys, wheel, a click on the groove; a drag sends on release
+        if not self._lr_hold.held():  # keys, wheel; a drag or a held click on the groove sends on release
             self._queue_live(lr=lr)
 
     def _on_lr_slider_released(self) -> None:
@@ -543,7 +592,7 @@ class ControlsPanel(QtWidgets.QWidget):
         n = slider_to_hidden(pos)
         with QtCore.QSignalBlocker(self.hidden_box):
             self.hidden_box.setValue(n)
-        if not self.hidden_slider.isSliderDown():  # a drag resizes once, on release
+        if not self._hidden_hold.held():  # a drag (or a held click on the groove) resizes once, on release
             self._queue_live(hidden=(n, *self._settings.hidden[1:]))
 
     def _on_hidden_slider_released(self) -> None:
