@@ -159,6 +159,9 @@ class TrainingLoop:
         self.dirty = True
         self.last_publish = -math.inf
         self.last_step_time = -math.inf
+        # End of the previous step taken at a pace (and its trainer), while playing: the wait until
+        # the next one is training time too (``_count_paced_wait``).
+        self.paced_since: tuple[float, Trainer] | None = None
         self.last_eval = (-1, -math.inf)  # (step, time) of the last evaluation
         self.eval_cost = 0.0
         self.budget: Preset | None = None  # the recipe whose budget this run trains, see _on_set_budget
@@ -194,6 +197,7 @@ class TrainingLoop:
                 return due - now
         self.steps_owed = max(0, self.steps_owed - 1)
         self.last_step_time = now
+        self._count_paced_wait(tr, now)
         try:
             result = tr.step()
         except Exception as e:  # a bug, or a state no check foresaw: pause and say so, never end the process
@@ -203,12 +207,21 @@ class TrainingLoop:
                                                            f"({type(e).__name__}: {e}); Reset or load a session"))
             return IDLE_WAIT
         self.dirty = True
+        self.paced_since = (time.perf_counter(), tr) if self.playing and self.speed_limit > 0 else None
         if result.diverged:
             self._set_playing(False)
             self.evaluate()  # the curves and the status line then show where the stopped weights stand
         elif self.budget_armed and self._budget_reached():
             self._finish_budget()
         return None
+
+    def _count_paced_wait(self, tr: Trainer, now: float) -> None:
+        """At a pace (a speed limit), add the wait since the previous step to the trainer's training
+        time: what the room saw train is the clock on the wall (1 epoch ≈ 30 s), and a saved session
+        keeps it, where counting only the steps' own compute said "0:01 trained" after a minute."""
+        if self.paced_since is not None and self.paced_since[1] is tr and self.playing and self.speed_limit > 0:
+            tr.elapsed += max(0.0, now - self.paced_since[0])
+        self.paced_since = None
 
     def _budget_reached(self) -> bool:
         if self.budget is None:
@@ -284,6 +297,8 @@ class TrainingLoop:
                          process=self.process)
 
     def _set_playing(self, playing: bool) -> None:
+        if not playing:
+            self.paced_since = None  # a pause is not training time
         if playing != self.playing:
             self.playing = playing
             self.send(PlayingChanged(playing=playing))

@@ -216,3 +216,35 @@ def test_an_exception_inside_a_training_step_pauses_and_is_reported_and_the_loop
     for _ in range(10):
         loop.tick()
     assert loop.trainer.step_count == 6  # 2 before the fault, 4 after: still training
+
+
+def _tick_for(loop, seconds):
+    import time
+
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        wait = loop.tick()
+        if wait:
+            time.sleep(min(wait, 0.01))
+
+
+def test_at_a_pace_the_training_time_is_the_wall_clock_and_a_pause_is_not_counted(small_mnist):
+    from mnist_viz.runtime.protocol import Pause
+
+    loop, _ = _loop(small_mnist, Settings(hidden=(8,), batch_size=32, train_subset=500))
+    _do(loop, SetSpeedLimit(20.0), Play())
+    _tick_for(loop, 1.0)
+    steps = loop.trainer.step_count
+    assert 15 <= steps <= 25  # the pace held
+    # 20 steps of a 784-8-10 network compute in milliseconds; the room watched for a second
+    assert 0.8 <= loop.trainer.elapsed <= 1.1, loop.trainer.elapsed
+    _do(loop, Pause(), first_seq=3)
+    _tick_for(loop, 0.5)
+    _do(loop, Play(), first_seq=4)
+    _tick_for(loop, 0.5)
+    assert 1.25 <= loop.trainer.elapsed <= 1.65, loop.trainer.elapsed  # the half-second pause is not in it
+    _do(loop, SetSpeedLimit(0.0), first_seq=5)
+    before, t_steps = loop.trainer.elapsed, loop.trainer.step_count
+    _tick_for(loop, 0.3)
+    assert loop.trainer.step_count > t_steps + 20  # full speed again: only the steps' own time counts
+    assert loop.trainer.elapsed - before < 0.3
