@@ -84,9 +84,24 @@ def hide_controls(widget: QtWidgets.QWidget) -> list[QtWidgets.QWidget]:
     scroll bars); returns them, to show again."""
     shown = [c for c in widget.findChildren(QtWidgets.QWidget) if isinstance(c, CONTROL_TYPES)
              and c.isVisible() and not isinstance(c, QtWidgets.QScrollBar)]
+    shown += [label for control in shown if (label := _caption_before(control)) is not None]
     for control in shown:
         control.setVisible(False)
     return shown
+
+
+def _caption_before(control: QtWidgets.QWidget) -> QtWidgets.QLabel | None:
+    """The "x:" or "digits:" label just before ``control`` in its row, if there is one: it names a
+    control that is gone."""
+    parent = control.parentWidget()
+    layout = parent.layout() if parent is not None else None
+    for row in [layout, *(layout.findChildren(QtWidgets.QLayout) if layout is not None else [])]:
+        index = row.indexOf(control) if row is not None else -1
+        if index > 0:
+            before = row.itemAt(index - 1).widget()
+            if isinstance(before, QtWidgets.QLabel) and before.text().rstrip().endswith(":") and before.isVisible():
+                return before
+    return None
 
 
 def _lay_out(widget: QtWidgets.QWidget) -> None:

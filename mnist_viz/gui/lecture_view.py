@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 # Cap height of the smallest text, in screen pixels: a student in the back row of a 200-seat hall
 # (~25 m from a 4 m wide 1080p image, 1 px ~ 3.7 mm) needs ~30-50 px; 30 leaves a margin over 28.
 MIN_CAP_PX = 30.0
+REFERENCE_HEIGHT = 1080  # MIN_CAP_PX is for a 1080-px image; a 768-px projector shows the same size with fewer px
 TITLE_RATIO = 1.2
 # (row, column, column span) of each panel in the view's grid: curves and mosaic side by side, the
 # probe strip under both (ten digits in a row want the width; a narrow column squeezed its bar plots
@@ -156,11 +157,21 @@ class LectureView(QtCore.QObject):
         self._undo.append(lambda: widget.setHidden(was_hidden))
 
     # ------------------------------------------------------------------ text
+    def _view_height(self) -> int:
+        """Pixels of height the view will have: its screen's in full screen, else the window's."""
+        screen = self.window.screen()
+        if self.full_screen and screen is not None:
+            return screen.geometry().height()
+        return self.window.height()
+
     def _enlarge_text(self, roots: list[QtWidgets.QWidget]) -> None:
         """Every font under ``roots`` at least the floor (headings ``TITLE_RATIO`` times it); the
         floor also holds for text made while the view is on (``style.MIN_TEXT_PT``)."""
-        floor = point_size_for_cap_height(MIN_CAP_PX, self.window)
-        title_floor = point_size_for_cap_height(MIN_CAP_PX * TITLE_RATIO, self.window, bold=True)
+        # On the wall every projector's image is the same size: 30 px of 1080 are 21 px of 768 (and
+        # 60 of 2160). The full floor on a 768-px image left the plots no room at all.
+        cap = MIN_CAP_PX * self._view_height() / REFERENCE_HEIGHT
+        floor = point_size_for_cap_height(cap, self.window)
+        title_floor = point_size_for_cap_height(cap * TITLE_RATIO, self.window, bold=True)
         old_min = style.MIN_TEXT_PT
         style.MIN_TEXT_PT = floor
         self._undo.append(lambda: setattr(style, "MIN_TEXT_PT", old_min))

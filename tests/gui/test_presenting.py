@@ -36,7 +36,10 @@ def window(qtbot, small_mnist, store):
     w.show()
     qtbot.waitExposed(w)
     yield w
-    # the theme and the zoom are the app's: the next test starts from Light at 100 %
+    # the theme, the zoom and the lecture view's text floor are the app's: the next test starts
+    # from Light at 100 %, whatever this one left
+    if w.in_lecture_view():
+        lecture_view(w).leave()
     presentation.choose_theme(w, "light", remember=False)
     w.zoom.reset()
     w.shutdown()
@@ -114,6 +117,26 @@ def test_in_the_lecture_view_every_text_is_at_least_28_px_tall_at_1920x1080(qtbo
         assert _cap_px(_css_pt_to_font(plot.titleLabel.opts["size"]), window) >= LECTURE_MIN_CAP_PX
     view.leave()
     assert _cap_px(window.curves.loss_plot.getAxis("left").style["tickFont"], window) < LECTURE_MIN_CAP_PX
+
+
+def test_on_a_768_px_projector_the_lecture_view_scales_its_floor_and_hides_the_knobs(qtbot, window):
+    """Every projector's image is the same size on the wall: 28 px of 1080 are ~20 px of 768. The
+    full floor there left the plots no room; the knobs and their captions ("x:") are hidden."""
+    window.resize(1024, 768)
+    qtbot.waitUntil(lambda: window.height() == 768)
+    view = lecture_view(window)
+    view.full_screen = False
+    view.enter()
+    qtbot.wait(50)
+    floor = LECTURE_MIN_CAP_PX * 768 / 1080
+    labels = [w for w in view.page.findChildren(QtWidgets.QLabel) if w.isVisible() and w.text()]
+    assert labels and all(_cap_px(label.font(), label) >= floor - 0.5 for label in labels)
+    assert not any(label.text().rstrip().endswith(":") for label in labels)
+    knobs = (QtWidgets.QComboBox, QtWidgets.QAbstractSpinBox)
+    assert not [w for w in view.page.findChildren(QtWidgets.QWidget) if isinstance(w, knobs) and w.isVisible()]
+    assert _cap_px(window.curves.loss_plot.getAxis("left").style["tickFont"], window) < LECTURE_MIN_CAP_PX
+    view.leave()
+    assert window.curves.findChildren(QtWidgets.QComboBox)[0].isVisible()  # the x-axis box is back
 
 
 # ------------------------------------------------------------------------------ zoom
