@@ -34,7 +34,7 @@ TITLE_RATIO = 1.2
 # probe strip under both (ten digits in a row want the width; a narrow column squeezed its bar plots
 # until their numbers ran into each other).
 PLACES = {"curves": (0, 0, 1), "weights": (0, 1, 1), "probes": (1, 0, 2)}
-ROW_STRETCH = (58, 42)
+ROW_STRETCH = (54, 46)
 
 
 def point_size_for_cap_height(cap_px: float, widget: QtWidgets.QWidget, bold: bool = False) -> float:

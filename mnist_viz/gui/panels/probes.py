@@ -35,8 +35,8 @@ MIN_PROBES, MAX_PROBES = 4, 16
 CELL_W, CELL_H = 2.5, 1.34
 IMAGE_X, IMAGE_Y = 0.08, 0.04  # image top-left within the cell
 TEXT_X, TEXT_W = 1.14, 1.3  # the answer's column
-ANSWER_Y, ANSWER_H = -0.06, 0.62  # "✓ 7": the em, as large as the column allows
-CONFIDENCE_Y, CONFIDENCE_H = 0.58, 0.44  # "98%" under it
+ANSWER_Y, ANSWER_H = -0.06, 0.58  # "✓ 7": the em, as large as the column allows
+CONFIDENCE_Y, CONFIDENCE_H = 0.54, 0.5  # "98%" under it: nearly as large (it carries the number)
 BAR_Y, BAR_H = 1.1, 0.16  # the confidence bar: from IMAGE_X, full length = 100 %
 BAR_LEN = CELL_W - 2 * IMAGE_X
 DIMMED = 0.2  # opacity of a probe image that has no data for the moment shown
