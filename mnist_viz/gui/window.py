@@ -32,6 +32,7 @@ from mnist_viz.gui.panels.templates import ClassTemplatesPanel
 from mnist_viz.gui.panels.timeline import TimelinePanel
 from mnist_viz.gui.panels.unit_inspector import UnitInspectorPanel
 from mnist_viz.gui.panels.weights import WeightsPanel
+from mnist_viz.gui.toast import Toast
 from mnist_viz.gui.window_state import restore_window_state, save_window_state, stored_settings
 from mnist_viz.gui.worker import DEFAULT_BLAS_THREADS, TrainingWorker
 
@@ -182,10 +183,11 @@ class MainWindow(QtWidgets.QMainWindow):
         layout.addWidget(self.controls_scroll)
         layout.addWidget(right, 1)
         self.setCentralWidget(central)
+        self.toast = Toast(central)
         self.statusBar().addWidget(self.status_label, 1)
-        # Messages (a preset's result, a refused setting, a saved file) replace the status line for a
-        # while: as large as it, or the back of the room cannot read them.
-        self.statusBar().setFont(style.font(style.LABEL_PT, bold=True))
+        # Messages (a preset's result, a refused setting, a saved file) appear over the bottom of the
+        # panels for a while, as large as the status line, which stays in view (Toast).
+        self.toast.follow(self.statusBar())
         self.resize(1600, 1000)
 
     def splitters(self) -> dict[str, QtWidgets.QSplitter]:

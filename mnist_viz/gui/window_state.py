@@ -76,7 +76,12 @@ def save_window_state(window: MainWindow, store: QtCore.QSettings) -> None:
 def restore_window_state(window: MainWindow, store: QtCore.QSettings) -> None:
     """Apply stored geometry and view choices; anything unreadable is ignored (defaults stay)."""
     geometry = store.value("window/geometry")
-    if not (isinstance(geometry, QtCore.QByteArray) and window.restoreGeometry(geometry) and _on_screen(window)):
+    if not isinstance(geometry, QtCore.QByteArray):
+        # A first launch is usually the projector: all of it. (1600x1000 on a 1080p screen left the
+        # loss plot 100 px tall once the metric cards were there.)
+        fit_to_screen(window)
+        window.setWindowState(window.windowState() | QtCore.Qt.WindowState.WindowMaximized)
+    elif not (window.restoreGeometry(geometry) and _on_screen(window)):
         fit_to_screen(window)
     for key, splitter in window.splitters().items():
         state = store.value(f"window/{key}")

@@ -122,7 +122,13 @@ def test_a_first_launch_on_a_small_screen_opens_maximized_within_it(qtbot, small
     room.setSize(QtCore.QSize(1920, 1080))
     roomy = MainWindow(small_mnist, SETTINGS, store=store)
     qtbot.addWidget(roomy)
-    assert not roomy.windowState() & QtCore.Qt.WindowState.WindowMaximized and roomy.width() == 1600
+    assert roomy.windowState() & QtCore.Qt.WindowState.WindowMaximized  # a first launch: the whole projector
+    roomy.setWindowState(QtCore.Qt.WindowState.WindowNoState)
+    roomy.setGeometry(100, 100, 1300, 800)
+    roomy.save_state()
+    again = MainWindow(small_mnist, SETTINGS, store=store)  # the next launch: where it was left
+    qtbot.addWidget(again)
+    assert not again.windowState() & QtCore.Qt.WindowState.WindowMaximized
 
 
 # --------------------------------------------------------------------- live settings and markers
@@ -227,8 +233,11 @@ def test_a_recipe_preset_trains_its_budget_then_pauses_and_reports(qtbot, window
     c.start_button.click()
     snap = wait_for(qtbot, window, lambda s: s.epoch >= 3 and not s.loop.playing)
     assert snap.epoch == pytest.approx(3.0) and snap.loop.budget is None
-    message = window.statusBar().currentMessage()
-    assert "finished its 3 epochs" in message and f"{snap.last_eval_accuracy:.2%}" in message
+    qtbot.waitUntil(lambda: "finished its 3 epochs" in window.toast.text())
+    message = window.toast.text()
+    assert f"{snap.last_eval_accuracy:.2%}" in message and window.toast.isVisible()
+    # The message does not take the status line's place: the room still reads state and accuracy.
+    assert window.statusBar().currentMessage() == "" and window.status_label.isVisible()
 
 
 # ---------------------------------------------------------------------------- divergence
