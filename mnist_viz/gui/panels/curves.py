@@ -886,13 +886,17 @@ class CurvesPanel(QtWidgets.QWidget):
         while len(self._label_items) <= index:
             box = QtWidgets.QGraphicsRectItem(self.loss_plot.getViewBox())
             box.setZValue(1_000)  # above the curves and the lines
-            box.setBrush(pg.mkBrush(255, 255, 255, 235))
             text = QtWidgets.QGraphicsSimpleTextItem(box)
             text.setFont(self._label_font)
-            text.setBrush(pg.mkBrush(style.FOREGROUND))
             text.setPos(LABEL_MARGIN_PX, LABEL_MARGIN_PX)
             self._label_items.append(box)
         box = self._label_items[index]
+        # The theme's paper and ink, read now: a theme chosen later must not leave white boxes
+        # with light text on a dark plot.
+        paper = QtGui.QColor(style.BACKGROUND)
+        paper.setAlpha(235)
+        box.setBrush(pg.mkBrush(paper))
+        box.childItems()[0].setBrush(pg.mkBrush(style.FOREGROUND))
         group = [markers[i] for i in place.members]
         colours = {self._marker_colour(m) for m in group}
         colour = next((c for c in (style.VERMILLION, style.GREEN) if c in colours), style.DARK_GREY)

@@ -217,7 +217,8 @@ class TimelinePanel(QtWidgets.QWidget):
     def _extent_message(self) -> str:
         """``""`` when the kept weights reach back to the run's first step, else what they cover."""
         run, kept = self.run_range(), self.kept_range()
-        if run is None or kept is None or kept[0] <= run[0]:
+        # A gap of a step or two is only where the first snapshot happened to land: not news.
+        if run is None or kept is None or kept[0] - run[0] <= max(2, (run[1] - run[0]) // 50):
             return ""
         curves = f"curves: steps {run[0]:,}–{run[1]:,}"
         if kept[0] == kept[1]:
