@@ -122,7 +122,8 @@ def _at(snap, samples, playing=True, limit=10.0, run=0):
                                loop=LoopState(run_id=run, playing=playing, speed_limit=limit))
 
 
-def test_the_status_line_reports_the_limited_rate_and_the_wall_time_trained(qtbot, snap):
+def test_the_status_line_reports_the_limited_rate_and_the_wall_time_trained(qtbot, snap, monkeypatch):
+    monkeypatch.setattr("mnist_viz.gui.panels.status.REFRESH_INTERVAL", 0.0)  # every snapshot written
     line = StatusLine()
     qtbot.addWidget(line)
     now = [100.0]
@@ -328,3 +329,19 @@ def test_a_typed_learning_rate_beyond_the_range_is_clamped_and_said(qtbot):
     qtbot.waitUntil(lambda: bool(sent), timeout=3000)
     assert box.value() == box.maximum() and sent[-1]["lr"] == box.maximum()
     assert notices and "50" in notices[0] and f"set to {box.maximum():g}" in notices[0]
+
+
+def test_the_status_line_is_rewritten_at_most_four_times_a_second_but_at_once_on_a_pause(qtbot, snap):
+    line = StatusLine()
+    qtbot.addWidget(line)
+    now = [0.0]
+    line.clock = lambda: now[0]
+    texts = []
+    for i in range(33):  # one second of snapshots at 33 frames/s
+        now[0] = i / 33
+        line.show_snapshot(_at(snap, 128 * i))
+        texts.append(line.text())
+    assert 3 <= len(set(texts)) <= 5
+    now[0] += 0.01
+    line.show_snapshot(_at(snap, 128 * 33, playing=False))
+    assert "Paused" in line.text()

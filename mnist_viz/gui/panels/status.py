@@ -17,6 +17,7 @@ from PySide6 import QtWidgets
 from mnist_viz.core.snapshot import Snapshot
 from mnist_viz.gui import style
 
+REFRESH_INTERVAL = 0.25  # s between two rewrites of the line while training runs
 IDLE_TEXT = "❚❚ Paused — press Start (Space)"
 RATE_WINDOW_S = 2.0  # the speed is averaged over about this much wall time ...
 MIN_RATE_SPAN_S = 0.25  # ... and not shown before this much has been seen (two snapshots may be 1 ms apart)
@@ -122,11 +123,22 @@ class StatusLine(QtWidgets.QLabel):
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         self.clock: Callable[[], float] = time.monotonic
         self.run_clock = RunClock()
+        self._shown_state: tuple | None = None  # (run, playing, stopped) the text was last written for
+        self._shown_at = -math.inf
 
     def show_snapshot(self, snap: Snapshot) -> None:
-        self.run_clock.observe(snap, self.clock())
+        """Time every snapshot; rewrite the line at most every ``REFRESH_INTERVAL`` while training
+        runs (a step count changing 33 times a second is a blur, and each new text re-lays out the
+        status bar), at once when the state changes."""
+        now = self.clock()
+        self.run_clock.observe(snap, now)
+        state = (snap.loop.run_id, snap.loop.playing, bool(snap.diverged))
+        if state == self._shown_state and now - self._shown_at < REFRESH_INTERVAL:
+            return
+        self._shown_state, self._shown_at = state, now
         self.setText(status_text(snap, snap.loop.playing, self.run_clock.samples_per_second,
                                  self.run_clock.trained_seconds))
 
     def clear(self) -> None:
+        self._shown_state = None
         self.setText(IDLE_TEXT)
