@@ -46,7 +46,9 @@ def measure(window) -> dict[str, float]:
     view = presentation._graphics_views(probes)[0]
     if probes._answers:
         out["probe answers (✓ 7)"] = cap_px(probes._answers[0].font(), item_scale(probes._answers[0], view))
-        out["probe percentages"] = cap_px(probes._confidences[0].font(), item_scale(probes._confidences[0], view))
+        # a two-digit confidence, the usual case ("100%" is drawn a little smaller to fit its cell)
+        two_digits = [c for c in probes._confidences if len(c.text()) == 3] or probes._confidences
+        out["probe percentages"] = cap_px(two_digits[0].font(), item_scale(two_digits[0], view))
     out["probe class digits (large bars)"] = cap_px(probes._detail_bars_plot.getAxis("bottom").style["tickFont"])
     cells = [t for t in confusion._cell_texts if t.text()]
     if cells and confusion.isVisible():
@@ -88,12 +90,18 @@ def main() -> None:
     window.show_tab(window.confusion)
     spin(0.5)
     rows["normal"]["confusion cells"] = measure(window).get("confusion cells", float("nan"))
+    window.focus.enlarge(window.frames_by_name["tabs"])  # a double-click on the Errors tab
+    spin(0.5)
+    enlarged = measure(window).get("confusion cells", float("nan"))
+    window.focus.restore()
+    spin(0.3)
     window.show_tab(window.probes)
     view = lecture_view(window)
     view.full_screen = False  # measure at the window's own size, whatever the screen
     view.enter()
     spin(1.0)
     rows["lecture view (F5)"] = measure(window)
+    rows["normal"]["confusion cells, Errors enlarged"] = enlarged
     view.leave()
     window.close()
     kinds = list(rows["normal"])

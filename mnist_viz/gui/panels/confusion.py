@@ -25,7 +25,7 @@ ERROR_MAP = "CET-L17"  # white -> yellow -> orange -> magenta -> dark blue; ligh
 MIN_ERROR_SHADE = 0.12  # a single error must not look like white (zero)
 MAX_SHOWN = 40  # images listed for a clicked cell
 GALLERY_INTERVAL = 0.2  # s between recomputations of the listed images' bars
-TEXT_EM = 0.36  # cell count height, in cells
+TEXT_EM = 0.45  # cell count height, in cells (counts of 4 digits are narrowed to fit the cell)
 
 # Gallery card geometry (px).
 CARD_W, IMAGE_PX = 156, 140

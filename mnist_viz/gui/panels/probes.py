@@ -422,7 +422,9 @@ class ProbesPanel(QtWidgets.QWidget):
                 self._strip_view.addItem(item, ignoreBounds=True)
         # One size for every answer, so that no answer looks more important than another.
         self._answer_scale = _fit_scale(self._answers[0], ANSWER_H, f"{style.WRONG_GLYPH} 8")
-        self._confidence_scale = _fit_scale(self._confidences[0], CONFIDENCE_H, "100%")
+        # Sized for two digits ("98%"), the usual case; a "100%" shrinks to fit on its own
+        # (sized for "100%", every confidence was a fifth smaller: 23 px in the lecture view).
+        self._confidence_scale = _fit_scale(self._confidences[0], CONFIDENCE_H, "99%")
         self._answer_cache = [("", "", "")] * self.count
         self._grid = grid_layout(self.count, self._strip_aspect(), CELL_W, CELL_H)
         self._place_cells()
