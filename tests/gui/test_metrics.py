@@ -57,3 +57,12 @@ def test_no_value_is_shown_as_a_number_when_the_loss_is_not_finite(qtbot, shown,
     rows = np.array([[1, 0.05, 100, math.nan, 0.1]])
     cards.show_snapshot(dataclasses.replace(snap, new_steps=rows))
     assert cards.value("train_loss") == NO_VALUE
+
+
+def test_a_replayed_history_gives_the_recent_training_loss_not_the_mean_of_the_whole_run(qtbot, shown, trainer):
+    cards = shown(MetricCards(), 1400, 90)
+    snap = trainer.snapshot()
+    losses = np.r_[np.full(300, 1000.0), np.full(100, 0.25)]  # a blow-up long ago, then healthy
+    rows = np.column_stack([np.arange(400), np.arange(400) / 20, np.arange(400) * 100, losses, np.full(400, 0.9)])
+    cards.show_snapshot(dataclasses.replace(snap, new_steps=rows))
+    assert cards.value("train_loss") == "0.250"

@@ -847,6 +847,12 @@ class CurvesPanel(QtWidgets.QWidget):
     def _lane_height(self) -> float:
         return self._label_metrics.height() + 2 * LABEL_MARGIN_PX
 
+    def changeEvent(self, event: QtCore.QEvent) -> None:
+        super().changeEvent(event)
+        # A theme chosen later: the labels' boxes take its paper and ink (they are drawn by hand).
+        if event.type() in (QtCore.QEvent.Type.PaletteChange, QtCore.QEvent.Type.ApplicationPaletteChange):
+            self._lay_out_labels()
+
     def _lay_out_labels(self, *_) -> None:
         """Place the marker labels (``place_marker_labels``) in lanes at the top of the loss plot, in
         its ViewBox's pixels, and reserve the lanes used at the top of the loss axis. Runs when

@@ -28,6 +28,7 @@ VALUE_PT = style.TITLE_PT + 6  # the key numbers: ~32 px tall at 1080p, the titl
 CAPTION_PT = style.SMALL_PT
 LOSS = STEP_COLUMNS.index("loss")
 EVAL_LOSS, EVAL_ACC, TRAIN_ACC = (EVAL_COLUMNS.index(c) for c in ("eval_loss", "eval_accuracy", "train_accuracy"))
+RECENT_ROWS = 50  # batches a snapshot's training loss is taken from, at most
 LOSS_SMOOTHING = 0.3  # weight of the newest snapshot's mean batch loss (snapshots arrive ~30/s)
 CARDS = (("epoch", "epoch"), ("lr", "learning rate"), ("train_loss", "training loss"),
          ("eval_loss", "test loss"), ("eval_accuracy", "test accuracy"), ("train_accuracy", "on training batches"),
@@ -104,9 +105,11 @@ class MetricCards(QtWidgets.QWidget):
 
     def _follow(self, snap: Snapshot) -> None:
         if len(snap.new_steps):
-            losses = snap.new_steps[:, LOSS]
+            # A loaded session's first snapshot replays its whole history: only its newest rows say
+            # where training is now (the mean of all of them read 65.7 after a blow-up long past).
+            losses = snap.new_steps[-RECENT_ROWS:, LOSS]
             mean = float(np.mean(losses[np.isfinite(losses)])) if np.isfinite(losses).any() else math.nan
-            if math.isnan(self._train_loss) or not math.isfinite(mean):
+            if math.isnan(self._train_loss) or not math.isfinite(mean) or len(snap.new_steps) > RECENT_ROWS:
                 self._train_loss = mean
             else:
                 self._train_loss += LOSS_SMOOTHING * (mean - self._train_loss)
