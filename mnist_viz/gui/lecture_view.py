@@ -188,6 +188,12 @@ class LectureView(QtCore.QObject):
                 for item in view.scene().items():
                     self._enlarge_item(item, floor, title_floor)
         self._undo.append(self._restore_fonts)
+        # The marker labels ("lr 0.1 → 1", "collapsed to chance") are drawn by the curves panel.
+        curves, old_label = self.window.curves, self.window.curves.label_font()
+        label = QtGui.QFont(old_label)
+        label.setPointSizeF(max(label.pointSizeF(), floor))
+        curves.set_label_font(label)
+        self._undo.append(lambda: curves.set_label_font(old_label))
 
     def _enlarge_item(self, item, floor: float, title_floor: float) -> None:
         if isinstance(item, pg.AxisItem):
@@ -227,15 +233,6 @@ class LectureView(QtCore.QObject):
             elif isinstance(obj, pg.TextItem):
                 obj.setFont(old)
         self._fonts.clear()
-        # Marker labels added to the curves during the view were made at the floor: normal size now
-        # (they are the one kind of text a panel adds later; see curves._add_marker).
-        normal = style.SMALL_PT * style.TEXT_ZOOM
-        for view in presentation._graphics_views(self.window.curves):
-            for item in view.scene().items():
-                f = QtGui.QFont(item.textItem.font()) if isinstance(item, pg.TextItem) else None
-                if f is not None and f.pointSizeF() > normal + 0.01:
-                    f.setPointSizeF(normal)
-                    item.setFont(f)
 
     # ------------------------------------------------------------------ leaving
     def leave(self) -> None:

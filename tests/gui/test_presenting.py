@@ -226,3 +226,13 @@ def test_colour_check_distances_and_contrasts_pass_their_thresholds():
         for vision in ("normal", "deuteranopia", "protanopia"):
             assert row[vision] >= check.MIN_DELTA_E
         assert row["text"] >= 7 and row["grey"] >= 4.5 and row["accent"] >= 4.5
+
+
+def test_the_lecture_view_enlarges_the_marker_labels_and_gives_them_back(qtbot, window):
+    before = window.curves.label_font().pointSizeF()
+    view = lecture_view(window)
+    view.full_screen = False
+    view.enter()
+    assert _cap_px(window.curves.label_font(), window) >= LECTURE_MIN_CAP_PX
+    view.leave()
+    assert window.curves.label_font().pointSizeF() == before

@@ -847,6 +847,17 @@ class CurvesPanel(QtWidgets.QWidget):
     def _lane_height(self) -> float:
         return self._label_metrics.height() + 2 * LABEL_MARGIN_PX
 
+    def set_label_font(self, font: QtGui.QFont) -> None:
+        """The marker labels' font (the lecture view makes them as large as the rest of its text)."""
+        self._label_font = QtGui.QFont(font)
+        self._label_metrics = QtGui.QFontMetricsF(self._label_font)
+        for box in self._label_items:
+            box.childItems()[0].setFont(self._label_font)
+        self._lay_out_labels()
+
+    def label_font(self) -> QtGui.QFont:
+        return QtGui.QFont(self._label_font)
+
     def changeEvent(self, event: QtCore.QEvent) -> None:
         super().changeEvent(event)
         # A theme chosen later: the labels' boxes take its paper and ink (they are drawn by hand).
