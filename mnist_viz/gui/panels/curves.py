@@ -713,7 +713,8 @@ class CurvesPanel(QtWidgets.QWidget):
         if not len(values):
             return
         low, high = float(np.log10(values.min())), float(np.log10(values.max()))
-        band = min(self._band_px / max(self.loss_plot.getViewBox().height(), 1.0), MAX_BAND_FRACTION)
+        # at most MAX_BAND_FRACTION by the lanes' count, or half when one large lane was forced
+        band = min(self._band_px / max(self.loss_plot.getViewBox().height(), 1.0), 0.5)
         old_low, old_high, old_band = self._loss_range
         if not (abs(low - old_low) < Y_RANGE_SLACK and abs(high - old_high) < Y_RANGE_SLACK
                 and abs(band - old_band) < 0.01):
@@ -873,6 +874,8 @@ class CurvesPanel(QtWidgets.QWidget):
         width, height = view.width(), view.height()
         pitch = self._lane_height() + LABEL_PAD_PX
         lanes = min(MAX_LANES, int((MAX_BAND_FRACTION * height - LABEL_PAD_PX) // pitch))
+        if lanes == 0 and height >= 2 * pitch + LABEL_PAD_PX:
+            lanes = 1  # large labels on a short plot (the lecture view): one lane rather than none
         places: list[LabelPlace] = []
         if self._markers_visible and self._markers and lanes > 0 and width > 0:
             (x0, x1), _ = view.viewRange()

@@ -556,9 +556,10 @@ class ProbesPanel(QtWidgets.QWidget):
             self._hidden_range = (len(hidden), top)
             self._hidden_plot.setRange(xRange=(-0.5, len(hidden) - 0.5), yRange=(min(low * 1.05, 0.0), top),
                                        padding=0.0)
-            # Two ticks, 0 and the top: on a plot this short, pyqtgraph's four ran into each other
-            # once the text was large (the lecture view).
-            self._hidden_plot.getAxis("left").setTicks([[(0.0, "0"), (top, f"{top:g}")], []])
+            # Two ticks, half-way and the top: on a plot this short, pyqtgraph's four ran into each
+            # other once the text was large (the lecture view); a label that would stick out of
+            # the axis is dropped, and the half-way one always fits.
+            self._hidden_plot.getAxis("left").setTicks([[(top / 2, f"{top / 2:g}"), (top, f"{top:g}")], []])
 
     def _set_detail_title(self, text: str, colour: str) -> None:
         if (text, colour) != self._detail_title_cache:  # a LabelItem change re-lays out the row
