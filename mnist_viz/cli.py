@@ -209,6 +209,8 @@ def train_command(args) -> int:
         except checkpoint.CheckpointError as e:
             return _fail(str(e))
     if args.json:
+        # last, as the largest part: per layer, weights, last update and activations (core.health)
+        report["health"] = [layer.to_dict() for layer in trainer.layer_health()]
         print(json.dumps(report))
     else:
         _print_report(report)

@@ -63,6 +63,12 @@ class Optimizer:
         self.t += 1
         self._proposed = False
 
+    @property
+    def replaced_params(self) -> list[np.ndarray]:
+        """After ``commit``: the parameters the step replaced (the spare buffers, until the next
+        ``propose`` writes into them). Read only: the layer-health update is current minus these."""
+        return self._next_params
+
     def discard(self) -> None:
         """Forget the proposal: the step is not taken."""
         self._proposed = False

@@ -17,6 +17,7 @@ from mnist_viz.core.network import INITS
 from mnist_viz.core.optim import OPTIMIZERS
 
 if TYPE_CHECKING:
+    from mnist_viz.core.health import LayerHealth
     from mnist_viz.core.presets import Preset
     from mnist_viz.core.watchdog import Trouble
 
@@ -275,6 +276,9 @@ class Snapshot:
             ``None`` when there has been none since the previous snapshot (keep the last one).
     Scalars: ``effective_lr`` (the learning rate after decay), ``eval_split`` (``"test"`` or
     ``"validation"``: what the evaluations measure), ``loop`` (see ``LoopState``).
+    ``health``: one ``health.LayerHealth`` per layer (hidden layers, then the output layer), or
+    empty when the snapshot was made without it (``Trainer.snapshot(health=False)``: a loop may
+    measure it less often than it sends snapshots; then keep the last one, as for ``test_pred``).
     """
 
     step: int
@@ -297,6 +301,7 @@ class Snapshot:
     eval_split: str = "test"
     loop: LoopState = LoopState()
     test_pred: np.ndarray | None = None
+    health: tuple[LayerHealth, ...] = ()
 
     @property
     def W1(self) -> np.ndarray:

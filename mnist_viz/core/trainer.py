@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from mnist_viz.core.analysis import predictions
+from mnist_viz.core.health import PROBE_SIZE, LayerHealth, layer_health
 from mnist_viz.core.network import DTYPE, MLP, ResizePlan, cross_entropy, remap_hidden, softmax
 from mnist_viz.core.optim import make_optimizer
 from mnist_viz.core.snapshot import (
@@ -169,6 +170,9 @@ class Trainer:
         self._best_copy: tuple[float, StateCopy] | None = None  # (eval accuracy, copy) of the best evaluation
         self._keep_copy()
         self._rate = (0.0, 0, 0.0)  # (time, samples, samples/s) for a smoothed throughput
+        # layer health (issue 12) is measured on the same images all run long, so its curves show the network change
+        self.health_probe_x = _health_probe(self.data)
+        self._update_step = -1  # the step whose update the optimizer's spare buffers still hold (see _params_before)
 
     def _new_order(self) -> np.ndarray:
         return self.shuffle_rng.permutation(len(self.x_train))
@@ -223,6 +227,7 @@ class Trainer:
             self._resize(new.hidden)
         if new.optimizer != self.settings.optimizer:
             self.optimizer = make_optimizer(new.optimizer)  # state of one optimizer means nothing to another
+            self._update_step = -1
         self.settings = new
         for label in labels:
             self.add_marker(label)
@@ -232,6 +237,7 @@ class Trainer:
         """Resize each hidden layer whose size changed; the optimizer state and every kept copy
         follow, so that a later restore keeps the new sizes (and the same new units)."""
         x_ref = self.x_train[:1024]
+        self._update_step = -1  # the resized parameters have no "before the last step"
         for layer, size in enumerate(hidden):
             if size != self.net.sizes[layer + 1]:
                 plan = self.net.resize_hidden(size, layer, x_ref)
@@ -303,6 +309,7 @@ class Trainer:
         self.optimizer.commit(self.net.params)
         self._trained_lr = self.settings.lr
         self._record(loss, len(y), correct)
+        self._update_step = self.step_count
         self.elapsed += time.perf_counter() - t0
         found = self.watchdog.observe(loss, correct / len(y), silent[0] if silent else None)
         if found:
@@ -347,6 +354,7 @@ class Trainer:
     def _refuse(self, result: StepResult, what: str) -> StepResult:
         """The guard's answer to a step that would break the weights: not applied, training stopped."""
         n = self.step_count + 1
+        self._update_step = -1  # the refused proposal may have overwritten the spare buffers
         detail = f"That step was not applied: the weights are still those of step {self.step_count:,}."
         return self._set_trouble(Trouble("not finite", n, f"Training stopped before step {n:,}: {what}",
                                          f"{detail} {self._lr_hint()}"), result)
@@ -402,6 +410,7 @@ class Trainer:
         ``restored step N``."""
         copy, accuracy, _loss = self.best_copy()
         self.net.set_params([p.copy() for p in copy.params])
+        self._update_step = -1
         if copy.optimizer == self.optimizer.name:
             self.optimizer.state, self.optimizer.t = {k: [a.copy() for a in v] for k, v in copy.state.items()}, copy.t
         else:
@@ -560,12 +569,15 @@ class Trainer:
         self._stream_markers[:] = list(self.history.markers)
 
     # ------------------------------------------------------------- snapshots
-    def snapshot(self, probe_x: np.ndarray | None = None, loop: LoopState | None = None) -> Snapshot:
+    def snapshot(self, probe_x: np.ndarray | None = None, loop: LoopState | None = None,
+                 health: bool = True) -> Snapshot:
         """A detached, read-only view of the present state.
 
         Args:
             probe_x: ``(P, 784) float32`` images whose softmax and hidden activations to include.
             loop: what the loop driving this trainer is doing (``Snapshot.loop``).
+            health: include ``layer_health()`` (``Snapshot.health``; a forward pass over the
+                ``PROBE_SIZE`` health probes, see ``benchmarks/health_cost.py`` for its cost).
         The per-step rows, evaluations and markers made since the previous call are included once
         (this drains them: call it from one consumer only).
         """
@@ -597,7 +609,26 @@ class Trainer:
             new_steps=frozen(new_steps), new_evals=frozen(new_evals), new_markers=markers,
             diverged=self.diverged, trouble=self.trouble,
             last_eval_accuracy=float(last_eval[-1]) if len(last_eval) else math.nan,
-            effective_lr=self.effective_lr, eval_split=self.eval_split_name, loop=loop or LoopState())
+            effective_lr=self.effective_lr, eval_split=self.eval_split_name, loop=loop or LoopState(),
+            health=self.layer_health() if health else ())
+
+    def layer_health(self) -> tuple[LayerHealth, ...]:
+        """One ``health.LayerHealth`` per layer: weights, the last step's update and the activations
+        on ``health_probe_x``. Costs a forward pass over those images: call it per snapshot, not per step."""
+        return layer_health(self.net, self.health_probe_x, self._params_before())
+
+    def _params_before(self) -> list[np.ndarray] | None:
+        """The parameters as they were before the last step, or ``None`` if unknown.
+
+        Free: ``Optimizer.commit`` swaps the new parameters in and keeps the ones they replaced as
+        its spare buffers, untouched until the next ``propose``. They stop being "before the last
+        step" when anything else sets the parameters (a resize, a restore, a load, a reset, a new
+        optimizer) or a refused step proposes into them; each of those sets ``_update_step`` to -1.
+        """
+        spares = self.optimizer.replaced_params
+        if self._update_step != self.step_count or [a.shape for a in spares] != [p.shape for p in self.net.params]:
+            return None
+        return spares
 
     def _throughput(self) -> float:
         """Training samples per second of training time, smoothed over roughly the last second."""
@@ -609,6 +640,13 @@ class Trainer:
         elif self.elapsed > 0 and rate == 0.0:
             rate = self.samples_seen / self.elapsed
         return rate
+
+
+def _health_probe(data: Dataset) -> np.ndarray:
+    """``(<= PROBE_SIZE, 784) float32``: the first test images (training images if there are none),
+    the fixed batch the layer health is measured on."""
+    source = data.x_test if len(data.x_test) else data.x_train
+    return np.ascontiguousarray(source[:PROBE_SIZE], dtype=DTYPE)
 
 
 def all_finite(arrays: Sequence[np.ndarray]) -> bool:

@@ -248,3 +248,20 @@ def test_at_a_pace_the_training_time_is_the_wall_clock_and_a_pause_is_not_counte
     _tick_for(loop, 0.3)
     assert loop.trainer.step_count > t_steps + 20  # full speed again: only the steps' own time counts
     assert loop.trainer.elapsed - before < 0.3
+
+
+def test_layer_health_rides_on_a_few_snapshots_a_second_and_on_every_paused_one(small_mnist):
+    from mnist_viz.runtime.loop import HEALTH_INTERVAL
+    from mnist_viz.runtime.protocol import Pause, SnapshotReady
+
+    loop, sent = _loop(small_mnist, Settings(hidden=(16,), batch_size=32, train_subset=500))
+    _do(loop, Play())
+    _tick_for(loop, 1.0)
+    snaps = [e.snapshot for e in sent if isinstance(e, SnapshotReady)]
+    with_health = [s for s in snaps if s.health]
+    assert len(snaps) >= 10 and 1 <= len(with_health) <= 1.0 / HEALTH_INTERVAL + 1
+    assert all(len(s.health) == 2 for s in with_health)  # hidden + output layer
+    _do(loop, Pause(), first_seq=2)
+    _tick_for(loop, 0.2)
+    last = [e.snapshot for e in sent if isinstance(e, SnapshotReady)][-1]
+    assert not last.loop.playing and last.health  # the picture a paused class looks at has it
