@@ -100,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     unit = strongest_unit(snaps[-1].W_out)
     inspector.set_unit(unit)
     inspector.set_probe_index(0)
+    inspector.set_probe_images(probe_x)  # its arithmetic: z = Σ wᵢxᵢ + b on the first probe
     inspector.ablateRequested.connect(lambda u, on: trainer.set_unit_enabled(u, on))
     inspector.ablate_button.click()  # as the lecturer would: switch the unit off ...
     trainer.record_evaluation(test_predictions=True)  # ... and the next evaluation shows the cost

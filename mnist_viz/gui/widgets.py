@@ -18,6 +18,14 @@ def info_label(text: str = "", point_size: int = style.SMALL_PT + 1, bold: bool 
     return label
 
 
+def reserve_lines(label: QtWidgets.QLabel, lines: int) -> QtWidgets.QLabel:
+    """Keep room for ``lines`` lines of ``label``'s text. A word-wrapped label's minimum height is
+    one line, so a page fitted to its minimum squeezed a wrapped caption over the picture below it
+    (the Unit tab at 1080p); with the room reserved, the page scrolls instead."""
+    label.setMinimumHeight(lines * QtGui.QFontMetrics(label.font()).lineSpacing() + 2)
+    return label
+
+
 def set_text(label: QtWidgets.QLabel, text: str) -> None:
     """``label.setText`` only when the text changes: a QLabel relayout costs more than a frame's
     NumPy work, and most frames change nothing."""

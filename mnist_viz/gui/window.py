@@ -17,6 +17,7 @@ from mnist_viz.gui import presentation, style
 from mnist_viz.gui.file_actions import FileActions
 from mnist_viz.gui.layout import PanelTabs, controls_column, splitter
 from mnist_viz.gui.menus import build_menus, menu_table
+from mnist_viz.gui.panels.activation_space import ActivationSpacePanel
 from mnist_viz.gui.panels.banner import DivergenceBanner
 from mnist_viz.gui.panels.base import Panel
 from mnist_viz.gui.panels.confusion import ConfusionPanel
@@ -49,6 +50,7 @@ TABS = (("samples", "Training images", "Examples of what the network trains on")
         ("drawing", "Draw", "Draw a digit and ask the live network what it sees"),
         ("unit_inspector", "Unit", "One hidden unit up close: click a weight tile"),
         ("templates", "Templates", "What the network looks for in each digit: W1 · W2[:, c]"),
+        ("activation_space", "Space", "Where the last layer puts 2,000 test digits (PCA): hover, click to pin"),
         ("confusion", "Errors", "Confusion matrix on the test set: click a cell"))
 
 
@@ -128,6 +130,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.drawing = DrawingPanel()
         self.unit_inspector = UnitInspectorPanel()
         self.templates = ClassTemplatesPanel()
+        self.activation_space = ActivationSpacePanel(self.data)
         self.confusion = ConfusionPanel(self.data)
         # 100 MB holds ~60 moments of a 512-unit network, ~240 of a 128-unit one; the record thins
         # evenly as the run grows, so memory stays flat however long the lecture.
@@ -139,7 +142,7 @@ class MainWindow(QtWidgets.QMainWindow):
         # Panels that show one moment of the network: while the timeline is scrubbed back they show
         # that moment; the curves, the status line and the banner always show the live run.
         self.moment_panels: list[Panel] = [self.weights, self.output_weights, self.probes, self.samples, self.drawing,
-                                           self.unit_inspector, self.templates, self.confusion]
+                                           self.unit_inspector, self.templates, self.activation_space, self.confusion]
         self.panels: list[Panel] = [self.curves, *self.moment_panels]
 
     def _build_tabs(self) -> PanelTabs:
@@ -210,10 +213,12 @@ class MainWindow(QtWidgets.QMainWindow):
         # which snapshots carry which probes (a past moment shows no data for probes added later).
         self.probes.probesChanged.connect(lambda _: self.probes.note_probes_sent(w.commands_sent))
         self.probes.selectedChanged.connect(self.unit_inspector.set_probe_index)
+        self.probes.probesChanged.connect(self.unit_inspector.set_probe_images)  # its arithmetic needs the images
         self.weights.unitClicked.connect(self._on_unit_clicked)
         self.unit_inspector.ablateRequested.connect(w.set_unit_enabled)
         self.drawing.pinRequested.connect(self._on_pin_drawing)
         self.confusion.pinIndexRequested.connect(self.pin_test_image)
+        self.activation_space.pinIndexRequested.connect(self.pin_test_image)
         self.timeline.scrubbed.connect(self._refresh_moment)
         self.tabs.currentChanged.connect(lambda _: self._refresh_moment())
         self.focus.currentChanged.connect(lambda _: self._refresh_moment())
@@ -226,6 +231,7 @@ class MainWindow(QtWidgets.QMainWindow):
         w.processLost.connect(self._on_process_lost)
         w.processRestarted.connect(self._on_process_restarted)
         self.probes.note_probes_sent(w.set_probes(self.probes.probe_images()))
+        self.unit_inspector.set_probe_images(self.probes.probe_images())  # the first set comes with no signal
 
     # -------------------------------------------------------------- lifecycle
     def start(self) -> None:

@@ -1,6 +1,6 @@
 """UnitInspectorPanel: one hidden unit up close — what it looks for, whom it votes for, how strongly
-it fires on the selected probe digit — and a switch to turn it off (ablation) to see what the
-network loses without it.
+it fires on the selected probe digit and why (its arithmetic, z = Σ wᵢxᵢ + b with the live
+numbers) — and a switch to turn it off (ablation) to see what the network loses without it.
 """
 from __future__ import annotations
 
@@ -9,14 +9,15 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from mnist_viz.core.analysis import hidden_layer_count
 from mnist_viz.core.snapshot import Snapshot
 from mnist_viz.core.tiling import SIDE, AdaptiveLevel
+from mnist_viz.core.unit_arithmetic import TOP_COUNT, UnitArithmetic, snapshot_unit_arithmetic
 from mnist_viz.gui import style
 from mnist_viz.gui.style import diverging_lut, signed_brushes
-from mnist_viz.gui.widgets import captioned, digit_bar_plot, info_label, legend_row, set_text
+from mnist_viz.gui.widgets import captioned, digit_bar_plot, info_label, legend_row, reserve_lines, set_text
 
 # How long a requested ablation may wait for a snapshot that shows it before the button gives up
 # and follows the snapshots again (a lost command must not leave the button lying).
@@ -26,6 +27,11 @@ ABLATE_TEXT = "Ablate (switch off)"
 ABLATED_TEXT = "Switched off: click to switch back on"
 VOTES_CAPTION = "Outgoing weights: its vote for each digit"
 NO_UNIT_MESSAGE = "Click a tile in the weight mosaic to inspect that hidden unit"
+TERMS_CAPTION = "Terms wᵢ·xᵢ: red pushes z up, blue pulls it down"
+PUSHES_CAPTION = "a · outgoing weights: its push on each digit's score"
+# Below ~130 px the digit is a smudge and the push plot drops its tick labels: scroll rather than shrink.
+ARITHMETIC_MIN_HEIGHT = 140
+MINUS = "\u2212"  # a real minus sign: "-" is a hyphen, short and easy to miss from the back of a hall
 
 
 class UnitInspectorPanel(QtWidgets.QWidget):
@@ -37,6 +43,9 @@ class UnitInspectorPanel(QtWidgets.QWidget):
     * its outgoing weights ``W_out[u] (10,)`` as bars (one hidden layer only: deeper networks send
       it to the next hidden layer instead);
     * its activation on the selected probe, ``probe_hidden[i, u]``;
+    * its arithmetic on the selected probe image ``x (784,)`` (given by ``set_probe_images``): the
+      terms ``wᵢxᵢ`` as a 28x28 heatmap over the digit, the equation ``z = Σ wᵢxᵢ + b → f → a`` with
+      the live numbers, and ``a · W_out[u] (10,)``, its term in each class score, as bars;
     * the latest evaluation accuracy, so the room sees the effect of switching it off.
 
     Signals:
@@ -54,6 +63,9 @@ class UnitInspectorPanel(QtWidgets.QWidget):
         self._weights: np.ndarray | None = None  # (28, 28) shown
         self._outgoing: np.ndarray | None = None  # (10,) shown
         self._activation: float | None = None
+        self._probe_images: np.ndarray | None = None  # (P, 784) float32
+        self._arithmetic: UnitArithmetic | None = None  # on the selected probe image
+        self._push_top = 0.0  # half-height of the push plot now set
         self._pending: tuple[int, bool, float] | None = None  # (unit, enabled, time requested)
         self._accuracy_before: dict[int, float] = {}  # unit -> accuracy when it was switched off
         self._build()
@@ -73,6 +85,13 @@ class UnitInspectorPanel(QtWidgets.QWidget):
     def set_probe_index(self, index: int) -> None:
         """Report the activation on probe ``index`` (connect ``ProbesPanel.selectedChanged``)."""
         self._probe = int(index)
+        self._refresh()
+
+    def set_probe_images(self, images: np.ndarray | None) -> None:
+        """The ``(P, 784)`` probe images (connect ``ProbesPanel.probesChanged``); the arithmetic is
+        shown for image ``set_probe_index`` of them. None: no images, no arithmetic."""
+        shaped = None if images is None else np.atleast_2d(np.array(images, np.float32))
+        self._probe_images = shaped if shaped is not None and shaped.size else None
         self._refresh()
 
     def show_snapshot(self, snap: Snapshot) -> None:
@@ -97,6 +116,18 @@ class UnitInspectorPanel(QtWidgets.QWidget):
 
     def probe_activation(self) -> float | None:
         return self._activation
+
+    def arithmetic(self) -> UnitArithmetic | None:
+        """The unit's arithmetic on the selected probe image now shown, or None."""
+        return self._arithmetic
+
+    def equation_text(self) -> str:
+        """The equation line, e.g. ``"z = Σ wᵢxᵢ + b = 3.41 + (−0.52) = 2.89 → relu → a = 2.89"``."""
+        return self._equation.text()
+
+    def terms_image(self) -> np.ndarray | None:
+        """The ``(28, 28)`` terms ``wᵢxᵢ`` the heatmap shows, or None."""
+        return None if self._arithmetic is None else self._arithmetic.contributions.reshape(SIDE, SIDE).copy()
 
     def message(self) -> str:
         """The panel's headline, e.g. ``"Hidden unit 17 of 128"`` or why nothing is shown."""
@@ -147,13 +178,50 @@ class UnitInspectorPanel(QtWidgets.QWidget):
         layout.addWidget(self._details)
         layout.addWidget(legend)
         layout.addLayout(pictures, 1)
+        arithmetic = self._build_arithmetic()
+        layout.addWidget(self._equation)
+        layout.addLayout(arithmetic, 1)
         layout.addLayout(bottom)
+
+    def _build_arithmetic(self) -> QtWidgets.QHBoxLayout:
+        """The equation line (made here, placed by ``_build``), the heatmap of the terms and the
+        bars of the class pushes, each over a one-line summary; the same two columns as above, so
+        input weights sit over their terms and outgoing weights over their pushes."""
+        self._equation = info_label("", style.TITLE_PT, bold=True)  # the line the room reads: the largest text
+        self._equation.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        terms, self._terms_view, self._terms_image = style.image_in_view()
+        self._terms_lut = diverging_lut()
+        self._terms_view.setBorder(pg.mkPen(style.DARK_GREY, width=1))
+        # Outlined squares on the largest terms: where the unit's evidence comes from, at a glance.
+        # A bit larger than a pixel, and thin, so the marked pixel's own colour still shows inside.
+        self._top_marks = pg.ScatterPlotItem(symbol="s", size=1.25, pxMode=False, brush=None,
+                                             pen=pg.mkPen(style.FOREGROUND, width=1.5))
+        self._terms_view.addItem(self._top_marks)
+        self._terms_view.setRange(xRange=(0, SIDE), yRange=(0, SIDE), padding=0.0)
+        pushes = style.graphics_widget()
+        self._push_plot, self._pushes = digit_bar_plot(pushes, 0, 0, "a·w", (-1.0, 1.0))
+        self._push_plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(style.FOREGROUND, width=1.5)))
+        self._push_plot.getAxis("left").enableAutoSIPrefix(False)
+        style.reserve_tick_room(self._push_plot.getAxis("left"), MINUS + "0.08")  # else the end ticks go missing
+        self._terms_note = info_label("", style.LABEL_PT)
+        self._push_caption = info_label(PUSHES_CAPTION, style.LABEL_PT)
+        self._push_note = info_label("", style.LABEL_PT)
+        for picture in (terms, pushes):
+            picture.setMinimumHeight(ARITHMETIC_MIN_HEIGHT)
+        terms_caption = info_label(TERMS_CAPTION, style.LABEL_PT)
+        for label in (self._equation, terms_caption, self._terms_note, self._push_caption, self._push_note):
+            reserve_lines(label, 2)  # each wraps to two lines in a half-width column
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(captioned(terms_caption, _above(terms, self._terms_note)), 1)
+        row.addWidget(captioned(self._push_caption, _above(pushes, self._push_note)), 1)
+        return row
 
     # ------------------------------------------------------------------ drawing
     def _refresh(self) -> None:
         snap, unit = self._snap, self._unit
         problem = self._problem(snap, unit)
         self._weights = self._outgoing = self._activation = None
+        self._arithmetic = None
         if problem:
             self._show_nothing(problem)
             return
@@ -168,6 +236,7 @@ class UnitInspectorPanel(QtWidgets.QWidget):
         set_text(self._legend_info, f"±{level:.2g}, the same colour scale as the mosaic")
         self._draw_votes(snap, unit)
         self._activation = self._probe_activation(snap, unit)
+        self._draw_arithmetic(snap, unit, level)
         enabled = self._enabled_state(snap, unit)
         self._set_button(not enabled)
         set_text(self._title, f"Hidden unit {unit} of {snap.W1.shape[1]}" + ("" if enabled else "  (switched off)"))
@@ -193,6 +262,7 @@ class UnitInspectorPanel(QtWidgets.QWidget):
         set_text(self._legend_info, "")
         set_text(self._accuracy, "")
         set_text(self._accuracy_before_label, "")
+        self._clear_arithmetic("")
         self._image.clear()
         self._votes.setOpts(height=np.zeros(10))
         self._set_button(False)
@@ -209,6 +279,65 @@ class UnitInspectorPanel(QtWidgets.QWidget):
         self._votes.setOpts(height=shown, brushes=signed_brushes(shown))
         top = _vote_range(np.nan_to_num(snap.W_out, posinf=0.0, neginf=0.0), shown)
         self._vote_plot.setRange(yRange=(-top, top), padding=0.0)
+
+    # ------------------------------------------------------------------ the unit's arithmetic
+    def _draw_arithmetic(self, snap: Snapshot, unit: int, level: float) -> None:
+        images = self._probe_images
+        if images is None or not 0 <= self._probe < len(images) or images.shape[1] != snap.W1.shape[0]:
+            self._clear_arithmetic("Select a probe digit to see this unit's arithmetic on it")
+            return
+        if snap.diverged or not np.isfinite(snap.W1[:, unit]).all():
+            self._clear_arithmetic("The weights are not finite numbers: there is no arithmetic to show")
+            return
+        with np.errstate(all="ignore"):  # huge but finite weights may overflow float32: shown as inf
+            result = snapshot_unit_arithmetic(snap, images[self._probe], unit)
+        self._arithmetic = result
+        set_text(self._equation, f"Probe digit {self._probe + 1}:  " + equation_line(result))
+        self._draw_terms(result, images[self._probe], level)
+        self._draw_pushes(result, snap)
+
+    def _clear_arithmetic(self, text: str) -> None:
+        set_text(self._equation, text)
+        set_text(self._terms_note, "")
+        set_text(self._push_note, "")
+        self._terms_image.clear()
+        self._top_marks.setData([], [])
+        self._pushes.setOpts(height=np.zeros(10))
+
+    def _draw_terms(self, result: UnitArithmetic, x: np.ndarray, level: float) -> None:
+        """The terms ``wᵢxᵢ`` on the input weights' colour scale ``±level``, pixels without ink in
+        grey: where the ink is full (x = 1) the term is the weight, in the very colour of the picture
+        above, so the heatmap reads as "the unit's weights, seen through the digit"."""
+        terms = result.contributions
+        self._terms_image.setImage(terms_rgb(terms, x, level, self._terms_lut), autoLevels=False)
+        marked = np.concatenate([result.top_positive, result.top_negative])
+        rows, cols = np.divmod(marked, SIDE)
+        self._top_marks.setData(cols + 0.5, rows + 0.5)
+        up = float(terms[result.top_positive].sum())
+        down = float(terms[result.top_negative].sum())
+        set_text(self._terms_note, f"□ {TOP_COUNT} largest each way: {signed(up)}, {signed(down)}   ·   grey: no ink")
+
+    def _draw_pushes(self, result: UnitArithmetic, snap: Snapshot) -> None:
+        pushes = result.class_contributions
+        if pushes is None:
+            self._pushes.setOpts(height=np.zeros(10))
+            set_text(self._push_caption, f"a goes to the next hidden layer ({snap.params[2].shape[1]} units), "
+                                         "not straight to the digit scores")
+            set_text(self._push_note, "")
+            return
+        set_text(self._push_caption, PUSHES_CAPTION)
+        shown = np.nan_to_num(pushes, posinf=0.0, neginf=0.0)
+        self._pushes.setOpts(height=shown, brushes=signed_brushes(shown))
+        top = float(np.max(np.abs(shown), initial=0.0))
+        top = style.nice_ceiling(top * 1.05) if top > 0 else 1.0
+        if top != self._push_top:  # a new scale re-lays out the axis: only when it changes
+            self._push_top = top
+            # Room for the end ticks' labels: pyqtgraph drops a label that would stick out of the plot.
+            self._push_plot.setRange(yRange=(-1.25 * top, 1.25 * top), padding=0.0)
+            # Three ticks only: pyqtgraph's own crowd and overlap when the row is short (a small window).
+            end = f"{top:g}"  # nice_ceiling's 1, 1.5, 2, ... x 10^k: short, e.g. "0.08"
+            self._push_plot.getAxis("left").setTicks([[(-top, MINUS + end), (0.0, "0"), (top, end)], []])
+        set_text(self._push_note, push_summary(result))
 
     def _probe_activation(self, snap: Snapshot, unit: int) -> float | None:
         hidden = snap.probe_hidden
@@ -266,6 +395,80 @@ class UnitInspectorPanel(QtWidgets.QWidget):
         self.ablate_button.setText(ABLATED_TEXT if checked else ABLATE_TEXT)
         self.ablateRequested.emit(unit, enabled)
         self._refresh()
+
+
+def _above(widget: QtWidgets.QWidget, note: QtWidgets.QLabel) -> QtWidgets.QWidget:
+    """``widget`` over a one-line ``note``."""
+    box = QtWidgets.QWidget()
+    layout = QtWidgets.QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(0)
+    note.setAlignment(QtCore.Qt.AlignmentFlag.AlignHCenter)
+    layout.addWidget(widget, 1)
+    layout.addWidget(note)
+    return box
+
+
+def decimals_for(*values: float) -> int:
+    """Decimals that show the largest ``|value|`` with about three significant digits (2 to 5):
+    2.89 has 2; a sigmoid network's z = 0.0312 needs 4, or "0.03 + 0.00 = 0.03" says nothing."""
+    largest = max((abs(v) for v in values if math.isfinite(v)), default=0.0)
+    if largest == 0:
+        return 2
+    return int(min(5, max(2, 2 - math.floor(math.log10(largest)))))
+
+
+def number(value: float, decimals: int) -> str:
+    """``value`` with a real minus sign, e.g. ``"−0.52"``."""
+    return f"{value:.{decimals}f}".replace("-", MINUS)
+
+
+def signed(value: float, decimals: int = 2) -> str:
+    """``"+1.92"`` or ``"−0.87"``."""
+    return ("+" if value >= 0 else "") + number(value, decimals)
+
+
+def equation_line(result: UnitArithmetic) -> str:
+    """``"z = Σ wᵢxᵢ + b = 3.41 + (−0.52) = 2.89 → relu → a = 2.89"``; a switched-off unit ends
+    ``"→ relu → 2.89, switched off: a = 0"`` (the network passes 0 on, whatever f(z) is)."""
+    d = decimals_for(result.weighted_sum, result.bias, result.z, result.activation)
+    bias = number(result.bias, d)
+    if result.bias < 0:
+        bias = f"({bias})"
+    sum_part = f"z = Σ wᵢxᵢ + b = {number(result.weighted_sum, d)} + {bias} = {number(result.z, d)}"
+    f_of_z = number(result.activation, d)
+    tail = f"a = {f_of_z}" if result.enabled else f"{f_of_z}, switched off: a = 0"
+    return f"{sum_part}  →  {result.activation_name}  →  {tail}"
+
+
+def push_summary(result: UnitArithmetic) -> str:
+    """``"most for 3 (+1.20), most against 7 (−0.80)"``, or why there is no push."""
+    pushes = result.class_contributions
+    if pushes is None:
+        return ""
+    if not np.any(pushes):
+        return "a = 0: it adds nothing to any digit's score"
+    d = decimals_for(*pushes.tolist())
+    up, down = int(np.argmax(pushes)), int(np.argmin(pushes))
+    parts = []
+    if pushes[up] > 0:
+        parts.append(f"most for {up} ({signed(float(pushes[up]), d)})")
+    if pushes[down] < 0:
+        parts.append(f"most against {down} ({signed(float(pushes[down]), d)})")
+    return ", ".join(parts)
+
+
+def terms_rgb(terms: np.ndarray, x: np.ndarray, level: float, lut: np.ndarray | None = None) -> np.ndarray:
+    """``(28, 28, 3) uint8`` picture of the terms ``(784,)`` in the weight colours on the symmetric
+    scale ``±level`` (white = 0); pixels without ink (``x (784,) <= 0``) in light grey, so the digit's
+    shape shows even where its weights are near zero. ``lut``: ``diverging_lut()``, if already made
+    (making it costs ~0.1 ms, a fifth of this picture's cost per snapshot)."""
+    lut = diverging_lut() if lut is None else lut
+    scaled = np.nan_to_num(terms / level if level > 0 else np.zeros_like(terms), posinf=1.0, neginf=-1.0)
+    index = np.rint((np.clip(scaled, -1.0, 1.0) + 1.0) * 0.5 * (len(lut) - 1)).astype(np.intp)
+    rgb = lut[index]
+    rgb[np.asarray(x).reshape(-1) <= 0] = QtGui.QColor(style.LIGHT_GREY).getRgb()[:3]
+    return rgb.reshape(SIDE, SIDE, 3)
 
 
 def _vote_range(all_votes: np.ndarray, votes: np.ndarray) -> float:
