@@ -8,20 +8,20 @@ have yet (no evaluation so far) reads "—", not 0.
 Cards: epoch, learning rate (after any decay: what the optimizer uses now), training loss (mean of
 the batches since the previous snapshot, smoothed), test (or validation) loss and accuracy (the
 latest evaluation: the same images each time), the accuracy on the training batches seen since the
-evaluation before it, and the time an epoch takes now (wall clock, measured over the last few
+evaluation before it, and the time an epoch takes now (wall clock, ``RunClock``'s rate over the last
 seconds of training: with a slow pace it reads the pace, e.g. 30 s, not the compute time).
 """
 from __future__ import annotations
 
 import math
 import time
-from collections import deque
 
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from mnist_viz.core.snapshot import EVAL_COLUMNS, STEP_COLUMNS, Snapshot
 from mnist_viz.gui import style
+from mnist_viz.gui.run_clock import RunClock
 from mnist_viz.gui.widgets import set_text
 
 VALUE_PT = style.TITLE_PT + 6  # the key numbers: ~32 px tall at 1080p, the titles' size and more
@@ -34,7 +34,6 @@ CARDS = (("epoch", "epoch"), ("lr", "learning rate"), ("train_loss", "training l
          ("eval_loss", "test loss"), ("eval_accuracy", "test accuracy"), ("train_accuracy", "on training batches"),
          ("epoch_time", "time per epoch"))
 NO_VALUE = "—"
-RATE_WINDOW = 3.0  # s of wall clock over which the time per epoch is measured
 # Numbers that change 33 times a second cannot be read, and each changed QLabel re-lays out its row
 # (measured: the GUI thread's share rose from ~0.5 to ~0.6 of a core with the cards at frame rate).
 REFRESH_INTERVAL = 0.25  # s between two updates of the cards' text
@@ -71,7 +70,7 @@ class MetricCards(QtWidgets.QWidget):
             layout.addWidget(card, 1)
         self._train_loss = math.nan
         self._last_eval: np.ndarray | None = None  # (len(EVAL_COLUMNS),) the latest evaluation row
-        self._progress: deque[tuple[float, float]] = deque()  # (wall time, epoch) while training
+        self._run_clock = RunClock()
         self._epoch_time = math.nan
         self.clock = time.monotonic  # tests replace it
         self._shown_at = -math.inf
@@ -83,7 +82,7 @@ class MetricCards(QtWidgets.QWidget):
     def clear(self) -> None:
         self._train_loss = math.nan
         self._last_eval = None
-        self._progress.clear()
+        self._run_clock = RunClock()
         self._epoch_time = math.nan
         self._shown_at = -math.inf
         for card in self.cards.values():
@@ -118,18 +117,12 @@ class MetricCards(QtWidgets.QWidget):
         self._measure_pace(snap)
 
     def _measure_pace(self, snap: Snapshot) -> None:
-        """Wall seconds per epoch over the last ``RATE_WINDOW`` s of training; a pause starts over
-        (the value stays until training goes on)."""
-        if not snap.loop.playing:
-            self._progress.clear()
-            return
-        now = self.clock()
-        self._progress.append((now, snap.epoch))
-        while len(self._progress) > 2 and now - self._progress[1][0] >= RATE_WINDOW:
-            self._progress.popleft()
-        (t0, e0), (t1, e1) = self._progress[0], self._progress[-1]
-        if t1 - t0 >= 0.5 and e1 > e0:
-            self._epoch_time = (t1 - t0) / (e1 - e0)
+        """Wall seconds per epoch: the images of an epoch over ``RunClock``'s samples per second;
+        while paused there is no rate, and the last value stays until training goes on."""
+        self._run_clock.observe(snap, self.clock())
+        rate = self._run_clock.samples_per_second
+        if rate and snap.epoch > 0:
+            self._epoch_time = (snap.samples / snap.epoch) / rate
 
     def texts(self, snap: Snapshot) -> dict[str, str]:
         """What each card reads for ``snap`` (after ``_follow``)."""
