@@ -212,8 +212,12 @@ class UnitInspectorPanel(QtWidgets.QWidget):
         for label in (self._equation, terms_caption, self._terms_note, self._push_caption, self._push_note):
             reserve_lines(label, 2)  # each wraps to two lines in a half-width column
         row = QtWidgets.QHBoxLayout()
-        row.addWidget(captioned(terms_caption, _above(terms, self._terms_note)), 1)
-        row.addWidget(captioned(self._push_caption, _above(pushes, self._push_note)), 1)
+        for column in (captioned(terms_caption, _above(terms, self._terms_note)),
+                       captioned(self._push_caption, _above(pushes, self._push_note))):
+            # Held as a hard minimum: the wrapped labels' height-for-width let the layout give the
+            # column less than its parts need, and the notes were drawn over the pictures.
+            column.setMinimumHeight(column.minimumSizeHint().height())
+            row.addWidget(column, 1)
         return row
 
     # ------------------------------------------------------------------ drawing
