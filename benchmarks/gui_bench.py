@@ -177,7 +177,8 @@ class _PaintCounter:
         widget.installEventFilter(self._filter)
 
 
-def gui_phase(app, data, settings, seconds: float, warmup: float, variant: dict, profile: str | None = None) -> dict:
+def gui_phase(app, data, settings, seconds: float, warmup: float, variant: dict, profile: str | None = None,
+              tabs: list[str] | None = None) -> dict:
     """Open the window, train with every panel live, and measure. ``variant`` (see ``parse_variant``):
     ``threads`` BLAS threads for the training process, ``timeout`` its OPENBLAS_THREAD_TIMEOUT,
     ``nice`` its niceness. ``profile``: write a cProfile of the GUI thread over the measured span to
@@ -188,7 +189,7 @@ def gui_phase(app, data, settings, seconds: float, warmup: float, variant: dict,
         # process's environment at start; the window's own OpenBLAS has long been loaded.
         os.environ["OPENBLAS_THREAD_TIMEOUT"] = str(variant["timeout"])
     try:
-        return _gui_phase(app, data, settings, seconds, warmup, variant["threads"], profile, variant)
+        return _gui_phase(app, data, settings, seconds, warmup, variant["threads"], profile, variant, tabs or [])
     finally:
         if saved_timeout is None:
             os.environ.pop("OPENBLAS_THREAD_TIMEOUT", None)
@@ -207,7 +208,30 @@ def parse_variant(text: str) -> dict:
     return {"threads": threads, "timeout": timeout, "nice": nice, "name": text}
 
 
-def _gui_phase(app, data, settings, seconds, warmup, blas_threads, profile, variant) -> dict:
+TAB_SECONDS = 2.0  # how long each of --tabs stays shown before the next
+
+
+def _cycle_tabs(window, tabs: list[str]):
+    """A running QTimer that shows the tabs of the window's panels named in ``tabs`` in turn
+    (``None`` for no tabs): a lecturer moves between tabs, and only the shown one paints."""
+    from PySide6 import QtCore
+
+    if not tabs:
+        return None
+    panels = [getattr(window, name) for name in tabs]
+    window.show_tab(panels[0])
+    turn = [0]
+
+    def next_tab():
+        turn[0] = (turn[0] + 1) % len(panels)
+        window.show_tab(panels[turn[0]])
+    timer = QtCore.QTimer()
+    timer.timeout.connect(next_tab)
+    timer.start(int(TAB_SECONDS * 1000))
+    return timer
+
+
+def _gui_phase(app, data, settings, seconds, warmup, blas_threads, profile, variant, tabs) -> dict:
     from PySide6 import QtCore
 
     from mnist_viz.gui.window import MainWindow
@@ -219,6 +243,7 @@ def _gui_phase(app, data, settings, seconds, warmup, blas_threads, profile, vari
         window.show()
         window.start()
         window.controls.start_button.click()
+        tab_timer = _cycle_tabs(window, tabs)
         paints = _PaintCounter(window.weights._graphics.viewport())
         lateness: list[float] = []
         probe = QtCore.QTimer()
@@ -274,6 +299,8 @@ def _gui_phase(app, data, settings, seconds, warmup, blas_threads, profile, vari
                           "machine": machine},
         }
         probe.stop()
+        if tab_timer is not None:
+            tab_timer.stop()
         window.close()
         ended = not window.worker.isRunning()
         result["thread_ended_on_close"] = ended
@@ -323,8 +350,9 @@ def print_table(report: dict) -> None:
             (f"{tag} thread ended on close", str(gui["thread_ended_on_close"]), "True"),
         ]
     width = max(len(r[0]) for r in rows)
-    print(f"\nmnist-viz GUI benchmark — {report['hidden']} hidden units, batch {report['batch_size']}, "
-          f"{report['optimizer']}, all panels live, {report['screen']}")
+    tabs = " (tabs shown in turn: " + ", ".join(report["tabs"]) + ")" if report["tabs"] else ""
+    print(f"\nmnist-viz GUI benchmark — {report['hidden']}, batch {report['batch_size']}, "
+          f"{report['optimizer']}, all panels live{tabs}, {report['screen']}")
     print(f"{'measure':<{width}}  {'result':<72}  target")
     for name, value, target in rows:
         print(f"{name:<{width}}  {value:<72}  {target}")
@@ -332,7 +360,10 @@ def print_table(report: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--hidden", type=int, default=512)
+    parser.add_argument("--hidden", default="512", help="hidden sizes, e.g. 512 or 512,128")
+    parser.add_argument("--tabs", default="", metavar="ATTR,...",
+                        help="window panels (attribute names, e.g. layer_health,activation_space) whose tabs "
+                             "are shown in turn, TAB_SECONDS each, during the GUI phase (default: the first tab)")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--seconds", type=float, default=60.0, help="GUI phase length (memory is compared over it)")
     parser.add_argument("--warmup", type=float, default=3.0)
@@ -360,7 +391,9 @@ def main(argv: list[str] | None = None) -> int:
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([sys.argv[0]])
     data = load_bundled()
-    settings = Settings(hidden=(args.hidden,), batch_size=args.batch_size)
+    hidden = tuple(int(h) for h in args.hidden.split(","))
+    settings = Settings(hidden=hidden, batch_size=args.batch_size)
+    tabs = [t for t in args.tabs.split(",") if t]
     if args.variants:
         names = args.variants
     elif args.compare_blas:
@@ -382,7 +415,8 @@ def main(argv: list[str] | None = None) -> int:
     pairs = [headless_pair()]
     guis = []
     for _ in range(args.repeats):
-        round_guis = [gui_phase(app, data, settings, args.seconds, args.warmup, v, args.profile) for v in variants]
+        round_guis = [gui_phase(app, data, settings, args.seconds, args.warmup, v, args.profile, tabs)
+                      for v in variants]
         pairs.append(headless_pair())
         for gui in round_guis:
             gui["headless_neighbours"] = [pairs[-2][0], pairs[-1][0]]
@@ -393,7 +427,8 @@ def main(argv: list[str] | None = None) -> int:
     headless = statistics.mean(p[0] for p in pairs)
     headless_1 = statistics.mean(p[1] for p in pairs)
     screen = QtGui.QGuiApplication.primaryScreen().size()
-    report = {"hidden": args.hidden, "batch_size": args.batch_size, "optimizer": settings.optimizer,
+    report = {"hidden": "784-" + "-".join(map(str, hidden)) + "-10", "tabs": tabs,
+              "batch_size": args.batch_size, "optimizer": settings.optimizer,
               "screen": f"{screen.width()}x{screen.height()} ({QtGui.QGuiApplication.platformName()})",
               "launch_runs_s": launch, "launch_s": statistics.median(launch) if launch else float("nan"),
               "headless_samples_per_second": headless, "headless_pairs": pairs,

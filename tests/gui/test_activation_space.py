@@ -116,11 +116,14 @@ def test_resizes_deep_networks_divergence_and_throttling(qtbot, shown, small_mni
     assert "diverged" in panel.message()
     np.testing.assert_array_equal(panel.coordinates(), kept)  # the last map that had numbers stays
 
+    # The window's panel computes on its own thread, and at most every 0.33 s.
     slow = shown(ActivationSpacePanel(small_mnist, min_interval=0.33), 700, 600)
     first, second = trained_snapshot(make_trainer(small_mnist), 3), deep
     slow.show_snapshot(first)
+    expected = expected_coordinates(first, small_mnist.x_test)
+    qtbot.waitUntil(lambda: slow.coordinates().shape == expected.shape, timeout=5000)  # computed on its thread
     slow.show_snapshot(second)  # within the interval: held back
-    np.testing.assert_array_equal(slow.coordinates(), expected_coordinates(first, small_mnist.x_test))
+    np.testing.assert_array_equal(slow.coordinates(), expected)
     slow.flush()
     assert "12 units" in slow._summary.text()
 

@@ -6,8 +6,12 @@ network learns, images of the same digit gather and the classes pull apart, whic
 output layer needs: it can only draw straight lines between them.
 
 The picture is recomputed from each snapshot's weights (at most ~3 times a second: a forward pass of
-2,000 images plus the PCA: ~14 ms at 128 units, ~32 ms at 512, on 2 cores) and kept steady between frames: axes turned
-to match the previous frame (no flips), scale smoothed (no jumps). Hovering a point shows its image in
+2,000 images plus the PCA: ~14 ms at 128 units, ~25 ms at 784-512-128 on one core, twice that while the
+training process shares the machine) and kept steady between frames: axes turned to match the
+previous frame (no flips), scale smoothed (no jumps). The computation runs on a thread of its own
+(NumPy's matrix products release the GIL): on the GUI thread it made the window's event latency p99
+87 ms at 784-512-128-10 (benchmarks/gui_bench.py --tabs activation_space); only the points'
+placement is done on the GUI thread. Hovering a point shows its image in
 the inset; clicking it asks the window to pin it to the probe digits (``pinIndexRequested``).
 
 Colours: ten classes need ten colours, and the Okabe-Ito palette of ``style`` has only eight, one of
@@ -16,6 +20,10 @@ grey. No ten colours are all distinct under every colour-vision deficiency, so c
 only cue: every point is drawn as its digit (a "7" glyph for a seven), and the legend repeats both.
 """
 from __future__ import annotations
+
+import contextlib
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
@@ -77,6 +85,19 @@ def nearest_within(points_px: np.ndarray, target_px: tuple[float, float], radius
     return index if distance[index] <= radius_px else None
 
 
+@dataclass(frozen=True)
+class _Map:
+    """One computed picture: the snapshot it is of, its projection (None: the activations were not
+    numbers), the points' predicted digits ``(n,)`` and the layer's width; ``generation`` is the run
+    (``clear`` count) it belongs to."""
+
+    snap: Snapshot
+    projection: Projection | None
+    answers: np.ndarray | None
+    width: int
+    generation: int
+
+
 class ActivationSpacePanel(QtWidgets.QWidget):
     """A scatter of the first ``n_points`` test digits in the last hidden layer's principal plane,
     coloured (and drawn) by true class.
@@ -85,7 +106,8 @@ class ActivationSpacePanel(QtWidgets.QWidget):
         dataset: the ``Dataset``; its ``x_test (M, 784)`` and ``y_test (M,)`` give the points (the first
             ``min(n_points, M)`` of them; a point's index is its index into ``x_test``).
         n_points: how many test images to show.
-        min_interval: s between recomputations (0: every snapshot at once, for tests).
+        min_interval: s between recomputations (0: every snapshot at once, on the GUI thread, for tests;
+            otherwise on the panel's own thread, see the module docstring).
 
     Signals:
         pinIndexRequested(int): a clicked point's index into ``dataset.x_test`` (like
@@ -93,6 +115,7 @@ class ActivationSpacePanel(QtWidgets.QWidget):
     """
 
     pinIndexRequested = QtCore.Signal(int)
+    _computed = QtCore.Signal(object)  # a _Map, emitted on the computing thread, received on the GUI's
 
     def __init__(self, dataset, n_points: int = N_POINTS, min_interval: float = MIN_INTERVAL,
                  parent: QtWidgets.QWidget | None = None):
@@ -103,6 +126,14 @@ class ActivationSpacePanel(QtWidgets.QWidget):
         self._answers: np.ndarray | None = None  # (n,) the network's predicted digits for the points
         self._inset_index: int | None = None
         self._throttle = qthrottled(self._render, timeout=round(min_interval * 1000), parent=self)
+        self._in_background = min_interval > 0
+        self._executor: ThreadPoolExecutor | None = None
+        self._running: Future | None = None  # the computation in flight
+        self._waiting: Snapshot | None = None  # the newest snapshot that came while one was in flight
+        self._generation = 0  # counts clear(): a picture computed for an earlier run is dropped
+        self._projector_generation = 0
+        self._shown: _Map | None = None
+        self._computed.connect(self._apply)
         self._build()
         self._take_dataset(dataset)
         self.clear()
@@ -115,13 +146,19 @@ class ActivationSpacePanel(QtWidgets.QWidget):
             self._throttle.flush()  # a 0-ms throttle would wait for the event loop
 
     def flush(self) -> None:
-        """Render a snapshot held back by the throttle now."""
+        """Render a snapshot held back by the throttle now, and wait for the computations in flight
+        (tests, exports)."""
         self._throttle.flush()
+        while self._running is not None:
+            picture = self._running.result()
+            self._running = None
+            self._apply(picture)
 
     def clear(self) -> None:
         """A new run: forget the orientation and scale and show the empty map."""
         self._throttle.cancel()
-        self._projector.reset()
+        self._generation += 1  # the projector is reset by the next computation (it may be in use now)
+        self._waiting = None
         self._answers = None
         self._place_points(np.zeros((0, 2), np.float32))
         set_text(self._summary, "")
@@ -239,8 +276,48 @@ class ActivationSpacePanel(QtWidgets.QWidget):
         if hidden_layer_count(snap) < 1 or len(self._x) == 0:
             self._show_message(WAITING)
             return
+        if not self._in_background:
+            self._apply(self._compute(snap, self._generation))
+        elif self._running is not None:
+            self._waiting = snap  # computed when the one in flight is done
+        else:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="activation-space")
+            self._running = self._executor.submit(self._compute_and_send, snap, self._generation)
+
+    def _compute_and_send(self, snap: Snapshot, generation: int) -> _Map:
+        """On the panel's thread: compute, and hand the picture to the GUI thread."""
+        picture = self._compute(snap, generation)
+        with contextlib.suppress(RuntimeError):  # the panel was deleted meanwhile (the window closed)
+            self._computed.emit(picture)
+        return picture
+
+    def _compute(self, snap: Snapshot, generation: int) -> _Map:
+        """The forward pass and the projection (no Qt: safe on any thread, one at a time)."""
+        if generation != self._projector_generation:
+            self._projector.reset()
+            self._projector_generation = generation
         hidden, answers = self._last_hidden_layer(snap)
         projection = self._projector.project(hidden) if hidden is not None else None
+        width = hidden.shape[1] if hidden is not None else 0
+        return _Map(snap, projection, answers, width, generation)
+
+    def _apply(self, picture: _Map) -> None:
+        """On the GUI thread: place the points of a computed picture, then start the next one."""
+        if self._running is not None and self._running.done():
+            self._running = None
+        if picture is self._shown:  # flush() already showed it; this is its queued signal
+            return
+        self._shown = picture
+        self._show_picture(picture)
+        if self._running is None and self._waiting is not None:
+            snap, self._waiting = self._waiting, None
+            self._render(snap)
+
+    def _show_picture(self, picture: _Map) -> None:
+        snap, projection, answers = picture.snap, picture.projection, picture.answers
+        if picture.generation != self._generation:
+            return
         if projection is None:
             # NaN/inf activations have no place on the map: keep the last picture that had them.
             kept = "the map shows the last moment that had numbers" if len(self._coords) else "nothing to map"
@@ -248,7 +325,7 @@ class ActivationSpacePanel(QtWidgets.QWidget):
             return
         self._answers = answers
         self._place_points(projection.coords)
-        self._summary_of(snap, projection, hidden.shape[1])
+        self._summary_of(snap, projection, picture.width)
         stopped = "Training stopped (see the banner): this map is of the weights it stopped with."
         self._show_message(stopped if snap.diverged else "")
 
