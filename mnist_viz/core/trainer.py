@@ -11,6 +11,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Sequence
+from copy import deepcopy
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -276,6 +277,27 @@ class Trainer:
         idx = self.order[self.cursor: self.cursor + self.batch_size]
         self.cursor += len(idx)
         return self.x_train[idx], self.y_train[idx]
+
+    def peek_batch(self) -> tuple[np.ndarray, np.ndarray]:
+        """The batch the next ``step()`` trains on, ``(x (B,784), y (B,))``, without taking it.
+
+        Nothing changes: at the end of an epoch the next epoch's shuffle is drawn from a copy of the
+        shuffle generator, which is the draw ``step()`` will then make. Full-batch ``gd`` trains on
+        the whole training split every step, so that is what it returns."""
+        if self.settings.optimizer == "gd":
+            return self.x_train, self.y_train
+        order, cursor = self.order, self.cursor
+        if cursor >= self.n_train:  # step() starts a new epoch first, with a new order
+            order, cursor = deepcopy(self.shuffle_rng).permutation(self.n_train), 0
+        idx = order[cursor: cursor + self.batch_size]
+        return self.x_train[idx], self.y_train[idx]
+
+    @property
+    def next_step_lr(self) -> float:
+        """The learning rate the next ``step()`` uses: ``effective_lr``, after the decay of the epoch
+        that step starts if the present one is complete."""
+        epochs = self.epochs_done + (1 if self.cursor >= self.n_train else 0)
+        return self.settings.lr * self.settings.lr_decay ** epochs
 
     def step(self) -> StepResult:
         """One optimisation step on the next batch.

@@ -34,6 +34,7 @@ import numpy as np
 from PySide6.QtCore import QThread, QTimer, Signal
 
 from mnist_viz.core import checkpoint
+from mnist_viz.core.backprop_step import MAX_IMAGES
 from mnist_viz.core.snapshot import History, Settings, Snapshot
 from mnist_viz.core.trainer import Trainer
 from mnist_viz.runtime import loop as training_loop
@@ -84,6 +85,7 @@ class TrainingWorker(QThread):
         commandDone(CommandDone): a file was written or read as asked.
         commandFailed(CommandFailed): a command was refused (a setting the trainer rejected, a bad file).
         budgetFinished(BudgetFinished): a recipe reached its budget; training paused.
+        stepExplained(StepExplanation): the answer to ``explain_step`` (``core.backprop_step``).
         failed(str): training crashed (traceback text), or its process kept dying; training has ended.
         processLost(str): the training process died; a new one is starting from the latest weights.
         processRestarted(str): the new process carries on the run.
@@ -95,6 +97,7 @@ class TrainingWorker(QThread):
     commandDone = Signal(object)
     commandFailed = Signal(object)
     budgetFinished = Signal(object)
+    stepExplained = Signal(object)
     failed = Signal(str)
     processLost = Signal(str)
     processRestarted = Signal(str)
@@ -128,7 +131,8 @@ class TrainingWorker(QThread):
         self._relay: dict[type, Callable[[Any], None]] = {
             p.PlayingChanged: lambda e: self.playingChanged.emit(e.playing),
             p.CommandDone: self.commandDone.emit, p.CommandFailed: self.commandFailed.emit,
-            p.BudgetFinished: self.budgetFinished.emit, p.ProcessFailed: lambda e: self.failed.emit(e.details)}
+            p.BudgetFinished: self.budgetFinished.emit, p.ProcessFailed: lambda e: self.failed.emit(e.details),
+            p.StepExplained: lambda e: self.stepExplained.emit(e.explanation)}
 
     # ------------------------------------------------------------ commands
     @property
@@ -156,6 +160,11 @@ class TrainingWorker(QThread):
     def step_once(self, n: int = 1) -> int:
         """Pause and train exactly ``n`` batches."""
         return self.send(p.Step(int(n)))
+
+    def explain_step(self, images: int = MAX_IMAGES) -> int:
+        """Pause and take the next step apart without taking it; ``stepExplained`` brings it (or
+        ``commandFailed`` says why not). A ``step_once()`` afterwards trains on that same batch."""
+        return self.send(p.ExplainStep(int(images)))
 
     def update_settings(self, **changes: Any) -> int:
         """Live settings (``Trainer.update``); a burst of calls collapses to the last values."""

@@ -23,6 +23,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from mnist_viz.core import checkpoint
+from mnist_viz.core.backprop_step import explain_next_step
 from mnist_viz.core.files import write_metrics_csv
 from mnist_viz.core.presets import Preset
 from mnist_viz.core.snapshot import LoopState, Settings
@@ -36,6 +37,7 @@ from mnist_viz.runtime.protocol import (
     CommandFailed,
     Envelope,
     Event,
+    ExplainStep,
     ExportMetrics,
     LoadSession,
     Pause,
@@ -53,6 +55,7 @@ from mnist_viz.runtime.protocol import (
     SetUnitEnabled,
     SnapshotReady,
     Step,
+    StepExplained,
     Stop,
     Stopped,
     UpdateSettings,
@@ -170,6 +173,7 @@ class TrainingLoop:
         self.budget_armed = False  # True until the budget is reached; Start then trains on
         self.budget_settings: Settings | None = None  # the settings the budget's run started with
         self.process = 0  # see LoopState.process
+        self.applying_seq = 0  # the sequence number of the command being applied (for handlers that answer)
 
     # ---------------------------------------------------------------- one pass
     def tick(self) -> float | None:
@@ -335,6 +339,7 @@ class TrainingLoop:
         one that returns a message reports ``CommandDone`` with it."""
         for envelope in envelopes:
             command = envelope.command
+            self.applying_seq = envelope.seq
             try:
                 message = self.HANDLERS[type(command)](self, command)
             except Exception as e:
@@ -358,6 +363,14 @@ class TrainingLoop:
     def _on_step(self, command: Step) -> None:
         self._set_playing(False)
         self.steps_owed += command.n
+
+    def _on_explain_step(self, command: ExplainStep) -> None:
+        """Pause and send the next step taken apart. Steps still owed are dropped: they would train
+        on the batch explained before the window's ``Step`` could."""
+        self._set_playing(False)
+        self.steps_owed = 0
+        explanation = explain_next_step(self.trainer, command.images)  # stopped training: ValueError says why
+        self.send(StepExplained(reply_to=self.applying_seq, explanation=explanation))
 
     def _on_update_settings(self, command: UpdateSettings) -> None:
         self.trainer.update(**command.changes)
@@ -427,7 +440,7 @@ class TrainingLoop:
         Stop: _on_stop, Play: _on_play, Pause: _on_pause, Step: _on_step, UpdateSettings: _on_update_settings,
         Reset: _on_reset, Restore: _on_restore, SetBudget: _on_set_budget, SetProbes: _on_set_probes,
         SetSpeedLimit: _on_set_speed_limit, SetUnitEnabled: _on_set_unit_enabled, SaveSession: _on_save_session,
-        LoadSession: _on_load_session, ExportMetrics: _on_export_metrics,
+        LoadSession: _on_load_session, ExportMetrics: _on_export_metrics, ExplainStep: _on_explain_step,
     }
 
 

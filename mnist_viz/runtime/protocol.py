@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Union
 
 import numpy as np
 
+from mnist_viz.core.backprop_step import MAX_IMAGES, StepExplanation
 from mnist_viz.core.presets import Preset
 from mnist_viz.core.snapshot import Settings, Snapshot
 
@@ -110,6 +111,18 @@ class Step(Command):
     def check(self) -> None:
         if not 1 <= self.n <= MAX_STEPS_PER_COMMAND:
             raise CommandError(f"step count must be between 1 and {MAX_STEPS_PER_COMMAND:,}, got {self.n}")
+
+
+@dataclass(frozen=True)
+class ExplainStep(Command):
+    """Pause and take the next step apart without taking it (``core.backprop_step``): answered by
+    ``StepExplained`` with at most ``images`` of its batch; a ``Step`` afterwards trains on that batch."""
+
+    images: int = MAX_IMAGES
+
+    def check(self) -> None:
+        if not 0 <= self.images <= MAX_IMAGES:
+            raise CommandError(f"an explained step carries 0 to {MAX_IMAGES} images, got {self.images}")
 
 
 @dataclass(frozen=True)
@@ -267,6 +280,14 @@ class SnapshotReady(Event):
 @dataclass(frozen=True)
 class PlayingChanged(Event):
     playing: bool = False
+
+
+@dataclass(frozen=True)
+class StepExplained(Event):
+    """The answer to ``ExplainStep``: the next step taken apart, before it is taken (training is
+    paused). ``explanation`` is ``None`` only in a malformed event."""
+
+    explanation: StepExplanation | None = None
 
 
 @dataclass(frozen=True)
