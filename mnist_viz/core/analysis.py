@@ -69,9 +69,7 @@ def snapshot_network(snap: Snapshot) -> MLP:
     ``snap.unit_mask`` is the first hidden layer's ``(H1,)`` mask; deeper layers have no ablation,
     so they get all-ones masks (``network_from_params`` needs one mask per hidden layer).
     """
-    masks = [snap.unit_mask] + [np.ones(snap.params[2 * layer].shape[1], np.float32)
-                                for layer in range(1, hidden_layer_count(snap))]
-    return network_from_params(snap.params, snap.settings.activation, masks)
+    return network_from_params(snap.params, snap.settings.activation, snapshot_unit_masks(snap))
 
 
 def network_answer(snap: Snapshot, x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -93,3 +91,94 @@ def network_answer(snap: Snapshot, x: np.ndarray) -> tuple[np.ndarray, np.ndarra
     if not np.isfinite(probs).all():
         return None
     return probs.astype(np.float32), cache[0]
+
+
+# ------------------------------------------------------------------------------ deeper hidden layers
+
+
+def linear_view(params: Sequence[np.ndarray], layer: int) -> np.ndarray:
+    """What each unit of hidden layer ``layer`` looks for in the input, seen through straight lines.
+
+    Chains the weights below and including the layer: ``W1 @ W2 @ ... @ W_layer``. Column ``j`` is
+    the input pattern that unit ``j``'s weights add up to when every activation below is taken as
+    the identity (the "linear view": it ignores the bends of ReLU, sigmoid, ...). For ``layer`` 1
+    it is ``W1`` itself.
+
+    Args:
+        params: ``[W1 (784, H1), b1, W2 (H1, H2), b2, ...]``.
+        layer: 1-based hidden layer (the output layer, one past the last hidden one, also works:
+            it gives the class templates).
+    Returns:
+        ``(784, H_layer) float32``.
+    Raises:
+        ValueError: on a layer that does not exist or weights that do not chain.
+    """
+    weights = list(params[0::2])
+    if not 1 <= layer <= len(weights):
+        raise ValueError(f"layer {layer} does not exist: the network has {len(weights)} weight layers")
+    chained = np.asarray(weights[0], np.float32)
+    for W in weights[1:layer]:
+        if W.ndim != 2 or W.shape[0] != chained.shape[1]:
+            raise ValueError(f"weights of shape {W.shape} do not follow {chained.shape}")
+        chained = chained @ W  # left to right: (784, H1) @ (H1, H2) keeps every product 784 rows tall
+    return chained.astype(np.float32, copy=False)
+
+
+def layer_activations(params: Sequence[np.ndarray], activation: str, x: np.ndarray, layer: int,
+                      unit_masks: Sequence[np.ndarray] | None = None) -> np.ndarray:
+    """Activations of hidden layer ``layer`` (1-based) for some images, computed by the engine.
+
+    Args:
+        params: ``[W1, b1, ..., W_out, b_out]``; activation: the hidden activation's name.
+        x: ``(N, 784)`` images in [0, 1].
+        unit_masks: one ``(H_k,)`` mask per hidden layer (ablated units 0), or None for all on.
+    Returns:
+        ``(N, H_layer) float32`` (may hold NaN/inf for diverged weights).
+    Raises:
+        ValueError: on a layer that is not a hidden layer.
+    """
+    hidden_layers = len(params) // 2 - 1
+    if not 1 <= layer <= hidden_layers:
+        raise ValueError(f"layer {layer} is not a hidden layer: the network has {hidden_layers}")
+    net = network_from_params(params, activation, unit_masks)
+    with np.errstate(all="ignore"):  # diverged weights overflow; the caller decides what NaN means
+        _logits, cache = net.forward(np.asarray(x, np.float32).reshape(-1, params[0].shape[0]), keep=True)
+    return cache[layer - 1]
+
+
+def top_indices(values: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the up to ``k`` largest finite entries of ``values (N,)``, largest first; ties keep
+    the lower index first (so the same snapshot always shows the same images)."""
+    values = np.asarray(values)
+    finite = np.flatnonzero(np.isfinite(values))
+    order = np.argsort(-values[finite], kind="stable")
+    return finite[order[:max(0, int(k))]]
+
+
+def top_activating(params: Sequence[np.ndarray], activation: str, x: np.ndarray, layer: int, unit: int,
+                   k: int, unit_masks: Sequence[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` images of ``x`` on which hidden unit ``unit`` of layer ``layer`` fires most.
+
+    One forward pass (``layer_activations``): ~10 ms for 2,000 images through 784-512.
+
+    Args:
+        x: ``(N, 784)`` images; layer: 1-based hidden layer; unit: its column, ``0 <= unit < H_layer``.
+    Returns:
+        ``(indices (k,) intp, activations (k,) float32)``, highest activation first (fewer than ``k``
+        when ``x`` has fewer images or some activations are not finite numbers).
+    Raises:
+        ValueError: on a layer or unit that does not exist.
+    """
+    acts = layer_activations(params, activation, x, layer, unit_masks)
+    if not 0 <= unit < acts.shape[1]:
+        raise ValueError(f"unit {unit} does not exist: layer {layer} has {acts.shape[1]} units")
+    column = acts[:, unit]
+    chosen = top_indices(column, k)
+    return chosen, column[chosen].astype(np.float32)
+
+
+def snapshot_unit_masks(snap: Snapshot) -> list[np.ndarray]:
+    """One mask per hidden layer of ``snap``'s network: the first layer's ``unit_mask`` (ablation),
+    all ones for the deeper layers (they have no ablation)."""
+    return [snap.unit_mask] + [np.ones(snap.params[2 * layer].shape[1], np.float32)
+                               for layer in range(1, hidden_layer_count(snap))]

@@ -18,6 +18,7 @@ from mnist_viz.gui.file_actions import FileActions
 from mnist_viz.gui.layout import PanelTabs, controls_column, splitter
 from mnist_viz.gui.menus import build_menus, menu_table
 from mnist_viz.gui.panels.activation_space import ActivationSpacePanel
+from mnist_viz.gui.panels.backprop import BackpropStepPanel
 from mnist_viz.gui.panels.banner import DivergenceBanner
 from mnist_viz.gui.panels.base import Panel
 from mnist_viz.gui.panels.confusion import ConfusionPanel
@@ -51,7 +52,9 @@ TABS = (("samples", "Training images", "Examples of what the network trains on")
         ("unit_inspector", "Unit", "One hidden unit up close: click a weight tile"),
         ("templates", "Templates", "What the network looks for in each digit: W1 · W2[:, c]"),
         ("activation_space", "Space", "Where the last layer puts 2,000 test digits (PCA): hover, click to pin"),
-        ("confusion", "Errors", "Confusion matrix on the test set: click a cell"))
+        ("confusion", "Errors", "Confusion matrix on the test set: click a cell"),
+        ("backprop", "Backprop step",
+         "One training step taken apart: forward, loss, backward, update. Step walks the stages here"))
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -129,9 +132,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.samples = SampleGridPanel(self.data)
         self.drawing = DrawingPanel()
         self.unit_inspector = UnitInspectorPanel()
+        # A deeper unit's top-activating images come from the first 2,000 test images.
+        self.unit_inspector.set_test_images(self.data.x_test, self.data.y_test)
         self.templates = ClassTemplatesPanel()
         self.activation_space = ActivationSpacePanel(self.data)
         self.confusion = ConfusionPanel(self.data)
+        self.backprop = BackpropStepPanel()
         # 100 MB holds ~60 moments of a 512-unit network, ~240 of a 128-unit one; the record thins
         # evenly as the run grows, so memory stays flat however long the lecture.
         self.timeline = TimelinePanel(max_bytes=TIMELINE_BYTES)
@@ -142,7 +148,8 @@ class MainWindow(QtWidgets.QMainWindow):
         # Panels that show one moment of the network: while the timeline is scrubbed back they show
         # that moment; the curves, the status line and the banner always show the live run.
         self.moment_panels: list[Panel] = [self.weights, self.output_weights, self.probes, self.samples, self.drawing,
-                                           self.unit_inspector, self.templates, self.activation_space, self.confusion]
+                                           self.unit_inspector, self.templates, self.activation_space, self.confusion,
+                                           self.backprop]
         self.panels: list[Panel] = [self.curves, *self.moment_panels]
 
     def _build_tabs(self) -> PanelTabs:
@@ -200,7 +207,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _connect(self) -> None:
         c, w = self.controls, self.worker
         c.playToggled.connect(w.set_playing)
-        c.stepClicked.connect(w.step_once)
+        c.stepClicked.connect(self._on_step_clicked)
         c.resetClicked.connect(self._on_reset)
         c.liveChanged.connect(lambda changes: w.update_settings(**changes))
         c.restartRequested.connect(w.reset)
@@ -215,6 +222,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.probes.selectedChanged.connect(self.unit_inspector.set_probe_index)
         self.probes.probesChanged.connect(self.unit_inspector.set_probe_images)  # its arithmetic needs the images
         self.weights.unitClicked.connect(self._on_unit_clicked)
+        self.weights.deepUnitClicked.connect(self._on_deep_unit_clicked)
         self.unit_inspector.ablateRequested.connect(w.set_unit_enabled)
         self.drawing.pinRequested.connect(self._on_pin_drawing)
         self.confusion.pinIndexRequested.connect(self.pin_test_image)
@@ -225,6 +233,10 @@ class MainWindow(QtWidgets.QMainWindow):
         # Training was running when it blew up: restoring goes on training.
         self.banner.restoreClicked.connect(lambda: w.restore_last_good(resume=True))
         self.banner.restoreLowerClicked.connect(lambda: w.restore_last_good(lr_factor=0.1, resume=True))
+        self.backprop.explainRequested.connect(w.explain_step)
+        self.backprop.stepRequested.connect(w.step_once)
+        w.stepExplained.connect(self._on_step_explained)
+        w.commandFailed.connect(self.backprop.show_refusal)  # it answers "explain step" refusals only
         w.snapshotReady.connect(self._on_snapshot_ready)
         w.playingChanged.connect(self.controls.set_playing)
         w.failed.connect(self._on_worker_failed)
@@ -342,6 +354,8 @@ class MainWindow(QtWidgets.QMainWindow):
         for panel in self.moment_panels:
             if (on_screen and panel.isVisible()) or (panel is self.confusion and snap.test_pred is not None):
                 panel.show_snapshot(snap)
+        if self.backprop.isVisible():  # its gradient tiles use the mosaic's current colour scale
+            self.backprop.set_weight_level(self.weights.input_weights_level)
 
     def _refresh_moment(self, snap: Snapshot | None = None) -> None:
         shown = snap if snap is not None else (self.timeline.selected_snapshot() or self.latest)
@@ -354,8 +368,24 @@ class MainWindow(QtWidgets.QMainWindow):
         self.controls.flush()  # a reset keeps the settings the controls show, sent ones or not
         self.worker.reset(self.controls.settings())
 
+    def _on_step_clicked(self) -> None:
+        """In the Backprop step tab, Step walks the step's stages (forward, loss, backward, update);
+        elsewhere it trains one batch."""
+        if self.current_tab_panel() is self.backprop and self.backprop.isVisible():
+            self.backprop.advance()
+        else:
+            self.worker.step_once()
+
+    def _on_step_explained(self, explanation) -> None:
+        self.backprop.set_weight_level(self.weights.input_weights_level)
+        self.backprop.show_explanation(explanation)
+
     def _on_unit_clicked(self, unit: int) -> None:
         self.unit_inspector.set_unit(unit)
+        self.show_tab(self.unit_inspector)
+
+    def _on_deep_unit_clicked(self, layer: int, unit: int) -> None:
+        self.unit_inspector.inspect(layer, unit)
         self.show_tab(self.unit_inspector)
 
     def _on_pin_drawing(self, image: np.ndarray) -> None:

@@ -1,4 +1,5 @@
-"""ControlsPanel: the knobs a lecturer turns — start/pause/step/reset, learning rate, hidden size,
+"""ControlsPanel: the knobs a lecturer turns — start/pause/step/reset, learning rate, the size of each
+hidden layer (and, with a restart, how many there are: 1 to 3),
 batch size, optimizer, the pace (seconds per epoch, slow motion, or full speed), activation, init,
 seed, and presets.
 
@@ -39,6 +40,10 @@ LR_STOPS = tuple(v for e in range(-4, 1) for m in LR_MANTISSAS if (v := float(f"
 HIDDEN_MIN, HIDDEN_MAX = 1, 512
 # 1-7, then four stops per doubling (8 10 12 14, 16 20 24 28, ... 256 320 384 448), then 512
 HIDDEN_STOPS = (*range(1, 8), *(2 ** k * q // 4 for k in range(3, 9) for q in (4, 5, 6, 7)), HIDDEN_MAX)
+# Hidden layers the controls offer (the engine takes more: a settings file may hold them). A layer
+# added in the window starts at a size that makes the classic funnel, e.g. 784-256-64-32-10.
+MAX_LAYERS_IN_CONTROLS = 3
+ADDED_LAYER_SIZES = (64, 32)  # layer 2, layer 3
 LIVE_DEBOUNCE_MS = 400  # quiet time after the last key, wheel or typed change before it is sent
 # The pace: a key names it in the store ("epoch:30" = one epoch in about 30 s, "steps:3" = 3 steps
 # per second, "full" = no limit). An epoch pace becomes steps per second from the batch size and
@@ -49,7 +54,8 @@ PACES = [(FULL_SPEED, "full speed"), ("epoch:10", "1 epoch ≈ 10 s"), ("epoch:3
          ("epoch:60", "1 epoch ≈ 1 min"), ("steps:10", "slow motion: 10 steps/s"),
          ("steps:3", "slow motion: 3 steps/s"), ("steps:1", "slow motion: 1 step/s"),
          ("steps:0.5", "slow motion: 1 step per 2 s")]
-FIELD_NAMES = {"lr": "learning rate", "hidden": "hidden units", "batch_size": "batch size", "optimizer": "optimizer",
+FIELD_NAMES = {"lr": "learning rate", "hidden": "hidden units", "hidden_layers": "number of hidden layers",
+               "batch_size": "batch size", "optimizer": "optimizer",
                "activation": "activation", "init": "init", "seed": "seed", "train_subset": "training images",
                "val_size": "validation split"}
 MNIST_TRAIN_IMAGES = 60_000  # until the window says how many its dataset has (set_dataset_size)
@@ -82,6 +88,13 @@ def hidden_to_slider(n: int) -> int:
 
 def slider_to_hidden(pos: int) -> int:
     return HIDDEN_STOPS[min(max(pos, 0), len(HIDDEN_STOPS) - 1)]
+
+
+def with_layer_count(hidden: tuple[int, ...], count: int) -> tuple[int, ...]:
+    """``hidden`` cut or extended to ``count`` layers; an added layer k (k >= 2) gets
+    ``ADDED_LAYER_SIZES[k - 2]`` units (the last of them beyond), e.g. ``(256,)`` → ``(256, 64)``."""
+    added = tuple(ADDED_LAYER_SIZES[min(k, len(ADDED_LAYER_SIZES)) - 1] for k in range(len(hidden), count))
+    return (tuple(hidden) + added)[:max(1, count)]
 
 
 def training_images(settings: Settings, dataset_images: int) -> int:
@@ -305,7 +318,16 @@ class ControlsPanel(QtWidgets.QWidget):
         form = QtWidgets.QFormLayout(box)
         form.setRowWrapPolicy(QtWidgets.QFormLayout.RowWrapPolicy.WrapAllRows)
         form.addRow("Learning rate", self._build_lr())
-        form.addRow("Hidden units", self._build_hidden())
+        self._hidden_form = form
+        self.hidden_sliders: list[QtWidgets.QSlider] = []
+        self.hidden_boxes: list[QtWidgets.QSpinBox] = []
+        self.hidden_labels: list[QtWidgets.QLabel] = []
+        self._hidden_holds: list[_MouseHold] = []
+        for layer in range(MAX_LAYERS_IN_CONTROLS):
+            label = QtWidgets.QLabel("Hidden units")
+            self.hidden_labels.append(label)
+            form.addRow(label, self._build_hidden(layer))
+        self.hidden_slider, self.hidden_box = self.hidden_sliders[0], self.hidden_boxes[0]  # the first layer's
         self.batch_box = QtWidgets.QSpinBox()
         self.batch_box.setRange(1, 60_000)
         self.batch_box.setStepType(QtWidgets.QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
@@ -377,23 +399,25 @@ class ControlsPanel(QtWidgets.QWidget):
         self.lr_box.valueChanged.connect(self._on_lr_typed)
         return self._slider_row(self.lr_slider, self.lr_box)
 
-    def _build_hidden(self) -> QtWidgets.QWidget:
-        self.hidden_slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
-        self.hidden_slider.setRange(0, len(HIDDEN_STOPS) - 1)
-        self.hidden_slider.setPageStep(4)  # a doubling
-        self.hidden_slider.setToolTip("Hidden units of the first layer, 1 to 512 (logarithmic; the box takes any "
-                                      "number). Resizes the "
-                                      "running network: growing adds fresh units, shrinking keeps the most "
-                                      "useful ones")
-        self.hidden_slider.valueChanged.connect(self._on_hidden_slider_moved)
-        self.hidden_slider.sliderReleased.connect(self._on_hidden_slider_released)
-        self._hidden_hold = _MouseHold(self.hidden_slider, self._on_hidden_slider_released)
-        self.hidden_box = QtWidgets.QSpinBox()
-        self.hidden_box.setRange(HIDDEN_MIN, HIDDEN_MAX)
-        self.hidden_box.setKeyboardTracking(False)
-        self.hidden_box.setToolTip("Type a number of hidden units, 1 to 512")
-        self.hidden_box.valueChanged.connect(self._on_hidden_typed)
-        return self._slider_row(self.hidden_slider, self.hidden_box)
+    def _build_hidden(self, layer: int) -> QtWidgets.QWidget:
+        """The size row of hidden layer ``layer`` (0-based): a slider on ``HIDDEN_STOPS`` and a box."""
+        which = "the first layer" if layer == 0 else f"hidden layer {layer + 1}"
+        slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        slider.setRange(0, len(HIDDEN_STOPS) - 1)
+        slider.setPageStep(4)  # a doubling
+        slider.setToolTip(f"Units of {which}, 1 to 512 (logarithmic; the box takes any number). Resizes the "
+                          "running network: growing adds fresh units, shrinking keeps the most useful ones")
+        slider.valueChanged.connect(lambda pos: self._on_hidden_slider_moved(layer, pos))
+        slider.sliderReleased.connect(lambda: self._on_hidden_slider_released(layer))
+        self._hidden_holds.append(_MouseHold(slider, lambda: self._on_hidden_slider_released(layer)))
+        box = QtWidgets.QSpinBox()
+        box.setRange(HIDDEN_MIN, HIDDEN_MAX)
+        box.setKeyboardTracking(False)
+        box.setToolTip(f"Type a number of units for {which}, 1 to 512")
+        box.valueChanged.connect(lambda n: self._on_hidden_typed(layer, n))
+        self.hidden_sliders.append(slider)
+        self.hidden_boxes.append(box)
+        return self._slider_row(slider, box)
 
     @staticmethod
     def _slider_row(slider: QtWidgets.QSlider, box: QtWidgets.QAbstractSpinBox) -> QtWidgets.QWidget:
@@ -430,6 +454,13 @@ class ControlsPanel(QtWidgets.QWidget):
         self.seed_box.setToolTip("Random seed for the starting weights and the batch order (restarts training)")
         self.seed_box.valueChanged.connect(self._on_seed_changed)
         form.addRow("Seed", self.seed_box)
+        self.layers_combo = _narrow_combo()
+        for count in range(1, MAX_LAYERS_IN_CONTROLS + 1):
+            self.layers_combo.addItem(str(count), count)
+        self.layers_combo.setToolTip("How many hidden layers the network has, e.g. 2 for 784-256-64-10 "
+                                     "(restarts training; each layer's size then changes live)")
+        self.layers_combo.activated.connect(self._on_layer_count_activated)
+        form.insertRow(0, "Hidden layers", self.layers_combo)
         return box
 
     # ------------------------------------------------------------ state in
@@ -440,13 +471,12 @@ class ControlsPanel(QtWidgets.QWidget):
     def set_settings(self, settings: Settings) -> None:
         """Show ``settings`` without emitting anything (e.g. after a reset or a preset)."""
         self._settings = settings
-        widgets = (self.lr_slider, self.lr_box, self.hidden_slider, self.hidden_box, self.batch_box,
-                   self.optimizer_combo, self.activation_combo, self.init_combo, self.seed_box)
+        widgets = (self.lr_slider, self.lr_box, *self.hidden_sliders, *self.hidden_boxes, self.batch_box,
+                   self.optimizer_combo, self.activation_combo, self.init_combo, self.seed_box, self.layers_combo)
         blockers = [QtCore.QSignalBlocker(w) for w in widgets]
         self.lr_slider.setValue(lr_to_slider(settings.lr))
         self.lr_box.setValue(settings.lr)
-        self.hidden_slider.setValue(hidden_to_slider(settings.hidden[0]))
-        self.hidden_box.setValue(settings.hidden[0])
+        self._show_hidden_sizes(settings.hidden)
         self.batch_box.setValue(settings.batch_size)
         self.batch_box.setEnabled(settings.optimizer != "gd")
         for combo, value in ((self.optimizer_combo, settings.optimizer), (self.activation_combo, settings.activation),
@@ -456,6 +486,24 @@ class ControlsPanel(QtWidgets.QWidget):
         del blockers
         self._show_subset()
         self._update_speed()  # an epoch pace follows the batch size and the training-set size
+
+    def _show_hidden_sizes(self, hidden: tuple[int, ...]) -> None:
+        """One size row per hidden layer (rows of absent layers hidden) and the layer count."""
+        for layer, (slider, box, label) in enumerate(zip(self.hidden_sliders, self.hidden_boxes, self.hidden_labels)):
+            present = layer < len(hidden)
+            self._hidden_form.setRowVisible(label, present)
+            if present:
+                slider.setValue(hidden_to_slider(hidden[layer]))
+                box.setValue(hidden[layer])
+            # One layer: "Hidden units", as before; several: which layer each row sizes.
+            label.setText("Hidden units" if len(hidden) == 1 else f"Layer {layer + 1} units")
+        while self.layers_combo.count() > MAX_LAYERS_IN_CONTROLS:  # a count from an earlier settings file
+            self.layers_combo.removeItem(self.layers_combo.count() - 1)
+        index = self.layers_combo.findData(len(hidden))
+        if index < 0:  # deeper than the controls offer (a settings file): shown, its extra layers kept
+            self.layers_combo.addItem(str(len(hidden)), len(hidden))
+            index = self.layers_combo.count() - 1
+        self.layers_combo.setCurrentIndex(index)
 
     def set_dataset_size(self, n_images: int) -> None:
         """How many training images the dataset has (the subset line and the pace use it)."""
@@ -482,7 +530,7 @@ class ControlsPanel(QtWidgets.QWidget):
     def is_editing(self) -> bool:
         """True while the user is mid-change (a held slider, a change not yet sent): the window then
         leaves the widgets alone instead of syncing them to the trainer's settings."""
-        return bool(self._pending) or self._lr_hold.held() or self._hidden_hold.held()
+        return bool(self._pending) or self._lr_hold.held() or any(hold.held() for hold in self._hidden_holds)
 
     def pace(self) -> str:
         """The chosen pace's key (``PACES``), e.g. ``"epoch:30"`` or ``"full"``."""
@@ -531,8 +579,9 @@ class ControlsPanel(QtWidgets.QWidget):
         """Multiply the learning rate (the Up / Down shortcuts)."""
         self.set_lr(self._settings.lr * factor)
 
-    def set_hidden(self, n: int) -> None:
-        self.hidden_box.setValue(n)
+    def set_hidden(self, n: int, layer: int = 0) -> None:
+        """Set hidden layer ``layer``'s size (0-based) as if typed."""
+        self.hidden_boxes[layer].setValue(n)
 
     def flush(self) -> None:
         """Send debounced changes now (tests; before a restart)."""
@@ -588,21 +637,29 @@ class ControlsPanel(QtWidgets.QWidget):
             self.lr_slider.setValue(lr_to_slider(lr))
         self._queue_live(lr=float(f"{lr:.3g}"))
 
-    def _on_hidden_slider_moved(self, pos: int) -> None:
-        n = slider_to_hidden(pos)
-        with QtCore.QSignalBlocker(self.hidden_box):
-            self.hidden_box.setValue(n)
-        if not self._hidden_hold.held():  # a drag (or a held click on the groove) resizes once, on release
-            self._queue_live(hidden=(n, *self._settings.hidden[1:]))
+    def _resized(self, layer: int, n: int) -> tuple[int, ...]:
+        """The hidden sizes with layer ``layer`` (0-based) set to ``n``."""
+        hidden = list(self._settings.hidden)
+        hidden[layer] = n
+        return tuple(hidden)
 
-    def _on_hidden_slider_released(self) -> None:
-        self._queue_live(hidden=(slider_to_hidden(self.hidden_slider.value()), *self._settings.hidden[1:]))
+    def _on_hidden_slider_moved(self, layer: int, pos: int) -> None:
+        n = slider_to_hidden(pos)
+        with QtCore.QSignalBlocker(self.hidden_boxes[layer]):
+            self.hidden_boxes[layer].setValue(n)
+        if not self._hidden_holds[layer].held():  # a drag (or a held click on the groove) resizes once, on release
+            self._queue_live(hidden=self._resized(layer, n))
+
+    def _on_hidden_slider_released(self, layer: int) -> None:
+        if layer >= len(self._settings.hidden):
+            return
+        self._queue_live(hidden=self._resized(layer, slider_to_hidden(self.hidden_sliders[layer].value())))
         self.flush()
 
-    def _on_hidden_typed(self, n: int) -> None:
-        with QtCore.QSignalBlocker(self.hidden_slider):
-            self.hidden_slider.setValue(hidden_to_slider(n))
-        self._queue_live(hidden=(n, *self._settings.hidden[1:]))
+    def _on_hidden_typed(self, layer: int, n: int) -> None:
+        with QtCore.QSignalBlocker(self.hidden_sliders[layer]):
+            self.hidden_sliders[layer].setValue(hidden_to_slider(n))
+        self._queue_live(hidden=self._resized(layer, n))
 
     def _on_batch_changed(self, n: int) -> None:
         self._queue_live(batch_size=n)
@@ -630,6 +687,17 @@ class ControlsPanel(QtWidgets.QWidget):
 
     def _on_seed_changed(self, seed: int) -> None:
         self.request_restart({"seed": seed})
+
+    def _on_layer_count_activated(self, _index: int) -> None:
+        self.set_layer_count(int(self.layers_combo.currentData()))
+
+    def set_layer_count(self, count: int, confirm: bool | None = None) -> bool:
+        """Restart with ``count`` hidden layers (after asking, unless ``confirm`` is given): the kept
+        layers keep their sizes, added ones start at ``ADDED_LAYER_SIZES``. Returns whether it restarted."""
+        hidden = with_layer_count(self._settings.hidden, count)
+        if hidden == self._settings.hidden:
+            return False
+        return self.request_restart({"hidden": hidden}, confirm, what="hidden_layers")
 
     def choose_preset(self, name: str, confirm: bool | None = None) -> bool:
         """Load preset ``name`` as if picked from the list (asks first when training has progressed,
@@ -664,18 +732,19 @@ class ControlsPanel(QtWidgets.QWidget):
         self.preset_combo.setCurrentIndex(0)
         self.preset_note.hide()
 
-    def request_restart(self, changes: dict, confirm: bool | None = None) -> bool:
+    def request_restart(self, changes: dict, confirm: bool | None = None, what: str | None = None) -> bool:
         """Restart with ``changes`` applied to the current settings, after asking (or with
-        ``confirm`` given, without asking). On refusal the widgets go back. Returns whether it
-        restarted."""
-        fields = ", ".join(FIELD_NAMES.get(name, name) for name in sorted(changes))
+        ``confirm`` given, without asking). On refusal the widgets go back. ``what``: the
+        ``FIELD_NAMES`` key the question names instead of the changed fields (``"hidden_layers"``).
+        Returns whether it restarted."""
+        fields = FIELD_NAMES[what] if what else ", ".join(FIELD_NAMES.get(name, name) for name in sorted(changes))
         schedule = {"lr_decay": 1.0} if self._preset is not None and self._settings.lr_decay != 1.0 else {}
         preset = self._preset
         if not self.apply_settings(self._settings.replace(**schedule, **changes),
                                    f"Changing the {fields} needs fresh weights.", confirm):
             return False
         self._preset = preset
-        self._end_preset(min(changes))
+        self._end_preset(what or min(changes))
         return True
 
     def apply_settings(self, settings: Settings, question: str, confirm: bool | None = None) -> bool:

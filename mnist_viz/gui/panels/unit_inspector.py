@@ -1,6 +1,13 @@
 """UnitInspectorPanel: one hidden unit up close — what it looks for, whom it votes for, how strongly
 it fires on the selected probe digit and why (its arithmetic, z = Σ wᵢxᵢ + b with the live
 numbers) — and a switch to turn it off (ablation) to see what the network loses without it.
+
+A unit of a deeper layer (``inspect(layer, unit)``, layer >= 2) has no pixel weights, so it is shown
+by what can honestly be said about it: its *linear view* (``analysis.linear_view``, labelled as
+such: it ignores the activation's bends), the test images that excite it most (a fixed set of the
+first 2,000 test images, ``set_test_images``; recomputed at most ~3 times a second while training),
+its arithmetic with the previous layer's activations as the xᵢ, and its outgoing weights (to the
+next layer's units, or to the digits from the last hidden layer). Switching off is for layer 1 only.
 """
 from __future__ import annotations
 
@@ -11,10 +18,16 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from mnist_viz.core.analysis import hidden_layer_count
+from mnist_viz.core.analysis import (
+    hidden_layer_count,
+    layer_activations,
+    linear_view,
+    snapshot_unit_masks,
+    top_indices,
+)
 from mnist_viz.core.snapshot import Snapshot
 from mnist_viz.core.tiling import SIDE, AdaptiveLevel
-from mnist_viz.core.unit_arithmetic import TOP_COUNT, UnitArithmetic, snapshot_unit_arithmetic
+from mnist_viz.core.unit_arithmetic import TOP_COUNT, UnitArithmetic, snapshot_unit_arithmetic, unit_arithmetic
 from mnist_viz.gui import style
 from mnist_viz.gui.style import diverging_lut, signed_brushes
 from mnist_viz.gui.widgets import captioned, digit_bar_plot, info_label, legend_row, reserve_lines, set_text
@@ -31,6 +44,17 @@ TERMS_CAPTION = "Terms wᵢ·xᵢ: red pushes z up, blue pulls it down"
 PUSHES_CAPTION = "a · outgoing weights: its push on each digit's score"
 # Below ~130 px the digit is a smudge and the push plot drops its tick labels: scroll rather than shrink.
 ARITHMETIC_MIN_HEIGHT = 140
+# Deeper units: the test images that excite them most, out of the first TEST_SUBSET test images.
+TEST_SUBSET = 2000
+TOP_IMAGES = 12  # two rows of six: enough to see what they share, large enough to read
+TOP_COLUMNS = 6
+TOP_MIN_INTERVAL = 0.33  # s between recomputations while training (a forward pass of 2,000 images)
+INPUT_WEIGHTS_CAPTION = "Input weights: what the unit looks for"
+LINEAR_VIEW_CAPTION = ("Linear view: the input pattern its weights add up to through the layers below "
+                       "(ignores the activation's bends)")
+TOP_CAPTION = "The test images that excite it most"
+ABLATE_TIP = "Force this unit's activation to 0 (its weights are kept) and watch the accuracy"
+NO_DEEP_ABLATION_TIP = "Switching a unit off works for layer-1 units only"
 MINUS = "\u2212"  # a real minus sign: "-" is a hyphen, short and easy to miss from the back of a hall
 
 
@@ -48,6 +72,11 @@ class UnitInspectorPanel(QtWidgets.QWidget):
       the live numbers, and ``a · W_out[u] (10,)``, its term in each class score, as bars;
     * the latest evaluation accuracy, so the room sees the effect of switching it off.
 
+    A unit of hidden layer ``k >= 2`` (``inspect(k, unit)``) shows its linear view
+    ``(W1 @ ... @ Wk)[:, unit]`` instead of input weights, its top-activating test images (given by
+    ``set_test_images``) instead of the pixel terms, and its arithmetic with layer ``k-1``'s
+    activations as the xᵢ.
+
     Signals:
         ablateRequested(int unit, bool enabled): the user switched the unit off (False) or back on.
     """
@@ -57,6 +86,17 @@ class UnitInspectorPanel(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         self._unit: int | None = None
+        self._layer = 1  # 1-based hidden layer of the unit
+        self._deep_levels: dict[int, AdaptiveLevel] = {}  # layer -> the linear view's colour scale
+        self._test_images: np.ndarray | None = None  # (N, 784) float32
+        self._test_labels: np.ndarray | None = None  # (N,) int
+        self._test_acts: tuple[tuple, int, np.ndarray, int] | None = None  # (params, layer, (N, H) acts, step)
+        self._test_acts_time = -math.inf
+        self._top: np.ndarray | None = None  # (k,) indices into the test images shown
+        self._top_retry = QtCore.QTimer(self)  # a throttled recomputation, made when training pauses
+        self._top_retry.setSingleShot(True)
+        self._top_retry.timeout.connect(self._refresh)
+        self._bars_mode: tuple[int | None, int] = (None, 10)  # (next layer or None for digits, bars)
         self._probe = 0
         self._snap: Snapshot | None = None
         self._level = AdaptiveLevel()
@@ -76,11 +116,41 @@ class UnitInspectorPanel(QtWidgets.QWidget):
     def unit(self) -> int | None:
         return self._unit
 
+    @property
+    def layer(self) -> int:
+        """The 1-based hidden layer of the unit inspected."""
+        return self._layer
+
     def set_unit(self, index: int | None) -> None:
         """Inspect hidden unit ``index`` of the first layer (None: nothing selected)."""
-        self._unit = None if index is None else int(index)
+        self.inspect(1, index)
+
+    def inspect(self, layer: int, unit: int | None) -> None:
+        """Inspect unit ``unit`` of hidden layer ``layer`` (1-based; connect
+        ``WeightsPanel.deepUnitClicked``). ``unit`` None: nothing selected."""
+        self._layer = max(1, int(layer))
+        self._unit = None if unit is None else int(unit)
         self._pending = None
         self._refresh()
+
+    def set_test_images(self, images: np.ndarray | None, labels: np.ndarray | None = None) -> None:
+        """The test images ``(N, 784)`` (and their ``(N,)`` labels) a deeper unit's top-activating
+        images are picked from; the first ``TEST_SUBSET`` are used. None: no top images."""
+        if images is None or np.size(images) == 0:
+            self._test_images = self._test_labels = None
+        else:
+            self._test_images = np.array(np.atleast_2d(images)[:TEST_SUBSET], np.float32)
+            self._test_labels = None if labels is None else np.asarray(labels)[:len(self._test_images)]
+        self._test_acts = None
+        self._refresh()
+
+    def top_images(self) -> np.ndarray | None:
+        """Indices into the test images of the top-activating images now shown (highest first), or None."""
+        return None if self._top is None else self._top.copy()
+
+    def top_text(self) -> str:
+        """What the line under the top images says (their digits and activations, or why there are none)."""
+        return self._top_note.text()
 
     def set_probe_index(self, index: int) -> None:
         """Report the activation on probe ``index`` (connect ``ProbesPanel.selectedChanged``)."""
@@ -104,6 +174,9 @@ class UnitInspectorPanel(QtWidgets.QWidget):
         self._pending = None
         self._accuracy_before.clear()
         self._level.reset()
+        for level in self._deep_levels.values():
+            level.reset()
+        self._test_acts = None
         self._refresh()
 
     def weights_image(self) -> np.ndarray | None:
@@ -150,13 +223,15 @@ class UnitInspectorPanel(QtWidgets.QWidget):
         self._vote_plot.getAxis("left").enableAutoSIPrefix(False)  # "(x0.001)" on the axis confuses a room
         self._vote_caption = info_label(VOTES_CAPTION, style.LABEL_PT)
         pictures = QtWidgets.QHBoxLayout()
-        pictures.addWidget(captioned(info_label("Input weights: what the unit looks for", style.LABEL_PT), weights), 1)
+        self._weights_caption = info_label(INPUT_WEIGHTS_CAPTION, style.LABEL_PT)
+        reserve_lines(self._weights_caption, 2)  # the linear view's caption wraps to two lines
+        pictures.addWidget(captioned(self._weights_caption, weights), 1)
         pictures.addWidget(captioned(self._vote_caption, votes), 1)
 
         self.ablate_button = QtWidgets.QPushButton(ABLATE_TEXT)
         self.ablate_button.setCheckable(True)
         self.ablate_button.setFont(style.font(style.LABEL_PT, bold=True))
-        self.ablate_button.setToolTip("Force this unit's activation to 0 (its weights are kept) and watch the accuracy")
+        self.ablate_button.setToolTip(ABLATE_TIP)
         # Checked = switched off: orange + glyph in the wording, never colour alone.
         self.ablate_button.setStyleSheet(f"QPushButton:checked {{ background: {style.ORANGE}; color: black; }}")
         self.ablate_button.toggled.connect(self._on_ablate_toggled)
@@ -180,6 +255,7 @@ class UnitInspectorPanel(QtWidgets.QWidget):
         layout.addLayout(pictures, 1)
         arithmetic = self._build_arithmetic()
         layout.addWidget(self._equation)
+        layout.addWidget(self._inputs_note)
         layout.addLayout(arithmetic, 1)
         layout.addLayout(bottom)
 
@@ -189,6 +265,8 @@ class UnitInspectorPanel(QtWidgets.QWidget):
         input weights sit over their terms and outgoing weights over their pushes."""
         self._equation = info_label("", style.TITLE_PT, bold=True)  # the line the room reads: the largest text
         self._equation.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._inputs_note = info_label("", style.LABEL_PT)  # deeper units: what their xᵢ are
+        self._inputs_note.hide()
         terms, self._terms_view, self._terms_image = style.image_in_view()
         self._terms_lut = diverging_lut()
         self._terms_view.setBorder(pg.mkPen(style.DARK_GREY, width=1))
@@ -211,14 +289,28 @@ class UnitInspectorPanel(QtWidgets.QWidget):
         terms_caption = info_label(TERMS_CAPTION, style.LABEL_PT)
         for label in (self._equation, terms_caption, self._terms_note, self._push_caption, self._push_note):
             reserve_lines(label, 2)  # each wraps to two lines in a half-width column
+        # Left column: the pixel terms for a layer-1 unit, the top-activating images for a deeper one.
+        self._left_column = QtWidgets.QStackedWidget()
+        self._left_column.addWidget(captioned(terms_caption, _above(terms, self._terms_note)))
+        self._left_column.addWidget(self._build_top_images())
         row = QtWidgets.QHBoxLayout()
-        for column in (captioned(terms_caption, _above(terms, self._terms_note)),
-                       captioned(self._push_caption, _above(pushes, self._push_note))):
+        for column in (self._left_column, captioned(self._push_caption, _above(pushes, self._push_note))):
             # Held as a hard minimum: the wrapped labels' height-for-width let the layout give the
             # column less than its parts need, and the notes were drawn over the pictures.
             column.setMinimumHeight(column.minimumSizeHint().height())
             row.addWidget(column, 1)
         return row
+
+    def _build_top_images(self) -> QtWidgets.QWidget:
+        """The deeper unit's top-activating test images, two rows of six, over a line naming them."""
+        top, self._top_view, self._top_image = style.image_in_view(style.ink_lut(), levels=(0.0, 1.0))
+        self._top_view.setBorder(pg.mkPen(style.DARK_GREY, width=1))
+        top.setMinimumHeight(ARITHMETIC_MIN_HEIGHT)
+        self._top_caption = info_label(TOP_CAPTION, style.LABEL_PT)
+        self._top_note = info_label("", style.LABEL_PT)
+        for label in (self._top_caption, self._top_note):
+            reserve_lines(label, 2)
+        return captioned(self._top_caption, _above(top, self._top_note))
 
     # ------------------------------------------------------------------ drawing
     def _refresh(self) -> None:
@@ -226,9 +318,14 @@ class UnitInspectorPanel(QtWidgets.QWidget):
         problem = self._problem(snap, unit)
         self._weights = self._outgoing = self._activation = None
         self._arithmetic = None
+        self._top = None
         if problem:
             self._show_nothing(problem)
             return
+        if self._layer > 1:
+            self._refresh_deep(snap, unit)
+            return
+        self._show_layer_one_parts()
         self.ablate_button.setEnabled(True)
         W1 = np.nan_to_num(snap.W1) if snap.diverged else snap.W1  # inf/NaN have no colour
         level = self._level.update(W1)
@@ -243,7 +340,8 @@ class UnitInspectorPanel(QtWidgets.QWidget):
         self._draw_arithmetic(snap, unit, level)
         enabled = self._enabled_state(snap, unit)
         self._set_button(not enabled)
-        set_text(self._title, f"Hidden unit {unit} of {snap.W1.shape[1]}" + ("" if enabled else "  (switched off)"))
+        name = "Hidden unit" if hidden_layer_count(snap) == 1 else "Layer 1 unit"
+        set_text(self._title, f"{name} {unit} of {snap.W1.shape[1]}" + ("" if enabled else "  (switched off)"))
         set_text(self._details, self._details_text(snap, unit))
         now, before = self._accuracy_texts(snap, unit, enabled)
         set_text(self._accuracy, now)
@@ -255,10 +353,149 @@ class UnitInspectorPanel(QtWidgets.QWidget):
             return NO_UNIT_MESSAGE
         if snap is None:
             return f"Hidden unit {unit}: waiting for the network (press Start)"
+        if self._layer > 1:
+            return self._deep_problem(snap, self._layer, unit)
         n = snap.W1.shape[1]
         if not 0 <= unit < n:
             return f"Unit {unit} no longer exists: the hidden layer now has {n} units. Click a tile to pick another."
         return ""
+
+    # ------------------------------------------------------------------ a unit of a deeper layer
+    def _deep_problem(self, snap: Snapshot, layer: int, unit: int) -> str:
+        """Why unit ``unit`` of hidden layer ``layer`` (>= 2) cannot be shown ('' when it can)."""
+        layers = hidden_layer_count(snap)
+        if layer > layers:
+            return (f"Layer {layer} no longer exists: the network now has {layers} hidden "
+                    f"layer{'s' if layers != 1 else ''}. Click a tile to pick another unit.")
+        n = snap.params[2 * layer - 2].shape[1]
+        if not 0 <= unit < n:
+            return (f"Unit {unit} of layer {layer} no longer exists: layer {layer} now has {n} units. "
+                    "Click a tile to pick another.")
+        return ""
+
+    def _show_layer_one_parts(self) -> None:
+        """The widgets a layer-1 unit uses (after a deeper one used others)."""
+        set_text(self._weights_caption, INPUT_WEIGHTS_CAPTION)
+        self._left_column.setCurrentIndex(0)
+        self._inputs_note.hide()
+        self.ablate_button.setToolTip(ABLATE_TIP)
+
+    def _refresh_deep(self, snap: Snapshot, unit: int) -> None:
+        """Show unit ``unit`` of hidden layer ``self._layer`` >= 2 (``_deep_problem`` found none)."""
+        layer, layers = self._layer, hidden_layer_count(snap)
+        set_text(self._weights_caption, LINEAR_VIEW_CAPTION)
+        self._left_column.setCurrentIndex(1)
+        self._inputs_note.show()
+        self._set_button(False)
+        self.ablate_button.setEnabled(False)
+        self.ablate_button.setToolTip(NO_DEEP_ABLATION_TIP)
+        n = snap.params[2 * layer - 2].shape[1]
+        set_text(self._title, f"Layer {layer} unit {unit} of {n}")
+        self._draw_linear_view(snap, layer, unit)
+        W_next = snap.params[2 * layer]
+        if layer == layers:
+            set_text(self._vote_caption, VOTES_CAPTION)
+        else:
+            set_text(self._vote_caption, f"Outgoing weights to the {W_next.shape[1]} units of layer {layer + 1}")
+        self._outgoing = np.asarray(W_next[unit])
+        self._draw_outgoing(W_next, unit, None if layer == layers else layer + 1)
+        self._draw_deep_arithmetic(snap, layer, unit)
+        self._draw_top_images(snap, layer, unit)
+        bias = float(snap.params[2 * layer - 1][unit])
+        fires = ("no probe selected" if self._activation is None
+                 else f"activation on probe digit {self._probe + 1}: {self._activation:.3g}")
+        set_text(self._details, f"bias {bias:+.3g}   ·   {fires}")
+        now, _ = self._accuracy_texts(snap, unit, True)
+        set_text(self._accuracy, now)
+        set_text(self._accuracy_before_label, "")
+
+    def _draw_linear_view(self, snap: Snapshot, layer: int, unit: int) -> None:
+        """The unit's linear view, on the scale of the whole layer's (as the mosaic does)."""
+        with np.errstate(all="ignore"):  # large weights may overflow the products: shown clipped
+            view = np.nan_to_num(linear_view(snap.params, layer), posinf=0.0, neginf=0.0)
+        level = self._deep_levels.setdefault(layer, AdaptiveLevel()).update(view)
+        self._weights = view[:, unit].reshape(SIDE, SIDE)
+        first = self._image.image is None
+        self._image.setImage(self._weights, autoLevels=False, levels=(-level, level))
+        if first:
+            self._view.setRange(xRange=(0, SIDE), yRange=(0, SIDE), padding=0.0)
+        set_text(self._legend_info, f"±{level:.2g}, the colour scale of the layer-{layer} mosaic")
+
+    def _draw_deep_arithmetic(self, snap: Snapshot, layer: int, unit: int) -> None:
+        """``z = Σ wᵢxᵢ + b`` with xᵢ the previous layer's activations on the selected probe, computed
+        by the engine; the push on each digit when the unit feeds the digit scores."""
+        images = self._probe_images
+        if images is None or not 0 <= self._probe < len(images) or images.shape[1] != snap.W1.shape[0]:
+            self._clear_arithmetic("Select a probe digit to see this unit's arithmetic on it")
+            set_text(self._inputs_note, "")
+            return
+        W, b = snap.params[2 * layer - 2], snap.params[2 * layer - 1]
+        with np.errstate(all="ignore"):
+            x = layer_activations(snap.params, snap.settings.activation, images[self._probe:self._probe + 1],
+                                  layer - 1, snapshot_unit_masks(snap))[0]
+        if snap.diverged or not (np.isfinite(x).all() and np.isfinite(W[:, unit]).all()):
+            self._clear_arithmetic("The weights are not finite numbers: there is no arithmetic to show")
+            set_text(self._inputs_note, "")
+            return
+        W_out = snap.W_out if layer == hidden_layer_count(snap) else None
+        with np.errstate(all="ignore"):
+            result = unit_arithmetic(x, W, b, unit, snap.settings.activation, W_out)
+        self._arithmetic, self._activation = result, result.output
+        set_text(self._equation, f"Probe digit {self._probe + 1}:  " + equation_line(result))
+        set_text(self._inputs_note, inputs_note(result, layer - 1))
+        self._draw_pushes(result, snap)
+
+    def _draw_top_images(self, snap: Snapshot, layer: int, unit: int) -> None:
+        """The test images on which the unit fires most, with their digits and activations."""
+        acts = self._test_activations(snap, layer)
+        if acts is None or not np.isfinite(acts[0][:, unit]).any():
+            self._top_image.clear()
+            set_text(self._top_caption, TOP_CAPTION)
+            set_text(self._top_note, "No test images to choose from" if self._test_images is None
+                     else "The weights are not finite numbers: no activations to rank")
+            return
+        column, step = acts[0][:, unit], acts[1]
+        chosen, lowest = top_indices(column, TOP_IMAGES), float(np.nanmin(column))
+        chosen = chosen[column[chosen] > lowest]  # ties at the bottom (a = 0 for ReLU) excite it no more
+        self._top = chosen
+        set_text(self._top_caption, f"The test images that excite it most (of {len(column):,}; step {step:,})")
+        if len(chosen) == 0:
+            self._top_image.clear()
+            set_text(self._top_note, f"It gives the same activation ({lowest:.3g}) on every one of these test "
+                                     "images: none excites it more than another")
+            return
+        self._top_image.setImage(image_grid(self._test_images[chosen], TOP_COLUMNS), autoLevels=False,
+                                 levels=(0.0, 1.0))
+        rows = -(-TOP_IMAGES // TOP_COLUMNS)
+        self._top_view.setRange(xRange=(0, TOP_COLUMNS * (SIDE + 2) - 2), yRange=(0, rows * (SIDE + 2) - 2),
+                                padding=0.0)
+        set_text(self._top_note, top_summary(column[chosen], None if self._test_labels is None
+                                             else self._test_labels[chosen]))
+
+    def _test_activations(self, snap: Snapshot, layer: int) -> tuple[np.ndarray, int] | None:
+        """``((N, H_layer) activations on the test images, the step they are from)``, computed once
+        per snapshot and at most every ``TOP_MIN_INTERVAL`` s while training (the images shown then
+        may be a few steps old: their caption says which step). None without images or numbers."""
+        if self._test_images is None or self._test_images.shape[1] != snap.W1.shape[0]:
+            return None
+        cached = self._test_acts
+        if cached is not None and cached[1] == layer and cached[0] is snap.params:
+            return cached[2], cached[3]
+        # The same layer of a network a little further on (not a resize, not a look back in time):
+        # the cached images may stand for a moment.
+        same_layer = (cached is not None and cached[1] == layer and snap.step > cached[3]
+                      and cached[2].shape[1] == snap.params[2 * layer - 2].shape[1])
+        wait = TOP_MIN_INTERVAL - (time.monotonic() - self._test_acts_time)
+        if cached is not None and same_layer and wait > 0:
+            self._top_retry.start(int(wait * 1000) + 1)  # then with the newest snapshot, even if training paused
+            return cached[2], cached[3]
+        acts = layer_activations(snap.params, snap.settings.activation, self._test_images, layer,
+                                 snapshot_unit_masks(snap))
+        if not np.isfinite(acts).any():
+            return None
+        self._test_acts = (snap.params, layer, acts, snap.step)
+        self._test_acts_time = time.monotonic()
+        return acts, snap.step
 
     def _show_nothing(self, text: str) -> None:
         set_text(self._title, text)
@@ -268,21 +505,47 @@ class UnitInspectorPanel(QtWidgets.QWidget):
         set_text(self._accuracy_before_label, "")
         self._clear_arithmetic("")
         self._image.clear()
-        self._votes.setOpts(height=np.zeros(10))
+        self._set_bars(np.zeros(10), None)
+        self._top_image.clear()
+        set_text(self._top_note, "")
+        set_text(self._inputs_note, "")
         self._set_button(False)
         self.ablate_button.setEnabled(False)
 
     def _draw_votes(self, snap: Snapshot, unit: int) -> None:
         if hidden_layer_count(snap) != 1:
-            self._votes.setOpts(height=np.zeros(10))
+            self._set_bars(np.zeros(10), None)
             set_text(self._vote_caption, "Outgoing weights go to the next hidden layer, not to the digits")
             return
         set_text(self._vote_caption, VOTES_CAPTION)
         self._outgoing = np.asarray(snap.W_out[unit])
-        shown = np.nan_to_num(self._outgoing, posinf=0.0, neginf=0.0)
-        self._votes.setOpts(height=shown, brushes=signed_brushes(shown))
-        top = _vote_range(np.nan_to_num(snap.W_out, posinf=0.0, neginf=0.0), shown)
+        self._draw_outgoing(snap.W_out, unit, None)
+
+    def _draw_outgoing(self, W_next: np.ndarray, unit: int, next_layer: int | None) -> None:
+        """Bars of ``W_next[unit]``: per digit (``next_layer`` None, ``W_next`` = ``W_out (H, 10)``)
+        or per unit of hidden layer ``next_layer`` (``W_next (H, H_next)``)."""
+        shown = np.nan_to_num(np.asarray(W_next[unit]), posinf=0.0, neginf=0.0)
+        self._set_bars(shown, next_layer)
+        top = _vote_range(np.nan_to_num(W_next, posinf=0.0, neginf=0.0), shown)
         self._vote_plot.setRange(yRange=(-top, top), padding=0.0)
+
+    def _set_bars(self, heights: np.ndarray, next_layer: int | None) -> None:
+        """The outgoing-weight bars: one per digit (``next_layer`` None) or one per unit of hidden
+        layer ``next_layer``, the bottom axis saying which."""
+        n = len(heights)
+        axis = self._vote_plot.getAxis("bottom")
+        mode = (next_layer, n)
+        if self._bars_mode != mode:
+            self._bars_mode = mode
+            if next_layer is None:
+                axis.setTicks([[(d, str(d)) for d in range(10)]])
+                style.style_axis(axis, "digit")
+            else:
+                axis.setTicks(None)  # pyqtgraph's own ticks: a layer may have 1 or 512 units
+                style.style_axis(axis, f"unit of layer {next_layer}")
+            self._vote_plot.setRange(xRange=(-0.6, n - 0.4), padding=0.02)
+        self._votes.setOpts(x=np.arange(n), height=heights, width=0.75 if n <= 64 else 1.0,
+                            brushes=signed_brushes(heights) if np.any(heights) else [pg.mkBrush(style.GREY)] * n)
 
     # ------------------------------------------------------------------ the unit's arithmetic
     def _draw_arithmetic(self, snap: Snapshot, unit: int, level: float) -> None:
@@ -325,7 +588,8 @@ class UnitInspectorPanel(QtWidgets.QWidget):
         pushes = result.class_contributions
         if pushes is None:
             self._pushes.setOpts(height=np.zeros(10))
-            set_text(self._push_caption, f"a goes to the next hidden layer ({snap.params[2].shape[1]} units), "
+            following = snap.params[2 * self._layer].shape[1]  # the layer after this unit's
+            set_text(self._push_caption, f"a goes to the next hidden layer ({following} units), "
                                          "not straight to the digit scores")
             set_text(self._push_note, "")
             return
@@ -473,6 +737,44 @@ def terms_rgb(terms: np.ndarray, x: np.ndarray, level: float, lut: np.ndarray | 
     rgb = lut[index]
     rgb[np.asarray(x).reshape(-1) <= 0] = QtGui.QColor(style.LIGHT_GREY).getRgb()[:3]
     return rgb.reshape(SIDE, SIDE, 3)
+
+
+def inputs_note(result: UnitArithmetic, previous_layer: int) -> str:
+    """What the xᵢ of a deeper unit are and which of them push its z most, e.g. ``"Here the xᵢ are the
+    32 activations of layer 1 on this digit. Largest terms: units 3 (+0.52), 17 (+0.31)"``."""
+    d = decimals_for(*result.contributions.tolist())
+    terms = result.contributions
+    text = f"Here the xᵢ are the {len(terms)} activations of layer {previous_layer} on this digit, not pixels."
+    up = ", ".join(f"{i} ({signed(float(terms[i]), d)})" for i in result.top_positive[:3])
+    down = ", ".join(f"{i} ({signed(float(terms[i]), d)})" for i in result.top_negative[:3])
+    if up:
+        text += f" Largest terms from its units {up}."
+    if down:
+        text += f" Most negative: {down}."
+    return text
+
+
+def top_summary(activations: np.ndarray, labels: np.ndarray | None) -> str:
+    """``"Digits 7 7 1 7 9 7 · a from 3.21 down to 1.84"`` for the top images' ``(k,)`` activations and labels."""
+    d = decimals_for(*activations.tolist())
+    span = f"a = {number(float(activations[0]), d)}" if len(activations) == 1 else \
+        f"a from {number(float(activations[0]), d)} down to {number(float(activations[-1]), d)}"
+    if labels is None:
+        return span
+    return f"Digits {' '.join(str(int(v)) for v in labels)}   ·   {span}"
+
+
+def image_grid(images: np.ndarray, columns: int, gap: int = 2, fill: float = 0.35) -> np.ndarray:
+    """``(k, 784)`` images as one ``(rows * 30 - 2, columns * 30 - 2)`` picture, row-major, ``gap``
+    pixels of grey ``fill`` between them (empty places grey too)."""
+    count = len(images)
+    rows = max(1, -(-count // columns))
+    pitch = SIDE + gap
+    grid = np.full((rows * pitch - gap, columns * pitch - gap), fill, np.float32)
+    for i, image in enumerate(np.asarray(images, np.float32).reshape(-1, SIDE, SIDE)):
+        r, c = divmod(i, columns)
+        grid[r * pitch:r * pitch + SIDE, c * pitch:c * pitch + SIDE] = image
+    return grid
 
 
 def _vote_range(all_votes: np.ndarray, votes: np.ndarray) -> float:

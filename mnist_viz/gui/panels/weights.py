@@ -2,18 +2,27 @@
 
 This is the picture that shows learning happen: at the start every tile is noise; after a few
 hundred batches the tiles turn into strokes and blobs, the features the units detect.
+
+A network with several hidden layers gets a row of layer buttons. Layer 1 is the mosaic above. A
+deeper unit has no pixel weights of its own, so its tile is its *linear view*
+(``analysis.linear_view``): the input pattern its weights add up to through the layers below,
+``(W1 @ ... @ Wk)[:, j]``, as if no activation bent anything on the way. The panel says so in words.
 """
 from __future__ import annotations
 
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
+from mnist_viz.core.analysis import hidden_layer_count, linear_view
 from mnist_viz.core.snapshot import Snapshot
 from mnist_viz.core.tiling import SIDE, AdaptiveLevel, mosaic_layout, quantize_symmetric, tile_mosaic
 from mnist_viz.gui import style
-from mnist_viz.gui.widgets import legend_row
+from mnist_viz.gui.widgets import info_label, legend_row, set_text
 
 TITLE = "Hidden-unit weights (each tile: one unit's 784 input weights)"
+DEEP_TITLE = "Layer {layer} units: linear view"
+LINEAR_VIEW_NOTE = ("Each tile: the input pattern a unit's weights add up to through the layers below, "
+                    "ignoring the bends of the activation")
 PITCH = SIDE + 1  # tile plus its 1-px separator
 
 # The two diagonals of a tile, 2 px thick: the "X" drawn over a switched-off unit.
@@ -26,15 +35,25 @@ class WeightsPanel(QtWidgets.QWidget):
     """Mosaic of ``W1`` columns: tile ``u`` (row-major in the grid) is unit ``u``'s weights reshaped
     to 28x28, blue negative / white zero / red positive, with symmetric levels ``+-level``.
 
+    With several hidden layers, ``set_layer(k)`` (or the layer buttons) shows layer ``k``'s units
+    instead, each as its linear view ``(W1 @ ... @ Wk)[:, j]`` with a colour level of its own.
+
     Signals:
-        unitClicked(int): the hidden unit whose tile was clicked.
+        unitClicked(int): the first-layer unit whose tile was clicked (layer 1 shown).
+        deepUnitClicked(int layer, int unit): the unit whose tile was clicked while a deeper layer
+            (1-based ``layer`` >= 2) is shown.
+        layerChanged(int): the layer shown changed (1-based).
     """
 
     unitClicked = QtCore.Signal(int)
+    deepUnitClicked = QtCore.Signal(int, int)
+    layerChanged = QtCore.Signal(int)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
-        self._level = AdaptiveLevel()
+        self._levels: dict[int, AdaptiveLevel] = {}  # per layer: their scales differ
+        self._layer = 1  # the hidden layer shown, 1-based
+        self._layer_buttons: list[QtWidgets.QToolButton] = []
         self._layout_shape = (1, 1)  # (rows, cols) of the tile grid
         self._n_units = 0
         self._last: Snapshot | None = None
@@ -47,6 +66,20 @@ class WeightsPanel(QtWidgets.QWidget):
     # ------------------------------------------------------------------ widgets
     def _build(self) -> None:
         self._title = style.title_label(TITLE)
+        self._layer_row = QtWidgets.QWidget()
+        self._layer_group = QtWidgets.QButtonGroup(self)
+        self._layer_group.setExclusive(True)
+        self._layer_group.idClicked.connect(self.set_layer)
+        row = QtWidgets.QHBoxLayout(self._layer_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        # "Layer [1][2][3]": narrow, so the heading never widens the panel (the window fits 1024 px)
+        row.addWidget(QtWidgets.QLabel("Layer "))
+        self._layer_row.hide()  # a one-layer network has nothing to choose
+        self._note = info_label(LINEAR_VIEW_NOTE)
+        self._note.setToolTip("A guide to what the unit responds to, not an exact picture: the activations "
+                              "between the layers bend the real path from the pixels")
+        self._note.hide()
         self._legend, self._legend_info = legend_row()
         self._graphics, self._view, self._image = style.image_in_view(style.diverging_lut_indexed(),
                                                                       on_resized=self._on_view_resized)
@@ -54,7 +87,11 @@ class WeightsPanel(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(2)
-        layout.addWidget(self._title)
+        heading = QtWidgets.QHBoxLayout()
+        heading.addWidget(self._title, 1)
+        heading.addWidget(self._layer_row)
+        layout.addLayout(heading)
+        layout.addWidget(self._note)
         layout.addWidget(self._legend)
         layout.addWidget(self._graphics, 1)
 
@@ -70,9 +107,41 @@ class WeightsPanel(QtWidgets.QWidget):
         return self._n_units
 
     @property
+    def layer(self) -> int:
+        """The hidden layer shown, 1-based."""
+        return self._layer
+
+    @property
     def level(self) -> float | None:
         """The colour range ``+-level`` now in use (None before the first snapshot)."""
-        return self._level.level
+        return self._level_of(self._layer).level
+
+    @property
+    def input_weights_level(self) -> float | None:
+        """The colour range of layer 1's mosaic (the input weights W1) while it is the one shown; None
+        otherwise (then it is not kept up to date)."""
+        return self.level if self._layer == 1 else None
+
+    def title_text(self) -> str:
+        return self._title.text()
+
+    def note_text(self) -> str:
+        """The linear-view explanation when it is shown, else ``""``."""
+        return self._note.text() if not self._note.isHidden() else ""
+
+    def set_layer(self, layer: int) -> None:
+        """Show hidden layer ``layer`` (1-based): 1 = the input weights, deeper = linear views. A layer
+        the shown network lacks falls back to layer 1 at the next snapshot."""
+        layer = max(1, int(layer))
+        if layer == self._layer:
+            return
+        self._layer = layer
+        self._image.clear()  # another picture: reset the view's range in _render
+        if self._last is not None:
+            self.show_snapshot(self._last)  # the buttons follow there
+        else:
+            self._sync_layer_buttons(len(self._layer_buttons))
+        self.layerChanged.emit(self._layer)
 
     def image(self) -> np.ndarray | None:
         """The displayed ``(rows * 29 - 1, cols * 29 - 1) uint8`` colour-index image (see
@@ -85,28 +154,84 @@ class WeightsPanel(QtWidgets.QWidget):
         return self._last
 
     def show_snapshot(self, snap: Snapshot) -> None:
-        """Redraw from ``snap.W1 (784, H)`` and ``snap.unit_mask (H,)``. ~1 ms at H = 512."""
+        """Redraw from ``snap.W1 (784, H)`` and ``snap.unit_mask (H,)`` (layer 1), or from layer k's
+        linear view ``(784, H_k)``. ~1 ms at H = 512; a linear view adds its matrix products
+        (~1 ms for 784-256-64)."""
         self._last = snap
-        W1 = snap.W1
-        if W1.ndim != 2 or W1.shape[0] != SIDE * SIDE:
+        layers = hidden_layer_count(snap) if snap.W1.ndim == 2 else 0
+        self._sync_layer_buttons(layers)
+        if layers and self._layer > layers:
+            self._layer = 1  # the network lost that layer (a restart): back to the input weights
+            self._image.clear()
+            self._sync_layer_buttons(layers)
+            self.layerChanged.emit(1)
+        tiles = self._tiles(snap)
+        if tiles is None:
             return
-        n = W1.shape[1]
+        n = tiles.shape[1]
         if n != self._n_units:
             self._resize_buffers(n)
-        if snap.diverged:
+        if snap.diverged or self._layer > 1:
             # Broken weights may hold inf/NaN, whose uint8 cast is undefined; show them clipped.
-            W1 = np.nan_to_num(W1)
-        level = self._level.update(W1)
-        self._render(W1, snap.unit_mask, level)
+            # (A product of large finite weights may overflow too.)
+            tiles = np.nan_to_num(tiles, posinf=0.0, neginf=0.0)
+        level = self._level_of(self._layer).update(tiles)
+        mask = snap.unit_mask if self._layer == 1 else np.ones(n, np.float32)  # only layer 1 can be switched off
+        self._render(tiles, mask, level)
         self._update_legend(n, level, snap)
 
     def clear(self) -> None:
-        """Forget the picture and the colour scale (training was reset)."""
+        """Forget the picture and the colour scales (training was reset)."""
         self._last = None
-        self._level.reset()
+        for level in self._levels.values():
+            level.reset()
         self._n_units = 0
         self._image.clear()
         self._update_legend(0, None, None)
+
+    # ------------------------------------------------------------------ layers
+    def _level_of(self, layer: int) -> AdaptiveLevel:
+        if layer not in self._levels:
+            self._levels[layer] = AdaptiveLevel()
+        return self._levels[layer]
+
+    def _tiles(self, snap: Snapshot) -> np.ndarray | None:
+        """``(784, H)`` what the tiles show: ``W1``, or the linear view of the layer shown; None
+        when the snapshot's weights have no such shape."""
+        W1 = snap.W1
+        if W1.ndim != 2 or W1.shape[0] != SIDE * SIDE:
+            return None
+        if self._layer == 1:
+            return W1
+        try:
+            with np.errstate(all="ignore"):  # diverged weights: NaN/inf, cleaned by the caller
+                return linear_view(snap.params, self._layer)
+        except ValueError:  # weights that do not chain: nothing to draw
+            return None
+
+    def _sync_layer_buttons(self, layers: int) -> None:
+        """One button per hidden layer (none for a one-layer network); the shown layer's is checked."""
+        row = self._layer_row.layout()
+        while len(self._layer_buttons) < layers:
+            k = len(self._layer_buttons) + 1
+            button = QtWidgets.QToolButton()
+            button.setText(str(k))
+            button.setMinimumWidth(28)
+            button.setCheckable(True)
+            button.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+            button.setToolTip("Layer 1: the input weights of the first hidden layer" if k == 1 else
+                              f"Layer {k}: each unit as its linear view (the input pattern its weights add up to)")
+            self._layer_group.addButton(button, k)
+            row.addWidget(button)
+            self._layer_buttons.append(button)
+        for k, button in enumerate(self._layer_buttons, start=1):
+            button.setVisible(k <= layers)
+            if button.isChecked() != (k == self._layer):
+                button.setChecked(k == self._layer)
+        self._layer_row.setVisible(layers > 1)
+        deep = self._layer > 1
+        set_text(self._title, DEEP_TITLE.format(layer=self._layer) if deep else TITLE)
+        self._note.setVisible(deep)
 
     # ------------------------------------------------------------------ drawing
     def _resize_buffers(self, n: int) -> None:
@@ -138,6 +263,9 @@ class WeightsPanel(QtWidgets.QWidget):
         else:
             off = int(np.count_nonzero(snap.unit_mask == 0)) if snap is not None else 0
             text = f"±{level:.2g}   ·   {n} unit{'s' if n != 1 else ''}"
+            if self._layer > 1:
+                text = f"±{level:.2g}   ·   {n} unit{'s' if n != 1 else ''} in layer {self._layer}"
+                off = 0  # switching off is for layer 1; its marks are not drawn here
             if off:
                 text += f"   ·   {off} switched off (grey, crossed)"
             if snap is not None and snap.diverged:
@@ -169,7 +297,10 @@ class WeightsPanel(QtWidgets.QWidget):
             return
         unit = self.unit_at(self._image.mapFromScene(event.scenePos()))
         if unit is not None:
-            self.unitClicked.emit(unit)
+            if self._layer == 1:
+                self.unitClicked.emit(unit)
+            else:
+                self.deepUnitClicked.emit(self._layer, unit)
 
     def unit_at(self, pos: QtCore.QPointF) -> int | None:
         """The hidden unit whose tile contains image coordinate ``pos`` (None on a separator)."""
