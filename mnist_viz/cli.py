@@ -160,7 +160,16 @@ def list_presets() -> int:
                       f"  {'':<24}In the window: {p.window_budget}. `mnist-viz train`: {p.budget}.\n"
                       f"  {'':<24}{p.description}\n"
                       f"  {'':<24}Watch: {p.what_to_watch}")
+                if p.question is not None:
+                    print(_question_lines(p.question, f"  {'':<24}"))
     return 0
+
+
+def _question_lines(question, indent: str) -> str:
+    """The question a teaching scenario asks the class first, its choices, and the answer."""
+    choices = "   ".join(f"{question.letter(i)}) {text}" for i, text in enumerate(question.choices))
+    return (f"{indent}Ask first: {question.prompt}\n{indent}  {choices}\n"
+            f"{indent}  Answer: {question.letter(question.answer)}. {question.why}")
 
 
 def _setting_changes(args) -> dict:

@@ -3,14 +3,74 @@
 Each preset is a ``Settings`` plus a training budget (epochs, or full-batch iterations), the pace the
 window trains it at, and the text a lecturer shows: what it is and what to watch for.
 
+A teaching scenario also carries a ``Question`` to put to the class before it runs (predicting
+before watching is what makes a demonstration teach: Crouch et al. 2004), with the answer that
+its run really shows and why, in words tied to what the panels show.
+
 Where a budget applies: ``mnist-viz train`` always trains it; the window pauses at it only for a
 recipe (``stops_at_budget``). ``window_budget`` says which, so the listing and the window agree.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from mnist_viz.core.snapshot import Settings
+
+CHOICE_LETTERS = "ABCD"
+REVEAL_AFTER_S = 20.0  # seconds of training after which a question's answer shows by itself
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question put to the class before a scenario runs ("what will the loss do?").
+
+    Attributes:
+        prompt: the question, one or two short sentences.
+        choices: 2 to 4 possible answers (shown as A, B, C, D), short enough for a button.
+        answer: index into ``choices`` of what the run really shows.
+        why: the explanation shown with the answer, tied to what the panels show.
+        reveal_after: seconds of training after which the answer shows by itself; ``None`` = only
+            when the lecturer asks for it (the run needs the lecturer to do something first).
+    """
+
+    prompt: str
+    choices: tuple[str, ...]
+    answer: int
+    why: str
+    reveal_after: float | None = REVEAL_AFTER_S
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.choices, tuple):
+            raise ValueError("a question's choices must be a tuple of strings")
+        if not 2 <= len(self.choices) <= len(CHOICE_LETTERS):
+            raise ValueError(f"a question needs 2 to {len(CHOICE_LETTERS)} choices, not {len(self.choices)}")
+        texts = [_required_text(choice, "choice") for choice in self.choices]
+        if len(set(texts)) != len(texts):
+            raise ValueError("two choices of a question say the same thing")
+        _required_text(self.prompt, "prompt")
+        _required_text(self.why, "explanation (why)")
+        # bool is an int to Python, but True as an answer index is a mistake, not choice B
+        if isinstance(self.answer, bool) or not isinstance(self.answer, int) \
+                or not 0 <= self.answer < len(self.choices):
+            raise ValueError(f"the answer must be the index of one of the {len(self.choices)} choices, "
+                             f"not {self.answer!r}")
+        if self.reveal_after is not None and not (math.isfinite(self.reveal_after) and self.reveal_after > 0):
+            raise ValueError(f"reveal_after must be a positive number of seconds or None, not {self.reveal_after!r}")
+
+    def letter(self, index: int) -> str:
+        """``"A"`` for choice 0, ``"B"`` for choice 1, ..."""
+        return CHOICE_LETTERS[index]
+
+    @property
+    def answer_text(self) -> str:
+        return self.choices[self.answer]
+
+
+def _required_text(value: object, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"a question's {what} must be a non-empty string")
+    return value.strip()
 
 
 @dataclass(frozen=True)
@@ -28,6 +88,7 @@ class Preset:
     # against its promise ("under a second", "minutes"), so it runs at full speed; a scenario the
     # room should watch happen step by step (a loss that climbs, units that die) is slowed down.
     seconds_per_epoch: float | None = None
+    question: Question | None = None  # asked before a teaching scenario runs (see Question)
 
     @property
     def budget(self) -> str:
@@ -51,6 +112,55 @@ class Preset:
 
 
 WATCH_PACE = 30.0  # s per epoch for the scenarios the room watches step by step
+
+# The questions of the teaching scenarios. Each answer is what the scenario's run does with its
+# default seed (tests/core/test_presets.py checks the claims); the numbers in ``why`` were measured
+# on the full training set, so they are said as "about".
+_ASK_LR_TOO_HIGH = Question(
+    "Learning rate 10, where about 0.1 is usual. What will the loss do?",
+    ("Fall fast, then level off", "Fall slowly", "Climb until training stops", "Stay flat"),
+    2,
+    "Each step overshoots the bottom of the valley further than the last: the loss climbs about tenfold "
+    "every few steps. After 40 to 60 steps the numbers overflow (to infinity): the guard refuses that "
+    "step and pauses, and the orange banner says why.")
+_ASK_LR_TOO_LOW = Question(
+    "Learning rate 0.0005, 200 times below usual. What will the loss do?",
+    ("Fall fast, then level off", "Creep down, barely moving", "Climb until training stops",
+     "Jump up and down wildly"),
+    1,
+    "Each step is too small to matter: in a whole epoch (half a minute here) the loss only creeps from "
+    "about 2.4 to 2.2 and the weight tiles still look like noise. At a learning rate of 0.1 the same "
+    "network passes 90% in that time.",
+    reveal_after=WATCH_PACE)  # one epoch at the scenario's pace: the time the answer speaks of
+_ASK_DEAD_RELU = Question(
+    "ReLU units, learning rate 1.5. What happens to the hidden units?",
+    ("All learn, only faster", "Most go silent for good", "Outputs grow without limit", "Nothing unusual"),
+    1,
+    "The first big steps push most units so negative that they output 0 for every image, and a unit "
+    "that never fires gets no gradient: it never comes back. Over half die within 20 steps, 80% later, "
+    "and their tiles freeze. The rest still learn, less well: about 87% after an epoch (92% at lr 0.1).")
+_ASK_SIGMOID_SATURATION = Question(
+    "Sigmoid units, learning rate 5. Where will their outputs end up?",
+    ("Spread evenly over 0-1", "Near 0.5, the middle", "Piled up at 0 and at 1", "All at exactly 0"),
+    2,
+    "The big steps push the units' inputs far from zero, where the sigmoid is flat: 9 in 10 hidden "
+    "outputs end up below 0.05 or above 0.95, and half the units are stuck for almost every image. A "
+    "stuck unit gets almost no gradient, so it stops learning; the others carry on.")
+_ASK_OVERFIT = Question(
+    "It learns all 500 training images. What will validation accuracy do?",
+    ("Reach 100% too", "Stall far lower", "Fall to chance, 10%", "Climb slowly to 100%"),
+    1,
+    "It memorises its 500 images instead of learning what makes a digit: all right within about 15 "
+    "epochs, while validation accuracy (10,000 images it never trains on) stops near 86% and the "
+    "validation loss turns back up. That gap is overfitting.")
+_ASK_ADAM_VS_SGD = Question(
+    "SGD, then Adam mid-run (same weights). What will the loss do then?",
+    ("Fall at the same rate", "Fall much faster", "Jump up: it starts over", "Stop falling"),
+    1,
+    "The weights stay; only how each step is taken changes. Adam gives every weight its own step size, "
+    "so the ones SGD moved timidly now move: the loss more than halves within about 20 steps of the "
+    "marker.",
+    reveal_after=None)  # the answer needs the lecturer's switch first: it shows when asked for
 
 _CLASSIC_FULL_BATCH = Settings(hidden=(128,), activation="relu", init="small", optimizer="gd", lr=0.5)
 
@@ -103,39 +213,39 @@ _PRESETS = [
            "steps the watchdog pauses with 'all units dead'. Either way, 'Lower learning rate and "
            "restore' goes on learning.",
            Settings(hidden=(128,), activation="leaky_relu", init="he", optimizer="sgd", lr=10.0, batch_size=128),
-           epochs=1, seconds_per_epoch=WATCH_PACE),
+           epochs=1, seconds_per_epoch=WATCH_PACE, question=_ASK_LR_TOO_HIGH),
     Preset("lr-too-low", "Learning rate far too low", "teaching",
            "SGD with lr 0.0005 on 784-128-10 ReLU.",
            "The loss curve is almost flat and the weight tiles stay noise: each step is too small to matter.",
            Settings(hidden=(128,), activation="relu", init="he", optimizer="sgd", lr=5e-4, batch_size=128),
-           epochs=2, seconds_per_epoch=WATCH_PACE),
+           epochs=2, seconds_per_epoch=WATCH_PACE, question=_ASK_LR_TOO_LOW),
     Preset("dead-relu", "Dead ReLUs", "teaching",
            "ReLU units, SGD with lr 1.5 and He init: a few large early updates push many units' biases so "
            "negative that they never fire again.",
            "Watch the hidden activations of a probe: many units sit at exactly zero for every image, and "
            "their weight tiles stop changing.",
            Settings(hidden=(128,), activation="relu", init="he", optimizer="sgd", lr=1.5, batch_size=128),
-           epochs=2, seconds_per_epoch=WATCH_PACE),
+           epochs=2, seconds_per_epoch=WATCH_PACE, question=_ASK_DEAD_RELU),
     Preset("sigmoid-saturation", "Sigmoid saturation", "teaching",
            "Sigmoid units with large initial weights (Xavier scaled up by a high learning rate of 5).",
            "Hidden activations pile up at 0 and 1, where the sigmoid is flat: gradients vanish and "
            "learning crawls until the units leave saturation.",
            Settings(hidden=(128,), activation="sigmoid", init="xavier", optimizer="sgd", lr=5.0, batch_size=128),
-           epochs=2, seconds_per_epoch=WATCH_PACE),
+           epochs=2, seconds_per_epoch=WATCH_PACE, question=_ASK_SIGMOID_SATURATION),
     Preset("overfit", "Overfitting on 500 images", "teaching",
            "784-256-10 ReLU trained with Adam on only the first 500 training images; 10,000 other "
            "training images are held out for validation.",
            "Training accuracy reaches 100% while validation accuracy stalls far lower and the "
            "validation loss turns upward: the network memorises instead of generalising.",
            Settings(hidden=(256,), activation="relu", init="he", optimizer="adam", lr=1e-3, batch_size=50,
-                    train_subset=500, val_size=10_000), epochs=200),
+                    train_subset=500, val_size=10_000), epochs=200, question=_ASK_OVERFIT),
     Preset("adam-vs-sgd", "Adam versus SGD", "teaching",
            "Same network as the fast preset with plain SGD at lr 0.01; run it, then switch the optimizer "
            "to Adam live and compare the curve's slope before and after the marker.",
            "Plain SGD at a cautious learning rate improves steadily but slowly; Adam's per-weight step "
            "sizes make the loss fall much faster from the same point.",
            Settings(hidden=(128,), activation="relu", init="he", optimizer="sgd", lr=0.01, batch_size=128),
-           epochs=3, seconds_per_epoch=WATCH_PACE),
+           epochs=3, seconds_per_epoch=WATCH_PACE, question=_ASK_ADAM_VS_SGD),
 ]
 
 PRESETS: dict[str, Preset] = {p.name: p for p in _PRESETS}

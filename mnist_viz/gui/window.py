@@ -25,6 +25,7 @@ from mnist_viz.gui.panels.confusion import ConfusionPanel
 from mnist_viz.gui.panels.controls import ControlsPanel
 from mnist_viz.gui.panels.curves import CurvesPanel
 from mnist_viz.gui.panels.drawing import DrawingPanel
+from mnist_viz.gui.panels.health import LayerHealthPanel
 from mnist_viz.gui.panels.metrics import MetricCards
 from mnist_viz.gui.panels.output_weights import OutputWeightsPanel
 from mnist_viz.gui.panels.probes import ProbesPanel
@@ -34,6 +35,7 @@ from mnist_viz.gui.panels.templates import ClassTemplatesPanel
 from mnist_viz.gui.panels.timeline import TimelinePanel
 from mnist_viz.gui.panels.unit_inspector import UnitInspectorPanel
 from mnist_viz.gui.panels.weights import WeightsPanel
+from mnist_viz.gui.predict_first import PredictFirstCard
 from mnist_viz.gui.toast import Toast
 from mnist_viz.gui.window_state import restore_window_state, save_window_state, stored_settings
 from mnist_viz.gui.worker import DEFAULT_BLAS_THREADS, TrainingWorker
@@ -53,6 +55,8 @@ TABS = (("samples", "Training images", "Examples of what the network trains on")
         ("templates", "Templates", "What the network looks for in each digit: W1 · W2[:, c]"),
         ("activation_space", "Space", "Where the last layer puts 2,000 test digits (PCA): hover, click to pin"),
         ("confusion", "Errors", "Confusion matrix on the test set: click a cell"),
+        ("health", "Health", "Layer health: each layer's weights, updates and activations over training; "
+                             "dead or saturated units"),
         ("backprop", "Backprop step",
          "One training step taken apart: forward, loss, backward, update. Step walks the stages here"))
 
@@ -138,19 +142,24 @@ class MainWindow(QtWidgets.QMainWindow):
         self.activation_space = ActivationSpacePanel(self.data)
         self.confusion = ConfusionPanel(self.data)
         self.backprop = BackpropStepPanel()
+        # Health over time is of the live run: fed every snapshot (a hidden tab too, or its history
+        # would have gaps; recording costs ~0.02 ms), never a scrubbed-to moment.
+        self.health = LayerHealthPanel()
         # 100 MB holds ~60 moments of a 512-unit network, ~240 of a 128-unit one; the record thins
         # evenly as the run grows, so memory stays flat however long the lecture.
         self.timeline = TimelinePanel(max_bytes=TIMELINE_BYTES)
         self.banner = DivergenceBanner()
         self.status_label = StatusLine()
         self.metrics = MetricCards()
+        # Not one of self.panels: a new run's clear() would close the question it was asked for.
+        self.predict_first = PredictFirstCard()
         self.metrics_wanted = True  # View > Show metric cards (shown only where the window is tall enough)
         # Panels that show one moment of the network: while the timeline is scrubbed back they show
         # that moment; the curves, the status line and the banner always show the live run.
         self.moment_panels: list[Panel] = [self.weights, self.output_weights, self.probes, self.samples, self.drawing,
                                            self.unit_inspector, self.templates, self.activation_space, self.confusion,
                                            self.backprop]
-        self.panels: list[Panel] = [self.curves, *self.moment_panels]
+        self.panels: list[Panel] = [self.curves, self.health, *self.moment_panels]
 
     def _build_tabs(self) -> PanelTabs:
         """The probes and the lecture tools, one tab each (the probe strip fits any height)."""
@@ -187,6 +196,8 @@ class MainWindow(QtWidgets.QMainWindow):
         right_layout.setContentsMargins(0, 0, 0, 0)
         for widget, stretch in ((self.banner, 0), (self.metrics, 0), (self.focus, 1), (self.timeline, 0)):
             right_layout.addWidget(widget, stretch)
+        # It floats (in the layout it raised the window's minimum height from 696 to 1006 px).
+        self.predict_first.float_over(right, below=self.banner, above=self.timeline)
         central = QtWidgets.QWidget()
         layout = QtWidgets.QHBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -213,6 +224,9 @@ class MainWindow(QtWidgets.QMainWindow):
         c.restartRequested.connect(w.reset)
         c.presetApplied.connect(w.set_budget)
         c.speedChanged.connect(w.set_speed_limit)
+        c.presetApplied.connect(self._on_preset_applied)
+        self.predict_first.runRequested.connect(w.play)
+        self.snapshotShown.connect(self.predict_first.show_snapshot)
         c.presetEnded.connect(lambda message: self.statusBar().showMessage(message, 10_000))
         c.notice.connect(lambda message: self.statusBar().showMessage(message, 10_000))
         self.probes.probesChanged.connect(w.set_probes)
@@ -317,6 +331,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.timeline.clear()
             self.metrics.clear()
         self.curves.show_snapshot(snap)
+        self.health.show_snapshot(snap)
         self.timeline.offer(snap)
         if self.timeline.is_live:  # else the moment panels keep showing the scrubbed-to snapshot
             self._show_moment(snap)
@@ -367,6 +382,12 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_reset(self) -> None:
         self.controls.flush()  # a reset keeps the settings the controls show, sent ones or not
         self.worker.reset(self.controls.settings())
+
+    def _on_preset_applied(self, preset) -> None:
+        """A loaded teaching scenario asks its question first (training waits for Run it ▶); a loaded
+        recipe hides the card. ``None`` (a recipe's budget ended) leaves it as it is."""
+        if preset is not None:
+            self.predict_first.ask(preset)
 
     def _on_step_clicked(self) -> None:
         """In the Backprop step tab, Step walks the step's stages (forward, loss, backward, update);
