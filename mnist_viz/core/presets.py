@@ -137,15 +137,15 @@ _ASK_DEAD_RELU = Question(
     ("All learn, only faster", "Most go silent for good", "Outputs grow without limit", "Nothing unusual"),
     1,
     "The first big steps push most units so negative that they output 0 for every image, and a unit "
-    "that never fires gets no gradient: it never comes back. Over half die within 20 steps, 80% later, "
-    "and their tiles freeze. The rest still learn, less well: about 87% after an epoch (92% at lr 0.1).")
+    "that never fires gets no gradient: it never comes back. Over half die within 20 steps, 80% later "
+    "(the Health tab's % dead), and their tiles freeze. The rest still learn, less well: about 87% after an epoch (92% at lr 0.1).")
 _ASK_SIGMOID_SATURATION = Question(
     "Sigmoid units, learning rate 5. Where will their outputs end up?",
     ("Spread evenly over 0-1", "Near 0.5, the middle", "Piled up at 0 and at 1", "All at exactly 0"),
     2,
     "The big steps push the units' inputs far from zero, where the sigmoid is flat: 9 in 10 hidden "
-    "outputs end up below 0.05 or above 0.95, and half the units are stuck for almost every image. A "
-    "stuck unit gets almost no gradient, so it stops learning; the others carry on.")
+    "outputs end up below 0.05 or above 0.95, and half the units are stuck for almost every image (the Health "
+    "tab's % saturated). A stuck unit gets almost no gradient, so it stops learning; the others carry on.")
 _ASK_OVERFIT = Question(
     "It learns all 500 training images. What will validation accuracy do?",
     ("Reach 100% too", "Stall far lower", "Fall to chance, 10%", "Climb slowly to 100%"),
@@ -222,14 +222,16 @@ _PRESETS = [
     Preset("dead-relu", "Dead ReLUs", "teaching",
            "ReLU units, SGD with lr 1.5 and He init: a few large early updates push many units' biases so "
            "negative that they never fire again.",
-           "Watch the hidden activations of a probe: many units sit at exactly zero for every image, and "
-           "their weight tiles stop changing.",
+           "Open the Health tab: layer 1's share of dead units passes one half within about 20 steps and "
+           "never comes back; their weight tiles freeze, and a probe's activations sit at exactly zero.",
            Settings(hidden=(128,), activation="relu", init="he", optimizer="sgd", lr=1.5, batch_size=128),
            epochs=2, seconds_per_epoch=WATCH_PACE, question=_ASK_DEAD_RELU),
     Preset("sigmoid-saturation", "Sigmoid saturation", "teaching",
-           "Sigmoid units with large initial weights (Xavier scaled up by a high learning rate of 5).",
-           "Hidden activations pile up at 0 and 1, where the sigmoid is flat: gradients vanish and "
-           "learning crawls until the units leave saturation.",
+           "Sigmoid units (Xavier init) trained by SGD at a very high learning rate, 5: the first updates push "
+           "their inputs far from zero.",
+           "Open the Health tab: the share of saturated units jumps within the first steps and the activation "
+           "band presses against 0 and 1, where the sigmoid is flat; a saturated unit gets almost no gradient "
+           "and stops learning, while the others carry on.",
            Settings(hidden=(128,), activation="sigmoid", init="xavier", optimizer="sgd", lr=5.0, batch_size=128),
            epochs=2, seconds_per_epoch=WATCH_PACE, question=_ASK_SIGMOID_SATURATION),
     Preset("overfit", "Overfitting on 500 images", "teaching",

@@ -54,11 +54,33 @@ class PanelTabs(QtWidgets.QTabWidget):
     """Panels as tabs, each found by the panel itself rather than its index. A page made with
     ``scroll=True`` scrolls when the tab area is shorter than the panel needs (a 1280x720 projector):
     otherwise the tallest page (the drawing pad) sets the tab area's minimum height and the plots
-    above it are squeezed flat. A panel that lays itself out to the room it gets needs no scrolling."""
+    above it are squeezed flat. A panel that lays itself out to the room it gets needs no scrolling.
+
+    Ten tabs do not fit a 340-px tab area (1024x768) or even a 780-px one (1920x1080): the bar then
+    scrolls, and the tabs past its end were found only by its small arrows. The "All tabs" button
+    in the corner lists every tab by name."""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         self._pages: dict[QtWidgets.QWidget, QtWidgets.QWidget] = {}
+        self.setUsesScrollButtons(True)
+        self.all_tabs_button = QtWidgets.QToolButton()
+        self.all_tabs_button.setText("All tabs ▾")
+        self.all_tabs_button.setToolTip("Every tab by name (the bar scrolls when they do not all fit)")
+        self.all_tabs_button.setPopupMode(QtWidgets.QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.all_tabs_button.setMenu(QtWidgets.QMenu(self.all_tabs_button))
+        self.all_tabs_button.menu().aboutToShow.connect(self._fill_tab_menu)
+        self.setCornerWidget(self.all_tabs_button, QtCore.Qt.Corner.TopRightCorner)
+
+    def _fill_tab_menu(self) -> None:
+        menu = self.all_tabs_button.menu()
+        menu.clear()
+        for index in range(self.count()):
+            action = menu.addAction(self.tabText(index))
+            action.setCheckable(True)
+            action.setChecked(index == self.currentIndex())
+            action.setToolTip(self.tabToolTip(index))
+            action.triggered.connect(lambda _=False, i=index: self.setCurrentIndex(i))
 
     def add_panel(self, panel: QtWidgets.QWidget, title: str, tip: str, scroll: bool = True) -> None:
         self._pages[panel] = FitScrollArea(panel) if scroll else panel

@@ -425,3 +425,18 @@ def test_the_menu_table_has_one_action_per_shortcut_and_the_help_lists_them_all(
     lines = shortcut_lines(window.menuBar())
     assert len(lines) == len(keys)
     window.shutdown()
+
+
+def test_every_tab_is_one_menu_click_away_when_the_bar_scrolls(qtbot, window):
+    """Ten tabs overflow the tab bar at 1024-1920 px: the All tabs menu lists each by name."""
+    tabs = window.tabs
+    window.resize(1024, 768)
+    menu = tabs.all_tabs_button.menu()
+    menu.aboutToShow.emit()
+    names = [action.text() for action in menu.actions()]
+    assert names == [tabs.tabText(i) for i in range(tabs.count())]
+    assert "Health" in names and "Backprop step" in names
+    menu.actions()[names.index("Health")].trigger()
+    assert tabs.current_panel() is window.health
+    menu.aboutToShow.emit()  # rebuilt each time it opens: the check mark follows the current tab
+    assert [a.text() for a in menu.actions() if a.isChecked()] == ["Health"]

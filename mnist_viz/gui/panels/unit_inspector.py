@@ -50,8 +50,9 @@ TOP_IMAGES = 12  # two rows of six: enough to see what they share, large enough 
 TOP_COLUMNS = 6
 TOP_MIN_INTERVAL = 0.33  # s between recomputations while training (a forward pass of 2,000 images)
 INPUT_WEIGHTS_CAPTION = "Input weights: what the unit looks for"
-LINEAR_VIEW_CAPTION = ("Linear view: the input pattern its weights add up to through the layers below "
-                       "(ignores the activation's bends)")
+# One line, like the layer-1 caption: a wrapped three-line caption squeezed the tile to ~50 px at 1080p.
+# The mosaic's caption says the rest ("...through the layers below, ignoring the bends...").
+LINEAR_VIEW_CAPTION = "Linear view (ignores the activation's bends)"
 TOP_CAPTION = "The test images that excite it most"
 ABLATE_TIP = "Force this unit's activation to 0 (its weights are kept) and watch the accuracy"
 NO_DEEP_ABLATION_TIP = "Switching a unit off works for layer-1 units only"
