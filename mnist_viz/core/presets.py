@@ -138,7 +138,8 @@ _ASK_DEAD_RELU = Question(
     1,
     "The first big steps push most units so negative that they output 0 for every image, and a unit "
     "that never fires gets no gradient: it never comes back. Over half die within 20 steps, 80% later "
-    "(the Health tab's % dead), and their tiles freeze. The rest still learn, less well: about 87% after an epoch (92% at lr 0.1).")
+    "(the Health tab's % dead), and their tiles freeze. The rest still learn, less well: about 87% "
+    "after an epoch (92% at lr 0.1).")
 _ASK_SIGMOID_SATURATION = Question(
     "Sigmoid units, learning rate 5. Where will their outputs end up?",
     ("Spread evenly over 0-1", "Near 0.5, the middle", "Piled up at 0 and at 1", "All at exactly 0"),

@@ -55,8 +55,7 @@ TABS = (("samples", "Training images", "Examples of what the network trains on")
         ("templates", "Templates", "What the network looks for in each digit: W1 · W2[:, c]"),
         ("activation_space", "Space", "Where the last layer puts 2,000 test digits (PCA): hover, click to pin"),
         ("confusion", "Errors", "Confusion matrix on the test set: click a cell"),
-        ("health", "Health", "Layer health: each layer's weights, updates and activations over training; "
-                             "dead or saturated units"),
+        ("health", "Health", "Each layer's weights, updates and activations over training; dead or saturated units"),
         ("backprop", "Backprop step",
          "One training step taken apart: forward, loss, backward, update. Step walks the stages here"))
 
