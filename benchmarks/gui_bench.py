@@ -234,9 +234,12 @@ def _cycle_tabs(window, tabs: list[str]):
 def _gui_phase(app, data, settings, seconds, warmup, blas_threads, profile, variant, tabs) -> dict:
     from PySide6 import QtCore
 
+    from mnist_viz.gui.app import limit_window_blas
     from mnist_viz.gui.window import MainWindow
 
-    with tempfile.TemporaryDirectory() as folder:
+    # The window's process limits its own BLAS threads as run_app does; the headless runs around
+    # this phase keep theirs.
+    with limit_window_blas(), tempfile.TemporaryDirectory() as folder:
         store = QtCore.QSettings(str(Path(folder) / "bench.ini"), QtCore.QSettings.Format.IniFormat)
         window = MainWindow(data, settings, store=store, blas_threads=blas_threads)
         window.resize(1600, 1000)

@@ -17,6 +17,23 @@ from collections.abc import Callable
 from mnist_viz.gui.environment import EXIT_NO_WINDOW, display_problem, x11_problem
 
 # Signals that end the app: Ctrl+C in the terminal, `kill` or `timeout`, the terminal closing or a logout.
+# BLAS threads of the window's own process (its matrix products: the activation-space map, a deeper
+# unit's top images, templates). The training process has its own setting (worker.DEFAULT_BLAS_THREADS).
+# With the library's default (one per core) the window's products spun a second core the training
+# process was using: at 784-512-128-10 with the Health and Space tabs shown, gui_bench measured
+# 27-32 frames/s, event latency p99 24-72 ms and training at 67-78% of the one-thread headless
+# trainer; with one thread 33 frames/s, p99 25-27 ms and 89-91% (2026-12-02, README).
+WINDOW_BLAS_THREADS = 1
+
+
+def limit_window_blas():
+    """Limit this (the window's) process to ``WINDOW_BLAS_THREADS`` BLAS threads; returns the
+    threadpoolctl limiter (usable as a context manager, to undo it)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=WINDOW_BLAS_THREADS, user_api="blas")
+
+
 EXIT_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
@@ -159,6 +176,7 @@ def run_app(argv: list[str] | None = None, data_path: str | None = None, on_wind
         return 2
     if (signum := _signalled()) is not None:  # before the window exists there is nothing to save
         return 128 + signum
+    limit_window_blas()
     window = MainWindow(dataset)
     # Blocked again before the worker's thread starts: whatever the window's construction did to
     # this thread's signal mask, the training process must start with the exit signals blocked.

@@ -15,6 +15,7 @@ import time
 
 import pytest
 
+from mnist_viz.gui.app import WINDOW_BLAS_THREADS
 from mnist_viz.runtime import shared_data
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process groups and /proc (Linux)")
@@ -39,6 +40,10 @@ def starting(start_loading):
 
 def on_window(window):
     from PySide6 import QtCore
+    from threadpoolctl import threadpool_info
+
+    blas = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+    print(f"WINDOW BLAS THREADS {max(blas)}", flush=True)
 
     def report():
         snap = window.latest
@@ -93,12 +98,15 @@ def _group(pgid: int) -> list[int]:
     return members
 
 
-def _wait_for(app: subprocess.Popen, word: str, timeout: float) -> None:
-    """Wait for the helper's line that starts with ``word``."""
+def _wait_for(app: subprocess.Popen, word: str, timeout: float, seen: list[str] | None = None) -> None:
+    """Wait for the helper's line that starts with ``word`` (the lines read go to ``seen``)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         ready, _, _ = select.select([app.stdout], [], [], 0.2)
-        if ready and app.stdout.readline().startswith(word):
+        line = app.stdout.readline() if ready else ""
+        if seen is not None and line:
+            seen.append(line.strip())
+        if line.startswith(word):
             return
         assert app.poll() is None, f"the app ended before {word} (exit code {app.returncode})"
     raise AssertionError(f"no {word} in time")
@@ -143,8 +151,9 @@ def _shared_folders(pid: int) -> list[str]:
 @pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM", "SIGHUP"])
 def test_a_signal_to_the_process_group_closes_the_training_app_cleanly(signame, tmp_path):
     app = _run_app(tmp_path)
+    lines: list[str] = []
     try:
-        _wait_for(app, "TRAINING", timeout=30)
+        _wait_for(app, "TRAINING", timeout=30, seen=lines)
         trainer = _trainer(app)
         elapsed, left = _signal_and_wait(app, signame)
     finally:
@@ -157,6 +166,9 @@ def test_a_signal_to_the_process_group_closes_the_training_app_cleanly(signame, 
     assert elapsed < EXIT_LIMIT, f"{elapsed:.2f} s"
     assert _shared_folders(app.pid) == []
     assert "settings=" in (tmp_path / "config" / "mnist-viz" / "mnist-viz.conf").read_text()  # closeEvent saved them
+    # The window's own matrix products use one BLAS thread (app.WINDOW_BLAS_THREADS): more spun the
+    # core the training process trains on.
+    assert f"WINDOW BLAS THREADS {WINDOW_BLAS_THREADS}" in lines, lines
 
 
 @pytest.mark.slow
