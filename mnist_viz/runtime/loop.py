@@ -78,7 +78,9 @@ EARLY_EVAL_SECONDS = 3.0
 EARLY_EVAL_BUDGET = 0.25
 MIN_EVAL_INTERVAL = 0.1
 IDLE_WAIT = 0.1  # s a paused loop sleeps between looks at its command queue
-HEALTH_INTERVAL = 0.2  # s between two layer-health computations while training runs (~5 per second)
+# s between two layer-health computations while training runs: the Health tab redraws at most every
+# 0.25 s (panels/health.py), so computing them more often would be thrown away.
+HEALTH_INTERVAL = 0.25
 PARENT_CHECK_INTERVAL = 1.0  # s between checks that the window's process is still there
 
 
@@ -279,8 +281,8 @@ class TrainingLoop:
             return due - now
         if not self.snapshot_wanted():
             return min(IDLE_WAIT, self.snapshot_interval)  # the window has not taken the last one yet
-        # Layer health costs about one training step (benchmarks/health_cost.py: 4.9 ms at 784-512-10):
-        # at every snapshot that is ~16% of throughput, at HEALTH_INTERVAL ~2.4%.
+        # Layer health costs about one training step (benchmarks/health_cost.py: 4.7 ms at 784-512-10,
+        # 5.6 ms at 784-512-128-10): at every snapshot that is 15-19% of throughput, at HEALTH_INTERVAL ~2%.
         with_health = not self.playing or now - self.last_health >= HEALTH_INTERVAL
         self.send(SnapshotReady(snapshot=self.trainer.snapshot(self.probes, loop=self.state(), health=with_health)))
         if with_health:
