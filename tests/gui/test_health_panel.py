@@ -196,3 +196,23 @@ def test_redraws_are_throttled_and_the_last_snapshot_is_drawn_later(shown, small
     assert panel.history_length(0) == 2
     assert list(panel.ratio_curves[0].getData()[0]) == [first.step]
     qtbot.waitUntil(lambda: list(panel.ratio_curves[0].getData()[0]) == [first.step, second.step], timeout=2000)
+
+
+def test_every_column_shows_the_same_steps(shown, small_mnist):
+    """Side-by-side columns linked with pyqtgraph's setXLink showed different step ranges (it aligns
+    linked views by their screen position); each column must show the shared plots' steps."""
+    from mnist_viz.core.snapshot import Settings
+    from mnist_viz.core.trainer import Trainer
+    from mnist_viz.gui.panels.health import LayerHealthPanel
+
+    panel = shown(LayerHealthPanel(min_interval=0, histogram_interval=0), 1200, 800)
+    trainer = Trainer(small_mnist, Settings(hidden=(32, 16)))
+    for _ in range(6):
+        trainer.train(iterations=10)
+        panel.show_snapshot(trainer.snapshot(health=True))
+    panel.flush()
+    shared = panel.ratio_plot.getViewBox().viewRange()[0]
+    for layer in range(panel.layer_count()):
+        column = panel.column(layer)
+        for plot in (column.weights_plot, column.updates_plot, column.outputs_plot):
+            assert plot.getViewBox().viewRange()[0] == pytest.approx(shared)

@@ -387,8 +387,13 @@ class LayerColumn(QtWidgets.QWidget):
         self.updates_plot = _small_plot(self.graphics, 1, "last update ΔW (log scale)", None)
         self.outputs_plot = _small_plot(self.graphics, 2, outputs, "step")
         self.histogram_plot = _small_plot(self.graphics, 3, "weights now, over start (faint)", "weight")
-        for plot in (self.weights_plot, self.updates_plot, self.outputs_plot):
-            plot.setXLink(x_link)  # one step axis for the whole panel: one range to set
+        # The column's three step plots share one axis (stacked, the same width: a link is exact).
+        # Not linked to x_link itself: pyqtgraph aligns linked views by their position on screen,
+        # so columns side by side showed different steps (50-150, 250-350, ...); follow_steps copies
+        # its range instead.
+        self.x_link = x_link
+        for plot in (self.weights_plot, self.updates_plot):
+            plot.setXLink(self.outputs_plot)
         self.weight_bands = QuantileBands(self.weights_plot, self.role)
         self.update_bands = QuantileBands(self.updates_plot, self.role)
         self.output_bands = QuantileBands(self.outputs_plot, self.role)
@@ -425,6 +430,12 @@ class LayerColumn(QtWidgets.QWidget):
         """The name in the text colour (an orange name on white would be hard to read), after a
         bar in the layer's colour: the colour of its lines in the shared plots."""
         set_text(self.title, f'<span style="color:{getattr(style, self.role)}">━</span> {self._name}')
+
+    def follow_steps(self) -> None:
+        """Show the step range of ``x_link`` (the shared plots') on the column's step plots."""
+        low, high = self.x_link.getViewBox().viewRange()[0]
+        if self.outputs_plot.getViewBox().viewRange()[0] != [low, high]:
+            self.outputs_plot.setXRange(low, high, padding=0)
 
     def show_history(self) -> None:
         rows = self.history.rows()
@@ -659,6 +670,7 @@ class LayerHealthPanel(QtWidgets.QWidget):
         last = max((float(r[-1, 0]) for r in rows if len(r)), default=0.0)
         _fit_range(self.ratio_plot, 0, first, max(last, first + 1), room_ahead=True)  # every step axis follows it
         for column in self._columns:
+            column.follow_steps()
             column.show_history()
         self._draw_histograms(snap)
         self._draw_shared(snap, rows)
