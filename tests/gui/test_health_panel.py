@@ -216,3 +216,20 @@ def test_every_column_shows_the_same_steps(shown, small_mnist):
         column = panel.column(layer)
         for plot in (column.weights_plot, column.updates_plot, column.outputs_plot):
             assert plot.getViewBox().viewRange()[0] == pytest.approx(shared)
+
+
+def test_the_healthy_band_label_sits_in_the_band(shown, small_mnist):
+    from mnist_viz.core.health import HEALTHY_LOG10_RATIO
+    from mnist_viz.core.snapshot import Settings
+    from mnist_viz.core.trainer import Trainer
+    from mnist_viz.gui.panels.health import LayerHealthPanel
+
+    panel = shown(LayerHealthPanel(min_interval=0, histogram_interval=0), 1200, 800)
+    trainer = Trainer(small_mnist, Settings(hidden=(16,)))
+    panel.show_snapshot(trainer.snapshot(health=True))  # step 0: the step axis starts at 0, as in the window
+    for _ in range(3):
+        trainer.step()
+        panel.show_snapshot(trainer.snapshot(health=True))
+    panel.flush()
+    assert panel.ratio_plot.getViewBox().viewRange()[0][0] == 0
+    assert panel._healthy_label.pos().y() == HEALTHY_LOG10_RATIO

@@ -382,11 +382,12 @@ class LayerColumn(QtWidgets.QWidget):
         self.big.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.graphics = style.graphics_widget()
         self.graphics.setMinimumSize(170, 4 * 80)
-        outputs = "logits (output scores)" if self.is_output else "activations (probe images)"
+        # Short titles: a column is ~190 px wide in the tab area at 1080p (longer ones were cut off).
+        outputs = "logits" if self.is_output else "activations"
         self.weights_plot = _small_plot(self.graphics, 0, "weights", None)
-        self.updates_plot = _small_plot(self.graphics, 1, "last update ΔW (log scale)", None)
+        self.updates_plot = _small_plot(self.graphics, 1, "update ΔW (log)", None)
         self.outputs_plot = _small_plot(self.graphics, 2, outputs, "step")
-        self.histogram_plot = _small_plot(self.graphics, 3, "weights now, over start (faint)", "weight")
+        self.histogram_plot = _small_plot(self.graphics, 3, "weights: now / start", "weight")
         # The column's three step plots share one axis (stacked, the same width: a link is exact).
         # Not linked to x_link itself: pyqtgraph aligns linked views by their position on screen,
         # so columns side by side showed different steps (50-150, 250-350, ...); follow_steps copies
@@ -697,7 +698,9 @@ class LayerHealthPanel(QtWidgets.QWidget):
         high = max(float(drawn.max()) if drawn.size else HEALTHY_BAND[1], HEALTHY_BAND[1] + 0.5)
         _fit_range(self.ratio_plot, 1, low, high)
         left = self.ratio_plot.getViewBox().viewRange()[0][0]
-        if self._healthy_label.pos().x() != left:
+        # Compared as a point: a check of x alone left it at its initial (0, 0), i.e. at 1e0, over a
+        # run whose axis starts at step 0 (seen under Xvfb).
+        if (self._healthy_label.pos().x(), self._healthy_label.pos().y()) != (left, HEALTHY_LOG10_RATIO):
             self._healthy_label.setPos(left, HEALTHY_LOG10_RATIO)  # inside the band, at its left
         word = _unit_word(snap.settings.activation)
         title = f"% {word} units" if word else "% dead or saturated units (not measured for this activation)"
