@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from mnist_viz.core.backprop_step import StepExplanation
 from mnist_viz.core.health import HEALTHY_LOG10_RATIO
@@ -171,20 +171,22 @@ class BackpropStepPanel(QtWidgets.QWidget):
         self._stage, self._explanation, self._after, self._last = IDLE, None, None, None
         self._render()
 
+    def changeEvent(self, event: QtCore.QEvent) -> None:
+        # A theme change: the current stage's accent colour is in its rich text, not in a palette.
+        if event.type() == QtCore.QEvent.Type.PaletteChange:
+            QtCore.QTimer.singleShot(0, self, self._highlight_stage)
+        super().changeEvent(event)
+
     # ------------------------------------------------------------------ widgets
     def _build(self) -> None:
-        self._stage_labels = [QtWidgets.QLabel(f"{i + 1} {name}") for i, name in enumerate(STAGES)]
-        stages = QtWidgets.QHBoxLayout()
-        for i, label in enumerate(self._stage_labels):
-            label.setFont(style.font(style.LABEL_PT + 1))
-            stages.addWidget(label)
-            if i < len(STAGES) - 1:
-                arrow = QtWidgets.QLabel("→")
-                arrow.setFont(style.font(style.LABEL_PT + 1))
-                stages.addWidget(arrow)
-        stages.addStretch(1)
+        # One wrapping line of rich text, not seven labels in a row: the row of labels set the panel's
+        # minimum width (~400 px) above the 340-px tab area of a 1024x768 window.
+        self._stages = info_label("", style.LABEL_PT + 1)
+        self._stages.setTextFormat(QtCore.Qt.TextFormat.RichText)
         title = QtWidgets.QHBoxLayout()  # the button beside the title, so the stage row stays narrow
-        title.addWidget(style.title_label("One training step, slowly (backpropagation)"), 1)
+        heading = style.title_label("One training step, slowly (backpropagation)")
+        heading.setMinimumWidth(140)  # wraps to three lines beside the button in a 340-px tab (1024x768)
+        title.addWidget(heading, 1)
         self.next_button = QtWidgets.QPushButton("Next stage ▶")
         self.next_button.setFont(style.font(style.TITLE_PT, bold=True))
         self.next_button.setMinimumHeight(52)
@@ -203,7 +205,7 @@ class BackpropStepPanel(QtWidgets.QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
         layout.addLayout(title)
-        layout.addLayout(stages)
+        layout.addWidget(self._stages)
         layout.addWidget(self._text)
         layout.addWidget(self._big)
         layout.addWidget(self._numbers)
@@ -217,7 +219,7 @@ class BackpropStepPanel(QtWidgets.QWidget):
 
     def _gradient_page(self) -> QtWidgets.QWidget:
         page = QtWidgets.QWidget()
-        legend, self._legend_info = legend_row("− weight goes down", "weight goes up +")
+        legend, self._legend_info = legend_row("− down", "up +")  # short: the row sets the panel's minimum width
         self._amplify_box = QtWidgets.QCheckBox("Amplify")
         self._amplify_box.setFont(style.font(style.LABEL_PT))
         self._amplify_box.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
@@ -283,17 +285,14 @@ class BackpropStepPanel(QtWidgets.QWidget):
             self._render_update(e)
 
     def _highlight_stage(self) -> None:
-        for i, label in enumerate(self._stage_labels):
-            current = i + 1 == self._stage
-            label.setText(f"{'▶ ' if current else ''}{i + 1} {STAGES[i]}")
-            f = label.font()
-            f.setBold(current)
-            label.setFont(f)
-            label.setProperty("sectionTitle", current)  # so a theme change recolours it (themes._recolour_titles)
-            if current:
-                style.colour_title(label)
-            else:
-                label.setPalette(QtGui.QPalette())
+        """The four stages in one line, the current one bold, in the accent colour, after a ▶."""
+        parts = []
+        for i, name in enumerate(STAGES):
+            text = f"{i + 1}&nbsp;{name}"
+            if i + 1 == self._stage:
+                text = f'<b style="color:{style.ACCENT}">▶&nbsp;{text}</b>'
+            parts.append(text)
+        set_text(self._stages, " → ".join(parts))
         set_text(self.next_button, "Next batch ▶" if self._stage == UPDATE else "Next stage ▶")
 
     def _render_batch(self, e: StepExplanation) -> None:
