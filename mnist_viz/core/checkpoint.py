@@ -4,6 +4,14 @@ Format: one ``.npz`` (read with ``allow_pickle=False``: no code can ride along i
 whose ``meta`` entry is UTF-8 JSON bytes and whose other entries are plain numeric arrays.
 Writes go to a temporary file in the same folder that is then renamed over the target, so a crash
 mid-write leaves either the old file or the new one, never half of one.
+
+The metadata names the dataset the session was trained on and its class names. A session is loaded
+only onto data with the same class names: a network that learned T-shirts and trousers, shown on
+digits (or the other way round), would label every image with a class it never learned, and the
+probes and the confusion matrix would show the room nonsense as if it were the network's answer.
+The same classes under another name (MNIST's IDX files, Kaggle's digits) load, and the loader is
+told the names differ (``session_data_note``). A session saved before the dataset was recorded is
+taken as one trained on MNIST's digits.
 """
 from __future__ import annotations
 
@@ -16,25 +24,34 @@ import numpy as np
 
 from mnist_viz.core import checkpoint_check as check
 from mnist_viz.core.checkpoint_check import FORMAT, VERSION, CheckpointError
+from mnist_viz.core.data import BUNDLED_NAME, DIGIT_NAMES, MAX_CLASS_NAME, N_CLASSES
 from mnist_viz.core.files import FileWriteError, atomic_write
 from mnist_viz.core.snapshot import History, Marker, Settings
 
 if TYPE_CHECKING:
+    from mnist_viz.core.data import Dataset
     from mnist_viz.core.snapshot import Snapshot
     from mnist_viz.core.trainer import Trainer
 
+OLD_SESSION_DATA = "MNIST"  # what a session that names no dataset was trained on (see the module docstring)
+MAX_DATA_NAME = 200  # characters of a dataset's name kept in, and read from, a session
 
 
 def save_checkpoint(trainer: Trainer, path: str | os.PathLike) -> Path:
     """Write ``trainer``'s full state to ``path`` atomically. Returns the path written."""
-    return save_state(trainer.state_dict(), path, trainer.n_train, int(trainer.x_train.shape[1]))
+    return save_state(trainer.state_dict(), path, trainer.n_train, int(trainer.x_train.shape[1]), trainer.data)
 
 
-def save_state(state: dict, path: str | os.PathLike, n_train: int, n_features: int) -> Path:
+def save_state(state: dict, path: str | os.PathLike, n_train: int, n_features: int,
+               data: Dataset | None = None) -> Path:
     """Write a ``Trainer.state_dict``-shaped ``state`` (trained on ``n_train`` images of
-    ``n_features`` pixels) to ``path`` atomically. Returns the path written."""
+    ``n_features`` pixels of ``data``, whose name and class names are recorded) to ``path``
+    atomically. Returns the path written."""
     arrays = _state_arrays(state)
-    arrays["meta"] = np.frombuffer(json.dumps(_state_meta(state, n_train, n_features)).encode(), dtype=np.uint8)
+    meta = _state_meta(state, n_train, n_features)
+    if data is not None:
+        meta["data"].update(name=str(data.name)[:MAX_DATA_NAME], class_names=list(_class_names(data)))
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     try:
         return atomic_write(path, lambda f: np.savez(f, **arrays))  # type: ignore[arg-type]  # mypy matches **arrays to savez's allow_pickle: bool
     except FileWriteError as e:
@@ -119,6 +136,7 @@ def load_checkpoint(trainer: Trainer, path: str | os.PathLike) -> None:
     leaves the running session as it was.
     """
     meta, arrays, settings = read_checkpoint(path)
+    check_session_data(meta, trainer.data, path)
     if meta["sizes"][0] != trainer.x_train.shape[1]:
         raise CheckpointError(f"{path} was trained on {meta['sizes'][0]}-pixel inputs, "
                               f"but the loaded data has {trainer.x_train.shape[1]}")
@@ -149,3 +167,62 @@ def _file_state(meta: dict, arrays: dict, params: list[np.ndarray], settings: Se
                     "markers": [Marker(int(s), float(e), int(n), str(lbl)) for s, e, n, lbl in h["markers"]]},
         "rng": meta["rng"],
     }
+
+
+# ------------------------------------------------------------------------------------- the data
+
+def _class_names(data: Dataset) -> tuple[str, ...]:
+    return tuple(getattr(data, "class_names", DIGIT_NAMES))
+
+
+def session_data(meta: dict, path: str | os.PathLike) -> tuple[str, tuple[str, ...]]:
+    """``(dataset name, class names)`` a session's metadata records; ``("MNIST", digits)`` for a
+    session saved before they were recorded. Raises ``CheckpointError`` for a malformed record."""
+    record = meta.get("data")
+    record = record if isinstance(record, dict) else {}
+    name = record.get("name", OLD_SESSION_DATA)
+    names = record.get("class_names", list(DIGIT_NAMES))
+    if not isinstance(name, str) or len(name) > MAX_DATA_NAME:
+        raise CheckpointError(f"{path}: the checkpoint's metadata is inconsistent: data.name is not a short text")
+    if (not isinstance(names, list) or len(names) != N_CLASSES
+            or not all(isinstance(n, str) and 0 < len(n) <= MAX_CLASS_NAME for n in names)):
+        raise CheckpointError(f"{path}: the checkpoint's metadata is inconsistent: data.class_names must list "
+                              f"{N_CLASSES} short names")
+    return name, tuple(names)
+
+
+def read_session_data(path: str | os.PathLike) -> tuple[str, tuple[str, ...]]:
+    """``session_data`` of the file ``path``, reading only its metadata (the window asks before it
+    sends a load). Raises ``CheckpointError`` for a file that is no readable session."""
+    path = Path(path)
+    f, zf = check.open_archive(path)
+    with f, zf:
+        return session_data(check.read_meta(zf, check.member_headers(zf, path), path), path)
+
+
+def check_session_data(meta: dict, data: Dataset, path: str | os.PathLike) -> None:
+    """Refuse (``CheckpointError``) a session trained on classes other than ``data``'s."""
+    refuse_other_classes(*session_data(meta, path), data, path)
+
+
+def refuse_other_classes(name: str, names: tuple[str, ...], data: Dataset, path: str | os.PathLike) -> None:
+    """Raise ``CheckpointError`` when a session trained on ``name`` with class ``names`` does not
+    fit ``data``'s classes."""
+    if names != _class_names(data):
+        raise CheckpointError(
+            f"{path} was trained on {name} ({_names_text(names)}), but the data open now, {data.name}, "
+            f"has other classes ({_names_text(_class_names(data))}): the network would label every image with "
+            f"a class it never learned. Open {name} first, then load the session.")
+
+
+def session_data_note(name: str, data: Dataset) -> str:
+    """What to tell the user who loads a session trained on ``name`` onto ``data`` with the same
+    classes: ``""`` when it is the same dataset (or the bundled MNIST and an older session)."""
+    if name == data.name or (name == OLD_SESSION_DATA and data.name == BUNDLED_NAME):
+        return ""
+    return f"it was trained on {name}; it goes on with {data.name}"
+
+
+def _names_text(names: tuple[str, ...]) -> str:
+    """``"digits 0-9"`` or ``"T-shirt/top, Trouser, Pullover, …"`` for a message."""
+    return "digits 0-9" if names == DIGIT_NAMES else ", ".join(names[:3]) + ", …"

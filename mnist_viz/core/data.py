@@ -8,9 +8,15 @@ Sources:
   same way), via ``load_idx_folder()``;
 * Kaggle's Digit Recognizer ``train.csv``, via ``load_kaggle_csv()``;
 * a Keras-style ``mnist.npz``, via ``load_npz()``;
+* Fashion-MNIST as Debian's ``dataset-fashion-mnist`` package installs it, checked against the
+  SHA-256 digests of its canonical files, via ``load_fashion_mnist()``;
 
 and ``load_dataset(path)`` picks among them. Every fault in a file is reported as one
 ``DataError`` whose message names the file and what is wrong with it.
+
+Class names: digits ``"0"`` .. ``"9"`` unless the labels are Fashion-MNIST's (recognised by the SHA-256
+of its canonical label files, whatever the format they came in), or a ``class_names.txt`` beside the
+data (10 lines, one name per class, in label order) names them.
 
 Every file is input from a stranger: only regular files are opened (a FIFO would block forever),
 and every header is checked against the file's size and against caps far above any digits data
@@ -39,6 +45,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -49,6 +56,15 @@ N_PIXELS = IMAGE_SIDE * IMAGE_SIDE  # 784
 N_CLASSES = 10
 SPLITS = ("train", "val", "test")
 BUNDLED_NAME = "MNIST (bundled)"
+DIGIT_NAMES = tuple(str(d) for d in range(N_CLASSES))  # the class names of a dataset that names none
+CLASS_NAMES_FILE = "class_names.txt"  # beside the data: one name per line, in label order
+MAX_CLASS_NAME = 40  # characters; a name longer than this cannot be shown next to the probes
+_MAX_CLASS_NAMES_BYTES = 1 << 12  # 10 names of 40 characters fit many times over
+FASHION_NAME = "Fashion-MNIST"
+FASHION_CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                       "Ankle boot")
+# Where Debian's (and Ubuntu's) dataset-fashion-mnist package puts the four gzipped IDX files.
+FASHION_DIRS = (Path("/usr/share/datasets/fashion-mnist"),)
 
 # Canonical IDX file stems by role; the bundled copies add ".gz".
 IDX_STEMS = {
@@ -64,6 +80,16 @@ BUNDLED_SHA256 = {
     "train_labels": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
     "test_images": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
     "test_labels": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+}
+
+# SHA-256 of the uncompressed canonical Fashion-MNIST files (zalandoresearch/fashion-mnist, data/fashion;
+# the .gz files there match the MD5s its README publishes). Debian's package re-gzips them without the file
+# name and time in the gzip header, so its .gz files have other MD5s, but the same contents.
+FASHION_SHA256 = {
+    "train_images": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    "train_labels": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "test_images": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    "test_labels": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
 }
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -106,6 +132,8 @@ class Dataset:
         x_val: (V, 784) float32; V may be 0. Left out (None), it becomes an empty (0, n_features) array.
         y_val: (V,) int64; left out, an empty array.
         name: for people, e.g. ``"MNIST (bundled)"`` or ``"train.csv (Kaggle)"``.
+        class_names: 10 strings, the name of each label 0..9 (``DIGIT_NAMES`` unless the data names them,
+            e.g. ``FASHION_CLASS_NAMES``).
 
     Arrays from ``load_bundled()`` are shared and read-only: copy one before changing it.
     """
@@ -117,8 +145,15 @@ class Dataset:
     x_val: np.ndarray = None  # type: ignore[assignment]  # None -> empty, see __post_init__
     y_val: np.ndarray = None  # type: ignore[assignment]
     name: str = "dataset"
+    # A tuple of 10 str once __post_init__ has checked it; Any so that Dataset(name=..., **arrays) still
+    # type-checks (runtime.shared_data builds one from a dict of arrays).
+    class_names: Any = DIGIT_NAMES
 
     def __post_init__(self):
+        names = tuple(self.class_names)
+        if len(names) != N_CLASSES or not all(isinstance(n, str) and n.strip() for n in names):
+            raise ValueError(f"{self.name}: class_names must be {N_CLASSES} non-empty strings, got {names!r}"[:300])
+        object.__setattr__(self, "class_names", names)
         if self.x_val is None:
             object.__setattr__(self, "x_val", np.zeros((0, self.x_train.shape[1]), dtype=self.x_train.dtype))
         if self.y_val is None:
@@ -144,6 +179,11 @@ class Dataset:
     @property
     def n_features(self) -> int:
         return self.x_train.shape[1]
+
+    @property
+    def names_classes(self) -> bool:
+        """Whether the classes have names of their own (Fashion-MNIST's), not the digits 0-9."""
+        return self.class_names != DIGIT_NAMES
 
     def images(self, split: str = "train") -> np.ndarray:
         """(n, 28, 28) view of one split's images (``"train"``, ``"val"`` or ``"test"``)."""
@@ -187,13 +227,36 @@ def load_bundled(verify: bool = True) -> Dataset:
     process and shared by every caller, so its arrays are read-only (``flags.writeable`` is False
     and cannot be turned back on); copy an array before changing it.
     """
-    folder = bundled_dir()
+    return _load_verified(bundled_dir(), BUNDLED_NAME, BUNDLED_SHA256, verify)
+
+
+def fashion_mnist_dir() -> Path | None:
+    """The folder of an installed Fashion-MNIST (Debian's ``dataset-fashion-mnist``), or None."""
+    return next((folder for folder in FASHION_DIRS if folder.is_dir()), None)
+
+
+def load_fashion_mnist(verify: bool = True) -> Dataset:
+    """Fashion-MNIST as Debian's ``dataset-fashion-mnist`` package installs it: 60,000 training and
+    10,000 test images of clothes, checked (``verify``) against the canonical files' SHA-256 as
+    ``load_bundled`` checks MNIST, and cached and read-only as that is."""
+    folder = fashion_mnist_dir()
+    if folder is None:
+        raise DataError(f"Fashion-MNIST is not installed here (looked in {', '.join(map(str, FASHION_DIRS))}). "
+                        "Install the dataset-fashion-mnist package, or put its four IDX files "
+                        "(train-images-idx3-ubyte.gz, ...) in a folder and open that folder.")
+    ds = _load_verified(folder, f"{FASHION_NAME} (bundled)", FASHION_SHA256, verify)
+    return dataclasses.replace(ds, class_names=FASHION_CLASS_NAMES)
+
+
+def _load_verified(folder: Path, name: str, digests: dict[str, str], verify: bool) -> Dataset:
+    """The four gzipped canonical IDX files in ``folder``, checked against ``digests`` if ``verify``;
+    cached for the life of the process, read-only."""
     paths = {role: folder / f"{stem}.gz" for role, stem in IDX_STEMS.items()}
     with _bundled_lock:  # concurrent first calls share one load instead of racing
         cached = _bundled_cache.get(folder)
         if cached is None or (verify and not cached[1]):
             _require_files(paths, folder)
-            ds = _load_idx_set(paths, BUNDLED_NAME, BUNDLED_SHA256 if verify else None)
+            ds = _load_idx_set(paths, name, digests if verify else None)
             cached = _bundled_cache[folder] = (_read_only(ds), verify)
     return cached[0]
 
@@ -220,15 +283,30 @@ def _read_only(ds: Dataset) -> Dataset:
 
 # ------------------------------------------------------------------------------------ dispatcher
 
+FASHION_KEYWORD = "fashion-mnist"  # ``mnist-viz --data fashion-mnist``: the installed Fashion-MNIST
+
+
 def load_dataset(path: str | os.PathLike | None = None) -> Dataset:
     """Load ``path``, or the bundled MNIST when ``path`` is None.
 
     ``path`` may be a folder of IDX files, one of the IDX files in such a folder, a ``.csv``
-    (Kaggle's Digit Recognizer ``train.csv``) or a ``.npz`` (Keras' ``mnist.npz`` layout).
+    (Kaggle's Digit Recognizer ``train.csv``) or a ``.npz`` (Keras' ``mnist.npz`` layout); or the
+    word ``fashion-mnist`` (when nothing of that name is there) for ``load_fashion_mnist()``.
+    Fashion-MNIST's labels, in whatever format, give the dataset its name and class names; a
+    ``class_names.txt`` beside the data (in the folder, or beside the file) names the classes.
     """
     if path is None:
         return load_bundled()
+    if str(path) == FASHION_KEYWORD and not _exists(Path(path)):
+        return load_fashion_mnist()
     path = Path(path).expanduser()
+    ds = recognise(_load_path(path))
+    names_file = _class_names_path(path)
+    return ds if names_file is None else dataclasses.replace(ds, class_names=read_class_names(names_file))
+
+
+def _load_path(path: Path) -> Dataset:
+    """The dataset in the folder or file ``path``, as it is (see ``load_dataset``)."""
     info = _stat(path)
     if stat.S_ISDIR(info.st_mode):
         return load_idx_folder(path)
@@ -242,6 +320,68 @@ def load_dataset(path: str | os.PathLike | None = None) -> Dataset:
         return load_idx_folder(path.parent)
     raise DataError(f"{path}: unrecognised kind of data file; expected a folder of IDX files, "
                     "a .csv (Kaggle train.csv) or a .npz (x_train, y_train, x_test, y_test)")
+
+
+# ---------------------------------------------------------------------------------- class names
+
+def labels_sha256(labels: np.ndarray) -> str:
+    """SHA-256 of ``labels (n,)`` (digits 0..9) written as an IDX label file: for the labels of a
+    canonical data set, in any format, the digest its published label file has."""
+    header = b"\x00\x00\x08\x01" + struct.pack(">I", len(labels))
+    return hashlib.sha256(header + np.asarray(labels, np.uint8).tobytes()).hexdigest()
+
+
+def recognise(ds: Dataset) -> Dataset:
+    """``ds`` named ``"Fashion-MNIST (...)"`` with Fashion-MNIST's class names when its training and
+    test labels are Fashion-MNIST's, one for one (the images may come in any format); else ``ds``.
+    MNIST and every other digits data set keep their names and the digits."""
+    if (labels_sha256(ds.y_train) != FASHION_SHA256["train_labels"]
+            or labels_sha256(ds.y_test) != FASHION_SHA256["test_labels"]):
+        return ds
+    kind = re.search(r"\(([^()]*)\)$", ds.name)  # "fashion (IDX)" -> "IDX"
+    name = f"{FASHION_NAME} ({kind.group(1)})" if kind else FASHION_NAME
+    return dataclasses.replace(ds, name=name, class_names=FASHION_CLASS_NAMES)
+
+
+def _class_names_path(path: Path) -> Path | None:
+    """The ``class_names.txt`` that names the classes of the data at ``path``: in the folder of IDX
+    files, or beside the CSV or npz file; None when there is none."""
+    folder = path if stat.S_ISDIR(_stat(path).st_mode) else path.parent
+    candidate = folder / CLASS_NAMES_FILE
+    return candidate if _exists(candidate) else None
+
+
+def read_class_names(path: str | os.PathLike) -> tuple[str, ...]:
+    """The 10 class names in the text file ``path``: one per line, in label order (line 1 names label 0),
+    each at most ``MAX_CLASS_NAME`` characters, all different. Blank lines at the end are ignored."""
+    path = Path(path)
+    with _open_regular(path) as f:
+        raw = f.read(_MAX_CLASS_NAMES_BYTES + 1)
+    if len(raw) > _MAX_CLASS_NAMES_BYTES:
+        raise DataError(f"{path} is larger than {_MAX_CLASS_NAMES_BYTES} bytes; it should hold {N_CLASSES} "
+                        "class names, one per line")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DataError(f"{path} is not UTF-8 text; it should hold {N_CLASSES} class names, one per line") from None
+    lines = [line.strip() for line in text.splitlines()]
+    while lines and not lines[-1]:
+        lines.pop()
+    if len(lines) != N_CLASSES:
+        raise DataError(f"{path} has {len(lines)} line(s); it needs exactly {N_CLASSES}, one class name per line "
+                        "(line 1 names label 0)")
+    for line_no, name in enumerate(lines, start=1):
+        if not name:
+            raise DataError(f"{path}, line {line_no}: is empty; every class needs a name")
+        if len(name) > MAX_CLASS_NAME:
+            raise DataError(f"{path}, line {line_no}: the name is {len(name)} characters long; "
+                            f"at most {MAX_CLASS_NAME} fit next to the images")
+        if not name.isprintable():
+            raise DataError(f"{path}, line {line_no}: the name holds control characters")
+    repeated = next((name for i, name in enumerate(lines) if name in lines[:i]), None)
+    if repeated is not None:
+        raise DataError(f"{path}: the name {repeated!r} is given to two classes; each class needs its own")
+    return tuple(lines)
 
 
 # ----------------------------------------------------------------------------------------- files

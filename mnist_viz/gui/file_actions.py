@@ -5,15 +5,23 @@ window. Each request to the process is remembered by its command's sequence numb
 that names it arrives, so a save's failure is reported as the save's even when a refused slider move
 is answered in between. Failures open a message box that does not block the event loop (training
 and painting go on); successes go to the status bar.
+
+Other data (File > Open dataset): ``open_dataset_path`` loads a folder or file with the loaders of
+``core.data`` (a bad file leaves the running session as it was and says why in a message box), asks
+before a run in progress ends, and ``switch_dataset`` moves the whole window onto the new data.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
+from mnist_viz.core import checkpoint
+from mnist_viz.core.data import BUNDLED_NAME, DataError, fashion_mnist_dir, load_dataset, load_fashion_mnist
 from mnist_viz.core.files import FileWriteError
 from mnist_viz.gui.export import DEFAULT_SCALE, export_widget_png, export_widget_svg
 from mnist_viz.gui.menus import EXPORTABLE_PANELS
@@ -22,6 +30,8 @@ from mnist_viz.runtime.protocol import BudgetFinished, CommandDone, CommandFaile
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from mnist_viz.core.data import Dataset
+    from mnist_viz.core.snapshot import Settings
     from mnist_viz.gui.window import MainWindow
     from mnist_viz.gui.worker import TrainingWorker
 
@@ -29,12 +39,28 @@ MESSAGE_MS = 15_000  # how long a status-bar message stays (long enough to read 
 PNG_SCALES = {"2× (slides, handouts)": 2.0, "1× (as on screen)": 1.0, "3×": 3.0, "4× (posters)": 4.0}
 
 
-def export_file_name(title: str, step: int | None, ending: str) -> str:
+DATASET_FILES = "Datasets: CSV, npz or an IDX file (*.csv *.npz *-ubyte *-ubyte.gz *.idx?-ubyte *.idx?-ubyte.gz)"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def dataset_slug(name: str) -> str:
+    """``"fashion-mnist"`` for ``"Fashion-MNIST (IDX)"``: the dataset in a file name; ``""`` for MNIST,
+    the data most files are of (the kind in parentheses is left out)."""
+    slug = _slug(re.sub(r"\s*\([^()]*\)$", "", name))
+    return "" if slug == "mnist" else slug
+
+
+def export_file_name(title: str, step: int | None, ending: str, dataset: str = "") -> str:
     """``mnist-viz-learning-curves-step-2334.png``: which panel and which moment, so a folder of
-    exports from one lecture does not hold ten files all called mnist-viz.png."""
-    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "window"
+    exports from one lecture does not hold ten files all called mnist-viz.png; for data other than
+    MNIST which data too (``dataset``: its name): ``mnist-viz-fashion-mnist-learning-curves-step-2334.png``."""
+    slug = _slug(title) or "window"
+    data = dataset_slug(dataset) if dataset else ""
     moment = f"-step-{step}" if step is not None else ""
-    return f"mnist-viz-{slug}{moment}.{ending}"
+    return f"mnist-viz-{data + '-' if data else ''}{slug}{moment}.{ending}"
 
 
 class FileActions(QtCore.QObject):
@@ -50,6 +76,7 @@ class FileActions(QtCore.QObject):
         self.window = window
         self.worker = worker
         self.pending: dict[int, str] = {}
+        self.load_notes: dict[int, str] = {}  # load request -> what to add to its success message
         self.last_error = ""
         worker.commandFailed.connect(self._on_command_failed)
         worker.commandDone.connect(self._on_command_done)
@@ -59,8 +86,23 @@ class FileActions(QtCore.QObject):
     def save_session(self, path: str) -> None:
         self.pending[self.worker.save_session(path)] = "Saving the session"
 
-    def load_session(self, path: str) -> None:
-        self.pending[self.worker.load_session(path)] = "Loading the session"
+    def load_session(self, path: str) -> bool:
+        """Ask the training process to load ``path``; a session trained on other classes than the
+        window's data is refused here at once (the training process would refuse it too). Returns
+        whether the request was sent."""
+        try:
+            name, names = checkpoint.read_session_data(path)
+            checkpoint.refuse_other_classes(name, names, self.window.data, path)
+        except checkpoint.CheckpointError as e:
+            self.status(f"Loading the session failed: {e}")
+            self.show_error("Loading the session failed", str(e))
+            return False
+        seq = self.worker.load_session(path)
+        self.pending[seq] = "Loading the session"
+        note = checkpoint.session_data_note(name, self.window.data)
+        if note:
+            self.load_notes[seq] = note
+        return True
 
     def export_metrics(self, path: str) -> None:
         self.pending[self.worker.export_metrics_csv(path)] = "Exporting the metrics"
@@ -81,20 +123,20 @@ class FileActions(QtCore.QObject):
 
     # ------------------------------------------------------- the dialogs
     def ask_save_session(self) -> None:
-        self._ask_path("Save session", "npz", self.save_session, export_file_name("session", self._step(), "npz"))
+        self._ask_path("Save session", "npz", self.save_session, self._file_name("session", "npz"))
 
     def ask_load_session(self) -> None:
         self._ask_path("Load session", "npz", self.load_session, None)
 
     def ask_export_metrics(self) -> None:
-        self._ask_path("Export metrics", "csv", self.export_metrics, export_file_name("metrics", self._step(), "csv"))
+        self._ask_path("Export metrics", "csv", self.export_metrics, self._file_name("metrics", "csv"))
 
     def ask_export_panel(self, title: str, ending: str) -> None:
         """Ask where to write the panel the export menu calls ``title``, as ``ending`` (png/svg),
         and for a PNG at what resolution."""
         attribute = EXPORTABLE_PANELS[title]
         widget = getattr(self.window, attribute) if attribute else self.window
-        name = export_file_name(title if attribute else "window", self._step(), ending)
+        name = self._file_name(title if attribute else "window", ending)
         self._ask_path(f"Export {ending.upper()}", ending, lambda path: self._export_asking_scale(widget, path), name)
 
     def _export_asking_scale(self, widget: QtWidgets.QWidget, path: str) -> None:
@@ -106,10 +148,36 @@ class FileActions(QtCore.QObject):
         if ok:
             self.export_panel(widget, path, PNG_SCALES[choice])
 
+    def _file_name(self, title: str, ending: str) -> str:
+        return export_file_name(title, self._step(), ending, getattr(self.window.data, "name", ""))
+
     def _step(self) -> int | None:
         """The moment the views show (a scrubbed one, or the live one), for file names."""
         shown = self.window.timeline.selected_snapshot() or self.window.latest
         return None if shown is None else shown.step
+
+    # ------------------------------------------------------- other data
+    def ask_open_dataset_file(self) -> None:
+        """File > Open dataset > File…: a CSV, an npz, or any of the four files of an IDX folder."""
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self.window, "Open dataset", self._folder(),
+                                                        f"{DATASET_FILES};;All files (*)")
+        if path:
+            self.window.store.setValue("files/folder", os.path.dirname(path))
+            open_dataset_path(self.window, path)
+
+    def ask_open_dataset_folder(self) -> None:
+        """File > Open dataset > IDX folder…: a folder holding the four IDX files."""
+        path = QtWidgets.QFileDialog.getExistingDirectory(self.window, "Open a folder of IDX files", self._folder())
+        if path:
+            self.window.store.setValue("files/folder", path)
+            open_dataset_path(self.window, path)
+
+    def open_bundled(self, which: str = "mnist") -> bool:
+        """File > Open dataset > MNIST / Fashion-MNIST: the bundled MNIST, or the installed Fashion-MNIST."""
+        return open_dataset_path(self.window, None if which == "mnist" else "fashion-mnist")
+
+    def _folder(self) -> str:
+        return str(self.window.store.value("files/folder", "")) or QtCore.QDir.homePath()
 
     def _ask_path(self, title: str, ending: str, use: Callable[[str], object], name: str | None) -> None:
         """A save dialog prefilled with ``name`` in the folder used last, or (``name`` None) an open
@@ -127,6 +195,7 @@ class FileActions(QtCore.QObject):
 
     # ------------------------------------------------------------ answers
     def _on_command_failed(self, event: CommandFailed) -> None:
+        self.load_notes.pop(event.reply_to, None)
         operation = self.pending.pop(event.reply_to, None)
         if operation is None:  # a refused setting: the status line says so, training goes on
             self.status(f"Not applied: {event.reason}")
@@ -136,7 +205,8 @@ class FileActions(QtCore.QObject):
 
     def _on_command_done(self, event: CommandDone) -> None:
         self.pending.pop(event.reply_to, None)
-        self.status(event.message)
+        note = self.load_notes.pop(event.reply_to, "")
+        self.status(f"{event.message}; {note}" if note else event.message)
 
     def _on_budget_finished(self, event: BudgetFinished) -> None:
         self.status(event.message)
@@ -156,3 +226,107 @@ class FileActions(QtCore.QObject):
             box.setDetailedText(details)
         box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
+
+
+# ------------------------------------------------------------------------------ other data
+
+def fashion_mnist_installed() -> bool:
+    """Whether File > Open dataset > Fashion-MNIST can open anything (Debian's dataset-fashion-mnist)."""
+    return fashion_mnist_dir() is not None
+
+
+@contextlib.contextmanager
+def busy_cursor() -> Iterator[None]:
+    """The wait cursor while the window is busy (loading 60,000 images takes about a second)."""
+    QtWidgets.QApplication.setOverrideCursor(QtGui.QCursor(QtCore.Qt.CursorShape.WaitCursor))
+    try:
+        yield
+    finally:
+        QtWidgets.QApplication.restoreOverrideCursor()
+
+
+def open_dataset_path(window: MainWindow, path: str | None) -> bool:
+    """Load ``path`` (``None``: the bundled MNIST; ``"fashion-mnist"``: the installed Fashion-MNIST)
+    and, once the user agrees, train on it (``switch_dataset``). A file the loaders refuse is
+    reported in a message box, and the running session goes on untouched. Returns whether the
+    window switched."""
+    try:
+        with busy_cursor():
+            dataset = load_fashion_mnist() if path == "fashion-mnist" else load_dataset(path)
+    except (DataError, OSError, ValueError) as e:
+        window.files.status(f"Not opened: {e}")
+        window.files.show_error("Cannot open the dataset", str(e))
+        return False
+    if not confirm_switch(window, dataset):
+        return False
+    return switch_dataset(window, dataset)
+
+
+def confirm_switch(window: MainWindow, dataset: Dataset) -> bool:
+    """Ask before a run that has trained ends (nothing is asked at step 0: nothing is lost)."""
+    latest = window.latest
+    if latest is None or latest.step == 0:
+        return True
+    answer = QtWidgets.QMessageBox.question(
+        window, "Open dataset",
+        f"Train on {dataset.name}? The current run ends (step {latest.step:,}).\n\n"
+        "To keep it, cancel and save the session first (File > Save session).",
+        QtWidgets.QMessageBox.StandardButton.Yes | QtWidgets.QMessageBox.StandardButton.Cancel,
+        QtWidgets.QMessageBox.StandardButton.Cancel)
+    return answer == QtWidgets.QMessageBox.StandardButton.Yes
+
+
+def switch_dataset(window: MainWindow, dataset: Dataset) -> bool:
+    """Move the window onto ``dataset``: a new training process on it with the controls' settings (a
+    training subset or validation split too large for it is dropped, and the status bar says so),
+    every view emptied for the new run, the panels that show images or class names given the new
+    ones, the title naming it. Returns False (and changes nothing) if the worker refuses it."""
+    window.controls.flush()
+    settings, dropped = fitting_settings(window.controls.settings(), dataset)
+    try:
+        window.worker.set_dataset(dataset, settings)  # first: what the panels send next goes to the new process
+    except ValueError as e:
+        window.files.show_error("Cannot train on this dataset", str(e))
+        return False
+    window.data = dataset
+    window.setWindowTitle(window_title(dataset))
+    if dropped:
+        window.controls.set_settings(settings)
+    _clear_views(window)
+    for panel in (window.probes, window.samples, window.activation_space, window.confusion):
+        panel.set_dataset(dataset)  # the probes send their new images to the worker (probesChanged)
+    window.templates.set_class_names(dataset.class_names)
+    window.unit_inspector.set_test_images(dataset.x_test, dataset.y_test)
+    window.controls.set_dataset_size(len(dataset.x_train))
+    window.worker.set_speed_limit(window.controls.speed_limit())
+    window.files.status(f"Now training on {dataset.name}: a new run, from step 0{dropped}")
+    return True
+
+
+def window_title(dataset: Dataset) -> str:
+    return f"mnist-viz — {getattr(dataset, 'name', BUNDLED_NAME)}"
+
+
+def fitting_settings(settings: Settings, dataset: Dataset) -> tuple[Settings, str]:
+    """``settings`` with a training subset or validation split that the dataset is too small for
+    dropped; and ``""`` or what the status bar says about it."""
+    changes, said = {}, []
+    if settings.val_size and settings.val_size >= dataset.n_train:
+        changes["val_size"] = 0
+        said.append(f"the validation split of {settings.val_size:,}")
+    room = dataset.n_train - changes.get("val_size", settings.val_size)
+    if settings.train_subset and settings.train_subset > room:
+        changes["train_subset"] = 0
+        said.append(f"the training subset of {settings.train_subset:,}")
+    if not changes:
+        return settings, ""
+    return settings.replace(**changes), f" ({' and '.join(said)} did not fit its {dataset.n_train:,} images: dropped)"
+
+
+def _clear_views(window: MainWindow) -> None:
+    """Every view forgets the run of the old data (the new process starts a new one)."""
+    window.latest = None
+    for panel in window.panels:
+        panel.clear()
+    window.timeline.clear()
+    window.metrics.clear()

@@ -46,6 +46,16 @@ def _file_menu() -> Iterator[MenuAction]:
                      "Weights, optimizer state, settings and the whole history, in one .npz")
     yield MenuAction("&File", "Load session…", lambda w: w.files.ask_load_session(), "Ctrl+O",
                      "Continue a saved session")
+    m = "&File/Open dataset"
+    yield MenuAction(m, "MNIST (bundled)", lambda w: w.files.open_bundled("mnist"),
+                     tip="The 70,000 handwritten digits that come with mnist-viz", separator=True)
+    yield MenuAction(m, "Fashion-MNIST", lambda w: w.files.open_bundled("fashion-mnist"),
+                     tip="Clothes instead of digits (installed by the dataset-fashion-mnist package)")
+    yield MenuAction(m, "File (CSV, npz or an IDX file)…", lambda w: w.files.ask_open_dataset_file(), "Ctrl+Shift+O",
+                     "A Kaggle-style train.csv, a keras-style .npz, or any of the four files of an IDX folder",
+                     separator=True)
+    yield MenuAction(m, "IDX folder…", lambda w: w.files.ask_open_dataset_folder(),
+                     tip="A folder holding train-images-idx3-ubyte(.gz) and the three other IDX files")
     for fmt in ("png", "svg"):
         for title in EXPORTABLE_PANELS:
             yield MenuAction(f"&File/Export panel as {fmt.upper()}", title,

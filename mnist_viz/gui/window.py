@@ -14,7 +14,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from mnist_viz.core.presets import PRESETS
 from mnist_viz.core.snapshot import Settings, Snapshot
 from mnist_viz.gui import presentation, style
-from mnist_viz.gui.file_actions import FileActions
+from mnist_viz.gui.file_actions import FileActions, switch_dataset, window_title
 from mnist_viz.gui.layout import PanelTabs, controls_column, splitter
 from mnist_viz.gui.menus import build_menus, menu_table
 from mnist_viz.gui.panels.activation_space import ActivationSpacePanel
@@ -92,7 +92,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._process_lost = ""  # what the status line says while a dead training process is replaced
         self._lost_process = 0  # LoopState.process of the one that died
         self._painted = False
-        self.setWindowTitle(f"mnist-viz — {getattr(data, 'name', 'dataset')}")
+        self.setWindowTitle(window_title(data))
         self._build_panels(self.worker.settings)
         self.controls.set_dataset_size(len(data.x_train))  # the subset line and the pace count images
         self._build_layout()
@@ -138,6 +138,7 @@ class MainWindow(QtWidgets.QMainWindow):
         # A deeper unit's top-activating images come from the first 2,000 test images.
         self.unit_inspector.set_test_images(self.data.x_test, self.data.y_test)
         self.templates = ClassTemplatesPanel()
+        self.templates.set_class_names(self.data.class_names)
         self.activation_space = ActivationSpacePanel(self.data)
         self.confusion = ConfusionPanel(self.data)
         self.backprop = BackpropStepPanel()
@@ -447,6 +448,11 @@ class MainWindow(QtWidgets.QMainWindow):
         """Add a ``(784,)`` drawing to the probe strip as digit ``label``."""
         self.probes.pin_image(image, label)
         self.show_tab(self.probes)
+
+    def set_dataset(self, dataset: Dataset) -> bool:
+        """Train on ``dataset`` from now on (File > Open dataset): a new training process and a new run;
+        the panels, the title and the class names follow (``file_actions.switch_dataset``)."""
+        return switch_dataset(self, dataset)
 
     def pin_test_image(self, index: int) -> None:
         """Add test image ``index`` (e.g. a mistake from the confusion matrix) to the probe strip."""

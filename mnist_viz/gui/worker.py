@@ -19,6 +19,10 @@ within ``RECEIVE_POLL``, and starts a new process that carries on from the lates
 and the history gathered from every snapshot (``runtime.protocol.Resume``), so the window keeps its
 curves, markers and timeline. Meanwhile ``save_session`` writes the session from what the window
 holds.
+
+Another dataset (``set_dataset``) means another training process: the running one is asked to stop,
+and once it has, a new one starts on the new data with fresh weights (a new run; the window clears
+its views). Commands sent meanwhile go to the new process.
 """
 from __future__ import annotations
 
@@ -128,6 +132,7 @@ class TrainingWorker(QThread):
         self._probes = np.zeros((0, 784), np.float32)
         self._restarts: list[float] = []
         self._alive = False  # a process is running the run (False from its death until its successor is Ready)
+        self._switch_to: tuple[Dataset, Settings] | None = None  # set_dataset's, until the old process has ended
         self._relay: dict[type, Callable[[Any], None]] = {
             p.PlayingChanged: lambda e: self.playingChanged.emit(e.playing),
             p.CommandDone: self.commandDone.emit, p.CommandFailed: self.commandFailed.emit,
@@ -215,6 +220,44 @@ class TrainingWorker(QThread):
             QTimer.singleShot(0, lambda: self.commandDone.emit(answer))
         return seq
 
+    @property
+    def data(self) -> Dataset:
+        """The dataset trained on (after ``set_dataset``, the new one at once)."""
+        return self._switch_to[0] if self._switch_to is not None else self._data
+
+    def set_dataset(self, data: Dataset, settings: Settings | None = None) -> None:
+        """Train on ``data`` from now on, with fresh weights from ``settings`` (default: the current
+        ones): the training process is asked to stop and a new one starts on ``data``; its first
+        snapshot is of step 0. Snapshots still on their way from the old process are dropped.
+        Raises ``ValueError`` (and changes nothing) when the settings do not fit ``data`` (a
+        training subset larger than it)."""
+        settings = settings if settings is not None else self.settings
+        Trainer(data, settings)  # raises here, before the running process is touched
+        with self._record_lock:
+            self._newest, self._history = None, History()  # nothing of the old run is saved or resumed
+        with self._snap_lock:
+            self._latest = None
+        if not self.isRunning():  # not started (or ended): the next start uses the new data
+            self._data, self.settings = data, settings
+            return
+        # Both in place before the Stop leaves: the receiving thread, told the old process stopped, at once
+        # takes the data and the channel for the next one (what is sent from now on waits for it there).
+        old, self._channel = self._channel, WindowEnd(self._context)
+        self._switch_to = (data, settings)
+        self._sent += 1
+        old.send(p.Envelope(self._sent, p.Stop()))
+
+    def _take_switch(self) -> bool:
+        """After the old process ended: start using ``set_dataset``'s data. False if none was asked."""
+        if self._switch_to is None:
+            return False
+        self._data, self.settings = self._switch_to
+        self._switch_to = None
+        self._restarts = []
+        with self._record_lock:
+            self._newest, self._history = None, History()
+        return True
+
     def held_state(self) -> dict | None:
         """A ``Trainer.state_dict`` rebuilt from the newest snapshot and the history gathered from all
         of them (``checkpoint.state_from_snapshot``), or ``None`` before the first snapshot."""
@@ -228,7 +271,7 @@ class TrainingWorker(QThread):
         state = self.held_state()
         if state is None:
             raise checkpoint.CheckpointError(f"cannot write {path}: nothing has been trained yet")
-        checkpoint.save_state(state, path, len(self._data.x_train), int(self._data.x_train.shape[1]))
+        checkpoint.save_state(state, path, len(self._data.x_train), int(self._data.x_train.shape[1]), self._data)
 
     def load_session(self, path: str) -> int:
         """Replace the run by a saved one; a bad file is refused (``commandFailed``) and changes nothing."""
@@ -297,14 +340,20 @@ class TrainingWorker(QThread):
                 if self._stopping:
                     break
                 settings = self.settings if resume is None else resume.state["settings"]
+                channel = self._channel  # set_dataset replaces self._channel while this process still runs
                 self._process = self._context.Process(
                     target=training_loop.main, name="mnist-viz-trainer", daemon=True,
-                    args=(self._channel.trainer_end(), spec, settings, *self._options, snapshot_folder, resume))
+                    args=(channel.trainer_end(), spec, settings, *self._options, snapshot_folder, resume))
                 self._process.start()
-                self._channel.process_started()
-                if not self._receive(folder, reader, resumed=resume is not None):
-                    break
+                channel.process_started()
+                died = self._receive(channel, folder, reader, resumed=resume is not None)
                 reader.close()  # the next process writes its snapshots elsewhere
+                if self._take_switch():  # it stopped for set_dataset (or died meanwhile): start on the new data
+                    channel.close()
+                    resume = None
+                    continue
+                if not died:
+                    break
                 resume = self._resume_after_death()
                 if resume is None:
                     break
@@ -337,12 +386,12 @@ class TrainingWorker(QThread):
                         playing=newest.loop.playing, speed_limit=newest.loop.speed_limit,
                         budget=newest.loop.budget, probes=self._probes, process=newest.loop.process + 1)
 
-    def _receive(self, folder: str, reader: SnapshotReader, resumed: bool = False) -> bool:
-        """Relay events until the loop says it stopped (returns False) or its process is gone
-        (returns True when that was not asked for: a death)."""
+    def _receive(self, channel: WindowEnd, folder: str, reader: SnapshotReader, resumed: bool = False) -> bool:
+        """Relay events from ``channel`` until the loop says it stopped (returns False) or its process
+        is gone (returns True when that was not asked for: a death)."""
         while True:
             try:
-                event = self._channel.receive(RECEIVE_POLL)
+                event = channel.receive(RECEIVE_POLL)
             except EOFError:  # the process ended without saying Stopped: killed, or out of memory
                 self._process.join(RECEIVE_POLL)
                 self._alive = False
@@ -352,6 +401,8 @@ class TrainingWorker(QThread):
                     self._alive = False
                     return not self._stopping
                 continue
+            if isinstance(event, p.SnapshotReady) and self._switch_to is not None:
+                continue  # of the data being left: the window has cleared its views for the new one
             if isinstance(event, p.SnapshotReady):
                 snap = _freeze(reader.unpack(event.snapshot, event.layout))  # copied out before the next write
                 self._keep(snap)

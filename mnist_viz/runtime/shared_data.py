@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_viz.core.data import Dataset
+from mnist_viz.core.data import DIGIT_NAMES, Dataset
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,8 @@ def share_dataset(data: Dataset, folder: str | os.PathLike) -> dict:
             raise
         folder = _move(folder, f"cannot take the data ({e.strerror})")
         _write_arrays(data, folder)
-    return {"folder": str(folder), "name": getattr(data, "name", "dataset")}
+    return {"folder": str(folder), "name": getattr(data, "name", "dataset"),
+            "class_names": list(getattr(data, "class_names", DIGIT_NAMES))}
 
 
 def _write_arrays(data: Dataset, folder: Path) -> None:
@@ -167,4 +168,4 @@ def open_dataset(spec: dict) -> Dataset:
     """The ``Dataset`` written by ``share_dataset``, its arrays memory-mapped read-only."""
     folder = Path(spec["folder"])
     arrays = {name: np.asarray(np.load(folder / f"{name}.npy", mmap_mode="r")) for name in ARRAY_NAMES}
-    return Dataset(name=spec["name"], **arrays)
+    return Dataset(name=spec["name"], class_names=tuple(spec.get("class_names", DIGIT_NAMES)), **arrays)

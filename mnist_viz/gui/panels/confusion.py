@@ -5,6 +5,8 @@ Rows are the true digit, columns the network's answer. The diagonal (correct ans
 bold counts; off-diagonal cells (errors) are coloured with a perceptually uniform, colour-blind-safe
 sequential map on a logarithmic scale, so a cell with 3 errors is visible next to one with 300.
 Clicking a cell lists its images, each with the network's current softmax bars and a "Pin" button.
+A dataset that names its classes (Fashion-MNIST) has them written along the edges, shortened where
+ten must share the width, with the full names in the tooltip.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from mnist_viz.core.analysis import N_CLASSES, cell_members, confusion_matrix, n
 from mnist_viz.core.snapshot import Snapshot
 from mnist_viz.core.tiling import SIDE
 from mnist_viz.gui import style
+from mnist_viz.gui.class_labels import DIGIT_NAMES, are_digits, fitting_names, names_key, short_names
 from mnist_viz.gui.widgets import info_label, set_text
 
 ERROR_MAP = "CET-L17"  # white -> yellow -> orange -> magenta -> dark blue; lightness falls monotonically
@@ -26,6 +29,8 @@ MIN_ERROR_SHADE = 0.12  # a single error must not look like white (zero)
 MAX_SHOWN = 40  # images listed for a clicked cell
 GALLERY_INTERVAL = 0.2  # s between recomputations of the listed images' bars
 TEXT_EM = 0.45  # cell count height, in cells (counts of 4 digits are narrowed to fit the cell)
+ROW_NAME_CHARS = 11  # class names along the left edge ("T-shirt/top" fits whole)
+CARD_NAME_CHARS = 8  # the answer under a listed image's bars
 
 # Gallery card geometry (px).
 CARD_W, IMAGE_PX = 156, 140
@@ -79,6 +84,7 @@ class ConfusionPanel(QtWidgets.QWidget):
     def __init__(self, dataset, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         self._x, self._y = dataset.x_test, np.asarray(dataset.y_test)
+        self._names: tuple[str, ...] = tuple(getattr(dataset, "class_names", DIGIT_NAMES))
         self._pred: np.ndarray | None = None  # (N,) uint8 from the latest evaluation
         self._counts: np.ndarray | None = None  # (10, 10)
         self._cell: tuple[int, int] | None = None
@@ -88,13 +94,36 @@ class ConfusionPanel(QtWidgets.QWidget):
         self._cell_texts: list[QtWidgets.QGraphicsSimpleTextItem] = []
         self._text_cache: list[tuple[str, str]] = [("", "")] * (N_CLASSES * N_CLASSES)
         self._gallery_throttle = qthrottled(self._on_gallery_tick, timeout=round(GALLERY_INTERVAL * 1000), parent=self)
+        self._tick_texts: dict[str, list[str]] = {"left": [], "top": []}  # the class labels along the edges
         self._build()
+        self._show_class_names()
         self._show_counts()
 
     # ------------------------------------------------------------------ public
     def set_dataset(self, dataset) -> None:
+        """Another test set (and its class names): the matrix empties until its first evaluation."""
         self._x, self._y = dataset.x_test, np.asarray(dataset.y_test)
+        self.set_class_names(getattr(dataset, "class_names", DIGIT_NAMES))
         self.clear()
+
+    def class_names(self) -> tuple[str, ...]:
+        return self._names
+
+    def set_class_names(self, names) -> None:
+        """Write ``names`` (10 strings) for the classes instead of the digits 0-9."""
+        names = tuple(str(n) for n in names)
+        if len(names) != N_CLASSES:
+            raise ValueError(f"need {N_CLASSES} class names, got {len(names)}")
+        self._names = names
+        self._show_class_names()
+        for card in self._cards:
+            card.names = short_names(names, CARD_NAME_CHARS)
+            card.update()
+        self._list_cell()
+
+    def axis_labels(self, side: str) -> list[str]:
+        """The class labels written along the matrix's ``"left"`` (true) or ``"top"`` (answer) edge."""
+        return list(self._tick_texts[side])
 
     def predictions(self) -> np.ndarray | None:
         """``(N,) uint8`` test-set predictions behind the matrix on screen, or ``None`` before any."""
@@ -171,6 +200,7 @@ class ConfusionPanel(QtWidgets.QWidget):
         self._graphics = style.graphics_widget()
         self._plot = self._graphics.addPlot()
         self._style_matrix_plot(self._plot)
+        self._plot.vb.sigResized.connect(self._fit_column_names)
         self._image = pg.ImageItem(axisOrder="row-major")
         self._image.setRect(QtCore.QRectF(0, 0, N_CLASSES, N_CLASSES))
         self._plot.addItem(self._image)
@@ -189,16 +219,16 @@ class ConfusionPanel(QtWidgets.QWidget):
         # Short words above, the full key as a tooltip: every line of text here is a line the matrix
         # (whose cell counts the room must read) does not get.
         left_layout.addWidget(style.title_label("Confusion matrix (test set)"))
-        left_layout.addWidget(info_label("Rows: true digit · columns: the network's answer · click a cell"))
-        self._graphics.setToolTip("Rows: the true digit. Columns: the network's answer. Grey diagonal: correct. "
-                                  "Coloured: mistakes (darker = more). Click a cell to see its images.")
+        self._key_line = info_label("")
+        left_layout.addWidget(self._key_line)
         left_layout.addWidget(self._summary)
         left_layout.addWidget(self._graphics, 1)
 
         self._gallery_title = style.title_label("")
         self._gallery_hint = info_label("")
         self._gallery_body = _CardGrid()
-        self._cards = [_DigitCard(self._on_card_pinned) for _ in range(MAX_SHOWN)]
+        self._cards = [_DigitCard(self._on_card_pinned, short_names(self._names, CARD_NAME_CHARS))
+                       for _ in range(MAX_SHOWN)]
         self._gallery_body.set_cards(self._cards)
         scroll = QtWidgets.QScrollArea()
         scroll.setWidget(self._gallery_body)
@@ -227,15 +257,40 @@ class ConfusionPanel(QtWidgets.QWidget):
         plot.hideAxis("bottom")
         plot.showAxis("top")
         style.style_axis(plot.getAxis("top"), "network's answer")
-        ticks = [[(d + 0.5, str(d)) for d in range(N_CLASSES)]]
-        for side in ("left", "top"):
-            plot.getAxis(side).setTicks(ticks)
-            plot.getAxis(side).setTickFont(style.font(style.LABEL_PT, bold=True))
         plot.invertY(True)
         plot.setAspectLocked(True)
         plot.setMouseEnabled(x=False, y=False)
         plot.hideButtons()
         plot.setRange(xRange=(0, N_CLASSES), yRange=(0, N_CLASSES), padding=0.0)
+
+    def _show_class_names(self) -> None:
+        """Digits along both edges (large, bold), or the class names: shortened to fit (more room
+        along the left edge than along the top), smaller, with the full names in the tooltip and
+        the line above the matrix."""
+        digits = are_digits(self._names)
+        self._tick_texts = {"left": short_names(self._names, 1 if digits else ROW_NAME_CHARS), "top": []}
+        for side in ("left", "top"):
+            self._plot.getAxis(side).setTickFont(style.font(style.LABEL_PT if digits else style.SMALL_PT, bold=True))
+        self._plot.getAxis("left").setTicks([[(d + 0.5, text) for d, text in enumerate(self._tick_texts["left"])]])
+        self._fit_column_names()
+        what = "digit" if digits else "class"
+        style.style_axis(self._plot.getAxis("left"), f"true {what}")
+        set_text(self._key_line, f"Rows: true {what} · columns: the network's answer · click a cell")
+        key = names_key(self._names)
+        self._graphics.setToolTip(f"Rows: the true {what}. Columns: the network's answer. Grey diagonal: correct. "
+                                  "Coloured: mistakes (darker = more). Click a cell to see its images."
+                                  + (f"\nClasses: {key}" if key else ""))
+
+    def _fit_column_names(self) -> None:
+        """Along the top each name has one cell's width: as long a form as fits it now (digits always do)."""
+        axis = self._plot.getAxis("top")
+        metrics = QtGui.QFontMetricsF(axis.style.get("tickFont") or axis.font())
+        rect = self._plot.vb.viewRect()
+        cell = self._plot.vb.width() / max(rect.width(), 1e-9)  # px per cell (the aspect is locked)
+        texts = fitting_names(self._names, cell - 3, metrics.horizontalAdvance)
+        if texts != self._tick_texts["top"]:
+            self._tick_texts["top"] = texts
+            axis.setTicks([[(d + 0.5, text) for d, text in enumerate(texts)]])
 
     def _build_cell_texts(self) -> None:
         for _ in range(N_CLASSES * N_CLASSES):
@@ -297,7 +352,7 @@ class ConfusionPanel(QtWidgets.QWidget):
             self._members = np.zeros(0, np.int64)
             self._n_shown = 0
             set_text(self._gallery_title, "Click a cell of the matrix" if self._cell is None
-                     else f"True {self._cell[0]}, answered {self._cell[1]}")
+                     else f"True {self._names[self._cell[0]]}, answered {self._names[self._cell[1]]}")
             set_text(self._gallery_hint, "" if self._cell is None else "No test-set evaluation yet.")
             self._gallery_body.show_count(0)
             return
@@ -308,10 +363,11 @@ class ConfusionPanel(QtWidgets.QWidget):
         for card, index in zip(self._cards, shown):
             card.set_image(int(index), self._x[index], int(self._y[index]))
         self._gallery_body.show_count(len(shown))
-        what = f"True {t}, answered {p}" if t != p else f"True {t}, answered correctly"
+        what = (f"True {self._names[t]}, answered {self._names[p]}" if t != p
+                else f"True {self._names[t]}, answered correctly")
         set_text(self._gallery_title, f"{what}: {len(self._members):,} image{'s' if len(self._members) != 1 else ''}")
         more = f"showing the first {len(shown)}. " if len(self._members) > len(shown) else ""
-        set_text(self._gallery_hint, f"{more}Bars: the network's answer now (true digit framed). "
+        set_text(self._gallery_hint, f"{more}Bars: the network's answer now (true class framed). "
                                      f"Pin adds an image to the probe digits.")
 
     def _update_gallery_bars(self, snap: Snapshot) -> None:
@@ -378,8 +434,9 @@ class _DigitCard(QtWidgets.QWidget):
     """One test image with the network's 10 softmax bars and a Pin button, painted directly (a few
     QPainter calls per card: far cheaper than a plot per image)."""
 
-    def __init__(self, on_pin):
+    def __init__(self, on_pin, names: list[str]):
         super().__init__()
+        self.names = names  # the class names written in the answer (short: the card is 156 px wide)
         self.setFixedSize(CARD_W, CARD_H)
         self.index = -1
         self.label = -1
@@ -413,8 +470,8 @@ class _DigitCard(QtWidgets.QWidget):
             return "—", style.GREY
         top = int(self.probs.argmax())
         if top == self.label:
-            return f"{style.CORRECT_GLYPH} {top} {self.probs[top]:.0%}", style.CORRECT
-        return f"{style.WRONG_GLYPH} {top} {self.probs[top]:.0%}", style.WRONG
+            return f"{style.CORRECT_GLYPH} {self.names[top]} {self.probs[top]:.0%}", style.CORRECT
+        return f"{style.WRONG_GLYPH} {self.names[top]} {self.probs[top]:.0%}", style.WRONG
 
     def paintEvent(self, event: QtGui.QPaintEvent) -> None:
         p = QtGui.QPainter(self)

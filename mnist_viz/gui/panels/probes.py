@@ -26,6 +26,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from mnist_viz.core.snapshot import Snapshot
 from mnist_viz.core.tiling import SIDE, grid_layout
 from mnist_viz.gui import style
+from mnist_viz.gui.class_labels import DIGIT_NAMES, are_digits, fitting_names, names_key, short_names
 
 N_CLASSES = 10
 MIN_PROBES, MAX_PROBES = 4, 16
@@ -40,6 +41,8 @@ CONFIDENCE_Y, CONFIDENCE_H = 0.54, 0.5  # "98%" under it: nearly as large (it ca
 BAR_Y, BAR_H = 1.1, 0.16  # the confidence bar: from IMAGE_X, full length = 100 %
 BAR_LEN = CELL_W - 2 * IMAGE_X
 DIMMED = 0.2  # opacity of a probe image that has no data for the moment shown
+STRIP_NAME_CHARS = 8  # a class name beside a probe image: "✓ Trouser" (the full name is in the large view)
+BARS_X_RANGE = (-0.6, 9.6)  # the large view's bar plot, in bars
 
 # What a probe shows, by state.
 ANSWERED, NOT_FINITE, PENDING, ADDED_LATER = "answered", "not finite", "pending", "added later"
@@ -105,6 +108,8 @@ class ProbesPanel(QtWidgets.QWidget):
         super().__init__(parent)
         self._rng = np.random.default_rng(seed)
         self._x, self._y = _probe_source(dataset)
+        self._names: tuple[str, ...] = tuple(getattr(dataset, "class_names", DIGIT_NAMES))
+        self._strip_names = short_names(self._names, STRIP_NAME_CHARS)
         self._indices = pick_probe_indices(self._y, self._clamp_count(count), self._rng)
         self._probe_sets = [_ProbeSet(self._indices)]
         self._seqs_known = False  # True once the window has said which command sent a set
@@ -121,10 +126,29 @@ class ProbesPanel(QtWidgets.QWidget):
         self._answer_cache: list[tuple[str, str, str]] = []
         self._answer_scale = self._confidence_scale = 0.01
         self._detail_title_cache = ("", "")
+        self._bar_names: list[str] = []  # under the large view's bars (_fit_bar_names)
         self._build()
+        self._show_class_names()
         self._rebuild_cells()
 
     # ------------------------------------------------------------------ public
+    def class_names(self) -> tuple[str, ...]:
+        """The name of each class 0..9 the panel writes (digits for MNIST)."""
+        return self._names
+
+    def set_class_names(self, names) -> None:
+        """Write ``names`` (10 strings, e.g. Fashion-MNIST's) instead of the digits: in full in the
+        large view's heading, shortened beside the probe images and under the bars."""
+        names = tuple(str(n) for n in names)
+        if len(names) != N_CLASSES:
+            raise ValueError(f"need {N_CLASSES} class names, got {len(names)}")
+        self._names = names
+        self._strip_names = short_names(names, STRIP_NAME_CHARS)
+        self._show_class_names()
+        self._answer_cache = [("", "", "")] * self.count
+        self._draw_strip()
+        self._draw_detail()
+
     def probe_images(self) -> np.ndarray:
         """``(P, 784) float32`` images of the current probes (a copy)."""
         return np.array(self._x[self._indices], dtype=np.float32)
@@ -196,9 +220,13 @@ class ProbesPanel(QtWidgets.QWidget):
         self.pin_index(len(self._x) - 1)
 
     def set_dataset(self, dataset) -> None:
-        """Take probes from another dataset (same count)."""
+        """Take probes from another dataset (same count), and its class names."""
         self._x, self._y = _probe_source(dataset)
         self._probe_sets.clear()  # their indices point into the old images: no old snapshot is for these
+        self._snap = self._newest = None  # of the old data
+        self._names = tuple(getattr(dataset, "class_names", DIGIT_NAMES))
+        self._strip_names = short_names(self._names, STRIP_NAME_CHARS)
+        self._show_class_names()
         self._set_indices(pick_probe_indices(self._y, self.count, self._rng))
 
     def note_probes_sent(self, seq: int) -> None:
@@ -312,12 +340,10 @@ class ProbesPanel(QtWidgets.QWidget):
         self._detail_bars_plot = self._detail.addPlot(row=1, col=1)
         style.style_plot(self._detail_bars_plot)
         # The class digits are the one label here the room must read: larger and bold.
-        self._detail_bars_plot.getAxis("bottom").setTickFont(style.font(style.LABEL_PT + 1, bold=True))
-        self._detail_bars_plot.getAxis("bottom").setTicks([[(d, str(d)) for d in range(N_CLASSES)]])
         self._detail_bars_plot.getAxis("left").setTicks([[(0.0, "0"), (0.5, "50%"), (1.0, "100%")]])
-        style.reserve_tick_room(self._detail_bars_plot.getAxis("bottom"), "9")
         style.reserve_tick_room(self._detail_bars_plot.getAxis("left"), "100%")
-        self._detail_bars_plot.setRange(xRange=(-0.6, 9.6), yRange=(-0.03, 1.08), padding=0.0)
+        self._detail_bars_plot.setRange(xRange=BARS_X_RANGE, yRange=(-0.03, 1.08), padding=0.0)
+        self._detail_bars_plot.vb.sigResized.connect(self._fit_bar_names)
         self._detail_bars_plot.setMouseEnabled(x=False, y=False)
         self._detail_bars_plot.hideButtons()
         digits = np.arange(N_CLASSES)
@@ -487,15 +513,15 @@ class ProbesPanel(QtWidgets.QWidget):
             self._images[k].setOpacity(DIMMED if state == ADDED_LATER else 1.0)
             self._set_answer(k, *self._answer(state, correct[k], predicted[k], confidence[k]))
 
-    @staticmethod
-    def _answer(state: str, correct: bool, predicted: int, confidence: float) -> tuple[str, str, str]:
-        """``(answer, confidence, colour)`` of a probe, e.g. ``("✓ 7", "98%", CORRECT)``."""
+    def _answer(self, state: str, correct: bool, predicted: int, confidence: float) -> tuple[str, str, str]:
+        """``(answer, confidence, colour)`` of a probe, e.g. ``("✓ 7", "98%", CORRECT)`` (or
+        ``("✓ Trouser", ...)`` for a dataset that names its classes)."""
         if state == ADDED_LATER:
             return "no data", "(added later)", style.DARK_GREY
         if state != ANSWERED:
             return "—", "", style.GREY
         glyph, colour = (style.CORRECT_GLYPH, style.CORRECT) if correct else (style.WRONG_GLYPH, style.WRONG)
-        return f"{glyph} {predicted}", f"{confidence:.0%}", colour
+        return f"{glyph} {self._strip_names[predicted]}", f"{confidence:.0%}", colour
 
     def _set_answer(self, k: int, answer: str, confidence: str, colour: str) -> None:
         if self._answer_cache[k] == (answer, confidence, colour):
@@ -510,6 +536,33 @@ class ProbesPanel(QtWidgets.QWidget):
             item.setBrush(brush)
             item.setScale(min(scale, _fit_scale(item, 100 * scale, text, room)))
         self._place_text(k)
+
+    def bar_names(self) -> list[str]:
+        """The class labels under the large view's ten bars."""
+        return list(self._bar_names)
+
+    def _show_class_names(self) -> None:
+        """The class under each of the large view's bars: a digit, large and bold; a name, smaller
+        and as long as a bar's width lets it be (``_fit_bar_names``), with the full names in the tooltip."""
+        axis = self._detail_bars_plot.getAxis("bottom")
+        digits = are_digits(self._names)
+        axis.setTickFont(style.font(style.LABEL_PT + 1 if digits else style.SMALL_PT, bold=True))
+        style.reserve_tick_room(axis, "9")
+        self._bar_names = []  # the font changed: fit again
+        self._fit_bar_names()
+        key = names_key(self._names)
+        self._detail.setToolTip(f"Classes: {key}" if key else "")
+        self._strip.setToolTip(f"Classes: {key}" if key else "")
+
+    def _fit_bar_names(self) -> None:
+        """Names as long as fit under a bar at the plot's present width (digits always fit)."""
+        axis = self._detail_bars_plot.getAxis("bottom")
+        metrics = QtGui.QFontMetricsF(axis.style.get("tickFont") or axis.font())
+        room = self._detail_bars_plot.vb.width() / (BARS_X_RANGE[1] - BARS_X_RANGE[0]) - 4
+        names = fitting_names(self._names, room, metrics.horizontalAdvance)
+        if names != self._bar_names:
+            self._bar_names = names
+            axis.setTicks([list(enumerate(names))])
 
     def _show_selected_image(self) -> None:
         """The large image of the selected probe and the frame marking its true class."""
@@ -531,7 +584,7 @@ class ProbesPanel(QtWidgets.QWidget):
             step = f" {self._snap.step:,}" if self._snap is not None else ""
             why = {ADDED_LATER: f"no data for step{step}: added to the probes later",
                    NOT_FINITE: "no answer (outputs not finite)"}.get(state, "no answer yet")
-            self._set_detail_title(f"true {label} → {why}", style.FOREGROUND)
+            self._set_detail_title(f"true {self._names[label]} → {why}", style.FOREGROUND)
             return
         probs = self._probs[k]
         predicted = int(probs.argmax())
@@ -541,7 +594,8 @@ class ProbesPanel(QtWidgets.QWidget):
         self._detail_bars.setOpts(height=probs, brushes=brushes)
         glyph = style.CORRECT_GLYPH if predicted == label else style.WRONG_GLYPH
         self._set_detail_title(
-            f"true {label} → network says {predicted}, {probs[predicted]:.0%} sure {glyph}", colour)
+            f"true {self._names[label]} → network says {self._names[predicted]}, {probs[predicted]:.0%} sure {glyph}",
+            colour)
         hidden = np.nan_to_num(self._hidden[k])
         self._fit_hidden_range(hidden)
         style.show_units(self._hidden_bars, hidden)

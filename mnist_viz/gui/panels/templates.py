@@ -3,7 +3,9 @@
 Template ``c`` is ``W1 @ W_out[:, c]`` (``core.analysis.class_templates``): every hidden unit's
 input weights, weighted by how much that unit votes for digit ``c``. Red pixels are where ink
 raises the digit's score, blue where ink lowers it. Early in training the templates are noise;
-later a blurry 0, 1, 3 ... appears, often with the blue "negative space" of rival digits.
+later a blurry 0, 1, 3 ... appears, often with the blue "negative space" of rival digits. A dataset
+that names its classes (Fashion-MNIST) has the names under the templates, shortened to the
+template's width, in full in the tooltip.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from mnist_viz.core.analysis import N_CLASSES, class_templates, hidden_layer_cou
 from mnist_viz.core.snapshot import Snapshot
 from mnist_viz.core.tiling import SIDE, AdaptiveLevel, grid_layout, quantize_symmetric, tile_mosaic
 from mnist_viz.gui import style
+from mnist_viz.gui.class_labels import DIGIT_NAMES, are_digits, names_key, short_names
 from mnist_viz.gui.widgets import info_label, legend_row, set_text
 
 MIN_INTERVAL = 0.2  # s: at most 5 recomputations a second (templates change slowly)
@@ -22,8 +25,11 @@ FRAMED = SIDE + 2  # a template with its 1-px grey frame (zero weight is white, 
 GAP_X = 4  # px between templates side by side
 LABEL_BAND = 9  # px under each template where its digit is written
 
+LABEL_NAME_CHARS = 8  # a class name under a template (shrunk further if it is wider than the template)
 EXPLANATION = ("Template of digit d: the hidden units' input weights, each weighted by its vote for d. "
                "Red: ink here counts for d; blue: against.")
+CLASS_EXPLANATION = ("Template of class c: the hidden units' input weights, each weighted by its vote for c. "
+                     "Red: ink here counts for c; blue: against.")
 
 
 class ClassTemplatesPanel(QtWidgets.QWidget):
@@ -43,6 +49,7 @@ class ClassTemplatesPanel(QtWidgets.QWidget):
         self._templates: np.ndarray | None = None  # (10, 28, 28) float32
         self._grid = (2, 5)
         self._labels: list[QtWidgets.QGraphicsSimpleTextItem] = []
+        self._names: tuple[str, ...] = DIGIT_NAMES
         self._q = np.empty((SIDE * SIDE, N_CLASSES), np.uint8)
         self._scratch = np.empty((SIDE * SIDE, N_CLASSES), np.float32)
         self._framed = np.full((FRAMED, FRAMED, N_CLASSES), style.SEPARATOR_INDEX, np.uint8)
@@ -79,6 +86,27 @@ class ClassTemplatesPanel(QtWidgets.QWidget):
     def message(self) -> str:
         return self._message.text()
 
+    def class_names(self) -> tuple[str, ...]:
+        return self._names
+
+    def label_texts(self) -> list[str]:
+        """The texts under the templates now shown (none while a message is shown instead)."""
+        return [item.text() for item in self._labels]
+
+    def set_class_names(self, names) -> None:
+        """Write ``names`` (10 strings) under the templates instead of the digits 0-9."""
+        names = tuple(str(n) for n in names)
+        if len(names) != N_CLASSES:
+            raise ValueError(f"need {N_CLASSES} class names, got {len(names)}")
+        self._names = names
+        digits = are_digits(names)
+        set_text(self._title, f"Class templates: what the network looks for in each {'digit' if digits else 'class'}")
+        set_text(self._explanation, EXPLANATION if digits else CLASS_EXPLANATION)
+        key = names_key(names)
+        self._graphics.setToolTip(f"Classes: {key}" if key else "")
+        if self._labels:
+            self._place_labels()
+
     @property
     def grid(self) -> tuple[int, int]:
         return self._grid
@@ -97,8 +125,10 @@ class ClassTemplatesPanel(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(2)
-        layout.addWidget(style.title_label("Class templates: what the network looks for in each digit"))
-        layout.addWidget(info_label(EXPLANATION))
+        self._title = style.title_label("Class templates: what the network looks for in each digit")
+        self._explanation = info_label(EXPLANATION)
+        layout.addWidget(self._title)
+        layout.addWidget(self._explanation)
         layout.addWidget(legend)
         layout.addWidget(self._message)
         layout.addWidget(self._graphics, 1)
@@ -133,9 +163,18 @@ class ClassTemplatesPanel(QtWidgets.QWidget):
             self._view.setRange(xRange=(0, mosaic.shape[1]), yRange=(0, mosaic.shape[0] + LABEL_BAND), padding=0.0)
 
     def _place_labels(self) -> None:
-        """The digit 0-9 centred in the band under each template."""
-        self._labels = style.label_tiles(self._view, self._labels, [str(d) for d in range(N_CLASSES)], self._grid[1],
+        """The digit 0-9 (or the class's name) centred in the band under each template; a name wider
+        than the template is shrunk to its width, so that neighbouring names never overlap."""
+        texts = short_names(self._names, LABEL_NAME_CHARS)
+        self._labels = style.label_tiles(self._view, self._labels, texts, self._grid[1],
                                          FRAMED, (FRAMED + GAP_X, FRAMED + LABEL_BAND), LABEL_BAND, 2, style.FOREGROUND)
+        room = FRAMED + GAP_X - 1
+        for item in self._labels:
+            width = item.boundingRect().width() * item.scale()
+            if width > room:
+                centre = item.pos().x() + width / 2
+                item.setScale(item.scale() * room / width)
+                item.setPos(centre - room / 2, item.pos().y())
 
     def _show_message(self, text: str) -> None:
         self._templates = None
