@@ -15,6 +15,7 @@ Never imports Qt.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -98,7 +99,7 @@ class StepExplanation:
 
 def explain_step(net: MLP, x: np.ndarray, y: np.ndarray, lr: float, l2: float = 0.0, *,
                  optimizer: str = "sgd", step: int = 0, images: int = MAX_IMAGES,
-                 full_batch: bool = False) -> StepExplanation:
+                 full_batch: bool = False, dropout: Sequence[np.ndarray] | None = None) -> StepExplanation:
     """Take apart the step ``net`` would make on the batch ``x (B, 784)``, ``y (B,)``.
 
     Args:
@@ -108,6 +109,7 @@ def explain_step(net: MLP, x: np.ndarray, y: np.ndarray, lr: float, l2: float = 
         step: the number of the step explained.
         images: how many of the batch's first images to carry (at most ``MAX_IMAGES``).
         full_batch: the batch is the whole training split.
+        dropout: the step's dropout masks (``Trainer.next_dropout_masks``), or None for none.
     Raises ``ValueError`` for an empty batch or mismatched shapes.
     """
     x = np.asarray(x, DTYPE)
@@ -115,7 +117,7 @@ def explain_step(net: MLP, x: np.ndarray, y: np.ndarray, lr: float, l2: float = 
     if x.ndim != 2 or x.shape[1] != net.sizes[0] or len(x) == 0 or y.shape != (len(x),):
         raise ValueError(f"a batch must be (B, {net.sizes[0]}) images with (B,) labels, got {x.shape} and {y.shape}")
     with np.errstate(all="ignore"):  # a diverging network may overflow: its numbers then say nan/inf
-        loss, grads, logits = net.loss_and_grads(x, y, l2)
+        loss, grads, logits = net.loss_and_grads(x, y, l2, dropout=dropout)
         k = max(0, min(int(images), MAX_IMAGES, len(x)))
         shown_logits = logits[:k].astype(np.float64)
         log_probs = shown_logits - _logsumexp(shown_logits)[:, None]
@@ -145,7 +147,8 @@ def explain_next_step(trainer: Trainer, images: int = MAX_IMAGES) -> StepExplana
     x, y = trainer.peek_batch()
     s = trainer.settings
     return explain_step(trainer.net, x, y, trainer.next_step_lr, s.l2, optimizer=s.optimizer,
-                        step=trainer.step_count + 1, images=images, full_batch=s.optimizer == "gd")
+                        step=trainer.step_count + 1, images=images, full_batch=s.optimizer == "gd",
+                        dropout=trainer.next_dropout_masks(len(x)))  # the same masks the step will draw
 
 
 def _logsumexp(z: np.ndarray) -> np.ndarray:

@@ -118,6 +118,24 @@ def _block(value: np.ndarray | float, shape: tuple[int, ...], dtype) -> np.ndarr
     return np.full(shape, value, dtype=dtype)
 
 
+def dropout_masks(rng: np.random.Generator, batch: int, widths: Sequence[int], p: float) -> list[np.ndarray] | None:
+    """Inverted-dropout masks, one ``(batch, H_i) float32`` per hidden layer of widths ``widths``:
+    each entry is 0 with probability ``p`` (the unit is switched off for that image) and ``1/(1-p)``
+    otherwise, so a unit's expected output is unchanged and evaluation (no mask) needs no rescaling.
+    ``None`` for ``p == 0``. Raising ``p`` with the same generator state switches off more units and
+    keeps the others as they were (a unit is kept where its uniform draw is at least ``p``)."""
+    if p <= 0:
+        return None
+    keep_scale = DTYPE(1.0 / (1.0 - p))
+    masks = []
+    for width in widths:
+        mask = rng.random((batch, width), dtype=DTYPE)
+        np.greater_equal(mask, DTYPE(p), out=mask, casting="unsafe")
+        mask *= keep_scale
+        masks.append(mask)
+    return masks
+
+
 class MLP:
     """784-H1-...-10 perceptron with one activation for all hidden layers and softmax outputs.
 
@@ -188,15 +206,18 @@ class MLP:
         return float(sum(np.vdot(W, W) for W in self.weights))
 
     # ------------------------------------------------------------------ forward
-    def forward(self, x: np.ndarray, keep: bool = False) -> tuple[np.ndarray, list]:
+    def forward(self, x: np.ndarray, keep: bool = False,
+                dropout: Sequence[np.ndarray] | None = None) -> tuple[np.ndarray, list]:
         """Logits for a batch.
 
         Args:
             x: ``(batch, 784)`` float32.
             keep: also return what backward needs.
+            dropout: training only: per hidden layer a ``(batch, H_i) float32`` mask (``dropout_masks``)
+                that multiplies the layer's activations before the next layer sees them.
         Returns:
             ``(logits, cache)``: logits ``(batch, 10)``; cache is the list of hidden activations,
-            ``(batch, H_i)`` per hidden layer (empty when ``keep`` is false).
+            ``(batch, H_i)`` per hidden layer, before any dropout mask (empty when ``keep`` is false).
         """
         act = self.act
         a = x
@@ -210,7 +231,8 @@ class MLP:
                 a_out *= self.unit_mask[layer]
             if keep:
                 cache.append(a_out)
-            a = a_out
+            # a new array: backward needs the activation itself (its derivative is computed from it)
+            a = a_out * dropout[layer] if dropout is not None else a_out
         logits = a @ self.params[-2]
         logits += self.params[-1]
         return logits, cache
@@ -225,7 +247,8 @@ class MLP:
 
     # ----------------------------------------------------------------- backward
     def loss_and_grads(self, x: np.ndarray, y: np.ndarray, l2: float = 0.0,
-                       silent: list[int] | None = None) -> tuple[float, list[np.ndarray], np.ndarray]:
+                       silent: list[int] | None = None,
+                       dropout: Sequence[np.ndarray] | None = None) -> tuple[float, list[np.ndarray], np.ndarray]:
         """Mean cross-entropy (plus ``l2/2 * sum ||W||^2``) and its gradient for every parameter.
 
         Args:
@@ -235,11 +258,14 @@ class MLP:
             silent: if a list is given, the (0-based) hidden layers whose every unit output exactly 0
                 on the whole batch are appended to it (a dead layer; layers with every unit switched
                 off are not counted). One pass over each ``(batch, H)`` activation.
+            dropout: per hidden layer a ``(batch, H_i) float32`` mask from ``dropout_masks`` (inverted
+                dropout: 0 for a dropped unit, ``1/(1-p)`` for a kept one), or ``None`` for none.
+                The gradient is that of the network with this mask held fixed.
         Returns:
             ``(loss, grads, logits)``; ``grads`` matches ``params`` in order and shapes,
             ``logits : (batch, 10)`` lets the caller count correct answers without a second pass.
         """
-        logits, cache = self.forward(x, keep=True)
+        logits, cache = self.forward(x, keep=True, dropout=dropout)
         if silent is not None:
             silent.extend(i for i, a in enumerate(cache) if self.unit_mask[i].any() and not a.any())
         loss, delta = cross_entropy(logits, y)
@@ -247,12 +273,16 @@ class MLP:
         act = self.act
         for layer in range(self.n_hidden_layers, -1, -1):
             a_in = x if layer == 0 else cache[layer - 1]
+            if layer and dropout is not None:
+                a_in = a_in * dropout[layer - 1]  # what this layer saw (forward did not keep it)
             W = self.params[2 * layer]
             grads[2 * layer] = a_in.T @ delta
             grads[2 * layer + 1] = delta.sum(axis=0)
             if layer == 0:
                 break  # no gradient w.r.t. the input pixels is needed
             delta = delta @ W.T
+            if dropout is not None:
+                delta *= dropout[layer - 1]
             act.backward_inplace(delta, cache[layer - 1])
             mask = self.unit_mask[layer - 1]
             if not mask.all():

@@ -177,6 +177,17 @@ _PRESETS = [
            "A wider layer and a decaying step size pass 98% test accuracy within five or six epochs.",
            Settings(hidden=(256,), activation="relu", init="he", optimizer="adam", lr=3e-3, batch_size=128,
                     lr_decay=0.6), epochs=6),
+    Preset("mlp-800-distort", "98.4% in under a minute (800 units, dropout, moved digits)", "fast",
+           "784-800-10 ReLU, He init, Adam lr 0.002 shrinking ×0.75 each epoch, batch 128; dropout 0.4 on the "
+           "hidden layer, and every training image moved up to ±2 px and turned up to ±10°, a new draw each "
+           "time; 12 epochs.",
+           "Simard et al. (2003) report 98.4% test accuracy for this network trained without moved images. "
+           "Here the test accuracy passes 98.4% after 7 to 9 epochs (seeds 0-2; about 25-35 s of training on "
+           "2 cores) and ends near 98.5-98.6%. The training accuracy stays lower, about 97%: training images "
+           "are seen moved and with units switched off, the test images as they are, with every unit.",
+           Settings(hidden=(800,), activation="relu", init="he", optimizer="adam", lr=2e-3, batch_size=128,
+                    lr_decay=0.75, dropout=0.4, augment_shift=2, augment_rotate=10.0), epochs=12,
+           reference="98.4% test (Simard et al. 2003, without distortions)"),
     Preset("classic-full-batch", "Classic: full-batch GD, lr 0.5", "classic",
            "The from-scratch tutorial: 784-128-10 ReLU, weights 0.01·N(0,1), full-batch gradient descent, "
            "lr 0.5, 2000 iterations (each one a pass over all 60,000 images).",

@@ -7,6 +7,8 @@ paint from it while the trainer keeps training on its own arrays.
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -23,12 +25,15 @@ if TYPE_CHECKING:
 
 # Settings that act on the next step without rebuilding the network.
 LIVE_FIELDS = frozenset({"lr", "batch_size", "optimizer", "momentum", "beta1", "beta2", "eps", "l2",
-                         "lr_decay", "hidden"})
+                         "lr_decay", "hidden", "dropout", "augment_shift", "augment_rotate"})
 # Settings that need a fresh network (the GUI asks before applying them).
 RESTART_FIELDS = frozenset({"activation", "init", "seed", "train_subset", "val_size"})
 
 
 MAX_HIDDEN_LAYERS = 8  # deeper than any lesson needs; a settings file asking for 10^6 layers is refused
+MAX_DROPOUT = 0.9  # beyond, almost nothing of a layer is left to learn with
+MAX_SHIFT = 4  # pixels: further, a digit's edge starts to leave the 28×28 image
+MAX_ROTATE = 30.0  # degrees: further, a 6 starts to look like a 9 and a 7 like a 1
 
 
 @dataclass(frozen=True)
@@ -57,12 +62,19 @@ class Settings:
     seed: int = 0
     train_subset: int = 0
     val_size: int = 0
+    dropout: float = 0.0
+    augment_shift: int = 0
+    augment_rotate: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
         problems = self.problems()
         if problems:
             raise ValueError("; ".join(problems))
+        # plain Python numbers, so that equal settings compare equal and the JSON stays readable
+        object.__setattr__(self, "dropout", float(self.dropout))
+        object.__setattr__(self, "augment_shift", int(self.augment_shift))
+        object.__setattr__(self, "augment_rotate", float(self.augment_rotate))
 
     def problems(self) -> list[str]:
         """Plain-language reasons these settings are unusable (empty when they are fine)."""
@@ -93,6 +105,21 @@ class Settings:
             p.append(f"lr decay must be in (0, 1], got {self.lr_decay}")
         if self.train_subset < 0 or self.val_size < 0:
             p.append("train_subset and val_size must be zero or positive")
+        p.extend(self._regularisation_problems())
+        return p
+
+    def _regularisation_problems(self) -> list[str]:
+        p = []
+        if not (_is_number(self.dropout) and 0 <= self.dropout <= MAX_DROPOUT):
+            p.append(f"dropout is the share of hidden units switched off, from 0 to {MAX_DROPOUT:g}; "
+                     f"got {self.dropout!r}")
+        if not (_is_number(self.augment_shift) and self.augment_shift == int(self.augment_shift)
+                and 0 <= self.augment_shift <= MAX_SHIFT):
+            p.append(f"augment_shift is the largest shift in whole pixels, from 0 to {MAX_SHIFT}; "
+                     f"got {self.augment_shift!r}")
+        if not (_is_number(self.augment_rotate) and 0 <= self.augment_rotate <= MAX_ROTATE):
+            p.append(f"augment_rotate is the largest turn in degrees, from 0 to {MAX_ROTATE:g}; "
+                     f"got {self.augment_rotate!r}")
         return p
 
     def replace(self, **changes: Any) -> Settings:
@@ -117,6 +144,11 @@ class Settings:
     def hyperparams(self) -> dict:
         """What the optimizer reads each step."""
         return {"lr": self.lr, "momentum": self.momentum, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+
+
+def _is_number(value: object) -> bool:
+    """A real, finite number (not a string, not ``True``, not NaN)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 class DecimatingSeries:

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from mnist_viz.core.analysis import predictions
+from mnist_viz.core.augment import Augmenter, augment, is_identity
 from mnist_viz.core.health import PROBE_SIZE, LayerHealth, layer_health
-from mnist_viz.core.network import DTYPE, MLP, ResizePlan, cross_entropy, remap_hidden, softmax
+from mnist_viz.core.network import DTYPE, MLP, ResizePlan, cross_entropy, dropout_masks, remap_hidden, softmax
 from mnist_viz.core.optim import make_optimizer
 from mnist_viz.core.snapshot import (
     EVAL_COLUMNS,
@@ -45,6 +46,12 @@ RESTORE_TOLERANCE = 0.005  # accuracy within which the newer copy wins: 10 of 2,
                            # standard error at 97% is ~0.4 points)
 STREAM_LIMIT = 200_000  # per-step rows kept for a snapshot consumer that has fallen behind
 RESTORED_LABEL = "restored"  # how the marker a restore leaves starts ("restored step 420")
+# Random streams of a run, all from its seed: SeedSequence(seed) children 0 (initial weights and new
+# units) and 1 (batch order) are generators that run on; dropout and augmentation draw step n's
+# numbers from children (2, n) and (3, n), made afresh each step. So turning one knob, or resizing,
+# changes none of the other draws, and a step's draws depend only on the seed and the step number
+# (a checkpoint needs no state for them; a restored run draws the same numbers again).
+DROPOUT_STREAM, AUGMENT_STREAM = 2, 3
 
 
 def restored_step(label: str) -> int | None:
@@ -94,6 +101,20 @@ def describe_value(value) -> str:
     if isinstance(value, tuple):
         return "-".join(str(v) for v in value)
     return str(value)
+
+
+def change_label(name: str, old, new) -> str:
+    """The marker for a setting's change: ``lr 0.1 → 1``, ``dropout 0 → 0.5``, ``shift off → ±2 px``,
+    ``rotation off → ±10°`` (one word for the knob first: the curves shorten labels to it)."""
+    if name == "augment_shift":
+        return f"shift {_amount(old, ' px')} → {_amount(new, ' px')}"
+    if name == "augment_rotate":
+        return f"rotation {_amount(old, '°')} → {_amount(new, '°')}"
+    return f"{name} {describe_value(old)} → {describe_value(new)}"
+
+
+def _amount(value: float, unit: str) -> str:
+    return f"±{value:g}{unit}" if value else "off"
 
 
 def _split(data: Dataset, settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -150,6 +171,7 @@ class Trainer:
         self.net = MLP([self.x_train.shape[1], *s.hidden, N_CLASSES], s.activation, s.init,
                        np.random.default_rng(init_seq))
         self.shuffle_rng = np.random.default_rng(shuffle_seq)
+        self.augmenter = Augmenter()
         self.optimizer = make_optimizer(s.optimizer)
         self.step_count = 0
         self.samples_seen = 0
@@ -220,7 +242,7 @@ class Trainer:
                 continue
             if name not in LIVE_FIELDS or (name == "hidden" and len(new_value) != len(old_value)):
                 raise ValueError(f"changing {name} needs a restart (reset) of the network")
-            labels.append(f"{name} {describe_value(old_value)} → {describe_value(new_value)}")
+            labels.append(change_label(name, old_value, new_value))
         if not labels:
             return []
         self._keep_copy()  # the state before a knob was turned: what "restore" most often wants
@@ -283,14 +305,35 @@ class Trainer:
 
         Nothing changes: at the end of an epoch the next epoch's shuffle is drawn from a copy of the
         shuffle generator, which is the draw ``step()`` will then make. Full-batch ``gd`` trains on
-        the whole training split every step, so that is what it returns."""
+        the whole training split every step, so that is what it returns. With augmentation on, the
+        images come moved and turned as that step will see them (a copy: the same draws)."""
         if self.settings.optimizer == "gd":
-            return self.x_train, self.y_train
+            return self._augmented(self.x_train, out=np.empty_like(self.x_train)), self.y_train
         order, cursor = self.order, self.cursor
         if cursor >= self.n_train:  # step() starts a new epoch first, with a new order
             order, cursor = deepcopy(self.shuffle_rng).permutation(self.n_train), 0
         idx = order[cursor: cursor + self.batch_size]
-        return self.x_train[idx], self.y_train[idx]
+        x = self.x_train[idx]
+        return self._augmented(x, out=np.empty_like(x)), self.y_train[idx]
+
+    def _step_rng(self, stream: int) -> np.random.Generator:
+        """The generator of ``stream`` (``DROPOUT_STREAM``, ``AUGMENT_STREAM``) for the next step."""
+        return np.random.default_rng(np.random.SeedSequence(self.settings.seed, spawn_key=(stream, self.step_count)))
+
+    def _augmented(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """The next step's training images ``(B, 784)``: ``x`` itself without augmentation, else
+        each image moved and turned (into the augmenter's buffer, or into ``out``)."""
+        s = self.settings
+        if is_identity(s.augment_shift, s.augment_rotate):
+            return x
+        return augment(x, self._step_rng(AUGMENT_STREAM), s.augment_shift, s.augment_rotate, self.augmenter, out)
+
+    def next_dropout_masks(self, batch: int) -> list[np.ndarray] | None:
+        """The dropout masks the next ``step()`` applies to a batch of ``batch`` images (the same
+        draws: call it to take that step apart), one ``(batch, H_i) float32`` per hidden layer; ``None``
+        without dropout. See ``network.dropout_masks``."""
+        p = self.settings.dropout
+        return dropout_masks(self._step_rng(DROPOUT_STREAM), batch, self.net.sizes[1:-1], p) if p else None
 
     @property
     def next_step_lr(self) -> float:
@@ -314,8 +357,9 @@ class Trainer:
         if self.cursor >= self.n_train:
             self._end_epoch()
         x, y = self.next_batch()
+        x = self._augmented(x)
         silent: list[int] = []
-        loss, grads, logits = self.net.loss_and_grads(x, y, self.settings.l2, silent)
+        loss, grads, logits = self.net.loss_and_grads(x, y, self.settings.l2, silent, self.next_dropout_masks(len(x)))
         correct = int(np.count_nonzero(logits.argmax(axis=1) == y))
         result = StepResult(loss, correct / len(y), len(y))
         if not math.isfinite(loss):

@@ -159,3 +159,17 @@ def test_momentum_is_said_not_to_be_plain_sgd_and_stopped_training_refuses(small
         tr.step()
     with pytest.raises(ValueError, match="no step to explain"):
         explain_next_step(tr)
+
+
+def test_with_dropout_and_augmentation_the_explained_step_is_the_step_taken(small):
+    """The explanation uses the masks and the moved images the next step draws: same loss, same ΔW1."""
+    tr = Trainer(small, Settings(hidden=(32,), optimizer="sgd", momentum=0.0, lr=0.1, batch_size=64,
+                                 dropout=0.5, augment_shift=2, augment_rotate=10.0))
+    for _ in range(3):
+        tr.step()
+    e = explain_next_step(tr)
+    W1_before = tr.net.params[0].copy()
+    result = tr.step()
+    assert result.loss == pytest.approx(e.mean_loss, rel=1e-6, abs=0)
+    delta = tr.net.params[0].astype(np.float64) - W1_before
+    np.testing.assert_allclose(delta, e.sgd_update_W1, rtol=0, atol=np.spacing(np.abs(W1_before).max()))

@@ -1,7 +1,7 @@
 """ControlsPanel: the knobs a lecturer turns — start/pause/step/reset, learning rate, the size of each
 hidden layer (and, with a restart, how many there are: 1 to 3),
-batch size, optimizer, the pace (seconds per epoch, slow motion, or full speed), activation, init,
-seed, and presets.
+batch size, optimizer, dropout and moved/turned training images (augmentation), the pace (seconds per
+epoch, slow motion, or full speed), activation, init, seed, and presets.
 
 The panel never talks to the worker. It emits signals that the window forwards:
 
@@ -27,7 +27,7 @@ from mnist_viz.core.activations import ACTIVATIONS
 from mnist_viz.core.network import INITS
 from mnist_viz.core.optim import OPTIMIZERS
 from mnist_viz.core.presets import Preset
-from mnist_viz.core.snapshot import Settings
+from mnist_viz.core.snapshot import MAX_DROPOUT, MAX_ROTATE, MAX_SHIFT, Settings
 from mnist_viz.gui import style
 from mnist_viz.gui.widgets import guard_wheel
 
@@ -57,7 +57,8 @@ PACES = [(FULL_SPEED, "full speed"), ("epoch:10", "1 epoch ≈ 10 s"), ("epoch:3
 FIELD_NAMES = {"lr": "learning rate", "hidden": "hidden units", "hidden_layers": "number of hidden layers",
                "batch_size": "batch size", "optimizer": "optimizer",
                "activation": "activation", "init": "init", "seed": "seed", "train_subset": "training images",
-               "val_size": "validation split"}
+               "val_size": "validation split", "dropout": "dropout", "augment_shift": "image shift",
+               "augment_rotate": "image rotation"}
 MNIST_TRAIN_IMAGES = 60_000  # until the window says how many its dataset has (set_dataset_size)
 OPTIMIZER_LABELS = {"gd": "gd — full-batch gradient descent", "sgd": "sgd — minibatch gradient descent",
                     "momentum": "momentum — SGD with momentum", "adam": "adam — adaptive steps"}
@@ -187,6 +188,20 @@ class LogSpinBox(QtWidgets.QDoubleSpinBox):
 
     def stepBy(self, steps: int) -> None:
         self.setValue(float(f"{self.value() * 10 ** (steps / 10):.3g}"))
+
+
+class CompactSpinBox(QtWidgets.QDoubleSpinBox):
+    """A number box that shows its value as briefly as it can: ``0.3``, ``±10°``, never ``0.30`` or
+    ``±10.0°`` (the prefix and suffix are the caller's); 0 shows ``specialValueText`` if set."""
+
+    def textFromValue(self, value: float) -> str:
+        return f"{value:g}"
+
+    def valueFromText(self, text: str) -> float:
+        try:
+            return float(text.removeprefix(self.prefix()).removesuffix(self.suffix()).strip())
+        except ValueError:
+            return self.value()
 
 
 class _MouseHold(QtCore.QObject):
@@ -340,8 +355,53 @@ class ControlsPanel(QtWidgets.QWidget):
                                            "optimizer's memory (momentum, Adam averages) from zero")
         self.optimizer_combo.activated.connect(self._on_optimizer_activated)
         form.addRow("Optimizer", self.optimizer_combo)
+        form.addRow("Dropout (units off per image)", self._build_dropout())
+        form.addRow("Move training images", self._build_augment())
         form.addRow("Pace", self._build_pace())
         return box
+
+    def _build_dropout(self) -> QtWidgets.QDoubleSpinBox:
+        self.dropout_box = CompactSpinBox()
+        self.dropout_box.setRange(0.0, MAX_DROPOUT)
+        self.dropout_box.setDecimals(2)
+        self.dropout_box.setSingleStep(0.1)
+        self.dropout_box.setSpecialValueText("off")
+        self.dropout_box.setKeyboardTracking(False)
+        self.dropout_box.setToolTip("While training, switch each hidden unit off for an image with this chance "
+                                    "(0.5 = half of them), a new draw for every image and step, so no unit can "
+                                    "rely on another. Evaluating always uses every unit")
+        self.dropout_box.valueChanged.connect(self._on_dropout_changed)
+        return self.dropout_box
+
+    def _build_augment(self) -> QtWidgets.QWidget:
+        """Two boxes in one row: how far each training image may be moved, and turned."""
+        self.shift_box = CompactSpinBox()
+        self.shift_box.setRange(0, MAX_SHIFT)
+        self.shift_box.setDecimals(0)
+        self.shift_box.setPrefix("±")
+        self.shift_box.setSuffix(" px")
+        self.shift_box.setSpecialValueText("no shift")
+        self.shift_box.setToolTip(f"While training, move each image by a random whole number of pixels, up to "
+                                  f"this far left/right and up/down (0 to {MAX_SHIFT}); test images stay as they are")
+        self.rotate_box = CompactSpinBox()
+        self.rotate_box.setRange(0.0, MAX_ROTATE)
+        self.rotate_box.setDecimals(1)
+        self.rotate_box.setSingleStep(5.0)
+        self.rotate_box.setPrefix("±")
+        self.rotate_box.setSuffix("°")
+        self.rotate_box.setSpecialValueText("no turn")
+        self.rotate_box.setToolTip(f"While training, turn each image by a random angle up to this many degrees "
+                                   f"either way (0 to {MAX_ROTATE:g}); test images stay as they are")
+        for box in (self.shift_box, self.rotate_box):
+            box.setKeyboardTracking(False)
+        self.shift_box.valueChanged.connect(self._on_shift_changed)
+        self.rotate_box.valueChanged.connect(self._on_rotate_changed)
+        row = QtWidgets.QWidget()
+        layout = QtWidgets.QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.shift_box, 1)
+        layout.addWidget(self.rotate_box, 1)
+        return row
 
     def _build_pace(self) -> QtWidgets.QWidget:
         self.pace_combo = _narrow_combo()
@@ -472,7 +532,8 @@ class ControlsPanel(QtWidgets.QWidget):
         """Show ``settings`` without emitting anything (e.g. after a reset or a preset)."""
         self._settings = settings
         widgets = (self.lr_slider, self.lr_box, *self.hidden_sliders, *self.hidden_boxes, self.batch_box,
-                   self.optimizer_combo, self.activation_combo, self.init_combo, self.seed_box, self.layers_combo)
+                   self.optimizer_combo, self.activation_combo, self.init_combo, self.seed_box, self.layers_combo,
+                   self.dropout_box, self.shift_box, self.rotate_box)
         blockers = [QtCore.QSignalBlocker(w) for w in widgets]
         self.lr_slider.setValue(lr_to_slider(settings.lr))
         self.lr_box.setValue(settings.lr)
@@ -483,6 +544,9 @@ class ControlsPanel(QtWidgets.QWidget):
                              (self.init_combo, settings.init)):
             combo.setCurrentIndex(max(0, combo.findData(value)))
         self.seed_box.setValue(settings.seed)
+        self.dropout_box.setValue(settings.dropout)
+        self.shift_box.setValue(settings.augment_shift)
+        self.rotate_box.setValue(settings.augment_rotate)
         del blockers
         self._show_subset()
         self._update_speed()  # an epoch pace follows the batch size and the training-set size
@@ -663,6 +727,15 @@ class ControlsPanel(QtWidgets.QWidget):
 
     def _on_batch_changed(self, n: int) -> None:
         self._queue_live(batch_size=n)
+
+    def _on_dropout_changed(self, p: float) -> None:
+        self._queue_live(dropout=round(p, 2))
+
+    def _on_shift_changed(self, pixels: float) -> None:
+        self._queue_live(augment_shift=round(pixels))
+
+    def _on_rotate_changed(self, degrees: float) -> None:
+        self._queue_live(augment_rotate=round(degrees, 1))
 
     def _on_optimizer_activated(self, _index: int) -> None:
         name = self.optimizer_combo.currentData()
