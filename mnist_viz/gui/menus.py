@@ -70,6 +70,10 @@ def _training_menu() -> Iterator[MenuAction]:
                      name="play_action")
     yield MenuAction(m, "Step one batch", lambda w: w.controls.step_button.click(), "S", "Pause and train one batch")
     yield MenuAction(m, "Reset", lambda w: w.controls.reset_button.click(), "R", "Fresh weights from the seed")
+    yield MenuAction(m, "Compare…", lambda w: w.compare.ask(), separator=True,
+                     tip="Train a second run beside this one with one setting changed, step for step")
+    yield MenuAction(m, "End comparison", lambda w: w.compare.end(),
+                     tip="Stop the second run; this one trains on alone")
     yield MenuAction(m, "Restore best recent weights", lambda w: w.worker.restore_last_good(),
                      tip="Go back to the weights saved before the loss last blew up")
     yield MenuAction(m, "Restore defaults…", restore_defaults, tip=(

@@ -14,6 +14,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from mnist_viz.core.presets import PRESETS
 from mnist_viz.core.snapshot import Settings, Snapshot
 from mnist_viz.gui import presentation, style
+from mnist_viz.gui.compare_actions import CompareActions
 from mnist_viz.gui.file_actions import FileActions, switch_dataset, window_title
 from mnist_viz.gui.layout import PanelTabs, controls_column, splitter
 from mnist_viz.gui.menus import build_menus, menu_table
@@ -186,6 +187,9 @@ class MainWindow(QtWidgets.QMainWindow):
         vertical, horizontal = QtCore.Qt.Orientation.Vertical, QtCore.Qt.Orientation.Horizontal
         self.left_split = splitter(vertical, (frames["curves"], 48), (frames["tabs"], 52))
         self.right_split = splitter(vertical, (frames["weights"], 58), (frames["output"], 42))
+        # Comparing two runs: run B's mosaic and probes take the output weights' place.
+        self.compare = CompareActions(self)
+        self.right_split.addWidget(self.compare.view)
         self.splitter = splitter(horizontal, (self.left_split, 50), (self.right_split, 50))
         self.focus = presentation.FocusStack(self.splitter)
         for frame in frames.values():
@@ -217,19 +221,21 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _connect(self) -> None:
         c, w = self.controls, self.worker
-        c.playToggled.connect(w.set_playing)
+        # While comparing, the controls act on both runs (CompareActions.runs).
+        c.playToggled.connect(lambda on: self.compare.runs().set_playing(on))
         c.stepClicked.connect(self._on_step_clicked)
         c.resetClicked.connect(self._on_reset)
-        c.liveChanged.connect(lambda changes: w.update_settings(**changes))
-        c.restartRequested.connect(w.reset)
+        c.liveChanged.connect(lambda changes: self.compare.runs().update_settings(**changes))
+        c.restartRequested.connect(lambda settings: self.compare.runs().reset(settings))
         c.presetApplied.connect(w.set_budget)
-        c.speedChanged.connect(w.set_speed_limit)
+        c.speedChanged.connect(lambda limit: self.compare.runs().set_speed_limit(limit))
         c.presetApplied.connect(self._on_preset_applied)
-        self.predict_first.runRequested.connect(w.play)
+        self.predict_first.runRequested.connect(lambda: self.compare.runs().play())
         self.snapshotShown.connect(self.predict_first.show_snapshot)
         c.presetEnded.connect(lambda message: self.statusBar().showMessage(message, 10_000))
         c.notice.connect(lambda message: self.statusBar().showMessage(message, 10_000))
         self.probes.probesChanged.connect(w.set_probes)
+        self.probes.probesChanged.connect(lambda _: self.compare.follow_probes())
         # Connected after set_probes, so commands_sent is that SetProbes' number: the probes panel then knows
         # which snapshots carry which probes (a past moment shows no data for probes added later).
         self.probes.probesChanged.connect(lambda _: self.probes.note_probes_sent(w.commands_sent))
@@ -271,6 +277,7 @@ class MainWindow(QtWidgets.QMainWindow):
         """Stop rendering and training. True when training has ended."""
         self._rendering = False
         self._render_timer.stop()
+        self.compare.end()
         return self.worker.stop(timeout_ms)
 
     def save_state(self) -> None:
@@ -321,6 +328,7 @@ class MainWindow(QtWidgets.QMainWindow):
         snap = self.worker.take_snapshot()
         if snap is not None:
             self.show_snapshot(snap)
+        self.compare.render_tick()
 
     def show_snapshot(self, snap: Snapshot) -> None:
         """Paint ``snap`` on every panel, the status line and the banner; sync the controls."""
@@ -377,11 +385,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.curves.set_cursor(None if self.timeline.is_live or shown is None else shown.step)
         if shown is not None:
             self._show_moment(shown)
+        self.compare.show_moment(None if self.timeline.is_live or shown is None else shown.step)
 
     # ---------------------------------------------------------------- handlers
     def _on_reset(self) -> None:
         self.controls.flush()  # a reset keeps the settings the controls show, sent ones or not
-        self.worker.reset(self.controls.settings())
+        self.compare.runs().reset(self.controls.settings())
 
     def _on_preset_applied(self, preset) -> None:
         """A loaded teaching scenario asks its question first (training waits for Run it ▶); a loaded
@@ -395,7 +404,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.current_tab_panel() is self.backprop and self.backprop.isVisible():
             self.backprop.advance()
         else:
-            self.worker.step_once()
+            self.compare.runs().step_once()
 
     def _on_step_explained(self, explanation) -> None:
         self.backprop.set_weight_level(self.weights.input_weights_level)

@@ -29,6 +29,7 @@ from mnist_viz.core.presets import Preset
 from mnist_viz.core.snapshot import LoopState, Settings
 from mnist_viz.core.trainer import Trainer
 from mnist_viz.runtime.channels import TrainerEnd
+from mnist_viz.runtime.lockstep import FREE, StepCounters
 from mnist_viz.runtime.protocol import (
     BudgetFinished,
     Command,
@@ -40,6 +41,7 @@ from mnist_viz.runtime.protocol import (
     ExplainStep,
     ExportMetrics,
     LoadSession,
+    LockStep,
     Pause,
     Play,
     PlayingChanged,
@@ -82,6 +84,9 @@ IDLE_WAIT = 0.1  # s a paused loop sleeps between looks at its command queue
 # 0.25 s (panels/health.py), so computing them more often would be thrown away.
 HEALTH_INTERVAL = 0.25
 PARENT_CHECK_INTERVAL = 1.0  # s between checks that the window's process is still there
+# s a run held back by lockstep waits before it looks at the other run's count again: well under a
+# step (2-4 ms at 784-256-10), so with a slack of a few steps the faster run never waits in vain.
+LOCK_POLL = 0.0005
 
 
 def check_not_spawning() -> None:
@@ -176,6 +181,8 @@ class TrainingLoop:
         self.budget_settings: Settings | None = None  # the settings the budget's run started with
         self.process = 0  # see LoopState.process
         self.applying_seq = 0  # the sequence number of the command being applied (for handlers that answer)
+        self.lock: StepCounters | None = None  # lockstep with another run (a comparison), see LockStep
+        self.lock_unit = "steps"
 
     # ---------------------------------------------------------------- one pass
     def tick(self) -> float | None:
@@ -188,6 +195,7 @@ class TrainingLoop:
         if self.stopped:
             return None
         wait = self._step_if_due(time.perf_counter())
+        self._publish_count()
         now = time.perf_counter()
         self._maybe_evaluate(now)
         publish_wait = self._maybe_publish(now)
@@ -199,6 +207,8 @@ class TrainingLoop:
             if tr.diverged:
                 self.steps_owed = 0
             return IDLE_WAIT
+        if self.lock is not None and self.lock.must_wait(self._lock_count()):
+            return LOCK_POLL  # the other run of the comparison is behind: wait for it
         if not self.steps_owed and self.speed_limit > 0:
             due = self.last_step_time + 1.0 / self.speed_limit
             if now < due:
@@ -230,6 +240,15 @@ class TrainingLoop:
         if self.paced_since is not None and self.paced_since[1] is tr and self.playing and self.speed_limit > 0:
             tr.elapsed += max(0.0, now - self.paced_since[0])
         self.paced_since = None
+
+    def _lock_count(self) -> int:
+        return self.trainer.step_count if self.lock_unit == "steps" else self.trainer.samples_seen
+
+    def _publish_count(self) -> None:
+        """Tell a lockstepped run where this one is; a diverged run holds no one back (it will not
+        step again until restored)."""
+        if self.lock is not None:
+            self.lock.publish(FREE if self.trainer.diverged else self._lock_count())
 
     def _budget_reached(self) -> bool:
         if self.budget is None:
@@ -355,6 +374,9 @@ class TrainingLoop:
 
     def _on_stop(self, _: Stop) -> None:
         self.stopped = True
+        if self.lock is not None:  # a lockstepped run must not wait for one that has ended
+            self.lock.close()
+            self.lock = None
 
     def _on_play(self, _: Play) -> None:
         self._set_playing(not self.trainer.diverged)
@@ -419,6 +441,15 @@ class TrainingLoop:
         self.trainer.set_unit_enabled(int(command.unit), bool(command.enabled))
         self.evaluate()  # the class sees the accuracy change at once
 
+    def _on_lock_step(self, command: LockStep) -> None:
+        if self.lock is not None:
+            self.lock.close()
+            self.lock = None
+        if command.path:
+            self.lock = StepCounters(command.path, command.me, command.slack)  # a bad file: ValueError
+            self.lock_unit = command.unit
+            self._publish_count()
+
     def _on_save_session(self, command: SaveSession) -> str:
         checkpoint.save_checkpoint(self.trainer, command.path)
         return f"Session saved to {command.path}"
@@ -443,6 +474,7 @@ class TrainingLoop:
         Reset: _on_reset, Restore: _on_restore, SetBudget: _on_set_budget, SetProbes: _on_set_probes,
         SetSpeedLimit: _on_set_speed_limit, SetUnitEnabled: _on_set_unit_enabled, SaveSession: _on_save_session,
         LoadSession: _on_load_session, ExportMetrics: _on_export_metrics, ExplainStep: _on_explain_step,
+        LockStep: _on_lock_step,
     }
 
 

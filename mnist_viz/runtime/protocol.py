@@ -203,6 +203,27 @@ class SetUnitEnabled(Command):
     enabled: bool = True
 
 
+LOCKSTEP_UNITS = ("steps", "samples")
+
+
+@dataclass(frozen=True)
+class LockStep(Command):
+    """Train in lockstep with another run (a comparison): never step while this run is ``slack``
+    or more ``unit`` ("steps", or "samples": training images, for runs of different batch sizes)
+    ahead of the other. The counts are shared through the file at ``path``
+    (``runtime.lockstep``), this run's in slot ``me``; ``path=""`` ends the lockstep."""
+
+    path: str = ""
+    me: int = 0
+    slack: int = 4
+    unit: str = "steps"
+
+    def check(self) -> None:
+        if self.path and not (self.me in (0, 1) and self.slack >= 1 and self.unit in LOCKSTEP_UNITS):
+            raise CommandError(f"lockstep needs slot 0 or 1, a slack of at least 1 and a unit among "
+                               f"{', '.join(LOCKSTEP_UNITS)}; got {self.me}, {self.slack}, {self.unit!r}")
+
+
 @dataclass(frozen=True)
 class FileCommand(Command):
     """A command that writes or reads the file at ``path``; success is answered with ``CommandDone``."""

@@ -362,6 +362,71 @@ def decimate_for_display(x: np.ndarray, y: np.ndarray, max_points: int, peaks: b
     return np.concatenate([xs, x[full:]]), np.concatenate([ys, y[full:]])
 
 
+def smoothed_rows(rows: np.ndarray, restarts: Sequence[int], state: np.ndarray | None, last_samples: float,
+                  horizon: float) -> tuple[np.ndarray, np.ndarray | None, float]:
+    """``rows (k, 5)`` (``STEP_COLUMNS``) with the floored loss and their smoothed loss and accuracy
+    appended: ``(k, len(CURVE_COLUMNS))``, by ``bias_corrected_ema`` over ``horizon`` images, carrying
+    on from ``state`` and ``last_samples`` (the previous call's; ``None``/nan: a fresh start).
+    Returns ``(rows, state, last_samples)``. The smoothing starts again after each step in
+    ``restarts`` (a restore): averaging the restored run with the blow-up before it kept the smoothed
+    loss at 1e20-1e30 for thousands of steps."""
+    cuts = np.searchsorted(rows[:, 0], sorted(restarts), side="right")
+    parts = []
+    for part_index, part in enumerate(np.split(rows, cuts)):
+        if part_index:
+            state, last_samples = None, math.nan
+        if len(part):
+            loss = np.maximum(part[:, 3], LOSS_FLOOR)
+            images = batch_sizes(part[:, 2], part[:, 0], last_samples)
+            alphas = smoothing_alphas(images, horizon)
+            smooth, state = bias_corrected_ema(np.column_stack([loss, part[:, 4]]), alphas, state)
+            last_samples = float(part[-1, 2])
+            parts.append(np.column_stack([part[:, :3], loss, part[:, 4], smooth]))
+    out = np.concatenate(parts) if parts else np.zeros((0, len(CURVE_COLUMNS)))
+    return out, state, last_samples
+
+
+class RunTrace:
+    """The curves of a second run (a comparison's run B), built from its successive snapshots as
+    the panel builds its own: ``steps`` holds ``CURVE_COLUMNS`` (smoothed as the panel's),
+    ``evals`` holds ``EVAL_CURVE_COLUMNS``, ``markers`` the newest ``max_markers`` markers."""
+
+    def __init__(self, horizon: float = SMOOTHING_SAMPLES, capacity: int = 10_000, max_markers: int = 50):
+        self.horizon = float(horizon)
+        self.steps = DecimatingSeries(CURVE_COLUMNS, capacity)
+        self.evals = DecimatingSeries(EVAL_CURVE_COLUMNS, 4_000)
+        self.markers: deque[Marker] = deque(maxlen=max_markers)
+        self._state: np.ndarray | None = None
+        self._last_samples = math.nan
+        self.newest = np.zeros((0, len(CURVE_COLUMNS)))  # the rows the last ``add`` appended
+
+    def add(self, snap: Snapshot) -> tuple[bool, bool, bool]:
+        """Take ``snap``'s new rows and markers; returns whether steps, evaluations, markers came."""
+        steps = _finite_rows(snap.new_steps)
+        restarts = [m.step for m in snap.new_markers if restored_step(m.label) is not None]
+        if len(steps):
+            rows, self._state, self._last_samples = smoothed_rows(steps, restarts, self._state, self._last_samples,
+                                                                  self.horizon)
+            self.steps.extend(rows)
+            self.newest = rows
+        elif restarts:
+            self._state, self._last_samples = None, math.nan
+        evals = _finite_rows(snap.new_evals)
+        if len(evals):
+            self.evals.extend(evals[:, :len(EVAL_CURVE_COLUMNS)])
+        self.markers.extend(snap.new_markers)
+        return bool(len(steps)), bool(len(evals)), bool(snap.new_markers)
+
+
+@dataclass(frozen=True)
+class Ghost:
+    """The previous run's curves, kept after a Reset: ``steps (n, len(CURVE_COLUMNS))`` and
+    ``evals (m, len(EVAL_CURVE_COLUMNS))`` rows as the panel held them."""
+
+    steps: np.ndarray
+    evals: np.ndarray
+
+
 class CurvesPanel(QtWidgets.QWidget):
     """Loss (top, log scale) and accuracy (bottom: % correct or % wrong on a log scale, see
     ``ACCURACY_VIEWS``) against epochs or training images seen.
@@ -409,6 +474,12 @@ class CurvesPanel(QtWidgets.QWidget):
         self._cursor_lines: list[pg.InfiniteLine] = []
         self._log_ticks: dict[int, list] = {}  # ticks now on each log axis, by id of its plot (see log_ticks)
         self._step_budget = 0  # points per step curve at the last redraw (see _on_plot_resized)
+        self._second: RunTrace | None = None  # a comparison's run B, drawn over this run (see show_second_snapshot)
+        self._second_run = -1  # run_id of run B's snapshots: a new one starts its curves afresh
+        self._second_text = ("", "", "", "")  # label A, label B, the difference, notes (see set_second_run)
+        self._second_lines: deque[tuple[pg.InfiniteLine, pg.InfiniteLine]] = deque()  # run B's markers
+        self._ghost: Ghost | None = None  # the previous run's curves, kept after a Reset
+        self._ghost_visible = True
         self._build()
 
     # ------------------------------------------------------------------ widgets
@@ -426,6 +497,7 @@ class CurvesPanel(QtWidgets.QWidget):
         self.loss_eval = self._curve(self.loss_plot, style.VERMILLION, 3, symbol=True, name="test / validation")
         self.accuracy_smooth = self._curve(self.accuracy_plot, style.BLUE, 4, name="training (smoothed)")
         self.accuracy_eval = self._curve(self.accuracy_plot, style.VERMILLION, 3, symbol=True, name="test / validation")
+        self._build_second_curves()
         self._apply_accuracy_view()
         # Title and x axis on the first row, the key and the two view toggles on the second: one row
         # for all needed ~440 px, which made the window too wide for a 1024-px projector.
@@ -444,11 +516,16 @@ class CurvesPanel(QtWidgets.QWidget):
         self._error_button.toggled.connect(lambda on: self.set_accuracy_view("error" if on else "accuracy"))
         self._markers_button = self._header_toggle("markers", True, "Show the lines and labels where a knob was turned")
         self._markers_button.toggled.connect(self.set_markers_visible)
+        self._ghost_button = self._header_toggle(
+            "ghost", True, "After a Reset, the previous run's smoothed training loss and test accuracy stay as a "
+                           "faint grey line to compare against")
+        self._ghost_button.toggled.connect(self.set_ghost_visible)
         for widget in (x_label, self._x_choice):
             widget.setFont(style.font(style.SMALL_PT + 1))
             widget.setToolTip("What the x axis counts: epochs, or training images seen")
         for widget in (x_label, self._x_choice):
             header.addWidget(widget)
+        header.addWidget(self._ghost_button)  # the key row below is as wide as a 1024-px window allows
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(2)
@@ -463,8 +540,14 @@ class CurvesPanel(QtWidgets.QWidget):
         key_row.addWidget(key, 1)
         key_row.addWidget(self._error_button, 0, QtCore.Qt.AlignmentFlag.AlignTop)
         key_row.addWidget(self._markers_button, 0, QtCore.Qt.AlignmentFlag.AlignTop)
+        # A second line of the key, shown only while there is a second run or a ghost to name.
+        self._runs_key = QtWidgets.QLabel()
+        self._runs_key.setFont(style.font(style.SMALL_PT + 1))
+        self._runs_key.setWordWrap(True)
+        self._runs_key.hide()
         layout.addLayout(header)
         layout.addLayout(key_row)
+        layout.addWidget(self._runs_key)
         layout.addWidget(self._graphics, 1)
 
     @staticmethod
@@ -550,10 +633,15 @@ class CurvesPanel(QtWidgets.QWidget):
             plot.getAxis("bottom").enableAutoSIPrefix(name == "samples")
         self._redraw_steps()
         self._redraw_evals()
+        self._redraw_extra_runs()
         self._fit_accuracy_y()
         for marker, *lines in self._markers:
             for line in lines:
                 line.setValue(self._marker_x(marker))
+        if self._second is not None:
+            for marker, lines in zip(list(self._second.markers)[-len(self._second_lines):], self._second_lines):
+                for line in lines:
+                    line.setValue(self._marker_x(marker))
         self._place_cursor()
         self._lay_out_labels()
         self.xAxisChanged.emit(name)
@@ -570,7 +658,14 @@ class CurvesPanel(QtWidgets.QWidget):
         self._apply_accuracy_view()
         self._redraw_steps()
         self._redraw_evals()
+        self._redraw_extra_runs()
         self._fit_accuracy_y()
+
+    def _redraw_extra_runs(self) -> None:
+        """Run B's curves and the ghost, after the x axis or the accuracy view changed."""
+        self._redraw_second_steps()
+        self._redraw_second_evals()
+        self._redraw_ghost()
 
     def marker_count(self) -> int:
         """Markers now drawn (the newest ``MAX_MARKERS``)."""
@@ -602,6 +697,9 @@ class CurvesPanel(QtWidgets.QWidget):
             return
         self._markers_visible = visible
         for _, *lines in self._markers:
+            for line in lines:
+                line.setVisible(visible)
+        for lines in self._second_lines:
             for line in lines:
                 line.setVisible(visible)
         self._lay_out_labels()
@@ -643,7 +741,10 @@ class CurvesPanel(QtWidgets.QWidget):
             self._place_cursor()  # its step has arrived
 
     def clear(self) -> None:
-        """Forget every point and marker (training was reset)."""
+        """Forget every point and marker (training was reset). The run's curves stay as the ghost
+        (``ghost()``) until the next clear; a run that never trained leaves the ghost as it was."""
+        if len(self.steps):
+            self._ghost = Ghost(self.steps.array(), self.evals.array())
         self.steps = DecimatingSeries(CURVE_COLUMNS, self.STEP_CAPACITY)
         self.evals = DecimatingSeries(EVAL_CURVE_COLUMNS, 4_000)
         self._ema_state = None
@@ -657,27 +758,219 @@ class CurvesPanel(QtWidgets.QWidget):
         for curve in (self.loss_raw, self.loss_smooth, self.loss_eval, self.accuracy_smooth, self.accuracy_eval):
             curve.setData([], [])
         self._reset_x()
+        self._redraw_ghost()
         self._lay_out_labels()
         self._fit_accuracy_y()
 
+    # ------------------------------------------------------- second run, ghost
+    def _build_second_curves(self) -> None:
+        """Run B's curves (dashed, reddish purple; its evaluations as diamonds) and the ghost's (faint
+        grey, behind everything). Colour and line style both differ from run A's, so the pair reads
+        in grey print and with any colour vision."""
+        dash = QtCore.Qt.PenStyle.DashLine
+        second = pg.mkPen(style.PURPLE, width=4, style=dash)
+        diamonds = dict(symbol="d", symbolSize=11, symbolBrush=pg.mkBrush(style.PURPLE), symbolPen=None)
+        self.second_loss = self.loss_plot.plot(pen=second, name="run B (smoothed)")
+        # Its evaluations as diamonds only, no line between them: each drawn item costs paint time.
+        self.second_loss_eval = self.loss_plot.plot(pen=None, name="run B test", **diamonds)
+        self.second_accuracy = self.accuracy_plot.plot(pen=second, name="run B (smoothed)")
+        self.second_accuracy_eval = self.accuracy_plot.plot(pen=None, name="run B test", **diamonds)
+        grey = pg.mkColor(style.GREY)
+        grey.setAlpha(140)
+        self.ghost_loss = self.loss_plot.plot(pen=pg.mkPen(grey, width=3), name="previous run")
+        self.ghost_accuracy = self.accuracy_plot.plot(pen=pg.mkPen(grey, width=3), name="previous run")
+        for curve in (self.ghost_loss, self.ghost_accuracy):
+            curve.setZValue(-10)
+
+    def _second_curves(self) -> tuple[pg.PlotDataItem, ...]:
+        return self.second_loss, self.second_loss_eval, self.second_accuracy, self.second_accuracy_eval
+
+    def set_second_run(self, label_a: str, label_b: str, difference: str = "", notes: str = "") -> None:
+        """Draw a second run (a comparison's run B) over this one; the key names both (``"A: sgd"``,
+        ``"B: adam"``) and what differs. Its data comes with ``show_second_snapshot``."""
+        self._second = RunTrace(self.smoothing_samples, self.STEP_CAPACITY, self.MAX_MARKERS)
+        self._second_run = -1
+        self._second_text = (label_a, label_b, difference, notes)
+        self._update_runs_key()
+        self._redraw_ghost()  # hidden while comparing: three runs on one plot are too many
+
+    def clear_second(self) -> None:
+        """No second run any more (the comparison ended): its curves, markers and key go."""
+        self._second = None
+        for curve in self._second_curves():
+            curve.setData([], [])
+        self._remove_second_markers()
+        self._update_runs_key()
+        self._redraw_ghost()
+        self._fit_loss_y()
+        self._fit_accuracy_y()
+
+    def second_trace(self) -> RunTrace | None:
+        """Run B's curves as held (``None`` when there is no second run)."""
+        return self._second
+
+    def show_second_snapshot(self, snap: Snapshot) -> None:
+        """Append run B's ``new_steps``, ``new_evals`` and ``new_markers`` (as ``show_snapshot`` does
+        for run A); a new ``snap.loop.run_id`` (both runs reset) starts its curves afresh. Ignored
+        when there is no second run (``set_second_run``)."""
+        if self._second is None:
+            return
+        if snap.loop.run_id != self._second_run:
+            if self._second_run != -1:
+                self._second = RunTrace(self.smoothing_samples, self.STEP_CAPACITY, self.MAX_MARKERS)
+                self._remove_second_markers()
+            self._second_run = snap.loop.run_id
+        steps, evals, _ = self._second.add(snap)
+        if steps:
+            self._redraw_second_steps()
+        if evals:
+            self._redraw_second_evals()
+        for marker in snap.new_markers:
+            self._add_second_marker(marker)
+        # Run A's frame fits the axes anyway; run B's refits them only when it leaves them or has a
+        # new evaluation (the fits read the whole buffers: a third of this method's time).
+        if evals or (steps and self._second_leaves_axes()):
+            self._fit_loss_y()
+            self._fit_accuracy_y()
+
+    def _second_leaves_axes(self) -> bool:
+        """Whether run B's newest smoothed loss or accuracy is outside what the axes were fitted to."""
+        trace = self._second
+        if trace is None or not len(trace.newest):
+            return False
+        newest = trace.newest
+        loss = np.log10(np.maximum(newest[:, CURVE_COLUMNS.index("loss_smooth")], LOSS_FLOOR))
+        low, high, _ = self._loss_range
+        if not (math.isfinite(low) and low <= loss.min() and loss.max() <= high):
+            return True
+        if self._accuracy_view == "accuracy" and len(self._accuracy_range) == 1:
+            lowest = 100.0 * newest[:, CURVE_COLUMNS.index("accuracy_smooth")].min()
+            return bool(lowest < 100.0 - self._accuracy_range[0])
+        return self._accuracy_view == "error"
+
+    def _redraw_second_steps(self) -> None:
+        trace = self._second
+        if trace is None:
+            return
+        x = trace.steps.column(X_AXES[self._x_axis][0])
+        budget = int(self._plot_width_px())  # a smoothed line: one point per pixel draws it as well as two
+        self.second_loss.setData(*decimate_for_display(x, trace.steps.column("loss_smooth"), budget))
+        self.second_accuracy.setData(*decimate_for_display(
+            x, self._accuracy_y(trace.steps.column("accuracy_smooth")), budget))
+        self._fit_x(x)
+
+    def _redraw_second_evals(self) -> None:
+        trace = self._second
+        if trace is None:
+            return
+        x = trace.evals.column(X_AXES[self._x_axis][0])
+        budget = int(self._plot_width_px() / self.EVAL_PX_PER_POINT)
+        self.second_loss_eval.setData(*decimate_for_display(
+            x, np.maximum(trace.evals.column("eval_loss"), LOSS_FLOOR), budget))
+        self.second_accuracy_eval.setData(*decimate_for_display(
+            x, self._accuracy_y(trace.evals.column("eval_accuracy")), budget))
+        self._fit_x(x)
+
+    def _add_second_marker(self, marker: Marker) -> None:
+        """A dotted line in run B's colour; what happened is in its tooltip (the label lanes are
+        run A's: two runs' labels would not fit)."""
+        x = self._marker_x(marker)
+        pen = pg.mkPen(style.PURPLE, width=2, style=QtCore.Qt.PenStyle.DotLine)
+        lines = []
+        for plot in (self.loss_plot, self.accuracy_plot):
+            line = pg.InfiniteLine(pos=x, angle=90, pen=pen, movable=False)
+            line.setToolTip(f"run B, step {marker.step:,}: {marker.label}")
+            line.setVisible(self._markers_visible)
+            plot.addItem(line, ignoreBounds=True)
+            lines.append(line)
+        self._second_lines.append((lines[0], lines[1]))
+        while len(self._second_lines) > self.MAX_MARKERS:
+            self._remove_oldest_second_marker()
+
+    def _remove_oldest_second_marker(self) -> None:
+        loss_line, accuracy_line = self._second_lines.popleft()
+        self.loss_plot.removeItem(loss_line)
+        self.accuracy_plot.removeItem(accuracy_line)
+
+    def _remove_second_markers(self) -> None:
+        while self._second_lines:
+            self._remove_oldest_second_marker()
+
+    def second_marker_count(self) -> int:
+        return len(self._second_lines)
+
+    def ghost(self) -> Ghost | None:
+        """The previous run's curves kept after the last Reset, or ``None``."""
+        return self._ghost
+
+    def ghost_visible(self) -> bool:
+        return self._ghost_visible
+
+    def set_ghost_visible(self, visible: bool) -> None:
+        """Show or hide the previous run's faint curves (the header's "ghost" button does the same)."""
+        visible = bool(visible)
+        if self._ghost_button.isChecked() != visible:
+            self._ghost_button.setChecked(visible)  # re-enters through toggled
+            return
+        self._ghost_visible = visible
+        self._redraw_ghost()
+
+    def drop_ghost(self) -> None:
+        """Forget the previous run's curves."""
+        self._ghost = None
+        self._redraw_ghost()
+
+    def _ghost_shown(self) -> bool:
+        return self._ghost is not None and self._ghost_visible and self._second is None
+
+    def _redraw_ghost(self) -> None:
+        """The ghost's smoothed training loss and test accuracy, in the current x axis and accuracy
+        view. Static: redrawn on a Reset or a change of view, never per frame."""
+        ghost = self._ghost
+        if not self._ghost_shown() or ghost is None:
+            self.ghost_loss.setData([], [])
+            self.ghost_accuracy.setData([], [])
+        else:
+            budget = int(self.POINTS_PER_PX * self._plot_width_px())
+            name = X_AXES[self._x_axis][0]
+            x = ghost.steps[:, CURVE_COLUMNS.index(name)]
+            self.ghost_loss.setData(*decimate_for_display(x, ghost.steps[:, CURVE_COLUMNS.index("loss_smooth")],
+                                                          budget))
+            x_eval = ghost.evals[:, EVAL_CURVE_COLUMNS.index(name)]
+            accuracy = self._accuracy_y(ghost.evals[:, EVAL_CURVE_COLUMNS.index("eval_accuracy")])
+            self.ghost_accuracy.setData(*decimate_for_display(x_eval, accuracy, budget))
+        self._update_runs_key()
+
+    def _update_runs_key(self) -> None:
+        """The key's second line: the two runs of a comparison, or the ghost."""
+        parts = []
+        if self._second is not None:
+            label_a, label_b, difference, notes = self._second_text
+            parts.append(f"<span style='color:{style.BLUE}; font-weight:bold'>━━ ●</span>&nbsp;{label_a}")
+            parts.append(f"<span style='color:{style.PURPLE}; font-weight:bold'>╍╍ ◆</span>&nbsp;{label_b}")
+            if difference:
+                parts.append(f"({difference})")
+            self._runs_key.setToolTip(notes)
+        elif self._ghost_shown():
+            parts.append(f"<span style='color:{style.GREY}; font-weight:bold'>━━</span>&nbsp;previous run "
+                         f"(before the last Reset)")
+            self._runs_key.setToolTip("The run before the last Reset: its smoothed training loss and its test "
+                                      "accuracy. The \"ghost\" button hides it")
+        self._runs_key.setText("&nbsp;&nbsp;&nbsp;".join(parts))
+        self._runs_key.setVisible(bool(parts))
+
+    def runs_key_text(self) -> str:
+        """The key's second line as plain text ("" when hidden)."""
+        if self._runs_key.isHidden():
+            return ""
+        return QtGui.QTextDocumentFragment.fromHtml(self._runs_key.text()).toPlainText()
+
     # ------------------------------------------------------------------ data
     def _append_steps(self, rows: np.ndarray, restarts: Sequence[int] = ()) -> None:
-        """Append ``rows (k, 5)`` with their smoothed loss and accuracy (``bias_corrected_ema`` over
-        ``smoothing_samples`` images). The smoothing starts again after each step in ``restarts`` (a
-        restore): averaging the restored run with the blow-up before it kept the smoothed loss at
-        1e20-1e30 for thousands of steps."""
-        cuts = np.searchsorted(rows[:, 0], sorted(restarts), side="right")
-        for part_index, part in enumerate(np.split(rows, cuts)):
-            if part_index:
-                self._ema_state, self._last_samples = None, math.nan
-            if len(part):
-                loss = np.maximum(part[:, 3], LOSS_FLOOR)
-                images = batch_sizes(part[:, 2], part[:, 0], self._last_samples)
-                alphas = smoothing_alphas(images, self.smoothing_samples)
-                smooth, self._ema_state = bias_corrected_ema(np.column_stack([loss, part[:, 4]]), alphas,
-                                                             self._ema_state)
-                self._last_samples = float(part[-1, 2])
-                self.steps.extend(np.column_stack([part[:, :3], loss, part[:, 4], smooth]))
+        """Append ``rows (k, 5)`` with their smoothed loss and accuracy (``smoothed_rows``)."""
+        out, self._ema_state, self._last_samples = smoothed_rows(rows, restarts, self._ema_state, self._last_samples,
+                                                                 self.smoothing_samples)
+        self.steps.extend(out)
 
     def _plot_width_px(self) -> float:
         """Width of the plots' data area in pixels (a typical one before the first layout)."""
@@ -709,6 +1002,8 @@ class CurvesPanel(QtWidgets.QWidget):
         step, loss = self.steps.column("step"), self.steps.column("loss")
         eval_step, eval_loss = self.evals.column("step"), self.evals.column("eval_loss")
         values = [loss[self._kept(step)], eval_loss[self._kept(eval_step)]]
+        if self._second is not None:  # run B must stay on the plot too (its blow-up is the lesson)
+            values += [self._second.steps.column("loss_smooth"), self._second.evals.column("eval_loss")]
         values = np.concatenate([np.maximum(v, LOSS_FLOOR) for v in values])
         if not len(values):
             return
@@ -732,8 +1027,8 @@ class CurvesPanel(QtWidgets.QWidget):
         97-99% fill the plot instead of a flat line at the top (the climb from chance is drawn, and
         leaves through the bottom edge). % wrong: the whole run on a log axis, changed only when the
         axis is ``2 * Y_RANGE_SLACK`` decades off or a point would leave it."""
-        curves = [(c.xData, c.yData) for c in (self.accuracy_smooth, self.accuracy_eval)
-                  if c.yData is not None and len(c.yData)]
+        shown = (self.accuracy_smooth, self.accuracy_eval, self.second_accuracy, self.second_accuracy_eval)
+        curves = [(c.xData, c.yData) for c in shown if c.yData is not None and len(c.yData)]
         if not curves:
             wanted = (0.0, 100.0) if self._accuracy_view == "accuracy" else (math.log10(ERROR_FLOOR), 2.0)
             if wanted != self._accuracy_range:
