@@ -440,3 +440,21 @@ def test_every_tab_is_one_menu_click_away_when_the_bar_scrolls(qtbot, window):
     assert tabs.current_panel() is window.health
     menu.aboutToShow.emit()  # rebuilt each time it opens: the check mark follows the current tab
     assert [a.text() for a in menu.actions() if a.isChecked()] == ["Health"]
+
+
+def test_training_compare_runs_both_from_the_controls_and_ends(qtbot, window):
+    """The window's wiring of a comparison: Start plays both runs, B's curves and mosaic are shown,
+    End comparison brings the output weights back and B's training process ends."""
+    window.compare.start({"lr": 0.01})
+    c = window.compare.comparison
+    assert c is not None and window.compare.view.isVisible() and not window.frames_by_name["output"].isVisible()
+    window.controls.start_button.click()
+    qtbot.waitUntil(lambda: window.latest is not None and window.latest.step > 5
+                    and window.compare.view.shown_snapshot() is not None
+                    and window.compare.view.shown_snapshot().step > 5, timeout=TIMEOUT_MS)
+    b = window.compare.view.shown_snapshot()
+    assert b.settings.lr == 0.01 and window.latest.settings.lr != 0.01
+    assert abs(b.step - window.latest.step) < 40  # step for step (snapshots are taken ~30 ms apart)
+    window.compare.end()
+    qtbot.waitUntil(lambda: window.compare.comparison is None, timeout=TIMEOUT_MS)
+    assert window.frames_by_name["output"].isVisible() and not window.compare.view.isVisible()
