@@ -30,6 +30,7 @@ SETTING_FLAGS = {
     "hidden": "hidden", "activation": "activation", "init": "init", "optimizer": "optimizer", "lr": "lr",
     "batch_size": "batch_size", "momentum": "momentum", "beta1": "beta1", "beta2": "beta2", "eps": "eps",
     "l2": "l2", "lr_decay": "lr_decay", "seed": "seed", "train_subset": "train_subset", "val_size": "val_size",
+    "dropout": "dropout", "augment_shift": "augment_shift", "augment_rotate": "augment_rotate",
 }
 
 
@@ -74,6 +75,10 @@ def _fraction(text: str) -> float:
     return value
 
 
+GUI_DATA_HELP = ("data to train on instead of the bundled MNIST: an IDX folder, a Kaggle-style train.csv, a "
+                 "keras-style .npz, or fashion-mnist (the installed Fashion-MNIST)")
+
+
 def _path(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("needs a file or folder path, got an empty one")
@@ -99,10 +104,12 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="mnist-viz", description="Watch a from-scratch NumPy network learn MNIST.")
+    # `mnist-viz --data PATH` opens the window on PATH, as `mnist-viz gui --data PATH` does (its own
+    # dest: a subcommand's default would overwrite a value the top level parsed).
+    parser.add_argument("--data", type=_path, dest="window_data", help=GUI_DATA_HELP)
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     gui = sub.add_parser("gui", help="open the window (the default when no command is given)")
-    gui.add_argument("--data", type=_path,
-                     help="data to train on instead of the bundled MNIST (IDX folder, train.csv, mnist.npz)")
+    gui.add_argument("--data", type=_path, help=GUI_DATA_HELP)
     sub.add_parser("presets", help="list the named recipes and what each shows")
     train = sub.add_parser("train", help="train without a window, with a progress bar",
                            description="Train headless. Flags override the preset's settings.")
@@ -122,6 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--eps", type=_positive_float)
     train.add_argument("--l2", type=float, help="L2 weight decay coefficient")
     train.add_argument("--lr-decay", type=float, help="multiply the learning rate by this after each epoch")
+    train.add_argument("--dropout", type=float, metavar="P",
+                       help="switch each hidden unit off with chance P for each training image (0 to 0.9)")
+    train.add_argument("--augment-shift", type=_count, metavar="PX",
+                       help="move each training image by up to PX whole pixels in x and in y (0 to 4)")
+    train.add_argument("--augment-rotate", type=float, metavar="DEG",
+                       help="turn each training image by up to DEG degrees either way (0 to 30)")
     train.add_argument("--seed", type=_count)
     train.add_argument("--train-subset", type=_count, help="train on only the first N training images")
     train.add_argument("--val-size", type=_count, help="hold out the last N training images for validation")
@@ -134,16 +147,53 @@ def build_parser() -> argparse.ArgumentParser:
                        help="evaluate every this many epochs (default 1), for the history")
     train.add_argument("--json", action="store_true", help="print one JSON object with the results on stdout")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_record_command(sub, train)  # last: it takes over every train flag added above
     return parser
+
+
+# What a video shows (gui.recording.LAYOUTS; named here so that --help needs no Qt).
+VIDEO_LAYOUTS = ("lecture", "curves", "weights", "probes")
+
+
+def _add_record_command(sub, train: argparse.ArgumentParser) -> None:
+    """``record``: every ``train`` flag (argparse copies them from ``train``), and the video's."""
+    record = sub.add_parser(
+        "record", parents=[train], add_help=False, help="train without a window and write a video of it",
+        description="Train headless, as `mnist-viz train` does, and write the run as a video: the learning curves, "
+                    "the weight mosaic and the probe digits as they change (or one of them). The frames are spread "
+                    "evenly over the training, so the video lasts --seconds whatever the run's length.")
+    video = record.add_argument_group("the video")
+    video.add_argument("--out", type=_path, required=True, help="the video file: .mp4, .gif or .webp")
+    video.add_argument("--size", type=_video_size, default=(1280, 720),
+                       help="frame size in pixels, width x height (default 1280x720; even numbers for .mp4)")
+    video.add_argument("--fps", type=_positive_int, default=15, help="frames per second (default 15)")
+    video.add_argument("--seconds", type=_positive_float, default=10.0,
+                       help="how long the video plays (default 10); fewer frames when the run has fewer steps")
+    video.add_argument("--layout", choices=VIDEO_LAYOUTS, default="lecture",
+                       help="lecture = curves, mosaic and probes together (default), or one of them alone")
+
+
+def _video_size(text: str) -> tuple[int, int]:
+    from mnist_viz.gui.video import parse_size  # no Qt: it only reads numbers
+
+    try:
+        return parse_size(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.window_data is not None and args.command not in (None, "gui"):
+        return _fail(f"--data before `{args.command}` is for the window only (mnist-viz --data PATH); "
+                     "`mnist-viz train` takes its own --data after the command")
     if args.command in (None, "gui"):
         from mnist_viz.gui.app import run_app  # Qt is imported only when a window is wanted
-        return run_app(data_path=getattr(args, "data", None))
+        return run_app(data_path=getattr(args, "data", None) or args.window_data)
     if args.command == "presets":
         return list_presets()
+    if args.command == "record":
+        return record_command(args)
     return train_command(args)
 
 
@@ -182,24 +232,35 @@ def _fail(message: str) -> int:
     return EXIT_BAD_INPUT
 
 
-def train_command(args) -> int:
+def build_trainer(args):
+    """The ``Trainer`` and ``Preset`` (or ``None``) the ``train`` flags describe (``record`` takes the
+    same flags): the preset's settings with the flags' changes, on ``--data``, from ``--load``.
+    Raises ``DataError``, ``CheckpointError``, ``ValueError`` or ``OSError`` with a plain message."""
     from mnist_viz.core import checkpoint
-    from mnist_viz.core.data import DataError, load_dataset, with_validation
+    from mnist_viz.core.data import load_dataset, with_validation
     from mnist_viz.core.presets import get_preset
     from mnist_viz.core.trainer import Trainer
+
+    preset = get_preset(args.preset) if args.preset else None
+    settings = (preset.settings if preset else Settings()).replace(**_setting_changes(args))
+    data = load_dataset(args.data)
+    if args.val_fraction:
+        data = with_validation(data, fraction=args.val_fraction, seed=settings.seed)
+    trainer = Trainer(data, settings)
+    if args.load:
+        checkpoint.load_checkpoint(trainer, args.load)
+        trainer.update(**_setting_changes(args))  # flags given with --load change the loaded run
+    return trainer, preset
+
+
+def train_command(args) -> int:
+    from mnist_viz.core import checkpoint
+    from mnist_viz.core.data import DataError
 
     try:
         if args.save:
             check_writable(args.save)  # before minutes of training, not after
-        preset = get_preset(args.preset) if args.preset else None
-        settings = (preset.settings if preset else Settings()).replace(**_setting_changes(args))
-        data = load_dataset(args.data)
-        if args.val_fraction:
-            data = with_validation(data, fraction=args.val_fraction, seed=settings.seed)
-        trainer = Trainer(data, settings)
-        if args.load:
-            checkpoint.load_checkpoint(trainer, args.load)
-            trainer.update(**_setting_changes(args))  # flags given with --load change the loaded run
+        trainer, preset = build_trainer(args)
     except (DataError, checkpoint.CheckpointError, ValueError, OSError) as e:
         return _fail(str(e))
 
@@ -232,6 +293,100 @@ def train_command(args) -> int:
               file=sys.stderr)
         return EXIT_INTERRUPTED
     return 0
+
+
+def record_command(args) -> int:
+    """``mnist-viz record``: train as ``train`` does and write a video of it (``gui.recording`` paints
+    the frames offscreen, ``gui.video`` encodes them as they come). The video is ``--seconds`` long
+    at ``--fps``: that many frames, at training steps spread evenly from the first to the last (one
+    per step when the run is shorter). Everything that can be wrong with ``--out`` is checked
+    before training; a run ended by Ctrl+C writes no video."""
+    from mnist_viz.core import checkpoint
+    from mnist_viz.core.data import DataError
+    from mnist_viz.gui.video import VIDEO_FORMATS, check_video_target
+
+    frames_wanted = max(1, round(args.seconds * args.fps))
+    try:
+        ending = check_video_target(args.out, args.size, args.fps, frames_wanted)
+        if args.save:
+            check_writable(args.save)
+        trainer, preset = build_trainer(args)
+    except (DataError, checkpoint.CheckpointError, ValueError, OSError) as e:
+        return _fail(str(e))
+
+    epochs, iterations = _budget(args, preset, trainer)
+    interrupt = Interrupt()
+    show_progress = not args.no_progress
+    with np.errstate(over="ignore", invalid="ignore"):  # as in train_command
+        try:
+            video = _record_video(trainer, args, epochs, iterations, interrupt, show_progress)
+        except (ValueError, OSError) as e:
+            return _fail(str(e))
+        report = _report(trainer, preset)
+    stopped = trainer.diverged
+    if interrupt.signum is not None:
+        print(f"mnist-viz: interrupted at step {trainer.step_count:,}; no video was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    report["video"] = video
+    if args.save and not stopped:
+        try:
+            checkpoint.save_checkpoint(trainer, args.save)
+        except checkpoint.CheckpointError as e:
+            return _fail(str(e))
+    if args.json:
+        print(json.dumps(report))
+    else:
+        _print_report(report)
+        print(f"wrote {video['path']}: {VIDEO_FORMATS[ending]}, {video['frames']} frames, {video['seconds']:g} s "
+              f"at {video['fps']} frames/s, {video['width']}x{video['height']} (steps {video['first_step']:,} to "
+              f"{video['last_step']:,})")
+    if stopped:
+        print(f"mnist-viz: {stopped} The video shows the run up to there." +
+              (" Nothing was saved." if args.save else ""), file=sys.stderr)
+        return EXIT_STOPPED
+    return 0
+
+
+def _record_video(trainer, args, epochs, iterations, interrupt: Interrupt, show_progress: bool) -> dict:
+    """Train, render a frame at each chosen step and encode it at once; returns what was written
+    (``path``, ``frames``, ``seconds``, ...). Nothing is written when ``interrupt`` noted a signal."""
+    from threadpoolctl import threadpool_limits
+
+    from mnist_viz.gui.recording import FrameRenderer, frame_steps, offscreen_application
+    from mnist_viz.gui.video import open_video
+
+    _app = offscreen_application()  # held: the renderer's widgets need it alive
+    first = trainer.step_count
+    last = first + total_steps(trainer, epochs, iterations)
+    wanted = frame_steps(first, last, max(1, round(args.seconds * args.fps)))
+    renderer = FrameRenderer(trainer.data, args.size, args.layout)
+    probe_x = renderer.probe_images()
+    shot: list[int] = []
+
+    def take_frame(tr) -> None:
+        writer.add_frame(renderer.render(tr.snapshot(probe_x, health=False)))
+        shot.append(tr.step_count)
+
+    # One BLAS thread: the encoder's threads and the painting share the cores with training, and
+    # OpenBLAS's threads spin while they wait, which made the steps several times slower than alone.
+    try:
+        with threadpool_limits(limits=1, user_api="blas"), open_video(args.out, args.size, args.fps) as writer:
+            if wanted and wanted[0] == first:
+                take_frame(trainer)  # the untrained network: where every video starts
+            later = set(wanted[1:])
+            _run(trainer, epochs, iterations, show_progress=show_progress, eval_every=args.eval_every,
+                 interrupt=interrupt, on_step=lambda tr: take_frame(tr) if tr.step_count in later else None)
+            if interrupt.signum is not None:
+                writer.abort()
+                return {}
+            if not shot or shot[-1] != trainer.step_count:
+                take_frame(trainer)  # training stopped early: the video ends where it did
+            if show_progress and args.out.lower().endswith((".gif", ".webp")):
+                print(f"mnist-viz: writing {writer.frames} frames to {args.out}…", file=sys.stderr)
+    finally:
+        renderer.close()
+    return {"path": str(writer.path), "frames": writer.frames, "seconds": round(writer.seconds, 3), "fps": args.fps,
+            "width": args.size[0], "height": args.size[1], "first_step": shot[0], "last_step": shot[-1]}
 
 
 class Interrupt:
@@ -281,15 +436,22 @@ def _budget(args, preset, trainer) -> tuple[float | None, int | None]:
     return (None, 100) if trainer.settings.optimizer == "gd" else (3.0, None)
 
 
+def total_steps(trainer, epochs: float | None, iterations: int | None) -> int:
+    """Steps ``Trainer.train(epochs=epochs)`` or ``(iterations=iterations)`` will take."""
+    if iterations is not None:
+        return iterations
+    steps_per_epoch = math.ceil(trainer.n_train / trainer.batch_size)
+    return math.ceil(epochs * steps_per_epoch - 1e-9)
+
+
 def _run(trainer, epochs, iterations, show_progress: bool, eval_every: float,
-         interrupt: Interrupt | None = None) -> str:
+         interrupt: Interrupt | None = None, on_step=None) -> str:
     """Train with a tqdm bar on stderr; evaluate every ``eval_every`` epochs; stop early when
-    ``interrupt`` noted a signal. Returns the message of what stopped training
-    (``Trainer.diverged``), or ``""``."""
+    ``interrupt`` noted a signal; call ``on_step(trainer)`` after each step (and its evaluation).
+    Returns the message of what stopped training (``Trainer.diverged``), or ``""``."""
     from tqdm import tqdm
 
-    steps_per_epoch = math.ceil(trainer.n_train / trainer.batch_size)
-    total = iterations if iterations is not None else math.ceil(epochs * steps_per_epoch - 1e-9)
+    total = total_steps(trainer, epochs, iterations)
     next_eval = [trainer.epoch + eval_every]
     with tqdm(total=total, unit="step", disable=not show_progress or total == 0, file=sys.stderr,
               dynamic_ncols=True, mininterval=0.2) as bar:
@@ -299,6 +461,8 @@ def _run(trainer, epochs, iterations, show_progress: bool, eval_every: float,
                 _loss, acc = tr.record_evaluation()
                 next_eval[0] += eval_every
                 bar.set_postfix(loss=f"{result.loss:.4f}", eval_acc=f"{acc:.4f}", refresh=False)
+            if on_step is not None:
+                on_step(tr)
             if interrupt is not None and interrupt.signum is not None:
                 raise _Interrupted
 

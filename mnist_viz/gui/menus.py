@@ -60,6 +60,8 @@ def _file_menu() -> Iterator[MenuAction]:
         for title in EXPORTABLE_PANELS:
             yield MenuAction(f"&File/Export panel as {fmt.upper()}", title,
                              lambda w, t=title, f=fmt: w.files.ask_export_panel(t, f), separator=fmt == "png")
+    yield MenuAction("&File", "Export video…", _export_video,
+                     tip="The run so far (the look-back record) as MP4, GIF or WebP: curves, mosaic and probes")
     yield MenuAction("&File", "Export metrics as CSV…", lambda w: w.files.ask_export_metrics(), tip=(
         "Every step's loss and accuracy, every evaluation, every marker"))
 
@@ -121,6 +123,12 @@ def _scenarios_menu() -> Iterator[MenuAction]:
         for i, (name, preset) in enumerate(p for p in PRESETS.items() if p[1].kind == kind):
             yield MenuAction("Sc&enarios", preset.title, lambda w, n=name: w.choose_scenario(n),
                              tip=preset.what_to_watch, separator=i == 0 and kind != "teaching")
+
+
+def _export_video(window: MainWindow) -> None:
+    from mnist_viz.gui.video_dialog import export_video  # PyAV and Pillow load only when asked
+
+    export_video(window)
 
 
 def menu_table() -> list[MenuAction]:
