@@ -17,6 +17,19 @@ class FileWriteError(OSError):
         self.path, self.reason = path, reason
 
 
+def open_temp_beside(path: Path) -> tuple[int, str]:
+    """``(file descriptor, name)`` of a new temporary file in ``path``'s folder (for a rename onto
+    ``path`` once complete), after removing the ones writers killed midway left there. Raises
+    ``FileWriteError`` naming ``path`` when the folder is missing or not writable."""
+    folder = path.parent if str(path.parent) else Path(".")
+    remove_abandoned_temp_files(path)
+    try:
+        # The pid in the name lets a later save tell a temp file whose writer was killed midway.
+        return tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
+    except OSError as e:
+        raise FileWriteError(path, e.strerror or str(e)) from e
+
+
 def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> Path:
     """Call ``write(f)`` on a temporary binary file, then rename it to ``path``.
 
@@ -24,13 +37,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -
     disk is full; the previous file at ``path``, if any, is left untouched.
     """
     path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    remove_abandoned_temp_files(path)
-    try:
-        # The pid in the name lets a later save tell a temp file whose writer was killed midway.
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
-    except OSError as e:
-        raise FileWriteError(path, e.strerror or str(e)) from e
+    fd, tmp = open_temp_beside(path)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)

@@ -28,13 +28,12 @@ import contextlib
 import itertools
 import os
 import re
-import tempfile
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
-from mnist_viz.core.files import FileWriteError, _permissions_for, remove_abandoned_temp_files
+from mnist_viz.core.files import FileWriteError, _permissions_for, open_temp_beside
 
 VIDEO_FORMATS = {".mp4": "MP4 video (H.264)", ".gif": "animated GIF", ".webp": "animated WebP"}
 MIN_SIDE, MAX_SIDE = 160, 4096  # pixels; smaller frames cannot hold readable text, larger ones no screen shows
@@ -148,12 +147,7 @@ class VideoWriter:
         self.path, self.size, self.fps = path, size, fps
         self.frames = 0
         self.closed = False
-        folder = path.parent if str(path.parent) else Path(".")
-        remove_abandoned_temp_files(path)
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
-        except OSError as e:
-            raise FileWriteError(path, e.strerror or str(e)) from e
+        fd, tmp = open_temp_beside(path)
         os.close(fd)
         self._tmp = Path(tmp)
 
