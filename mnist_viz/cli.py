@@ -1,5 +1,5 @@
 """Command line: ``mnist-viz`` opens the window; ``mnist-viz train`` trains headless;
-``mnist-viz presets`` lists the recipes.
+``mnist-viz record`` trains headless and writes a video of the run; ``mnist-viz presets`` lists the recipes.
 
 Exit codes: 0 done, 2 bad input (a flag, a data file, a checkpoint), 3 training stopped by the guard or
 the watchdog (a NaN/inf step refused, the loss exploded, accuracy collapsed to chance, a hidden layer died).
