@@ -876,14 +876,7 @@ class CurvesPanel(QtWidgets.QWidget):
         run A's: two runs' labels would not fit)."""
         x = self._marker_x(marker)
         pen = pg.mkPen(style.PURPLE, width=2, style=QtCore.Qt.PenStyle.DotLine)
-        lines = []
-        for plot in (self.loss_plot, self.accuracy_plot):
-            line = pg.InfiniteLine(pos=x, angle=90, pen=pen, movable=False)
-            line.setToolTip(f"run B, step {marker.step:,}: {marker.label}")
-            line.setVisible(self._markers_visible)
-            plot.addItem(line, ignoreBounds=True)
-            lines.append(line)
-        self._second_lines.append((lines[0], lines[1]))
+        self._second_lines.append(self._marker_lines(x, pen, f"run B, step {marker.step:,}: {marker.label}"))
         while len(self._second_lines) > self.MAX_MARKERS:
             self._remove_oldest_second_marker()
 
@@ -1120,18 +1113,22 @@ class CurvesPanel(QtWidgets.QWidget):
         return (style.VERMILLION if marker.label in TROUBLE_LABELS
                 else style.GREEN if restored_step(marker.label) is not None else style.DARK_GREY)
 
+    def _marker_lines(self, x: float, pen, tooltip: str) -> tuple[pg.InfiniteLine, pg.InfiniteLine]:
+        """A vertical line at ``x`` in the loss plot and in the accuracy plot (run A's markers and B's)."""
+        lines = []
+        for plot in (self.loss_plot, self.accuracy_plot):
+            line = pg.InfiniteLine(pos=x, angle=90, pen=pen, movable=False)
+            line.setToolTip(tooltip)
+            line.setVisible(self._markers_visible)
+            plot.addItem(line, ignoreBounds=True)
+            lines.append(line)
+        return lines[0], lines[1]
+
     def _add_marker(self, marker: Marker) -> None:
         """A dashed line in each plot at the marker's x; its label is laid out by ``_lay_out_labels``."""
         x = self._marker_x(marker)
         pen = pg.mkPen(self._marker_colour(marker), width=2, style=QtCore.Qt.PenStyle.DashLine)
-        lines = []
-        for plot in (self.loss_plot, self.accuracy_plot):
-            line = pg.InfiniteLine(pos=x, angle=90, pen=pen, movable=False)
-            line.setToolTip(f"step {marker.step:,}: {marker.label}")
-            line.setVisible(self._markers_visible)
-            plot.addItem(line, ignoreBounds=True)
-            lines.append(line)
-        self._markers.append((marker, *lines))
+        self._markers.append((marker, *self._marker_lines(x, pen, f"step {marker.step:,}: {marker.label}")))
         while len(self._markers) > self.MAX_MARKERS:
             self._remove_oldest_marker()
 
