@@ -24,9 +24,11 @@ COUNTER_FILE = "steps.bin"
 
 
 def create_counters(folder: str) -> str:
-    """Make the counters file (both slots ``FREE``) in ``folder``; returns its path."""
+    """Make the counters file in ``folder``; returns its path. Both slots start at 0, where both runs
+    start: a run whose training process is still starting (seconds on a loaded machine) then holds
+    the other at ``slack``, where ``FREE`` let the other train ahead alone until it came up."""
     path = str(Path(folder) / COUNTER_FILE)
-    np.full(SLOTS, FREE, np.int64).tofile(path)
+    np.zeros(SLOTS, np.int64).tofile(path)
     return path
 
 

@@ -126,10 +126,21 @@ def test_a_missing_counters_file_is_refused_and_training_goes_on(small_mnist, tm
     assert loop.trainer.step_count == 2 and loop.lock is None
 
 
+def test_a_run_waits_for_the_other_before_its_training_process_has_come_up(small_mnist, tmp_path):
+    """The window starts run B's process after locking run A: until B reads its LockStep, its slot
+    says step 0, so A stops at its slack instead of training ahead alone (seen in CI: A 400 steps on)."""
+    path = create_counters(str(tmp_path))
+    a, _ = _loop(small_mnist, Settings(hidden=(8,), seed=3))
+    _do(a, LockStep(path, 0, 3), Play())
+    for _ in range(20):
+        a.tick()
+    assert a.trainer.step_count == 3 and a.playing
+
+
 def test_counters_are_shared_through_the_file(tmp_path):
     path = create_counters(str(tmp_path))
     one, two = StepCounters(path, 0, 2), StepCounters(path, 1, 2)
-    assert two.other() == FREE and not two.must_wait(10**9)
+    assert two.other() == 0 and two.must_wait(2) and not two.must_wait(1)
     one.publish(5)
     assert two.other() == 5 and two.must_wait(7) and not two.must_wait(6)
     assert np.fromfile(path, np.int64)[0] == 5
