@@ -11,7 +11,7 @@ from PySide6 import QtWidgets
 
 from mnist_viz.core.activations import ACTIVATIONS
 from mnist_viz.core.network import INITS
-from mnist_viz.core.optim import OPTIMIZERS
+from mnist_viz.core.optim import OPTIMIZERS, USUAL_LR
 from mnist_viz.core.snapshot import Settings
 from mnist_viz.core.trainer import describe_value
 from mnist_viz.gui import style
@@ -55,9 +55,12 @@ def suggested_value(knob: str, settings: Settings) -> str:
     return choices[0]
 
 
-def make_change(knob: str, text: str, settings: Settings) -> dict[str, Any]:
-    """``{knob: value}`` for ``text``, checked against ``settings``; ``ValueError`` says what is wrong."""
-    change = {knob: parse_value(knob, text)}
+def make_change(knob: str, text: str, settings: Settings, usual_lr: bool = False) -> dict[str, Any]:
+    """``{knob: value}`` for ``text``, checked against ``settings``; ``ValueError`` says what is wrong.
+    ``usual_lr``: for another optimizer, also its usual learning rate (``core.optim.USUAL_LR``)."""
+    change: dict[str, Any] = {knob: parse_value(knob, text)}
+    if usual_lr and knob == "optimizer" and USUAL_LR[change[knob]] != settings.lr:
+        change["lr"] = USUAL_LR[change[knob]]
     other = settings.replace(**change)  # Settings says what does not fit
     if other == settings:
         raise ValueError(f"that is the current {KNOB_TITLES[knob]}: choose another value")
@@ -79,6 +82,10 @@ class CompareDialog(QtWidgets.QDialog):
         self.value = QtWidgets.QComboBox()
         self.value.setEditable(True)
         self.current = QtWidgets.QLabel()
+        # Checked: Adam at SGD's 0.1 diverges within a few steps, which teaches nothing about Adam.
+        self.usual_lr = QtWidgets.QCheckBox()
+        self.usual_lr.setChecked(True)
+        self.usual_lr.toggled.connect(self._check)
         self.problem = QtWidgets.QLabel()
         self.problem.setWordWrap(True)
         buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Ok
@@ -97,6 +104,7 @@ class CompareDialog(QtWidgets.QDialog):
         layout.addWidget(intro)
         layout.addLayout(row)
         layout.addWidget(self.current)
+        layout.addWidget(self.usual_lr)
         layout.addWidget(self.problem)
         layout.addWidget(buttons)
         self.knob.currentIndexChanged.connect(self._on_knob_changed)
@@ -112,6 +120,7 @@ class CompareDialog(QtWidgets.QDialog):
         self.value.setCurrentText(suggested_value(knob, self.settings))
         self.value.blockSignals(False)
         self.current.setText(f"Now: {KNOB_TITLES[knob]} {describe_value(getattr(self.settings, knob))}")
+        self.usual_lr.setVisible(knob == "optimizer")
         self._check()
 
     def select(self, knob: str, text: str) -> None:
@@ -121,8 +130,13 @@ class CompareDialog(QtWidgets.QDialog):
         self._check()
 
     def _check(self, *_: object) -> None:
+        knob, text = self.knob.currentData(), self.value.currentText()
+        if knob == "optimizer" and text in USUAL_LR:
+            self.usual_lr.setText(f"with {text}'s usual learning rate, {USUAL_LR[text]:g} "
+                                  f"(now {self.settings.lr:g})")
         try:
-            self._change = make_change(self.knob.currentData(), self.value.currentText(), self.settings)
+            self._change = make_change(knob, text, self.settings,
+                                       usual_lr=self.usual_lr.isChecked() and not self.usual_lr.isHidden())
         except ValueError as e:
             self._change = {}
             self.problem.setText(str(e))

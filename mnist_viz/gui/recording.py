@@ -73,7 +73,7 @@ class FrameRenderer:
             self.weights = WeightsPanel()
             self.probes = ProbesPanel(dataset)
             if probes is not None:
-                copy_probe_record(probes, self.probes)
+                self.probes.copy_probe_record(probes)
             self.page = self._build_page()
         self._image = QtGui.QImage(self.size[0], self.size[1], QtGui.QImage.Format.Format_RGBX8888)
 
@@ -187,18 +187,6 @@ def _activate_layouts(widget: QtWidgets.QWidget) -> None:
     for child in [*reversed(widget.findChildren(QtWidgets.QWidget)), widget]:
         if child.layout() is not None:
             child.layout().activate()
-
-
-def copy_probe_record(source: ProbesPanel, target: ProbesPanel) -> None:
-    """Give ``target`` ``source``'s probe images (pinned drawings included) and its record of which
-    probe set each past snapshot was made for, so ``target`` reads the window's snapshots as the
-    window's probe strip does. That record lives only inside the panel (``_probe_sets``), hence the
-    reach inside it."""
-    target._x, target._y = source._x, source._y
-    target._probe_sets = [dataclasses.replace(s, indices=s.indices.copy()) for s in source._probe_sets]
-    target._seqs_known = source._seqs_known
-    target._indices = source._indices.copy()
-    target._rebuild_cells()
 
 
 def frame_steps(first: int, last: int, frames: int) -> list[int]:

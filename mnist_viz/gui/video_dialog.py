@@ -138,8 +138,8 @@ class VideoDialog(QtWidgets.QDialog):
 
 def curve_history(curves: CurvesPanel) -> tuple:
     """The window's curves as ``recording.render_video``'s ``history``: ``(steps (n, 5), evals (m, 5),
-    markers)``. The markers are kept inside the panel only (at most its ``MAX_MARKERS``), hence the reach."""
-    markers: list[Marker] = [entry[0] for entry in getattr(curves, "_markers", ())]
+    markers)``; the markers are those the panel keeps (at most its ``MAX_MARKERS``)."""
+    markers: list[Marker] = curves.markers()
     return curves.steps.array()[:, :len(STEP_COLUMNS)], curves.evals.array(), markers
 
 

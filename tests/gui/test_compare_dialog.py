@@ -29,12 +29,21 @@ def test_a_bad_value_is_refused_in_plain_words(knob, text, words):
 
 
 def test_the_dialog_suggests_a_value_and_builds_the_change(qtbot):
-    dialog = CompareDialog(Settings(optimizer="sgd", hidden=(16,)))
+    dialog = CompareDialog(Settings(optimizer="sgd", lr=0.1, hidden=(16,)))
     qtbot.addWidget(dialog)
-    assert dialog.change() == {"optimizer": "adam"}  # the first knob, with a suggested other value
-    assert "optimizer sgd vs adam" in dialog.problem.text() and dialog.ok.isEnabled()
+    # The first knob, with a suggested other value and, checked by default, Adam's own learning rate:
+    # Adam at SGD's 0.1 diverges.
+    assert dialog.change() == {"optimizer": "adam", "lr": 0.001}
+    assert "optimizer sgd vs adam, lr 0.1 vs 0.001" in dialog.problem.text() and dialog.ok.isEnabled()
+    assert "0.001" in dialog.usual_lr.text() and not dialog.usual_lr.isHidden()
+    dialog.usual_lr.setChecked(False)  # one knob only, the lecturer's choice
+    assert dialog.change() == {"optimizer": "adam"} and "lr" not in dialog.problem.text()
+    dialog.select("optimizer", "momentum")
+    dialog.usual_lr.setChecked(True)
+    assert dialog.change() == {"optimizer": "momentum", "lr": 0.05}
     dialog.select("hidden", "256")
     assert dialog.change() == {"hidden": (256,)} and "hidden 16 vs 256" in dialog.problem.text()
+    assert dialog.usual_lr.isHidden()  # only for another optimizer
     dialog.select("lr", "a lot")
     assert dialog.change() == {} and not dialog.ok.isEnabled() and "not a number" in dialog.problem.text()
 

@@ -675,6 +675,10 @@ class CurvesPanel(QtWidgets.QWidget):
         """log10 of the highest loss the loss axis has room for, below the marker labels' band."""
         return min(self.loss_plot.getViewBox().viewRange()[1][1], self._loss_ticks_ceiling)
 
+    def markers(self) -> list[Marker]:
+        """The markers drawn (the newest ``MAX_MARKERS``), oldest first."""
+        return [marker for marker, *_ in self._markers]
+
     def marker_labels(self) -> list[str]:
         """The full text of each marker drawn, oldest first (a merged label shows several)."""
         return [marker.label for marker, *_ in self._markers]

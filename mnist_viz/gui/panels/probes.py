@@ -17,6 +17,7 @@ it scales as a whole with the panel and a frame costs two bar updates, not dozen
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -148,6 +149,16 @@ class ProbesPanel(QtWidgets.QWidget):
         self._answer_cache = [("", "", "")] * self.count
         self._draw_strip()
         self._draw_detail()
+
+    def copy_probe_record(self, source: ProbesPanel) -> None:
+        """Take ``source``'s probe images (pinned drawings included) and its record of which probe set
+        each past snapshot was made for, so this panel reads ``source``'s snapshots as ``source``
+        does (a video rendered from the window's timeline)."""
+        self._x, self._y = source._x, source._y
+        self._probe_sets = [dataclasses.replace(s, indices=s.indices.copy()) for s in source._probe_sets]
+        self._seqs_known = source._seqs_known
+        self._indices = source._indices.copy()
+        self._rebuild_cells()
 
     def probe_images(self) -> np.ndarray:
         """``(P, 784) float32`` images of the current probes (a copy)."""
