@@ -14,6 +14,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from mnist_viz.core.presets import PRESETS
 from mnist_viz.core.snapshot import Settings, Snapshot
 from mnist_viz.gui import presentation, style
+from mnist_viz.gui.class_labels import are_digits
 from mnist_viz.gui.compare_actions import CompareActions
 from mnist_viz.gui.file_actions import FileActions, switch_dataset, window_title
 from mnist_viz.gui.layout import PanelTabs, controls_column, splitter
@@ -140,6 +141,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.unit_inspector.set_test_images(self.data.x_test, self.data.y_test)
         self.templates = ClassTemplatesPanel()
         self.templates.set_class_names(self.data.class_names)
+        self.output_weights.set_class_names(self.data.class_names)
         self.activation_space = ActivationSpacePanel(self.data)
         self.confusion = ConfusionPanel(self.data)
         self.backprop = BackpropStepPanel()
@@ -420,10 +422,12 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _on_pin_drawing(self, image: np.ndarray) -> None:
         guess = self.drawing.answer()  # the usual case: the network read it right; one Enter confirms
-        label, ok = QtWidgets.QInputDialog.getInt(self, "Pin the drawing", "Which digit did you draw?",
-                                                  0 if guess is None else guess, 0, 9)
+        names = [f"{k} {name}" if name != str(k) else name for k, name in enumerate(self.data.class_names)]
+        question = "Which digit did you draw?" if are_digits(self.data.class_names) else "What did you draw?"
+        choice, ok = QtWidgets.QInputDialog.getItem(self, "Pin the drawing", question, names,
+                                                    0 if guess is None else guess, False)
         if ok:
-            self.pin_drawing(image, label)
+            self.pin_drawing(image, names.index(choice))
 
     def _on_process_lost(self, message: str) -> None:
         """The training process died; the worker is starting another from the latest weights. Until

@@ -142,6 +142,12 @@ def test_a_good_npz_with_class_names_switches_the_whole_window(qtbot, window, tm
     window.templates.show_snapshot(snap)
     window.templates.flush()
     assert window.templates.label_texts() == short_names(FASHION_CLASS_NAMES, 8)
+    # The output weights' rows and the activation map's legend name the classes too.
+    left = window.output_weights.plot.getAxis("left")
+    assert [text for _, text in left._tickLevels[0]] == short_names(FASHION_CLASS_NAMES, 8)
+    assert left.labelText == "class" and "1 Trouser" in left.toolTip()
+    assert "Classes:" in window.activation_space._legend_label.text()
+    assert "Trouser" in window.activation_space._legend_label.text()
     assert window.controls.settings().hidden == SETTINGS.hidden
 
 

@@ -35,6 +35,7 @@ from mnist_viz.core.projection import ActivationProjector, Projection
 from mnist_viz.core.snapshot import Snapshot
 from mnist_viz.core.tiling import SIDE
 from mnist_viz.gui import style
+from mnist_viz.gui.class_labels import DIGIT_NAMES, are_digits, short_names
 from mnist_viz.gui.widgets import info_label, set_text
 
 N_POINTS = 2000  # the first test images: enough for clusters to show, few enough for ~3 frames/s
@@ -216,7 +217,8 @@ class ActivationSpacePanel(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(2)
-        layout.addWidget(style.title_label("Activation space: the last hidden layer's map of 2,000 test digits"))
+        self._title = style.title_label("Activation space: the last hidden layer's map of 2,000 test digits")
+        layout.addWidget(self._title)
         header = QtWidgets.QHBoxLayout()
         words = QtWidgets.QVBoxLayout()
         for label in (info_label(EXPLANATION), self._legend(), self._summary, self._message):
@@ -244,8 +246,10 @@ class ActivationSpacePanel(QtWidgets.QWidget):
         self._colours = colours
         for scatter, colour in zip(self._scatters, colours):
             scatter.setBrush(pg.mkBrush(colour))
-        digits = " ".join(f'<span style="color:{c}"><b>{d}</b></span>' for d, c in enumerate(colours))
-        set_text(self._legend_label, f"Digits: {digits}")
+        names = getattr(self, "_names", DIGIT_NAMES)
+        shown = short_names(names, 8)
+        classes = " ".join(f'<span style="color:{c}"><b>{n}</b></span>' for n, c in zip(shown, colours))
+        set_text(self._legend_label, f"{'Digits' if are_digits(names) else 'Classes'}: {classes}")
 
     def _build_inset(self) -> QtWidgets.QWidget:
         """The hovered digit's image and what it is: ``[image] test #i: a 7 / network: 7``."""
@@ -270,6 +274,12 @@ class ActivationSpacePanel(QtWidgets.QWidget):
         self._labels = np.asarray(dataset.y_test[:n], dtype=np.int64)  # (n,)
         self._members = [np.flatnonzero(self._labels == d) for d in range(N_CLASSES)]  # each digit's points
         self._inset_index = None
+        self._names = tuple(getattr(dataset, "class_names", DIGIT_NAMES))  # Fashion-MNIST: "Trouser", …
+        self._items = "digits" if are_digits(self._names) else "images"
+        if hasattr(self, "_legend_label"):
+            self._colours = ()  # the legend's names changed: written again
+            self._follow_theme_colours()
+            set_text(self._title, f"Activation space: the last hidden layer's map of 2,000 test {self._items}")
 
     # ------------------------------------------------------------------ drawing
     def _render(self, snap: Snapshot) -> None:
@@ -350,7 +360,7 @@ class ActivationSpacePanel(QtWidgets.QWidget):
     def _summary_of(self, snap: Snapshot, projection: Projection, width: int) -> None:
         layers = hidden_layer_count(snap)
         layer = "the hidden layer" if layers == 1 else f"hidden layer {layers} of {layers}"
-        set_text(self._summary, f"{len(self._coords):,} test digits · {layer}, {width} units · the plane holds "
+        set_text(self._summary, f"{len(self._coords):,} test {self._items} · {layer}, {width} units · the plane holds "
                                 f"{projection.captured_fraction:.0%} of their spread · hover: see it; click: pin it")
 
     def _show_message(self, text: str) -> None:
@@ -362,8 +372,9 @@ class ActivationSpacePanel(QtWidgets.QWidget):
         paper = np.ascontiguousarray(255 - np.clip(self._x[index] * 255, 0, 255).astype(np.uint8)).reshape(SIDE, SIDE)
         image = QtGui.QImage(paper.data, SIDE, SIDE, SIDE, QtGui.QImage.Format.Format_Grayscale8).copy()
         self._inset_image.setPixmap(QtGui.QPixmap.fromImage(image).scaled(SIDE * INSET_ZOOM, SIDE * INSET_ZOOM))
-        answer = "" if self._answers is None else f"network: {int(self._answers[index])}"
-        set_text(self._inset_caption, f"test #{index}: a {int(self._labels[index])}\n{answer}")
+        answer = "" if self._answers is None else f"network: {self._names[int(self._answers[index])]}"
+        truth = self._names[int(self._labels[index])]
+        set_text(self._inset_caption, f"test #{index}: {'a ' if are_digits(self._names) else ''}{truth}\n{answer}")
 
     def changeEvent(self, event: QtCore.QEvent) -> None:
         # A theme change sets the application palette, which every widget hears as a PaletteChange.

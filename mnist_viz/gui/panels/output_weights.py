@@ -11,6 +11,7 @@ from PySide6 import QtCore, QtWidgets
 from mnist_viz.core.snapshot import Snapshot
 from mnist_viz.core.tiling import AdaptiveLevel, quantize_symmetric
 from mnist_viz.gui import style
+from mnist_viz.gui.class_labels import are_digits, names_key, short_names
 
 N_CLASSES = 10
 TITLE = "Output weights"
@@ -43,7 +44,7 @@ class OutputWeightsPanel(QtWidgets.QWidget):
         self._image.setLookupTable(style.diverging_lut_indexed())
         self.plot.addItem(self._image)
         style.cache_axes(self.plot)
-        explanation = QtWidgets.QLabel(EXPLANATION)
+        explanation = self._explanation = QtWidgets.QLabel(EXPLANATION)
         explanation.setFont(style.font(style.SMALL_PT + 1))
         explanation.setWordWrap(True)
         self._info = QtWidgets.QLabel("")
@@ -61,6 +62,17 @@ class OutputWeightsPanel(QtWidgets.QWidget):
         layout.addWidget(explanation)
         layout.addWidget(self._info)
         layout.addWidget(self._graphics, 1)
+
+    def set_class_names(self, names) -> None:
+        """Name the rows by ``names`` (10 strings; Fashion-MNIST's "Trouser", …) instead of 0-9."""
+        digits = are_digits(names)
+        shown = short_names(names, 8)
+        axis = self.plot.getAxis("left")
+        axis.setTicks([[(d + 0.5, n) for d, n in enumerate(shown)]])
+        style.style_axis(axis, "digit" if digits else "class")
+        style.reserve_tick_room(axis, max(shown, key=len))  # a cached axis is not drawn again to grow
+        self._explanation.setText(EXPLANATION if digits else EXPLANATION.replace("digit d", "class d"))
+        self.plot.getAxis("left").setToolTip(names_key(names))
 
     @property
     def level(self) -> float | None:
