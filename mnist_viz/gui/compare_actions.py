@@ -27,6 +27,7 @@ class CompareActions:
         self.comparison: Comparison | None = None
         self.view = ComparisonView(window.data)
         self.view.hide()
+        self._sizes_before: list[int] = []  # the right column's splitter sizes before the comparison
 
     def runs(self):
         return self.comparison if self.comparison is not None else self.window.worker
@@ -56,6 +57,7 @@ class CompareActions:
         c.ended.connect(self._on_ended)
         w.frames_by_name["output"].hide()
         self.view.show()
+        self._share_right_column()
         c.start(probes=self.view.probes.probe_images(), speed_limit=w.controls.speed_limit())
         w.statusBar().showMessage(f"Comparing {c.difference}" + (f": {c.notes}" if c.notes else ""), 10_000)
 
@@ -74,6 +76,21 @@ class CompareActions:
         self.view.hide()
         self.view.clear()
         w.frames_by_name["output"].show()
+        if self._sizes_before:
+            w.right_split.setSizes(self._sizes_before)
+            self._sizes_before = []
+
+    def _share_right_column(self) -> None:
+        """Run A's mosaic and run B's view, half the right column each. Left to the splitter, the
+        hidden output weights' share went to B and A's mosaic was squeezed to a strip (seen at 1920x1080)."""
+        split = self.window.right_split
+        if not self._sizes_before:
+            self._sizes_before = split.sizes()
+        total = sum(split.sizes())
+        sizes = [0] * split.count()
+        sizes[split.indexOf(self.window.frames_by_name["weights"])] = total // 2
+        sizes[split.indexOf(self.view)] = total - total // 2
+        split.setSizes(sizes)
 
     def follow_probes(self) -> None:
         """Run A's probes changed: run B's side view shows the same ones."""

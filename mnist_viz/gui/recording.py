@@ -23,6 +23,7 @@ import dataclasses
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -62,7 +63,7 @@ class FrameRenderer:
     """
 
     def __init__(self, dataset, size: tuple[int, int], layout: str = DEFAULT_LAYOUT,
-                 probes: ProbesPanel | None = None):
+                 probes: ProbesPanel | None = None, second_texts: tuple[str, str, str, str] | None = None):
         if layout not in LAYOUTS:
             raise ValueError(f"unknown video layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
         self.size = (int(size[0]), int(size[1]))
@@ -74,6 +75,12 @@ class FrameRenderer:
             self.probes = ProbesPanel(dataset)
             if probes is not None:
                 self.probes.copy_probe_record(probes)
+            self.weights_b: WeightsPanel | None = None
+            self._mosaics = self.weights
+            if second_texts is not None:
+                self.curves.set_second_run(*second_texts)
+                self.weights_b = WeightsPanel()
+                self._mosaics = _stacked({second_texts[0]: self.weights, second_texts[1]: self.weights_b})
             self.page = self._build_page()
         self._image = QtGui.QImage(self.size[0], self.size[1], QtGui.QImage.Format.Format_RGBX8888)
 
@@ -81,10 +88,15 @@ class FrameRenderer:
         """``(P, 784) float32``: the probe digits, for ``Trainer.snapshot(probe_x=...)``."""
         return self.probes.probe_images()
 
-    def render(self, snap: Snapshot) -> np.ndarray:
-        """Show ``snap`` on the panels and paint them: ``(height, width, 3) uint8`` RGB."""
+    def render(self, snap: Snapshot, snap_b: Snapshot | None = None) -> np.ndarray:
+        """Show ``snap`` (and a comparison's run B at that moment, ``snap_b``) on the panels and paint
+        them: ``(height, width, 3) uint8`` RGB."""
         for name in self._shown:
-            self._panel(name).show_snapshot(snap)
+            (self.weights if name == "weights" else self._panel(name)).show_snapshot(snap)
+        if snap_b is not None and self.weights_b is not None:
+            self.curves.show_second_snapshot(snap_b)
+            if "weights" in self._shown:
+                self.weights_b.show_snapshot(snap_b)
         set_text(self.caption, frame_caption(snap))
         return self.paint()
 
@@ -108,13 +120,13 @@ class FrameRenderer:
     def close(self) -> None:
         self.page.close()
         self.page.deleteLater()
-        for panel in (self.curves, self.weights, self.probes):
+        for panel in (self.curves, self._mosaics, self.probes):
             if panel.parent() is None:
                 panel.deleteLater()
 
     # ------------------------------------------------------------------ layout
     def _panel(self, name: str) -> QtWidgets.QWidget:
-        return {"curves": self.curves, "weights": self.weights, "probes": self.probes}[name]
+        return {"curves": self.curves, "weights": self._mosaics, "probes": self.probes}[name]
 
     def _build_page(self) -> QtWidgets.QWidget:
         """The panels in the lecture view's grid (or one panel), at the frame's size, never on screen."""
@@ -144,6 +156,18 @@ class FrameRenderer:
         for name in self._shown:
             hide_controls(self._panel(name))  # a video shows the picture, not the knobs (only shown ones hide)
         return page
+
+
+def _stacked(panels: dict[str, QtWidgets.QWidget]) -> QtWidgets.QWidget:
+    """``panels`` one above the other, each under its heading (a comparison's two mosaics)."""
+    box = QtWidgets.QWidget()
+    column = QtWidgets.QVBoxLayout(box)
+    column.setContentsMargins(0, 0, 0, 0)
+    column.setSpacing(2)
+    for heading, panel in panels.items():
+        column.addWidget(style.title_label(heading))
+        column.addWidget(panel, 1)
+    return box
 
 
 def frame_caption(snap: Snapshot) -> str:
@@ -201,21 +225,53 @@ def frame_steps(first: int, last: int, frames: int) -> list[int]:
 
 
 def curve_deltas(snaps: Sequence[Snapshot], steps: np.ndarray, evals: np.ndarray,
-                 markers: Sequence[Marker]) -> list[Snapshot]:
+                 markers: Sequence[Marker], cuts: Sequence[float] | None = None, by: str = "step") -> list[Snapshot]:
     """``snaps`` (in step order), each carrying the rows of a run's history up to its step that the
     previous one did not: ``steps (n, len(STEP_COLUMNS))`` per-step rows, ``evals (m, >= 5)``
     evaluation rows (columns as ``EVAL_COLUMNS``, or the curves panel's five without ``train_accuracy``)
-    and ``markers``. The first snapshot carries everything up to its step."""
+    and ``markers``. The first snapshot carries everything up to its step.
+
+    ``cuts``/``by``: cut at these values of column ``by`` ("step" or "samples") instead of at each
+    snapshot's step: a comparison's run B is cut where run A's frames are, by training images seen
+    (runs of other batch sizes are level by images, not steps)."""
     steps = np.asarray(steps, np.float64).reshape(-1, len(STEP_COLUMNS))
     evals = _eval_rows(evals)
-    out, done_step = [], -np.inf
-    for snap in snaps:
-        new_steps = steps[(steps[:, 0] > done_step) & (steps[:, 0] <= snap.step)]
-        new_evals = evals[(evals[:, 0] > done_step) & (evals[:, 0] <= snap.step)]
-        new_markers = tuple(m for m in markers if done_step < m.step <= snap.step)
+    column = STEP_COLUMNS.index(by)
+    cuts = [float(getattr(snap, by)) for snap in snaps] if cuts is None else list(cuts)
+    out, done = [], -np.inf
+    for snap, cut in zip(snaps, cuts):
+        new_steps = steps[(steps[:, column] > done) & (steps[:, column] <= cut)]
+        new_evals = evals[(evals[:, column] > done) & (evals[:, column] <= cut)]
+        new_markers = tuple(m for m in markers if done < getattr(m, by) <= cut)
         out.append(dataclasses.replace(snap, new_steps=new_steps, new_evals=new_evals, new_markers=new_markers))
-        done_step = snap.step
+        done = cut
     return out
+
+
+@dataclass(frozen=True)
+class SecondRun:
+    """A comparison's run B, for a video of both runs.
+
+    Attributes:
+        texts: ``(label_a, label_b, difference, notes)``, as ``CurvesPanel.set_second_run`` takes them.
+        snapshots: run B's kept moments (its look-back record), oldest first.
+        history: run B's curves, ``(steps (n, 5), evals (m, 5), markers)`` (``CurvesPanel.second_history``).
+    """
+
+    texts: tuple[str, str, str, str]
+    snapshots: Sequence[Snapshot]
+    history: tuple
+
+
+def second_run_frames(frames: Sequence[Snapshot], second: SecondRun) -> list[Snapshot]:
+    """Run B's snapshot for each of run A's ``frames``: its kept moment nearest at or before the frame
+    (by training images seen), carrying its curve rows up to the frame's images."""
+    kept = sorted(second.snapshots, key=lambda snap: snap.samples)
+    if not kept:
+        return []
+    seen = np.array([snap.samples for snap in kept])
+    nearest = [kept[max(0, int(np.searchsorted(seen, frame.samples, side="right")) - 1)] for frame in frames]
+    return curve_deltas(nearest, *second.history, cuts=[frame.samples for frame in frames], by="samples")
 
 
 def _eval_rows(evals: np.ndarray) -> np.ndarray:
@@ -246,7 +302,7 @@ def offscreen_application(theme: str = "light") -> QtWidgets.QApplication:
 
 def render_video(snapshots: Sequence[Snapshot], path: str | os.PathLike, size: tuple[int, int], fps: int,
                  dataset, layout: str = DEFAULT_LAYOUT, history: tuple | None = None,
-                 probes: ProbesPanel | None = None,
+                 probes: ProbesPanel | None = None, second: SecondRun | None = None,
                  on_frame: Callable[[int, int], bool] | None = None) -> Path | None:
     """Write one frame per snapshot of ``snapshots`` (oldest first) as the video ``path``
     (``video.open_video``: MP4, GIF or WebP by its ending). Returns the path, or ``None`` when
@@ -256,7 +312,7 @@ def render_video(snapshots: Sequence[Snapshot], path: str | os.PathLike, size: t
     ``history``: ``(steps (n, 5), evals (m, >= 5), markers)``, the run's curves, cut into each
     snapshot's deltas by ``curve_deltas`` (for snapshots kept apart from each other, as the
     timeline keeps them); ``None``: the snapshots carry their own deltas. ``probes``: see
-    ``FrameRenderer``.
+    ``FrameRenderer``. ``second``: a comparison's run B, drawn over the curves and as a second mosaic.
 
     Raises:
         ValueError, FileWriteError: as ``video.open_video`` (before any frame is rendered).
@@ -267,11 +323,15 @@ def render_video(snapshots: Sequence[Snapshot], path: str | os.PathLike, size: t
     if not snaps:
         raise ValueError("there is nothing to record yet: no moment of the run has been kept")
     check_video_target(path, size, fps, len(snaps))
+    frames_b: list[Snapshot | None] = [None] * len(snaps)
+    if second is not None and second.snapshots:
+        frames_b = list(second_run_frames(snaps, second))
     writer = open_video(path, size, fps)
-    renderer = FrameRenderer(dataset, size, layout, probes=probes)
+    renderer = FrameRenderer(dataset, size, layout, probes=probes,
+                             second_texts=second.texts if second is not None and second.snapshots else None)
     try:
-        for done, snap in enumerate(snaps, start=1):
-            writer.add_frame(renderer.render(snap))
+        for done, (snap, snap_b) in enumerate(zip(snaps, frames_b), start=1):
+            writer.add_frame(renderer.render(snap, snap_b))
             if on_frame is not None and not on_frame(done, len(snaps)):
                 writer.abort()
                 return None

@@ -115,10 +115,12 @@ def reserve_tick_room(axis: pg.AxisItem, widest: str) -> None:
     offset = axis.style.get("tickTextOffset", 5)
     offset = offset[1] if isinstance(offset, (list, tuple)) else offset
     outside = max(0, axis.style.get("tickLength", 5) or 0)
+    # An axis title ("digit") needs its own room beside the ticks, or it is drawn over them.
+    title = axis.label.boundingRect().height() * 0.8 if axis.label.isVisible() else 0
     if axis.orientation in ("bottom", "top"):
-        axis.setHeight(metrics.height() + offset + outside + 4)
+        axis.setHeight(int(metrics.height() + offset + outside + 4 + title))
     else:
-        axis.setWidth(metrics.horizontalAdvance(widest) + offset + outside + 6)
+        axis.setWidth(int(metrics.horizontalAdvance(widest) + offset + outside + 6 + title))
 
 
 def refit_tick_room(axis: pg.AxisItem) -> None:

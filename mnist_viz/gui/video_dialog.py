@@ -20,7 +20,7 @@ from PySide6 import QtCore, QtWidgets
 
 from mnist_viz.core.files import FileWriteError
 from mnist_viz.core.snapshot import STEP_COLUMNS, Marker
-from mnist_viz.gui.recording import DEFAULT_LAYOUT, LAYOUTS, render_video
+from mnist_viz.gui.recording import DEFAULT_LAYOUT, LAYOUTS, SecondRun, render_video
 from mnist_viz.gui.video import MAX_FPS, MAX_SIDE, MIN_SIDE, VIDEO_FORMATS, check_video_target
 
 if TYPE_CHECKING:
@@ -143,6 +143,16 @@ def curve_history(curves: CurvesPanel) -> tuple:
     return curves.steps.array()[:, :len(STEP_COLUMNS)], curves.evals.array(), markers
 
 
+def second_run(window: MainWindow) -> SecondRun | None:
+    """A running comparison's run B (its kept moments and curves), or None."""
+    comparison, texts = window.compare.comparison, window.curves.second_run_texts()
+    history = window.curves.second_history()
+    if comparison is None or texts is None or history is None:
+        return None
+    timeline = comparison.timeline_b
+    return SecondRun(texts, [timeline[i] for i in range(len(timeline))], history)
+
+
 def timeline_snapshots(window: MainWindow) -> list[Snapshot]:
     """The moments the look-back timeline kept, oldest first."""
     timeline = window.timeline.timeline
@@ -201,7 +211,8 @@ def write_timeline_video(window: MainWindow, choice: VideoChoice, snaps: list[Sn
 
     try:
         path = render_video(snaps, choice.path, choice.size, choice.fps, window.data, choice.layout,
-                            history=curve_history(window.curves), probes=window.probes, on_frame=on_frame)
+                            history=curve_history(window.curves), probes=window.probes,
+                            second=second_run(window), on_frame=on_frame)
     except (ValueError, OSError) as e:
         window.files.show_error("Video export failed", str(e))
         return None

@@ -140,6 +140,39 @@ def test_curve_deltas_hand_each_frame_the_rows_since_the_previous_one(run):
     assert sum(len(s.new_evals) for s in cut) == np.count_nonzero(evals[:, 0] <= kept[-1].step)
 
 
+def test_a_comparison_video_draws_run_b_level_with_run_a_by_images_seen(qapp, small_mnist, run):
+    """Run B (another hidden size and batch size) is cut where run A's frames are, by training images
+    seen; each frame gets B's nearest earlier moment, and B's mosaic its own units."""
+    trainer = Trainer(small_mnist, Settings(hidden=(5,), batch_size=32, lr=3e-3))
+    probe_x = recording.FrameRenderer(small_mnist, SIZE).probe_images()
+    kept_b = []
+    for i in range(10):
+        if i:
+            trainer.train(iterations=5)
+        kept_b.append(without_deltas(trainer.snapshot(probe_x, health=False)))
+    trainer.record_evaluation()
+    trainer.flush()
+    history = trainer.history
+    steps_b = history.steps.array()[:, :5]
+    second = recording.SecondRun(("A: 16", "B: 5", "hidden 16 vs 5", ""), kept_b[::2],
+                                 (steps_b, history.evals.array()[:, :5], []))
+    frames_b = recording.second_run_frames(run, second)
+    assert len(frames_b) == len(run)
+    for a, b in zip(run, frames_b):
+        assert b.samples <= a.samples or b is frames_b[0]
+        assert (b.new_steps[:, 2] <= a.samples).all()
+    together = np.concatenate([b.new_steps for b in frames_b])
+    np.testing.assert_array_equal(together, steps_b[steps_b[:, 2] <= run[-1].samples])  # no row twice, none lost
+    renderer = recording.FrameRenderer(small_mnist, SIZE, second_texts=second.texts)
+    try:
+        frame = renderer.render(run[-1], frames_b[-1])
+        assert frame.shape == (SIZE[1], SIZE[0], 3)
+        assert renderer.weights.n_units == 16 and renderer.weights_b.n_units == 5
+        assert "B: 5" in renderer.curves.runs_key_text()
+    finally:
+        renderer.close()
+
+
 def test_frame_steps_spread_evenly_and_never_repeat():
     assert recording.frame_steps(0, 1407, 150)[:3] == [0, 9, 19] and recording.frame_steps(0, 1407, 150)[-1] == 1407
     assert len(recording.frame_steps(0, 1407, 150)) == 150
@@ -272,7 +305,8 @@ def fake_window(qapp, small_mnist, run):
     for snap in run:
         timeline.offer(snap)
         curves.show_snapshot(snap)
-    yield types.SimpleNamespace(timeline=timeline, curves=curves, probes=probes, data=small_mnist, files=FakeFiles())
+    yield types.SimpleNamespace(timeline=timeline, curves=curves, probes=probes, data=small_mnist, files=FakeFiles(),
+                                compare=types.SimpleNamespace(comparison=None))
     for widget in (timeline, curves, probes):
         widget.deleteLater()
 

@@ -445,9 +445,15 @@ def test_every_tab_is_one_menu_click_away_when_the_bar_scrolls(qtbot, window):
 def test_training_compare_runs_both_from_the_controls_and_ends(qtbot, window):
     """The window's wiring of a comparison: Start plays both runs, B's curves and mosaic are shown,
     End comparison brings the output weights back and B's training process ends."""
+    sizes_before = window.right_split.sizes()
     window.compare.start({"lr": 0.01})
     c = window.compare.comparison
     assert c is not None and window.compare.view.isVisible() and not window.frames_by_name["output"].isVisible()
+    # Run A's mosaic and run B's view share the right column (A's is not squeezed to a strip).
+    # (Half each, as far as run B's view's minimum height allows.)
+    total = sum(window.right_split.sizes())
+    room_for_a = min(total // 2, total - window.compare.view.minimumSizeHint().height())
+    assert window.frames_by_name["weights"].height() >= room_for_a - 12
     window.controls.start_button.click()
     qtbot.waitUntil(lambda: window.latest is not None and window.latest.step > 5
                     and window.compare.view.shown_snapshot() is not None
@@ -457,6 +463,10 @@ def test_training_compare_runs_both_from_the_controls_and_ends(qtbot, window):
     # Step for step: the lock keeps them within LOCK_SLACK steps (what is painted lags under load).
     qtbot.waitUntil(lambda: not window.latest.loop.playing
                     and abs(window.compare.view.shown_snapshot().step - window.latest.step) <= 3, timeout=TIMEOUT_MS)
+    from mnist_viz.gui.video_dialog import second_run  # File > Export video then draws run B too
+    second = second_run(window)
+    assert second is not None and second.snapshots and second.texts[1] == c.label_b and len(second.history[0])
     window.compare.end()
     qtbot.waitUntil(lambda: window.compare.comparison is None, timeout=TIMEOUT_MS)
     assert window.frames_by_name["output"].isVisible() and not window.compare.view.isVisible()
+    assert window.right_split.sizes() == sizes_before

@@ -675,6 +675,18 @@ class CurvesPanel(QtWidgets.QWidget):
         """log10 of the highest loss the loss axis has room for, below the marker labels' band."""
         return min(self.loss_plot.getViewBox().viewRange()[1][1], self._loss_ticks_ceiling)
 
+    def second_history(self) -> tuple | None:
+        """Run B's curves as ``(steps (n, 5) STEP_COLUMNS, evals (m, 5), markers)``, or None
+        without a second run (a video of a comparison draws them)."""
+        if self._second is None:
+            return None
+        trace = self._second
+        return trace.steps.array()[:, :len(STEP_COLUMNS)], trace.evals.array(), list(trace.markers)
+
+    def second_run_texts(self) -> tuple[str, str, str, str] | None:
+        """``(label_a, label_b, difference, notes)`` of the second run, or None."""
+        return None if self._second is None else self._second_text
+
     def markers(self) -> list[Marker]:
         """The markers drawn (the newest ``MAX_MARKERS``), oldest first."""
         return [marker for marker, *_ in self._markers]
