@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING
 
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from mnist_viz.gui.comparison import Comparison
 from mnist_viz.gui.panels.compare_view import ComparisonView
@@ -57,6 +57,7 @@ class CompareActions:
         c.ended.connect(self._on_ended)
         w.frames_by_name["output"].hide()
         self.view.show()
+        w.weights.set_run_name(f"Run A — {c.label_a.removeprefix('A: ')}")
         self._share_right_column()
         c.start(probes=self.view.probes.probe_images(), speed_limit=w.controls.speed_limit())
         w.statusBar().showMessage(f"Comparing {c.difference}" + (f": {c.notes}" if c.notes else ""), 10_000)
@@ -73,6 +74,7 @@ class CompareActions:
             with contextlib.suppress(RuntimeError, TypeError):
                 self.view.probesChanged.disconnect(c.set_probes)
         w.curves.clear_second()
+        w.weights.set_run_name("")
         self.view.hide()
         self.view.clear()
         w.frames_by_name["output"].show()
@@ -81,8 +83,9 @@ class CompareActions:
             self._sizes_before = []
 
     def _share_right_column(self) -> None:
-        """Run A's mosaic and run B's view, half the right column each. Left to the splitter, the
-        hidden output weights' share went to B and A's mosaic was squeezed to a strip (seen at 1920x1080)."""
+        """Run A's mosaic and run B's view share the right column so that the two mosaics are equally
+        high. Left to the splitter, the hidden output weights' share went to B and A's mosaic was
+        squeezed to a strip; half each left B's mosaic a strip above its probes (both seen at 1920x1080)."""
         split = self.window.right_split
         if not self._sizes_before:
             self._sizes_before = split.sizes()
@@ -91,6 +94,23 @@ class CompareActions:
         sizes[split.indexOf(self.window.frames_by_name["weights"])] = total // 2
         sizes[split.indexOf(self.view)] = total - total // 2
         split.setSizes(sizes)
+        QtCore.QTimer.singleShot(0, lambda: self._level_mosaics(passes=3))
+
+    def _level_mosaics(self, passes: int) -> None:
+        """Move the splitter until A's and B's mosaics are about as high (B's view also holds its probes,
+        so B's mosaic grows by only part of what its view gets: a few passes, once laid out)."""
+        if self.comparison is None or passes <= 0:
+            return
+        split, frame_a = self.window.right_split, self.window.frames_by_name["weights"]
+        gap = self.window.weights.mosaic_height() - self.view.weights.mosaic_height()
+        if abs(gap) <= 8:
+            return
+        sizes = split.sizes()
+        a, b = split.indexOf(frame_a), split.indexOf(self.view)
+        move = int(gap / 1.6)  # B's mosaic has about 60% of B's view
+        sizes[a], sizes[b] = sizes[a] - move, sizes[b] + move
+        split.setSizes(sizes)
+        QtCore.QTimer.singleShot(0, lambda: self._level_mosaics(passes - 1))
 
     def follow_probes(self) -> None:
         """Run A's probes changed: run B's side view shows the same ones."""

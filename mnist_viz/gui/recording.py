@@ -46,6 +46,7 @@ MIN_TEXT_SCALE, MAX_TEXT_SCALE = 0.6, 4.0
 LAYOUTS = {"lecture": "Lecture view: curves, weight mosaic and probe digits", "curves": "Learning curves",
            "weights": "Hidden-unit weights (mosaic)", "probes": "Probe digits"}
 DEFAULT_LAYOUT = "lecture"
+COMPARISON_ROW_STRETCH = (66, 34)  # the lecture frame's rows when it shows two runs' mosaics
 
 
 class FrameRenderer:
@@ -80,7 +81,7 @@ class FrameRenderer:
             if second_texts is not None:
                 self.curves.set_second_run(*second_texts)
                 self.weights_b = WeightsPanel()
-                self._mosaics = _stacked({second_texts[0]: self.weights, second_texts[1]: self.weights_b})
+                self._mosaics = _stacked([self.weights, self.weights_b], second_texts[:2])
             self.page = self._build_page()
         self._image = QtGui.QImage(self.size[0], self.size[1], QtGui.QImage.Format.Format_RGBX8888)
 
@@ -140,7 +141,8 @@ class FrameRenderer:
             row, col, span = PLACES[name] if len(self._shown) > 1 else (0, 0, 1)
             grid.addWidget(self._panel(name), row, col, 1, span)
         if len(self._shown) > 1:
-            for row, stretch in enumerate(ROW_STRETCH):
+            # Two mosaics need the height the probes have room to give (their strip stays readable).
+            for row, stretch in enumerate(ROW_STRETCH if self.weights_b is None else COMPARISON_ROW_STRETCH):
                 grid.setRowStretch(row, stretch)
             grid.setColumnStretch(0, 3)  # as in the lecture view: two stacked plots want the width
             grid.setColumnStretch(1, 2)
@@ -158,15 +160,15 @@ class FrameRenderer:
         return page
 
 
-def _stacked(panels: dict[str, QtWidgets.QWidget]) -> QtWidgets.QWidget:
-    """``panels`` one above the other, each under its heading (a comparison's two mosaics)."""
+def _stacked(mosaics: list[WeightsPanel], run_names: Sequence[str]) -> QtWidgets.QWidget:
+    """``mosaics`` one above the other, each titled by its run (a comparison's two)."""
     box = QtWidgets.QWidget()
     column = QtWidgets.QVBoxLayout(box)
     column.setContentsMargins(0, 0, 0, 0)
-    column.setSpacing(2)
-    for heading, panel in panels.items():
-        column.addWidget(style.title_label(heading))
-        column.addWidget(panel, 1)
+    column.setSpacing(6)
+    for mosaic, name in zip(mosaics, run_names):
+        mosaic.set_run_name(name)
+        column.addWidget(mosaic, 1)
     return box
 
 

@@ -20,6 +20,7 @@ from PySide6 import QtCore, QtWidgets
 
 from mnist_viz.core.files import FileWriteError
 from mnist_viz.core.snapshot import STEP_COLUMNS, Marker
+from mnist_viz.gui import style
 from mnist_viz.gui.recording import DEFAULT_LAYOUT, LAYOUTS, SecondRun, render_video
 from mnist_viz.gui.video import MAX_FPS, MAX_SIDE, MIN_SIDE, VIDEO_FORMATS, check_video_target
 
@@ -64,6 +65,7 @@ class VideoDialog(QtWidgets.QDialog):
                  parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Export video")
+        self.setFont(style.font(style.LABEL_PT))  # a dialog does not inherit the window's zoomed font
         self._frames = frames
         self._screen_sizes = screen_sizes
         self.layout_box = QtWidgets.QComboBox()

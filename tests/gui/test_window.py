@@ -450,10 +450,12 @@ def test_training_compare_runs_both_from_the_controls_and_ends(qtbot, window):
     c = window.compare.comparison
     assert c is not None and window.compare.view.isVisible() and not window.frames_by_name["output"].isVisible()
     # Run A's mosaic and run B's view share the right column (A's is not squeezed to a strip).
-    # (Half each, as far as run B's view's minimum height allows.)
+    assert window.weights.title_text().startswith("Run A — 0.001: hidden-unit weights")  # which run it is
+    # (The two mosaics about as high, as far as run B's view's minimum height allows.)
     total = sum(window.right_split.sizes())
-    room_for_a = min(total // 2, total - window.compare.view.minimumSizeHint().height())
-    assert window.frames_by_name["weights"].height() >= room_for_a - 12
+    room_for_a = total - window.compare.view.minimumSizeHint().height()
+    qtbot.waitUntil(lambda: window.weights.mosaic_height() >= min(window.compare.view.weights.mosaic_height() - 12,
+                                                                 room_for_a), timeout=2000)
     window.controls.start_button.click()
     qtbot.waitUntil(lambda: window.latest is not None and window.latest.step > 5
                     and window.compare.view.shown_snapshot() is not None
@@ -470,3 +472,4 @@ def test_training_compare_runs_both_from_the_controls_and_ends(qtbot, window):
     qtbot.waitUntil(lambda: window.compare.comparison is None, timeout=TIMEOUT_MS)
     assert window.frames_by_name["output"].isVisible() and not window.compare.view.isVisible()
     assert window.right_split.sizes() == sizes_before
+    assert not window.weights.title_text().startswith("Run A")

@@ -66,6 +66,7 @@ class WeightsPanel(QtWidgets.QWidget):
     # ------------------------------------------------------------------ widgets
     def _build(self) -> None:
         self._title = style.title_label(TITLE)
+        self._run_name = ""  # "Run A — adam, 0.001" during a comparison: said before the title
         self._layer_row = QtWidgets.QWidget()
         self._layer_group = QtWidgets.QButtonGroup(self)
         self._layer_group.setExclusive(True)
@@ -121,6 +122,10 @@ class WeightsPanel(QtWidgets.QWidget):
         """The colour range of layer 1's mosaic (the input weights W1) while it is the one shown; None
         otherwise (then it is not kept up to date)."""
         return self.level if self._layer == 1 else None
+
+    def mosaic_height(self) -> int:
+        """Pixels the mosaic's view is high now (a comparison sizes two mosaics alike by it)."""
+        return self._graphics.height()
 
     def title_text(self) -> str:
         return self._title.text()
@@ -230,8 +235,17 @@ class WeightsPanel(QtWidgets.QWidget):
                 button.setChecked(k == self._layer)
         self._layer_row.setVisible(layers > 1)
         deep = self._layer > 1
-        set_text(self._title, DEEP_TITLE.format(layer=self._layer) if deep else TITLE)
+        self._show_title()
         self._note.setVisible(deep)
+
+    def set_run_name(self, name: str) -> None:
+        """Say which run the mosaic is (``"Run A — adam, 0.001"``) in its title; ``""``: just the title."""
+        self._run_name = name
+        self._show_title()
+
+    def _show_title(self) -> None:
+        title = DEEP_TITLE.format(layer=self._layer) if self._layer > 1 else TITLE
+        set_text(self._title, f"{self._run_name}: {title[0].lower()}{title[1:]}" if self._run_name else title)
 
     # ------------------------------------------------------------------ drawing
     def _resize_buffers(self, n: int) -> None:
