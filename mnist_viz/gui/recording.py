@@ -46,7 +46,9 @@ MIN_TEXT_SCALE, MAX_TEXT_SCALE = 0.6, 4.0
 LAYOUTS = {"lecture": "Lecture view: curves, weight mosaic and probe digits", "curves": "Learning curves",
            "weights": "Hidden-unit weights (mosaic)", "probes": "Probe digits"}
 DEFAULT_LAYOUT = "lecture"
-COMPARISON_ROW_STRETCH = (66, 34)  # the lecture frame's rows when it shows two runs' mosaics
+# The lecture frame of a comparison: run B's mosaic under run A's, beside the probes (which then
+# have the left column only: ten digits still fit 60% of the width).
+COMPARISON_PLACES = {"curves": (0, 0, 1), "weights": (0, 1, 1), "weights_b": (1, 1, 1), "probes": (1, 0, 1)}
 
 
 class FrameRenderer:
@@ -81,7 +83,10 @@ class FrameRenderer:
             if second_texts is not None:
                 self.curves.set_second_run(*second_texts)
                 self.weights_b = WeightsPanel()
-                self._mosaics = _stacked([self.weights, self.weights_b], second_texts[:2])
+                self.weights.set_run_name(second_texts[0])
+                self.weights_b.set_run_name(second_texts[1])
+                if layout == "weights":  # the two mosaics are the whole frame: one above the other
+                    self._mosaics = _stacked([self.weights, self.weights_b])
             self.page = self._build_page()
         self._image = QtGui.QImage(self.size[0], self.size[1], QtGui.QImage.Format.Format_RGBX8888)
 
@@ -121,13 +126,14 @@ class FrameRenderer:
     def close(self) -> None:
         self.page.close()
         self.page.deleteLater()
-        for panel in (self.curves, self._mosaics, self.probes):
-            if panel.parent() is None:
+        for panel in (self.curves, self._mosaics, self.weights_b, self.probes):
+            if panel is not None and panel.parent() is None:
                 panel.deleteLater()
 
     # ------------------------------------------------------------------ layout
     def _panel(self, name: str) -> QtWidgets.QWidget:
-        return {"curves": self.curves, "weights": self._mosaics, "probes": self.probes}[name]
+        return {"curves": self.curves, "weights": self._mosaics, "weights_b": self.weights_b,
+                "probes": self.probes}[name]
 
     def _build_page(self) -> QtWidgets.QWidget:
         """The panels in the lecture view's grid (or one panel), at the frame's size, never on screen."""
@@ -137,12 +143,12 @@ class FrameRenderer:
         grid = QtWidgets.QGridLayout(page)
         grid.setContentsMargins(8, 8, 8, 8)
         grid.setSpacing(12)
-        for name in self._shown:
-            row, col, span = PLACES[name] if len(self._shown) > 1 else (0, 0, 1)
+        places = PLACES if self.weights_b is None else COMPARISON_PLACES
+        for name in self._placed():
+            row, col, span = places[name] if len(self._shown) > 1 else (0, 0, 1)
             grid.addWidget(self._panel(name), row, col, 1, span)
         if len(self._shown) > 1:
-            # Two mosaics need the height the probes have room to give (their strip stays readable).
-            for row, stretch in enumerate(ROW_STRETCH if self.weights_b is None else COMPARISON_ROW_STRETCH):
+            for row, stretch in enumerate(ROW_STRETCH):
                 grid.setRowStretch(row, stretch)
             grid.setColumnStretch(0, 3)  # as in the lecture view: two stacked plots want the width
             grid.setColumnStretch(1, 2)
@@ -155,19 +161,23 @@ class FrameRenderer:
             self.curves.set_label_font(_scaled(self.curves.label_font(), scale))
         page.setFixedSize(*self.size)  # the panels' minimum sizes must not make it larger
         page.show()  # never on screen (WA_DontShowOnScreen), but laid out and polished as if it were
-        for name in self._shown:
+        for name in self._placed():
             hide_controls(self._panel(name))  # a video shows the picture, not the knobs (only shown ones hide)
         return page
 
+    def _placed(self) -> tuple[str, ...]:
+        """The panels in the frame's grid: those shown, and run B's mosaic in a lecture frame."""
+        with_b = self.weights_b is not None and len(self._shown) > 1
+        return (*self._shown, "weights_b") if with_b else self._shown
 
-def _stacked(mosaics: list[WeightsPanel], run_names: Sequence[str]) -> QtWidgets.QWidget:
-    """``mosaics`` one above the other, each titled by its run (a comparison's two)."""
+
+def _stacked(mosaics: list[WeightsPanel]) -> QtWidgets.QWidget:
+    """``mosaics`` one above the other (a comparison's two, each titled by its run)."""
     box = QtWidgets.QWidget()
     column = QtWidgets.QVBoxLayout(box)
     column.setContentsMargins(0, 0, 0, 0)
     column.setSpacing(6)
-    for mosaic, name in zip(mosaics, run_names):
-        mosaic.set_run_name(name)
+    for mosaic in mosaics:
         column.addWidget(mosaic, 1)
     return box
 

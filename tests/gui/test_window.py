@@ -450,7 +450,7 @@ def test_training_compare_runs_both_from_the_controls_and_ends(qtbot, window):
     c = window.compare.comparison
     assert c is not None and window.compare.view.isVisible() and not window.frames_by_name["output"].isVisible()
     # Run A's mosaic and run B's view share the right column (A's is not squeezed to a strip).
-    assert window.weights.title_text().startswith("Run A — 0.001: hidden-unit weights")  # which run it is
+    assert window.weights.title_text() == "Run A — 0.001: hidden-unit weights"  # which run it is
     # (The two mosaics about as high, as far as run B's view's minimum height allows.)
     total = sum(window.right_split.sizes())
     room_for_a = total - window.compare.view.minimumSizeHint().height()

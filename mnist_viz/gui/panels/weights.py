@@ -21,6 +21,7 @@ from mnist_viz.gui.widgets import info_label, legend_row, set_text
 
 TITLE = "Hidden-unit weights (each tile: one unit's 784 input weights)"
 DEEP_TITLE = "Layer {layer} units: linear view"
+RUN_TITLE = "hidden-unit weights"
 LINEAR_VIEW_NOTE = ("Each tile: the input pattern a unit's weights add up to through the layers below, "
                     "ignoring the bends of the activation")
 PITCH = SIDE + 1  # tile plus its 1-px separator
@@ -245,7 +246,9 @@ class WeightsPanel(QtWidgets.QWidget):
 
     def _show_title(self) -> None:
         title = DEEP_TITLE.format(layer=self._layer) if self._layer > 1 else TITLE
-        set_text(self._title, f"{self._run_name}: {title[0].lower()}{title[1:]}" if self._run_name else title)
+        if self._run_name:  # the short form: two titles of a comparison must each fit one line
+            title = f"{self._run_name}: {RUN_TITLE if self._layer == 1 else title}"
+        set_text(self._title, title)
 
     # ------------------------------------------------------------------ drawing
     def _resize_buffers(self, n: int) -> None:
