@@ -583,3 +583,18 @@ def test_the_wheel_scrolls_the_controls_column_instead_of_changing_an_unfocused_
     qtbot.waitUntil(combo.hasFocus)
     wheel()
     assert combo.currentIndex() == 1  # once clicked or tabbed to, the wheel changes it as usual
+
+
+def test_an_empty_accuracy_axis_after_a_high_accuracy_run_has_few_ticks(shown):
+    """A run at 97-99% fixes the ticks 0.5% apart; the next run's empty 0-100% axis must not keep
+    that spacing (200 labels drawn over each other, seen after a comparison reset run A)."""
+    panel = shown(CurvesPanel(), 600, 400)
+    panel.accuracy_smooth.setData([0.0, 1.0], [97.0, 99.0])
+    panel._fit_accuracy_y()
+    axis = panel.accuracy_plot.getAxis("left")
+    assert len(axis.tickValues(97.0, 100.0, 200)[0][1]) >= 3  # fine labelled ticks there
+    panel.accuracy_smooth.setData([], [])
+    panel._fit_accuracy_y()
+    low, high = panel.accuracy_plot.getViewBox().viewRange()[1]
+    assert low <= 0 and high >= 100
+    assert len(axis.tickValues(low, high, 200)[0][1]) <= 15  # the labelled ticks over 0-100%

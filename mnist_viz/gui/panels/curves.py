@@ -1042,6 +1042,9 @@ class CurvesPanel(QtWidgets.QWidget):
             wanted = (0.0, 100.0) if self._accuracy_view == "accuracy" else (math.log10(ERROR_FLOOR), 2.0)
             if wanted != self._accuracy_range:
                 self._accuracy_range = wanted
+                # Automatic ticks again: the last run's fixed spacing (0.5% for a 97-99% view) over
+                # 0-100% wrote 200 labels on top of each other (seen after a comparison's reset).
+                self.accuracy_plot.getAxis("left").setTickSpacing()
                 self.accuracy_plot.setYRange(*wanted, padding=0.02)
             return
         if self._accuracy_view == "error":
