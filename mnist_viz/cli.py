@@ -1,5 +1,6 @@
 """Command line: ``mnist-viz`` opens the window; ``mnist-viz train`` trains headless;
-``mnist-viz record`` trains headless and writes a video of the run; ``mnist-viz presets`` lists the recipes.
+``mnist-viz record`` trains headless and writes a video of the run; ``mnist-viz presets`` lists the recipes;
+``mnist-viz evaluate`` measures a saved session on the test set, clean and spoiled (``core.robustness``).
 
 Exit codes: 0 done, 2 bad input (a flag, a data file, a checkpoint), 3 training stopped by the guard or
 the watchdog (a NaN/inf step refused, the loss exploded, accuracy collapsed to chance, a hidden layer died).
@@ -148,7 +149,58 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--json", action="store_true", help="print one JSON object with the results on stdout")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_record_command(sub, train)  # last: it takes over every train flag added above
+    _add_evaluate_command(sub)
     return parser
+
+
+# --spoiler flag -> core.robustness.SPOILERS key (names here, so --help needs no NumPy work)
+SPOILER_FLAGS = {"noise": "noise", "rotate": "rotate", "shift": "shift", "thickness": "thickness",
+                 "occlude": "occlude"}
+
+EVALUATE_JSON = """--json prints one object: session (the file), data (the dataset's name), network (e.g.
+"784-512-10"), activation, step (training steps the session had taken), seed (of the noise and
+the occluding squares), test_images, test_accuracy (0..1), per_class (a list of {label, class,
+images, accuracy}), robustness (a list, one per spoiler: {spoiler, title, unit, amounts,
+accuracies}, accuracies on the whole test set at each amount, 0..1), seconds."""
+
+
+def _add_evaluate_command(sub) -> None:
+    """``evaluate``: a saved session's accuracy on the test set, per class, and under spoilers."""
+    evaluate = sub.add_parser(
+        "evaluate", help="test a saved session: accuracy, per class, and on spoiled test images",
+        description="Load a session saved by the window or `mnist-viz train --save` and measure it on the "
+                    "test set: its accuracy, per class, and its robustness curves (accuracy on test images "
+                    "spoiled with noise, rotation, a shift, thicker or thinner strokes, an occluding square). "
+                    "Without spoiler flags every spoiler is measured at its five usual amounts; with some, only "
+                    "those, at the amounts given (a comma-separated list: --noise 0.1,0.3; a list that starts with a "
+                    "minus sign after an equals sign: --rotate=-30,30).",
+        epilog=EVALUATE_JSON)
+    evaluate.add_argument("session", type=_path, metavar="SESSION", help="a saved session (.npz)")
+    for flag, unit in (("noise", "S"), ("rotate", "DEG"), ("shift", "PX"), ("thickness", "K"), ("occlude", "F")):
+        evaluate.add_argument(f"--{flag}", type=_amounts, metavar=unit, help=EVALUATE_FLAG_HELP[flag])
+    evaluate.add_argument("--seed", type=_count, default=0, help="seed of the noise and the occluding squares")
+    evaluate.add_argument("--data", type=_path, help="the data the session was trained on (default: bundled MNIST)")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object (see below)")
+
+
+EVALUATE_FLAG_HELP = {
+    "noise": "Gaussian noise of standard deviation S added to each pixel (0 to 1), clipped to [0, 1]",
+    "rotate": "turned DEG degrees counterclockwise (-90 to 90)",
+    "shift": "moved PX whole pixels to the right (negative: left; -6 to 6)",
+    "thickness": "strokes K pixels thicker (3x3 dilations; negative: thinner; -2 to 3)",
+    "occlude": "a black square F of the side wide on each image (0 to 0.6)",
+}
+
+
+def _amounts(text: str) -> tuple[float, ...]:
+    """``0.3`` or ``0.1,0.3``: one or more finite numbers."""
+    try:
+        values = tuple(float(part) for part in text.replace(" ", "").split(",") if part)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number or a comma-separated list of numbers") from None
+    if not values or not all(math.isfinite(v) for v in values):
+        raise argparse.ArgumentTypeError(f"{text!r} must be one or more finite numbers")
+    return values
 
 
 # What a video shows (gui.recording.LAYOUTS; named here so that --help needs no Qt).
@@ -194,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
         return list_presets()
     if args.command == "record":
         return record_command(args)
+    if args.command == "evaluate":
+        return evaluate_command(args)
     return train_command(args)
 
 
@@ -213,6 +267,91 @@ def list_presets() -> int:
                 if p.question is not None:
                     print(_question_lines(p.question, f"  {'':<24}"))
     return 0
+
+
+def evaluate_command(args) -> int:
+    """``mnist-viz evaluate``: load the session, measure it clean, per class and spoiled; print a
+    table (or ``--json``, ``EVALUATE_JSON``). A bad file or flag: exit 2 with one line naming it."""
+    from mnist_viz.core import robustness
+    from mnist_viz.core.checkpoint import CheckpointError
+    from mnist_viz.core.data import DataError
+
+    t0 = time.perf_counter()
+    try:
+        session, data = _load_session(args)
+        wanted = {kind: getattr(args, flag) for flag, kind in SPOILER_FLAGS.items() if getattr(args, flag)}
+        curves = wanted or {kind: spoiler.points for kind, spoiler in robustness.SPOILERS.items()}
+        for kind, amounts in curves.items():
+            for amount in amounts:
+                robustness.check_amount(kind, amount)  # all flags checked before minutes of work
+    except (DataError, CheckpointError, ValueError, OSError) as e:
+        return _fail(str(e))
+    params, activation, masks = session["params"], session["activation"], session["masks"]
+    x, y = data.x_test, np.asarray(data.y_test)
+    predicted = robustness.answers(params, activation, x, masks)
+    per_class = robustness.per_class_accuracy(y, predicted)
+    report = {"session": str(args.session), "data": data.name,
+              "network": "-".join(str(n) for n in [params[0].shape[0], *(p.shape[1] for p in params[0::2])]),
+              "activation": activation, "step": session["step"], "seed": args.seed, "test_images": len(y),
+              "test_accuracy": float(np.mean(predicted == y)) if len(y) else None,
+              "per_class": [{"label": k, "class": name, "images": int(np.sum(y == k)),
+                             "accuracy": None if math.isnan(per_class[k]) else float(per_class[k])}
+                            for k, name in enumerate(data.class_names)],
+              "robustness": []}
+    for kind, amounts in curves.items():
+        spoiler = robustness.SPOILERS[kind]
+        points, accuracies = robustness.robustness_curve(params, activation, x, y, kind, amounts, args.seed, masks)
+        report["robustness"].append({"spoiler": kind, "title": spoiler.title, "unit": spoiler.unit,
+                                     "amounts": points.tolist(), "accuracies": accuracies.tolist()})
+    report["seconds"] = round(time.perf_counter() - t0, 3)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        _print_evaluation(report)
+    return 0
+
+
+def _load_session(args) -> tuple[dict, object]:
+    """``({params, activation, masks, step}, dataset)`` of ``args.session`` on ``args.data``, the
+    session's classes and input size checked against the data's. Raises ``CheckpointError``,
+    ``DataError`` or ``ValueError`` naming the file."""
+    from mnist_viz.core import checkpoint
+    from mnist_viz.core.augment import PIXELS
+    from mnist_viz.core.data import load_dataset
+
+    meta, arrays, settings = checkpoint.read_checkpoint(args.session)  # the session first: its faults are the likelier
+    data = load_dataset(args.data)
+    checkpoint.check_session_data(meta, data, args.session)
+    if meta["sizes"][0] != data.x_test.shape[1]:
+        raise checkpoint.CheckpointError(f"{args.session} was trained on {meta['sizes'][0]}-pixel inputs, "
+                                         f"but {data.name} has {data.x_test.shape[1]}")
+    if data.x_test.shape[1] != PIXELS:
+        raise ValueError(f"{data.name}: evaluate spoils 28x28 images, but its images have "
+                         f"{data.x_test.shape[1]} pixels")
+    params = [arrays[f"param_{i}"] for i in range(meta["n_params"])]
+    masks = [arrays.get(f"mask_{i}") for i in range(len(settings.hidden))]
+    return {"params": params, "activation": settings.activation, "masks": masks,
+            "step": int(meta["counters"].get("step_count", 0))}, data
+
+
+def _print_evaluation(report: dict) -> None:
+    """The report as tables a person reads: accuracy, per class, one row per spoiler."""
+    print(f"{report['session']}: {report['network']} {report['activation']} network, step {report['step']:,}, "
+          f"on {report['data']}")
+    print(f"test accuracy {percent(report['test_accuracy']).strip()} on {report['test_images']:,} images\n")
+    width = max(5, *(len(row["class"]) for row in report["per_class"]))
+    print(f"   {'class':<{width}}  {'images':>6}  accuracy")
+    for row in report["per_class"]:
+        print(f"{row['label']:>2} {row['class']:<{width}}  {row['images']:>6,}  {percent(row['accuracy'])}")
+    for curve in report["robustness"]:
+        print(f"\n{curve['title']} ({curve['unit']})")
+        print("  amount    " + "".join(f"{a:>9g}" for a in curve["amounts"]))
+        print("  accuracy  " + "".join(f"{percent(a):>9}" for a in curve["accuracies"]))
+
+
+def percent(value: float | None) -> str:
+    """``" 97.12%"``, or ``"  n/a"`` for no value (a class with no test images)."""
+    return "  n/a" if value is None or math.isnan(value) else f"{value:6.2%}"
 
 
 def _question_lines(question, indent: str) -> str:

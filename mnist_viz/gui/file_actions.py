@@ -293,7 +293,7 @@ def switch_dataset(window: MainWindow, dataset: Dataset) -> bool:
     if dropped:
         window.controls.set_settings(settings)
     _clear_views(window)
-    for panel in (window.probes, window.samples, window.activation_space, window.confusion):
+    for panel in (window.probes, window.samples, window.activation_space, window.confusion, window.robustness):
         panel.set_dataset(dataset)  # the probes send their new images to the worker (probesChanged)
     window.templates.set_class_names(dataset.class_names)
     window.output_weights.set_class_names(dataset.class_names)

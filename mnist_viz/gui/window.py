@@ -31,6 +31,7 @@ from mnist_viz.gui.panels.health import LayerHealthPanel
 from mnist_viz.gui.panels.metrics import MetricCards
 from mnist_viz.gui.panels.output_weights import OutputWeightsPanel
 from mnist_viz.gui.panels.probes import ProbesPanel
+from mnist_viz.gui.panels.robustness import RobustnessPanel
 from mnist_viz.gui.panels.samples import SampleGridPanel
 from mnist_viz.gui.panels.status import StatusLine
 from mnist_viz.gui.panels.templates import ClassTemplatesPanel
@@ -58,6 +59,8 @@ TABS = (("samples", "Training images", "Examples of what the network trains on")
         ("activation_space", "Space", "Where the last layer puts 2,000 test digits (PCA): hover, click to pin"),
         ("confusion", "Errors", "Confusion matrix on the test set: click a cell"),
         ("health", "Health", "Each layer's weights, updates and activations over training; dead or saturated units"),
+        ("robustness", "Robustness",
+         "Spoil the test images (noise, rotation, shift, stroke thickness, occlusion): the live network's accuracy"),
         ("backprop", "Backprop step",
          "One training step taken apart: forward, loss, backward, update. Step walks the stages here"))
 
@@ -144,6 +147,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.output_weights.set_class_names(self.data.class_names)
         self.activation_space = ActivationSpacePanel(self.data)
         self.confusion = ConfusionPanel(self.data)
+        self.robustness = RobustnessPanel(self.data)  # computes on its own thread, one curve a second
         self.backprop = BackpropStepPanel()
         # Health over time is of the live run: fed every snapshot (a hidden tab too, or its history
         # would have gaps; recording costs ~0.02 ms), never a scrubbed-to moment.
@@ -161,7 +165,7 @@ class MainWindow(QtWidgets.QMainWindow):
         # that moment; the curves, the status line and the banner always show the live run.
         self.moment_panels: list[Panel] = [self.weights, self.output_weights, self.probes, self.samples, self.drawing,
                                            self.unit_inspector, self.templates, self.activation_space, self.confusion,
-                                           self.backprop]
+                                           self.robustness, self.backprop]
         self.panels: list[Panel] = [self.curves, self.health, *self.moment_panels]
 
     def _build_tabs(self) -> PanelTabs:
