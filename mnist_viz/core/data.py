@@ -244,7 +244,7 @@ def load_fashion_mnist(verify: bool = True) -> Dataset:
         raise DataError(f"Fashion-MNIST is not installed here (looked in {', '.join(map(str, FASHION_DIRS))}). "
                         "Install the dataset-fashion-mnist package, or put its four IDX files "
                         "(train-images-idx3-ubyte.gz, ...) in a folder and open that folder.")
-    ds = _load_verified(folder, f"{FASHION_NAME} (bundled)", FASHION_SHA256, verify)
+    ds = _load_verified(folder, f"{FASHION_NAME} (installed)", FASHION_SHA256, verify)  # not shipped with mnist-viz
     return dataclasses.replace(ds, class_names=FASHION_CLASS_NAMES)
 
 

@@ -152,7 +152,7 @@ def test_the_installed_fashion_mnist_is_verified_like_the_bundled_mnist(tmp_path
     monkeypatch.setattr(data, "FASHION_DIRS", (folder,))
     monkeypatch.setattr(data, "FASHION_SHA256", digests)
     ds = load_dataset("fashion-mnist")
-    assert (ds.name, ds.class_names, ds.n_train) == ("Fashion-MNIST (bundled)", FASHION_CLASS_NAMES, 40)
+    assert (ds.name, ds.class_names, ds.n_train) == ("Fashion-MNIST (installed)", FASHION_CLASS_NAMES, 40)
     assert not ds.x_train.flags.writeable
     damaged_folder = tmp_path / "damaged"
     damaged = tiny_arrays(seed=5)
