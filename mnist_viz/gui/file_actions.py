@@ -13,6 +13,7 @@ before a run in progress ends, and ``switch_dataset`` moves the whole window ont
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import re
 from collections.abc import Iterator
@@ -63,6 +64,9 @@ def export_file_name(title: str, step: int | None, ending: str, dataset: str = "
     return f"mnist-viz-{data + '-' if data else ''}{slug}{moment}.{ending}"
 
 
+LOADING = "Loading the session"
+
+
 class FileActions(QtCore.QObject):
     """The window's File menu and the answers to its requests.
 
@@ -98,7 +102,7 @@ class FileActions(QtCore.QObject):
             self.show_error("Loading the session failed", str(e))
             return False
         seq = self.worker.load_session(path)
-        self.pending[seq] = "Loading the session"
+        self.pending[seq] = LOADING
         note = checkpoint.session_data_note(name, self.window.data)
         if note:
             self.load_notes[seq] = note
@@ -204,7 +208,9 @@ class FileActions(QtCore.QObject):
             self.show_error(f"{operation} failed", event.reason)
 
     def _on_command_done(self, event: CommandDone) -> None:
-        self.pending.pop(event.reply_to, None)
+        if self.pending.pop(event.reply_to, None) == LOADING and self.window.compare.comparison is not None:
+            self.window.compare.end()  # run A is now the loaded run: run B is no longer its twin
+            event = dataclasses.replace(event, message=f"{event.message}; the comparison ended")
         note = self.load_notes.pop(event.reply_to, "")
         self.status(f"{event.message}; {note}" if note else event.message)
 
@@ -288,19 +294,23 @@ def switch_dataset(window: MainWindow, dataset: Dataset) -> bool:
     except ValueError as e:
         window.files.show_error("Cannot train on this dataset", str(e))
         return False
+    comparing = window.compare.comparison is not None
+    window.compare.end()  # run B trains on the old data: no longer a fair twin of run A
     window.data = dataset
     window.setWindowTitle(window_title(dataset))
     if dropped:
         window.controls.set_settings(settings)
     _clear_views(window)
-    for panel in (window.probes, window.samples, window.activation_space, window.confusion, window.robustness):
+    for panel in (window.probes, window.samples, window.activation_space, window.confusion, window.robustness,
+                  window.compare.view):
         panel.set_dataset(dataset)  # the probes send their new images to the worker (probesChanged)
     window.templates.set_class_names(dataset.class_names)
     window.output_weights.set_class_names(dataset.class_names)
     window.unit_inspector.set_test_images(dataset.x_test, dataset.y_test)
     window.controls.set_dataset_size(len(dataset.x_train))
     window.worker.set_speed_limit(window.controls.speed_limit())
-    window.files.status(f"Now training on {dataset.name}: a new run, from step 0{dropped}")
+    ended = "; the comparison ended (run B trained on the old data)" if comparing else ""
+    window.files.status(f"Now training on {dataset.name}: a new run, from step 0{dropped}{ended}")
     return True
 
 

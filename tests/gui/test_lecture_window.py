@@ -121,8 +121,10 @@ def test_save_and_load_session_and_a_corrupt_file_changes_nothing(qtbot, window,
     window.files.save_session(str(path))
     qtbot.waitUntil(path.exists, timeout=TIMEOUT_MS)
     train_a_little(qtbot, window, 30)
+    window.compare.start({"lr": 0.5})
     window.files.load_session(str(path))
     wait_for(qtbot, window, lambda s: s.step == saved.step, TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.compare.comparison is None, timeout=TIMEOUT_MS)  # run B was the old run's twin
     bad = tmp_path / "corrupt.npz"
     bad.write_bytes(b"PK\x03\x04 not really a session")
     window.files.load_session(str(bad))

@@ -112,12 +112,15 @@ def test_cancelling_the_question_keeps_the_run(idle, tmp_path, small_mnist, monk
 
 def test_a_good_npz_with_class_names_switches_the_whole_window(qtbot, window, tmp_path, small_mnist, monkeypatch):
     trained(qtbot, window)
+    window.compare.start({"lr": 0.5})  # a comparison ends: its run B trains on the old data
     old_pid = window.worker.training_pid()
     answer_questions(monkeypatch, QtWidgets.QMessageBox.StandardButton.Yes)
     assert open_dataset_path(window, str(clothes_npz(tmp_path, small_mnist))) is True
     assert window.windowTitle() == "mnist-viz — clothes.npz (npz)"
     assert window.data.name == "clothes.npz (npz)" and window.worker.data is window.data
     assert window.latest is None and window.confusion.matrix() is None  # the old run is gone from the views
+    assert window.compare.comparison is None and "comparison ended" in window.statusBar().currentMessage()
+    assert window.compare.view.probes.class_names() == FASHION_CLASS_NAMES  # ready for the next comparison
     for panel in (window.probes, window.confusion, window.templates):
         assert panel.class_names() == FASHION_CLASS_NAMES
     assert window.confusion.axis_labels("left") == ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",

@@ -67,6 +67,11 @@ class ComparisonView(QtWidgets.QWidget):
                 return len(images)
         return 0
 
+    def set_dataset(self, dataset) -> None:
+        """Another dataset (File > Open dataset): run B's probes come from it, named by its classes."""
+        self.probes.set_dataset(dataset)
+        self._split_size = self._probe_split_size(dataset)
+
     def set_run(self, label_b: str, difference: str, notes: str = "") -> None:
         """Title ``"Run B — adam"`` and the line under it (what differs, how fair the comparison is)."""
         self._title.setText(f"Run B — {label_b.removeprefix('B: ')}")
