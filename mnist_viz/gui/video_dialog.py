@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from mnist_viz.gui.panels.curves import CurvesPanel
     from mnist_viz.gui.window import MainWindow
 
-SIZES = {"1280 × 720 (HD)": (1280, 720), "1920 × 1080 (Full HD)": (1920, 1080)}
+SIZES = {"1280 × 720 (HD)": (1280, 720), "1920 × 1080 (Full HD)": (1920, 1080),
+         "854 × 480 (web page, small file)": (854, 480)}
 AS_ON_SCREEN = "as on screen"
 DEFAULT_FPS = 15
 

@@ -14,7 +14,7 @@ import av
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from mnist_viz import cli
 from mnist_viz.core.snapshot import Settings
@@ -342,12 +342,13 @@ def test_the_window_export_refuses_a_bad_name_with_a_message(fake_window, tmp_pa
 def test_the_dialog_offers_the_size_on_screen_made_even(qapp, tmp_path):
     dialog = video_dialog.VideoDialog(24, {"lecture": (1001, 613), "curves": (640, 480)}, str(tmp_path / "v.mp4"))
     assert dialog.choice() == video_dialog.VideoChoice("lecture", (1280, 720), 15, str(tmp_path / "v.mp4"))
-    dialog.size_box.setCurrentIndex(2)
+    on_screen = dialog.size_box.findText(video_dialog.AS_ON_SCREEN, QtCore.Qt.MatchFlag.MatchContains)
+    dialog.size_box.setCurrentIndex(on_screen)
     assert dialog.choice().size == (1000, 612)
     dialog.fps_box.setValue(12)
     assert "24 frames" in dialog.length_label.text() and "2.0 s" in dialog.length_label.text()
     dialog.layout_box.setCurrentIndex(list(recording.LAYOUTS).index("weights"))  # no size known on screen
-    assert dialog.size_box.count() == 2
+    assert dialog.size_box.count() == len(video_dialog.SIZES)  # the fixed sizes, none "as on screen"
     dialog.deleteLater()
     QtWidgets.QApplication.sendPostedEvents()
 
