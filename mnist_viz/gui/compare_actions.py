@@ -107,7 +107,7 @@ class CompareActions:
             return
         sizes = split.sizes()
         a, b = split.indexOf(frame_a), split.indexOf(self.view)
-        move = int(gap / 1.6)  # B's mosaic has about 60% of B's view
+        move = int(gap / 1.75)  # B's mosaic has about 75% of B's view
         sizes[a], sizes[b] = sizes[a] - move, sizes[b] + move
         split.setSizes(sizes)
         QtCore.QTimer.singleShot(0, lambda: self._level_mosaics(passes - 1))

@@ -64,7 +64,7 @@ def test_the_side_view_paints_run_b_and_mirrors_run_a_probes(shown, small_mnist)
     snap = trainer.snapshot(view.probes.probe_images(), health=False)
     view.set_run("B: adam", "optimizer sgd vs adam", "same initial weights")
     view.show_snapshot(snap)
-    assert view.weights.n_units == 9 and "adam" in view._title.text()
+    assert view.weights.n_units == 9 and view.weights.title_text().startswith("Run B — adam: ")
     view.show_snapshot(dataclasses.replace(snap, params=tuple(np.full_like(p, np.nan) for p in snap.params)))
     view.clear()
 

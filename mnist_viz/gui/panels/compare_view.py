@@ -46,16 +46,15 @@ class ComparisonView(QtWidgets.QWidget):
         self.probes = ProbesPanel(dataset)
         self.probes.probesChanged.connect(self.probesChanged)
         self._split_size = self._probe_split_size(dataset)  # probe indices below it are dataset images
-        self._title = style.title_label("Run B")
+        self.probes.set_strip_only(True)  # the same probes as run A's: B's answers are what differs
         self._notes = QtWidgets.QLabel()
         self._notes.setFont(style.font(style.SMALL_PT))
         self._notes.setWordWrap(True)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(2)
-        layout.addWidget(self._title)
         layout.addWidget(self._notes)
-        self.split = splitter(QtCore.Qt.Orientation.Vertical, (self.weights, 60), (self.probes, 40))
+        self.split = splitter(QtCore.Qt.Orientation.Vertical, (self.weights, 75), (self.probes, 25))
         layout.addWidget(self.split, 1)
 
     @staticmethod
@@ -74,7 +73,7 @@ class ComparisonView(QtWidgets.QWidget):
 
     def set_run(self, label_b: str, difference: str, notes: str = "") -> None:
         """Title ``"Run B — adam"`` and the line under it (what differs, how fair the comparison is)."""
-        self._title.setText(f"Run B — {label_b.removeprefix('B: ')}")
+        self.weights.set_run_name(f"Run B — {label_b.removeprefix('B: ')}")
         self._notes.setText(f"{difference}. {notes}" if notes else difference)
 
     def show_snapshot(self, snap: Snapshot) -> None:

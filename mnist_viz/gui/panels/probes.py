@@ -160,6 +160,12 @@ class ProbesPanel(QtWidgets.QWidget):
         self._indices = source._indices.copy()
         self._rebuild_cells()
 
+    def set_strip_only(self, strip_only: bool) -> None:
+        """Show only the strip of answers, without the heading, its buttons and the large view (a
+        comparison's run B: its probes follow run A's, and its mosaic needs the height)."""
+        self._header.setVisible(not strip_only)
+        self._detail.setVisible(not strip_only)
+
     def probe_images(self) -> np.ndarray:
         """``(P, 784) float32`` images of the current probes (a copy)."""
         return np.array(self._x[self._indices], dtype=np.float32)
@@ -304,7 +310,9 @@ class ProbesPanel(QtWidgets.QWidget):
         new_button = QtWidgets.QPushButton("New digits")
         new_button.setFont(style.font(style.SMALL_PT + 1))
         new_button.clicked.connect(self._on_new_clicked)
-        header = QtWidgets.QHBoxLayout()
+        self._header = QtWidgets.QWidget()
+        header = QtWidgets.QHBoxLayout(self._header)
+        header.setContentsMargins(0, 0, 0, 0)
         header.addWidget(style.title_label("The network's answers"), 1)  # the tab already says "Probe digits"
         count_label = QtWidgets.QLabel("digits:")
         count_label.setFont(style.font(style.SMALL_PT + 1))
@@ -316,7 +324,7 @@ class ProbesPanel(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(2)
-        layout.addLayout(header)
+        layout.addWidget(self._header)
         # The large view gets the larger share: its ten bars and class digits are what the back
         # rows must read; the strip's cells need only a picture, a digit and a number.
         layout.addWidget(self._strip, 2)
