@@ -37,6 +37,7 @@ from mnist_viz.gui.panels.status import StatusLine
 from mnist_viz.gui.panels.templates import ClassTemplatesPanel
 from mnist_viz.gui.panels.timeline import TimelinePanel
 from mnist_viz.gui.panels.unit_inspector import UnitInspectorPanel
+from mnist_viz.gui.panels.weight_surgery import WeightSurgeryPanel
 from mnist_viz.gui.panels.weights import WeightsPanel
 from mnist_viz.gui.predict_first import PredictFirstCard
 from mnist_viz.gui.toast import Toast
@@ -61,6 +62,8 @@ TABS = (("samples", "Training images", "Examples of what the network trains on")
         ("health", "Health", "Each layer's weights, updates and activations over training; dead or saturated units"),
         ("robustness", "Robustness",
          "Spoil the test images (noise, rotation, shift, stroke thickness, occlusion): the live network's accuracy"),
+        ("weight_surgery", "Weights lab",
+         "Noise on the weights and pruning of the smallest ones: what it costs the live network; Restore undoes it"),
         ("backprop", "Backprop step",
          "One training step taken apart: forward, loss, backward, update. Step walks the stages here"))
 
@@ -148,6 +151,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.activation_space = ActivationSpacePanel(self.data)
         self.confusion = ConfusionPanel(self.data)
         self.robustness = RobustnessPanel(self.data)  # computes on its own thread, one curve a second
+        self.weight_surgery = WeightSurgeryPanel()  # of the live run: it sees training go on past an alteration
         self.backprop = BackpropStepPanel()
         # Health over time is of the live run: fed every snapshot (a hidden tab too, or its history
         # would have gaps; recording costs ~0.02 ms), never a scrubbed-to moment.
@@ -166,7 +170,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.moment_panels: list[Panel] = [self.weights, self.output_weights, self.probes, self.samples, self.drawing,
                                            self.unit_inspector, self.templates, self.activation_space, self.confusion,
                                            self.robustness, self.backprop]
-        self.panels: list[Panel] = [self.curves, self.health, *self.moment_panels]
+        self.panels: list[Panel] = [self.curves, self.health, self.weight_surgery, *self.moment_panels]
 
     def _build_tabs(self) -> PanelTabs:
         """The probes and the lecture tools, one tab each (the probe strip fits any height)."""
@@ -263,6 +267,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.backprop.stepRequested.connect(w.step_once)
         w.stepExplained.connect(self._on_step_explained)
         w.commandFailed.connect(self.backprop.show_refusal)  # it answers "explain step" refusals only
+        self.weight_surgery.alterRequested.connect(lambda noise, prune: w.alter_weights(noise, prune))
+        self.weight_surgery.restoreRequested.connect(w.restore_weights)
+        w.weightsAltered.connect(self.weight_surgery.show_answer)
+        w.weightsAltered.connect(lambda e: self.statusBar().showMessage(
+            f"Weights lab: {e.split} accuracy {e.accuracy_before:.1%} → {e.accuracy_after:.1%}", 10_000))
+        w.commandFailed.connect(self.weight_surgery.show_refusal)  # "alter/restore weights" refusals only
         w.snapshotReady.connect(self._on_snapshot_ready)
         w.playingChanged.connect(self.controls.set_playing)
         w.failed.connect(self._on_worker_failed)
@@ -346,6 +356,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.metrics.clear()
         self.curves.show_snapshot(snap)
         self.health.show_snapshot(snap)
+        self.weight_surgery.show_snapshot(snap)  # Restore ends once training went on from altered weights
         self.timeline.offer(snap)
         if self.timeline.is_live:  # else the moment panels keep showing the scrubbed-to snapshot
             self._show_moment(snap)

@@ -90,6 +90,8 @@ class TrainingWorker(QThread):
         commandFailed(CommandFailed): a command was refused (a setting the trainer rejected, a bad file).
         budgetFinished(BudgetFinished): a recipe reached its budget; training paused.
         stepExplained(StepExplanation): the answer to ``explain_step`` (``core.backprop_step``).
+        weightsAltered(WeightsAltered): the answer to ``alter_weights`` or ``restore_weights``: test
+            accuracy of the intact and of the present weights.
         failed(str): training crashed (traceback text), or its process kept dying; training has ended.
         processLost(str): the training process died; a new one is starting from the latest weights.
         processRestarted(str): the new process carries on the run.
@@ -102,6 +104,7 @@ class TrainingWorker(QThread):
     commandFailed = Signal(object)
     budgetFinished = Signal(object)
     stepExplained = Signal(object)
+    weightsAltered = Signal(object)
     failed = Signal(str)
     processLost = Signal(str)
     processRestarted = Signal(str)
@@ -137,7 +140,8 @@ class TrainingWorker(QThread):
             p.PlayingChanged: lambda e: self.playingChanged.emit(e.playing),
             p.CommandDone: self.commandDone.emit, p.CommandFailed: self.commandFailed.emit,
             p.BudgetFinished: self.budgetFinished.emit, p.ProcessFailed: lambda e: self.failed.emit(e.details),
-            p.StepExplained: lambda e: self.stepExplained.emit(e.explanation)}
+            p.StepExplained: lambda e: self.stepExplained.emit(e.explanation),
+            p.WeightsAltered: self.weightsAltered.emit}
 
     # ------------------------------------------------------------ commands
     @property
@@ -170,6 +174,17 @@ class TrainingWorker(QThread):
         """Pause and take the next step apart without taking it; ``stepExplained`` brings it (or
         ``commandFailed`` says why not). A ``step_once()`` afterwards trains on that same batch."""
         return self.send(p.ExplainStep(int(images)))
+
+    def alter_weights(self, noise: float, prune: float, seed: int = 0) -> int:
+        """Pause and alter the live network's weights (``protocol.AlterWeights``): noise of ``noise`` ×
+        each weight matrix's std, then the smallest ``prune`` fraction of each set to 0. Always of the
+        intact weights; ``weightsAltered`` brings the accuracy before and after, ``commandFailed`` a
+        refused value. Training on (``play``, ``step_once``) keeps the altered weights."""
+        return self.send(p.AlterWeights(float(noise), float(prune), int(seed)))
+
+    def restore_weights(self) -> int:
+        """Put back, bit for bit, the weights kept before the first ``alter_weights``."""
+        return self.send(p.RestoreWeights())
 
     def update_settings(self, **changes: Any) -> int:
         """Live settings (``Trainer.update``); a burst of calls collapses to the last values."""

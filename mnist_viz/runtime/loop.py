@@ -17,6 +17,7 @@ import multiprocessing
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -27,10 +28,12 @@ from mnist_viz.core.backprop_step import explain_next_step
 from mnist_viz.core.files import write_metrics_csv
 from mnist_viz.core.presets import Preset
 from mnist_viz.core.snapshot import LoopState, Settings
+from mnist_viz.core.surgery import alter_weights, describe_alteration, weight_zero_fraction
 from mnist_viz.core.trainer import Trainer
 from mnist_viz.runtime.channels import TrainerEnd
 from mnist_viz.runtime.lockstep import FREE, StepCounters
 from mnist_viz.runtime.protocol import (
+    AlterWeights,
     BudgetFinished,
     Command,
     CommandDone,
@@ -49,6 +52,7 @@ from mnist_viz.runtime.protocol import (
     Ready,
     Reset,
     Restore,
+    RestoreWeights,
     Resume,
     SaveSession,
     SetBudget,
@@ -61,6 +65,7 @@ from mnist_viz.runtime.protocol import (
     Stop,
     Stopped,
     UpdateSettings,
+    WeightsAltered,
     check_fields,
     command_name,
 )
@@ -138,6 +143,19 @@ class CommandBuffer:
         return items, self.seq
 
 
+@dataclass
+class IntactWeights:
+    """The network's parameters as they were before the first ``AlterWeights`` (exact copies, never
+    handed to the network: training writes into the arrays it holds), their accuracy on ``split``,
+    and the alteration in place now (``noise``, ``prune``: for the marker if training goes on)."""
+
+    params: list[np.ndarray]
+    accuracy: float
+    split: str
+    noise: float = 0.0
+    prune: float = 0.0
+
+
 # ------------------------------------------------------------------------------ the loop
 class TrainingLoop:
     """Steps the trainer while playing, applies commands between steps, evaluates now and then,
@@ -183,6 +201,7 @@ class TrainingLoop:
         self.applying_seq = 0  # the sequence number of the command being applied (for handlers that answer)
         self.lock: StepCounters | None = None  # lockstep with another run (a comparison), see LockStep
         self.lock_unit = "steps"
+        self.intact: IntactWeights | None = None  # set while the weights are altered (AlterWeights)
 
     # ---------------------------------------------------------------- one pass
     def tick(self) -> float | None:
@@ -284,7 +303,10 @@ class TrainingLoop:
 
     def evaluate(self, now: float | None = None) -> tuple[float, float]:
         """Add an evaluation point to the curves (the trainer's eval split); returns it as
-        ``(loss, accuracy)``."""
+        ``(loss, accuracy)``. While the weights are altered (``AlterWeights``) nothing is added: the
+        curves show the run as trained, and a demonstration that is then undone is no part of it."""
+        if self.intact is not None:
+            return self.trainer.evaluate()
         now = time.perf_counter() if now is None else now
         result = self.trainer.record_evaluation(test_predictions=True)  # feeds the confusion matrix
         self.eval_cost = time.perf_counter() - now
@@ -379,12 +401,16 @@ class TrainingLoop:
             self.lock = None
 
     def _on_play(self, _: Play) -> None:
+        if not self.trainer.diverged:
+            self._keep_alteration()
         self._set_playing(not self.trainer.diverged)
 
     def _on_pause(self, _: Pause) -> None:
         self._set_playing(False)
 
     def _on_step(self, command: Step) -> None:
+        if not self.trainer.diverged:
+            self._keep_alteration()
         self._set_playing(False)
         self.steps_owed += command.n
 
@@ -397,6 +423,9 @@ class TrainingLoop:
         self.send(StepExplained(reply_to=self.applying_seq, explanation=explanation))
 
     def _on_update_settings(self, command: UpdateSettings) -> None:
+        resizes = tuple(command.changes.get("hidden", self.trainer.settings.hidden)) != self.trainer.settings.hidden
+        if resizes:  # the intact copy would no longer fit the network: the altered weights become the run's
+            self._keep_alteration()
         self.trainer.update(**command.changes)
         self._end_budget_if_changed(self.trainer.settings)
 
@@ -413,12 +442,14 @@ class TrainingLoop:
         self._end_budget_if_changed(command.settings if command.settings is not None else self.trainer.settings)
         self.budget_armed = self.budget is not None
         self.trainer.reset(command.settings)
+        self.intact = None  # fresh weights: nothing left to restore
         self.run_id += 1
         self.steps_owed = 0
         self.evaluate()
 
     def _on_restore(self, command: Restore) -> str:
         message = self.trainer.restore_last_good(command.lr_factor)
+        self.intact = None  # the restored copy replaced the altered weights
         self.evaluate()  # the curves show at once where the restored weights stand
         if command.resume is not None:
             self._set_playing(command.resume)
@@ -441,6 +472,65 @@ class TrainingLoop:
         self.trainer.set_unit_enabled(int(command.unit), bool(command.enabled))
         self.evaluate()  # the class sees the accuracy change at once
 
+    # -------------------------------------------------------- weight surgery
+    def _on_alter_weights(self, command: AlterWeights) -> None:
+        """Pause, keep the intact weights (first alteration only), put ``command``'s alteration of
+        them in the network and answer with the test accuracy of both. Steps still owed are dropped
+        (they would train the altered weights unasked); the optimizer's state is not touched. The
+        next snapshot carries the altered weights, so the views show them; the curves do not (see
+        ``evaluate``)."""
+        self._set_playing(False)
+        self.steps_owed = 0
+        tr = self.trainer
+        if self.intact is None:
+            if self.last_eval[0] != tr.step_count and not tr.diverged:
+                self.evaluate()  # the curves' last point is then the intact weights', at this very step
+            split = "test" if len(tr.data.x_test) else "eval"
+            self.intact = IntactWeights([p.copy() for p in tr.net.params], tr.evaluate(split)[1], split)
+        intact = self.intact
+        tr.net.set_params(alter_weights(intact.params, float(command.noise), float(command.prune), int(command.seed)))
+        self._weights_replaced()
+        intact.noise, intact.prune = float(command.noise), float(command.prune)
+        self.send(WeightsAltered(reply_to=self.applying_seq, accuracy_before=intact.accuracy,
+                                 accuracy_after=tr.evaluate(intact.split)[1], noise=intact.noise,
+                                 prune=intact.prune, seed=int(command.seed),
+                                 zero_fraction=weight_zero_fraction(tr.net.params), split=intact.split))
+
+    def _on_restore_weights(self, _: RestoreWeights) -> None:
+        """Put the intact weights back exactly (copies: training overwrites the network's arrays)."""
+        intact = self.intact
+        if intact is None:
+            raise ValueError("the weights are not altered (or training went on from the altered ones): "
+                             "nothing to restore")
+        tr = self.trainer
+        tr.net.set_params([p.copy() for p in intact.params])
+        self._weights_replaced()
+        self.intact = None
+        self.send(WeightsAltered(reply_to=self.applying_seq, accuracy_before=intact.accuracy,
+                                 accuracy_after=tr.evaluate(intact.split)[1],
+                                 zero_fraction=weight_zero_fraction(tr.net.params), split=intact.split,
+                                 restored=True))
+
+    def _weights_replaced(self) -> None:
+        # The optimizer's spare buffers are no longer "the parameters before the last step": without
+        # this the Health tab would show the alteration as the last step's update (Trainer._params_before).
+        self.trainer._update_step = -1
+        self.dirty = True
+
+    def _keep_alteration(self) -> None:
+        """Training goes on from the altered weights (Play, Step, a resize): they become the run's.
+        The intact copy is dropped, a marker ("weights altered: noise 0.5×std, 80% pruned") says
+        where, and the curves get the altered weights' point at that step, so they show the drop
+        and then the recovery. The watchdog starts afresh: the drop is on purpose, not a collapse."""
+        intact = self.intact
+        if intact is None:
+            return
+        self.intact = None
+        tr = self.trainer
+        tr.add_marker(f"weights altered: {describe_alteration(intact.noise, intact.prune)}")
+        tr.watchdog.restart()
+        self.evaluate()
+
     def _on_lock_step(self, command: LockStep) -> None:
         if self.lock is not None:
             self.lock.close()
@@ -456,6 +546,7 @@ class TrainingLoop:
 
     def _on_load_session(self, command: LoadSession) -> str:
         checkpoint.load_checkpoint(self.trainer, command.path)  # a bad file raises and leaves the session as it was
+        self.intact = None  # another run: its weights are not the ones kept
         self._set_playing(False)
         self.budget, self.budget_armed = None, False  # a loaded session is no longer the preset's run
         self.run_id += 1  # the views clear, then get the loaded run's whole history
@@ -474,7 +565,7 @@ class TrainingLoop:
         Reset: _on_reset, Restore: _on_restore, SetBudget: _on_set_budget, SetProbes: _on_set_probes,
         SetSpeedLimit: _on_set_speed_limit, SetUnitEnabled: _on_set_unit_enabled, SaveSession: _on_save_session,
         LoadSession: _on_load_session, ExportMetrics: _on_export_metrics, ExplainStep: _on_explain_step,
-        LockStep: _on_lock_step,
+        LockStep: _on_lock_step, AlterWeights: _on_alter_weights, RestoreWeights: _on_restore_weights,
     }
 
 

@@ -23,6 +23,7 @@ import numpy as np
 from mnist_viz.core.backprop_step import MAX_IMAGES, StepExplanation
 from mnist_viz.core.presets import Preset
 from mnist_viz.core.snapshot import Settings, Snapshot
+from mnist_viz.core.surgery import check_alteration
 
 MAX_STEPS_PER_COMMAND = 1_000_000  # "step n batches": more than this is a typo, not a wish
 MAX_PROBES = 256  # probe images a snapshot carries softmax bars for
@@ -203,6 +204,34 @@ class SetUnitEnabled(Command):
     enabled: bool = True
 
 
+@dataclass(frozen=True)
+class AlterWeights(Command):
+    """Pause and damage the weights for a demonstration (``core.surgery.alter_weights``): Gaussian
+    noise of ``noise`` × each weight matrix's std, then the smallest ``prune`` fraction of each
+    weight matrix set to 0, drawn from ``seed``. Always applied to the intact weights (kept before
+    the first alteration), so a second ``AlterWeights`` replaces the first instead of adding to it.
+    Answered by ``WeightsAltered``; ``RestoreWeights`` puts the intact weights back exactly, and
+    ``Play`` or ``Step`` trains on from the altered ones (see ``loop.TrainingLoop``)."""
+
+    noise: float = 0.0
+    prune: float = 0.0
+    seed: int = 0
+
+    def check(self) -> None:
+        try:
+            check_alteration(self.noise, self.prune)
+        except ValueError as e:
+            raise CommandError(str(e)) from None
+        if self.seed < 0:
+            raise CommandError(f"noise seed must be 0 or more, got {self.seed}")
+
+
+@dataclass(frozen=True)
+class RestoreWeights(Command):
+    """Put back the weights kept before the first ``AlterWeights``, bit for bit; answered by
+    ``WeightsAltered`` with ``restored=True`` (refused when the weights are not altered)."""
+
+
 LOCKSTEP_UNITS = ("steps", "samples")
 
 
@@ -309,6 +338,23 @@ class StepExplained(Event):
     paused). ``explanation`` is ``None`` only in a malformed event."""
 
     explanation: StepExplanation | None = None
+
+
+@dataclass(frozen=True)
+class WeightsAltered(Event):
+    """The answer to ``AlterWeights`` or ``RestoreWeights``: accuracy on the ``split`` images of the
+    intact weights (``accuracy_before``) and of the weights the network has now (``accuracy_after``;
+    equal after a restore). Not a point on the curves: evaluations of altered weights are never
+    recorded. ``zero_fraction``: the share of weights that are exactly 0 now."""
+
+    accuracy_before: float = math.nan
+    accuracy_after: float = math.nan
+    noise: float = 0.0
+    prune: float = 0.0
+    seed: int = 0
+    zero_fraction: float = 0.0
+    split: str = "test"
+    restored: bool = False
 
 
 @dataclass(frozen=True)
