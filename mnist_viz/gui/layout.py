@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
+from mnist_viz.core.i18n import tr
+
 
 class FitScrollArea(QtWidgets.QScrollArea):
     """Shows ``page`` at the size of the view, and scrolls only when the view is smaller than the
@@ -65,8 +67,8 @@ class PanelTabs(QtWidgets.QTabWidget):
         self._pages: dict[QtWidgets.QWidget, QtWidgets.QWidget] = {}
         self.setUsesScrollButtons(True)
         self.all_tabs_button = QtWidgets.QToolButton()
-        self.all_tabs_button.setText("All tabs ▾")
-        self.all_tabs_button.setToolTip("Every tab by name (the bar scrolls when they do not all fit)")
+        self.all_tabs_button.setText(tr("All tabs ▾"))
+        self.all_tabs_button.setToolTip(tr("Every tab by name (the bar scrolls when they do not all fit)"))
         self.all_tabs_button.setPopupMode(QtWidgets.QToolButton.ToolButtonPopupMode.InstantPopup)
         self.all_tabs_button.setMenu(QtWidgets.QMenu(self.all_tabs_button))
         self.all_tabs_button.menu().aboutToShow.connect(self._fill_tab_menu)

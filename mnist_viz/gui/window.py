@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from mnist_viz.core import i18n
+from mnist_viz.core.i18n import N_, tr
 from mnist_viz.core.presets import PRESETS
 from mnist_viz.core.snapshot import Settings, Snapshot
 from mnist_viz.gui import presentation, style
@@ -18,7 +20,7 @@ from mnist_viz.gui.class_labels import are_digits
 from mnist_viz.gui.compare_actions import CompareActions
 from mnist_viz.gui.file_actions import FileActions, switch_dataset, window_title
 from mnist_viz.gui.layout import PanelTabs, controls_column, splitter
-from mnist_viz.gui.menus import build_menus, menu_table
+from mnist_viz.gui.menus import build_language_menu, build_menus, check_language, menu_table
 from mnist_viz.gui.panels.activation_space import ActivationSpacePanel
 from mnist_viz.gui.panels.backprop import BackpropStepPanel
 from mnist_viz.gui.panels.banner import DivergenceBanner
@@ -40,6 +42,7 @@ from mnist_viz.gui.panels.unit_inspector import UnitInspectorPanel
 from mnist_viz.gui.panels.weight_surgery import WeightSurgeryPanel
 from mnist_viz.gui.panels.weights import WeightsPanel
 from mnist_viz.gui.predict_first import PredictFirstCard
+from mnist_viz.gui.retranslate import retranslate
 from mnist_viz.gui.toast import Toast
 from mnist_viz.gui.window_state import restore_window_state, save_window_state, stored_settings
 from mnist_viz.gui.worker import DEFAULT_BLAS_THREADS, TrainingWorker
@@ -53,19 +56,24 @@ CLOSE_TIMEOUT_MS = 1000  # closing waits at most this long for the current batch
 CONTROLS_WIDTH = 330
 METRICS_MIN_HEIGHT = 860  # window height from which the metric cards are shown
 TIMELINE_BYTES = 100_000_000  # memory for the look-back record (see TimelinePanel)
-TABS = (("samples", "Training images", "Examples of what the network trains on"),
-        ("drawing", "Draw", "Draw a digit and ask the live network what it sees"),
-        ("unit_inspector", "Unit", "One hidden unit up close: click a weight tile"),
-        ("templates", "Templates", "What the network looks for in each digit: W1 · W2[:, c]"),
-        ("activation_space", "Space", "Where the last layer puts 2,000 test digits (PCA): hover, click to pin"),
-        ("confusion", "Errors", "Confusion matrix on the test set: click a cell"),
-        ("health", "Health", "Each layer's weights, updates and activations over training; dead or saturated units"),
-        ("robustness", "Robustness",
-         "Spoil the test images (noise, rotation, shift, stroke thickness, occlusion): the live network's accuracy"),
-        ("weight_surgery", "Weights lab",
-         "Noise on the weights and pruning of the smallest ones: what it costs the live network; Restore undoes it"),
-        ("backprop", "Backprop step",
-         "One training step taken apart: forward, loss, backward, update. Step walks the stages here"))
+LANGUAGE_KEY = "view/language"  # QSettings: the View > Language chosen last
+TABS = (("samples", N_("Training images"), N_("Examples of what the network trains on")),
+        ("drawing", N_("Draw"), N_("Draw a digit and ask the live network what it sees")),
+        ("unit_inspector", N_("Unit"), N_("One hidden unit up close: click a weight tile")),
+        ("templates", N_("Templates"), N_("What the network looks for in each digit: W1 · W2[:, c]")),
+        ("activation_space", N_("Space"),
+         N_("Where the last layer puts 2,000 test digits (PCA): hover, click to pin")),
+        ("confusion", N_("Errors"), N_("Confusion matrix on the test set: click a cell")),
+        ("health", N_("Health"),
+         N_("Each layer's weights, updates and activations over training; dead or saturated units")),
+        ("robustness", N_("Robustness"),
+         N_("Spoil the test images (noise, rotation, shift, stroke thickness, occlusion): the live "
+            "network's accuracy")),
+        ("weight_surgery", N_("Weights lab"),
+         N_("Noise on the weights and pruning of the smallest ones: what it costs the live network; "
+            "Restore undoes it")),
+        ("backprop", N_("Backprop step"),
+         N_("One training step taken apart: forward, loss, backward, update. Step walks the stages here")))
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -109,9 +117,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.zoom.zoomed.connect(lambda f: self.controls_scroll.setFixedWidth(round(CONTROLS_WIDTH * f)))
         for name, action in build_menus(self, menu_table()).items():
             setattr(self, name, action)  # play_action, theme_action, controls_action
+        self.language_actions = build_language_menu(self)
         self._connect()
         self.settings_given = settings is not None  # only a window left to its store paces a first launch
         restore_window_state(self, self.store)
+        self._restore_language()
         presentation.restore_theme(self, self.store)  # View > Theme, as chosen last time
         # Rendering is driven by arrivals, not by polling: the worker signals each snapshot (at most
         # ~33/s, and never a second one before this one is taken), and a zero-time single-shot timer
@@ -175,10 +185,10 @@ class MainWindow(QtWidgets.QMainWindow):
     def _build_tabs(self) -> PanelTabs:
         """The probes and the lecture tools, one tab each (the probe strip fits any height)."""
         tabs = PanelTabs()
-        tabs.add_panel(self.probes, "Probe digits", "A few test images and the network's answer for each, live",
+        tabs.add_panel(self.probes, tr("Probe digits"), tr("A few test images and the network's answer for each, live"),
                        scroll=False)
         for attribute, title, tip in TABS:
-            tabs.add_panel(getattr(self, attribute), title, tip)
+            tabs.add_panel(getattr(self, attribute), tr(title), tr(tip))
         tabs.tabBar().setFont(style.font(style.SMALL_PT + 1))
         return tabs
 
@@ -334,6 +344,30 @@ class MainWindow(QtWidgets.QMainWindow):
         if not self._painted:
             self._painted = True
             self.firstPainted.emit()
+
+    # --------------------------------------------------------------- language
+    def _restore_language(self) -> None:
+        """View > Language as chosen last time (English if that file is gone or unreadable)."""
+        code = str(self.store.value(LANGUAGE_KEY, i18n.language()))
+        if code != i18n.language() and code in i18n.available_languages():
+            self.set_language(code, remember=False)
+
+    def set_language(self, code: str, remember: bool = True) -> None:
+        """Every text in language ``code`` at once, without rebuilding the window (View > Language);
+        texts built from numbers are written again by their panels."""
+        previous = i18n.language()
+        try:
+            i18n.set_language(code)
+        except i18n.CatalogError as e:  # a broken .po: say which file, keep the language there was
+            self.statusBar().showMessage(str(e), 10_000)
+        retranslate(self, previous)
+        self.controls.refresh_texts()
+        self.status_label.rewrite(self.latest)
+        if self.latest is not None:
+            self.metrics.rewrite(self.latest)
+        check_language(self.language_actions, i18n.language())
+        if remember:
+            self.store.setValue(LANGUAGE_KEY, i18n.language())
 
     # --------------------------------------------------------------- rendering
     def _on_snapshot_ready(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
+from mnist_viz.core.i18n import tr
 from mnist_viz.core.snapshot import Snapshot
 from mnist_viz.gui import style
 from mnist_viz.gui.widgets import set_text
@@ -37,12 +38,13 @@ class DivergenceBanner(QtWidgets.QFrame):
         self.message = QtWidgets.QLabel()
         self.message.setWordWrap(True)
         self.message.setFont(style.font(style.SMALL_PT + 1))
-        self.restore_button = QtWidgets.QPushButton("Restore best recent weights")
-        self.restore_button.setToolTip("Go back to the best of the recently kept weights (scored on 2,000 "
-                                       "evaluation images), same learning rate")
-        self.restore_lower_button = QtWidgets.QPushButton("Lower learning rate and restore")
-        self.restore_lower_button.setToolTip("Divide the learning rate by 10 (or go back to the rate the restored "
-                                             "weights were trained with, if that is lower), restore them, continue")
+        self.restore_button = QtWidgets.QPushButton(tr("Restore best recent weights"))
+        self.restore_button.setToolTip(tr("Go back to the best of the recently kept weights (scored on 2,000 "
+                                          "evaluation images), same learning rate"))
+        self.restore_lower_button = QtWidgets.QPushButton(tr("Lower learning rate and restore"))
+        self.restore_lower_button.setToolTip(tr("Divide the learning rate by 10 (or go back to the rate the "
+                                                "restored weights were trained with, if that is lower), restore "
+                                                "them, continue"))
         for button in (self.restore_button, self.restore_lower_button):
             button.setFont(style.font(style.LABEL_PT))
             button.setMinimumHeight(36)

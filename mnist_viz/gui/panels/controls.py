@@ -24,6 +24,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from superqt.utils import qdebounced
 
 from mnist_viz.core.activations import ACTIVATIONS
+from mnist_viz.core.i18n import N_, format_int, tr
 from mnist_viz.core.network import INITS
 from mnist_viz.core.optim import OPTIMIZERS
 from mnist_viz.core.presets import Preset
@@ -50,20 +51,22 @@ LIVE_DEBOUNCE_MS = 400  # quiet time after the last key, wheel or typed change b
 # the training-set size (``pace_steps_per_second``), so it holds when either changes.
 FULL_SPEED = "full"
 CLASSROOM_PACE = "epoch:30"  # a first launch: the room sees the tiles form over the first half minute
-PACES = [(FULL_SPEED, "full speed"), ("epoch:10", "1 epoch ≈ 10 s"), ("epoch:30", "1 epoch ≈ 30 s"),
-         ("epoch:60", "1 epoch ≈ 1 min"), ("steps:10", "slow motion: 10 steps/s"),
-         ("steps:3", "slow motion: 3 steps/s"), ("steps:1", "slow motion: 1 step/s"),
-         ("steps:0.5", "slow motion: 1 step per 2 s")]
-FIELD_NAMES = {"lr": "learning rate", "hidden": "hidden units", "hidden_layers": "number of hidden layers",
-               "batch_size": "batch size", "optimizer": "optimizer",
-               "activation": "activation", "init": "init", "seed": "seed", "train_subset": "training images",
-               "val_size": "validation split", "dropout": "dropout", "augment_shift": "image shift",
-               "augment_rotate": "image rotation"}
+# Labels and names are English (N_ marks them for the catalogs); tr() translates them where shown.
+PACES = [(FULL_SPEED, N_("full speed")), ("epoch:10", N_("1 epoch ≈ 10 s")), ("epoch:30", N_("1 epoch ≈ 30 s")),
+         ("epoch:60", N_("1 epoch ≈ 1 min")), ("steps:10", N_("slow motion: 10 steps/s")),
+         ("steps:3", N_("slow motion: 3 steps/s")), ("steps:1", N_("slow motion: 1 step/s")),
+         ("steps:0.5", N_("slow motion: 1 step per 2 s"))]
+FIELD_NAMES = {"lr": N_("learning rate"), "hidden": N_("hidden units"), "hidden_layers": N_("number of hidden layers"),
+               "batch_size": N_("batch size"), "optimizer": N_("optimizer"),
+               "activation": N_("activation"), "init": N_("init"), "seed": N_("seed"),
+               "train_subset": N_("training images"), "val_size": N_("validation split"), "dropout": N_("dropout"),
+               "augment_shift": N_("image shift"), "augment_rotate": N_("image rotation")}
 MNIST_TRAIN_IMAGES = 60_000  # until the window says how many its dataset has (set_dataset_size)
-OPTIMIZER_LABELS = {"gd": "gd — full-batch gradient descent", "sgd": "sgd — minibatch gradient descent",
-                    "momentum": "momentum — SGD with momentum", "adam": "adam — adaptive steps"}
-INIT_LABELS = {"small": "small — 0.01·N(0,1)", "he": "he — for ReLU", "xavier": "xavier — for sigmoid/tanh"}
-CUSTOM_PRESET = "(custom)"
+OPTIMIZER_LABELS = {"gd": N_("gd — full-batch gradient descent"), "sgd": N_("sgd — minibatch gradient descent"),
+                    "momentum": N_("momentum — SGD with momentum"), "adam": N_("adam — adaptive steps")}
+INIT_LABELS = {"small": N_("small — 0.01·N(0,1)"), "he": N_("he — for ReLU"),
+               "xavier": N_("xavier — for sigmoid/tanh")}
+CUSTOM_PRESET = N_("(custom)")
 
 
 def _nearest_stop(stops: tuple, value: float) -> int:
@@ -182,8 +185,8 @@ class LogSpinBox(QtWidgets.QDoubleSpinBox):
             return super().fixup(text)
         nearest = min(max(value, self.minimum()), self.maximum())
         if nearest != value:
-            self.clamped.emit(f"Learning rate {text} is outside {self.minimum():g} to {self.maximum():g}: "
-                              f"set to {nearest:g}")
+            self.clamped.emit(tr("Learning rate {text} is outside {low} to {high}: set to {nearest}").format(
+                text=text, low=f"{self.minimum():g}", high=f"{self.maximum():g}", nearest=f"{nearest:g}"))
         return self.textFromValue(nearest)
 
     def stepBy(self, steps: int) -> None:
@@ -277,7 +280,7 @@ class ControlsPanel(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(8)
-        layout.addWidget(style.title_label("Training"))
+        layout.addWidget(style.title_label(tr("Training")))
         layout.addLayout(self._build_buttons())
         layout.addWidget(self._build_presets())
         layout.addWidget(self._build_subset_row())
@@ -287,8 +290,8 @@ class ControlsPanel(QtWidgets.QWidget):
         self.setFont(style.font(style.SMALL_PT + 1))
 
     def _button(self, text: str, tip: str, slot) -> QtWidgets.QPushButton:
-        button = QtWidgets.QPushButton(text)
-        button.setToolTip(tip)
+        button = QtWidgets.QPushButton(tr(text))
+        button.setToolTip(tr(tip))
         button.setFont(style.font(style.LABEL_PT, bold=True))
         button.setMinimumHeight(44)
         # Buttons never keep the keyboard focus, so Space always means pause/resume (the window's
@@ -298,9 +301,10 @@ class ControlsPanel(QtWidgets.QWidget):
         return button
 
     def _build_buttons(self) -> QtWidgets.QGridLayout:
-        self.start_button = self._button("▶ Start", "Start or pause training (Space)", self._on_start_clicked)
-        self.step_button = self._button("Step", "Pause and train exactly one batch (S)", self._on_step_clicked)
-        self.reset_button = self._button("Reset", "Start again from fresh random weights drawn from the seed (R)",
+        self.start_button = self._button(N_("▶ Start"), N_("Start or pause training (Space)"), self._on_start_clicked)
+        self.step_button = self._button(N_("Step"), N_("Pause and train exactly one batch (S)"), self._on_step_clicked)
+        self.reset_button = self._button(N_("Reset"),
+                                         N_("Start again from fresh random weights drawn from the seed (R)"),
                                          self._on_reset_clicked)
         grid = QtWidgets.QGridLayout()
         grid.addWidget(self.start_button, 0, 0, 1, 2)
@@ -309,19 +313,19 @@ class ControlsPanel(QtWidgets.QWidget):
         return grid
 
     def _build_presets(self) -> QtWidgets.QGroupBox:
-        box = QtWidgets.QGroupBox("Preset")
+        box = QtWidgets.QGroupBox(tr("Preset"))
         self.preset_combo = _narrow_combo()
-        self.preset_combo.addItem(CUSTOM_PRESET, "")
+        self.preset_combo.addItem(tr(CUSTOM_PRESET), "")
         for name, preset in self._presets.items():
             self.preset_combo.addItem(preset.title, name)
             self.preset_combo.setItemData(self.preset_combo.count() - 1, preset.description,
                                           QtCore.Qt.ItemDataRole.ToolTipRole)
-        self.preset_combo.setToolTip("Load a named recipe: a classic tutorial's settings or a teaching scenario "
-                                     "(restarts training)")
+        self.preset_combo.setToolTip(tr("Load a named recipe: a classic tutorial's settings or a teaching scenario "
+                                        "(restarts training)"))
         self.preset_combo.activated.connect(self._on_preset_activated)
         self.preset_note = QtWidgets.QLabel("")
         self.preset_note.setWordWrap(True)
-        self.preset_note.setToolTip("What this preset shows")
+        self.preset_note.setToolTip(tr("What this preset shows"))
         self.preset_note.hide()  # until a preset is chosen
         form = QtWidgets.QVBoxLayout(box)
         form.addWidget(self.preset_combo)
@@ -329,17 +333,17 @@ class ControlsPanel(QtWidgets.QWidget):
         return box
 
     def _build_live_group(self) -> QtWidgets.QGroupBox:
-        box = QtWidgets.QGroupBox("Live (acts on the next batch)")
+        box = QtWidgets.QGroupBox(tr("Live (acts on the next batch)"))
         form = QtWidgets.QFormLayout(box)
         form.setRowWrapPolicy(QtWidgets.QFormLayout.RowWrapPolicy.WrapAllRows)
-        form.addRow("Learning rate", self._build_lr())
+        form.addRow(tr("Learning rate"), self._build_lr())
         self._hidden_form = form
         self.hidden_sliders: list[QtWidgets.QSlider] = []
         self.hidden_boxes: list[QtWidgets.QSpinBox] = []
         self.hidden_labels: list[QtWidgets.QLabel] = []
         self._hidden_holds: list[_MouseHold] = []
         for layer in range(MAX_LAYERS_IN_CONTROLS):
-            label = QtWidgets.QLabel("Hidden units")
+            label = QtWidgets.QLabel(tr("Hidden units"))
             self.hidden_labels.append(label)
             form.addRow(label, self._build_hidden(layer))
         self.hidden_slider, self.hidden_box = self.hidden_sliders[0], self.hidden_boxes[0]  # the first layer's
@@ -347,17 +351,17 @@ class ControlsPanel(QtWidgets.QWidget):
         self.batch_box.setRange(1, 60_000)
         self.batch_box.setStepType(QtWidgets.QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
         self.batch_box.setKeyboardTracking(False)
-        self.batch_box.setToolTip("Images per step (ignored by full-batch gd, which uses them all)")
+        self.batch_box.setToolTip(tr("Images per step (ignored by full-batch gd, which uses them all)"))
         self.batch_box.valueChanged.connect(self._on_batch_changed)
-        form.addRow("Batch size", self.batch_box)
+        form.addRow(tr("Batch size"), self.batch_box)
         self.optimizer_combo = self._combo(OPTIMIZERS, OPTIMIZER_LABELS,
-                                           "How the gradient becomes a step; switching starts the new "
-                                           "optimizer's memory (momentum, Adam averages) from zero")
+                                           N_("How the gradient becomes a step; switching starts the new "
+                                              "optimizer's memory (momentum, Adam averages) from zero"))
         self.optimizer_combo.activated.connect(self._on_optimizer_activated)
-        form.addRow("Optimizer", self.optimizer_combo)
-        form.addRow("Dropout (units off per image)", self._build_dropout())
-        form.addRow("Move training images", self._build_augment())
-        form.addRow("Pace", self._build_pace())
+        form.addRow(tr("Optimizer"), self.optimizer_combo)
+        form.addRow(tr("Dropout (units off per image)"), self._build_dropout())
+        form.addRow(tr("Move training images"), self._build_augment())
+        form.addRow(tr("Pace"), self._build_pace())
         return box
 
     def _build_dropout(self) -> QtWidgets.QDoubleSpinBox:
@@ -365,11 +369,11 @@ class ControlsPanel(QtWidgets.QWidget):
         self.dropout_box.setRange(0.0, MAX_DROPOUT)
         self.dropout_box.setDecimals(2)
         self.dropout_box.setSingleStep(0.1)
-        self.dropout_box.setSpecialValueText("off")
+        self.dropout_box.setSpecialValueText(tr("off"))
         self.dropout_box.setKeyboardTracking(False)
-        self.dropout_box.setToolTip("While training, switch each hidden unit off for an image with this chance "
-                                    "(0.5 = half of them), a new draw for every image and step, so no unit can "
-                                    "rely on another. Evaluating always uses every unit")
+        self.dropout_box.setToolTip(tr("While training, switch each hidden unit off for an image with this chance "
+                                       "(0.5 = half of them), a new draw for every image and step, so no unit can "
+                                       "rely on another. Evaluating always uses every unit"))
         self.dropout_box.valueChanged.connect(self._on_dropout_changed)
         return self.dropout_box
 
@@ -380,18 +384,20 @@ class ControlsPanel(QtWidgets.QWidget):
         self.shift_box.setDecimals(0)
         self.shift_box.setPrefix("±")
         self.shift_box.setSuffix(" px")
-        self.shift_box.setSpecialValueText("no shift")
-        self.shift_box.setToolTip(f"While training, move each image by a random whole number of pixels, up to "
-                                  f"this far left/right and up/down (0 to {MAX_SHIFT}); test images stay as they are")
+        self.shift_box.setSpecialValueText(tr("no shift"))
+        self.shift_box.setToolTip(tr("While training, move each image by a random whole number of pixels, up to "
+                                     "this far left/right and up/down (0 to {max}); test images stay as they are"
+                                     ).format(max=MAX_SHIFT))
         self.rotate_box = CompactSpinBox()
         self.rotate_box.setRange(0.0, MAX_ROTATE)
         self.rotate_box.setDecimals(1)
         self.rotate_box.setSingleStep(5.0)
         self.rotate_box.setPrefix("±")
         self.rotate_box.setSuffix("°")
-        self.rotate_box.setSpecialValueText("no turn")
-        self.rotate_box.setToolTip(f"While training, turn each image by a random angle up to this many degrees "
-                                   f"either way (0 to {MAX_ROTATE:g}); test images stay as they are")
+        self.rotate_box.setSpecialValueText(tr("no turn"))
+        self.rotate_box.setToolTip(tr("While training, turn each image by a random angle up to this many degrees "
+                                      "either way (0 to {max}); test images stay as they are"
+                                      ).format(max=f"{MAX_ROTATE:g}"))
         for box in (self.shift_box, self.rotate_box):
             box.setKeyboardTracking(False)
         self.shift_box.valueChanged.connect(self._on_shift_changed)
@@ -406,12 +412,12 @@ class ControlsPanel(QtWidgets.QWidget):
     def _build_pace(self) -> QtWidgets.QWidget:
         self.pace_combo = _narrow_combo()
         for key, label in PACES:
-            self.pace_combo.addItem(label, key)
-        self.pace_combo.setToolTip("How fast training runs: an epoch spread over some seconds so the room can "
-                                   "follow, slow motion for explaining single steps, or full speed")
+            self.pace_combo.addItem(tr(label), key)
+        self.pace_combo.setToolTip(tr("How fast training runs: an epoch spread over some seconds so the room can "
+                                      "follow, slow motion for explaining single steps, or full speed"))
         self.pace_combo.currentIndexChanged.connect(self._update_speed)
-        self.full_speed_button = QtWidgets.QPushButton("Full speed")
-        self.full_speed_button.setToolTip("Train as fast as this computer can")
+        self.full_speed_button = QtWidgets.QPushButton(tr("Full speed"))
+        self.full_speed_button.setToolTip(tr("Train as fast as this computer can"))
         self.full_speed_button.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
         self.full_speed_button.clicked.connect(lambda: self.set_pace(FULL_SPEED))
         self.pace_note = QtWidgets.QLabel("")  # what an epoch pace means in steps per second
@@ -432,9 +438,10 @@ class ControlsPanel(QtWidgets.QWidget):
         self.subset_label = QtWidgets.QLabel("")
         self.subset_label.setWordWrap(True)
         self.subset_label.setFont(style.font(style.SMALL_PT + 1, bold=True))
-        self.use_all_button = QtWidgets.QPushButton("Use all")
+        self.use_all_button = QtWidgets.QPushButton(tr("Use all"))
         self.use_all_button.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
-        self.use_all_button.setToolTip("Train on every training image, evaluate on the test set (restarts training)")
+        self.use_all_button.setToolTip(tr("Train on every training image, evaluate on the test set "
+                                          "(restarts training)"))
         self.use_all_button.clicked.connect(lambda: self.request_restart({"train_subset": 0, "val_size": 0}))
         layout = QtWidgets.QVBoxLayout(self.subset_row)
         layout.setContentsMargins(6, 4, 6, 4)
@@ -447,37 +454,55 @@ class ControlsPanel(QtWidgets.QWidget):
         self.lr_slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
         self.lr_slider.setRange(0, len(LR_STOPS) - 1)
         self.lr_slider.setPageStep(len(LR_MANTISSAS))  # a decade
-        self.lr_slider.setToolTip(f"Learning rate, logarithmic from {LR_MIN:g} to {LR_MAX:g} "
-                                  "(the box takes any value; Up / Down keys double / halve it)")
+        self.lr_slider.setToolTip(tr("Learning rate, logarithmic from {low} to {high} "
+                                     "(the box takes any value; Up / Down keys double / halve it)"
+                                     ).format(low=f"{LR_MIN:g}", high=f"{LR_MAX:g}"))
         self.lr_slider.valueChanged.connect(self._on_lr_slider_moved)
         self.lr_slider.sliderReleased.connect(self._on_lr_slider_released)
         self._lr_hold = _MouseHold(self.lr_slider, self._on_lr_slider_released)
         self.lr_box = LogSpinBox()
         self.lr_box.clamped.connect(self.notice)
         self.lr_box.setRange(LR_BOX_MIN, LR_BOX_MAX)
-        self.lr_box.setToolTip("Type a learning rate, e.g. 0.01 or 3e-4; arrows step ×1.26")
+        self.lr_box.setToolTip(tr("Type a learning rate, e.g. 0.01 or 3e-4; arrows step ×1.26"))
         self.lr_box.valueChanged.connect(self._on_lr_typed)
         return self._slider_row(self.lr_slider, self.lr_box)
 
     def _build_hidden(self, layer: int) -> QtWidgets.QWidget:
         """The size row of hidden layer ``layer`` (0-based): a slider on ``HIDDEN_STOPS`` and a box."""
-        which = "the first layer" if layer == 0 else f"hidden layer {layer + 1}"
         slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
         slider.setRange(0, len(HIDDEN_STOPS) - 1)
         slider.setPageStep(4)  # a doubling
-        slider.setToolTip(f"Units of {which}, 1 to 512 (logarithmic; the box takes any number). Resizes the "
-                          "running network: growing adds fresh units, shrinking keeps the most useful ones")
         slider.valueChanged.connect(lambda pos: self._on_hidden_slider_moved(layer, pos))
         slider.sliderReleased.connect(lambda: self._on_hidden_slider_released(layer))
         self._hidden_holds.append(_MouseHold(slider, lambda: self._on_hidden_slider_released(layer)))
         box = QtWidgets.QSpinBox()
         box.setRange(HIDDEN_MIN, HIDDEN_MAX)
         box.setKeyboardTracking(False)
-        box.setToolTip(f"Type a number of units for {which}, 1 to 512")
         box.valueChanged.connect(lambda n: self._on_hidden_typed(layer, n))
         self.hidden_sliders.append(slider)
         self.hidden_boxes.append(box)
+        self._set_hidden_tips(layer)
         return self._slider_row(slider, box)
+
+    def _set_hidden_tips(self, layer: int) -> None:
+        """The tooltips of hidden layer ``layer``'s slider and box (they name the layer)."""
+        which = tr("the first layer") if layer == 0 else tr("hidden layer {n}").format(n=layer + 1)
+        self.hidden_sliders[layer].setToolTip(tr(
+            "Units of {which}, 1 to 512 (logarithmic; the box takes any number). Resizes the running network: "
+            "growing adds fresh units, shrinking keeps the most useful ones").format(which=which))
+        self.hidden_boxes[layer].setToolTip(tr("Type a number of units for {which}, 1 to 512").format(which=which))
+
+    def refresh_texts(self) -> None:
+        """Rewrite the texts built from numbers or names in the current language (after a language
+        switch: ``retranslate`` leaves texts that are in no catalog)."""
+        for layer in range(len(self.hidden_sliders)):
+            self._set_hidden_tips(layer)
+        self.set_playing(self._playing)
+        self._show_hidden_sizes(self._settings.hidden)
+        self._show_subset()
+        self._update_speed()
+        if self._preset is not None:
+            self._show_preset_note(self._preset)
 
     @staticmethod
     def _slider_row(slider: QtWidgets.QSlider, box: QtWidgets.QAbstractSpinBox) -> QtWidgets.QWidget:
@@ -493,34 +518,34 @@ class ControlsPanel(QtWidgets.QWidget):
     def _combo(values, labels: dict, tip: str) -> QtWidgets.QComboBox:
         combo = _narrow_combo()
         for value in values:
-            combo.addItem(labels.get(value, value), value)
-        combo.setToolTip(tip)
+            combo.addItem(tr(labels[value]) if value in labels else value, value)
+        combo.setToolTip(tr(tip))
         return combo
 
     def _build_restart_group(self) -> QtWidgets.QGroupBox:
-        box = QtWidgets.QGroupBox("Needs a restart (asks first)")
-        box.setToolTip("These define the starting weights, so changing one starts training again")
+        box = QtWidgets.QGroupBox(tr("Needs a restart (asks first)"))
+        box.setToolTip(tr("These define the starting weights, so changing one starts training again"))
         form = QtWidgets.QFormLayout(box)
         form.setRowWrapPolicy(QtWidgets.QFormLayout.RowWrapPolicy.WrapLongRows)
-        self.activation_combo = self._combo(ACTIVATIONS, {}, "Hidden-unit nonlinearity (restarts training)")
+        self.activation_combo = self._combo(ACTIVATIONS, {}, N_("Hidden-unit nonlinearity (restarts training)"))
         self.activation_combo.activated.connect(lambda _: self._on_restart_field("activation", self.activation_combo))
-        form.addRow("Activation", self.activation_combo)
-        self.init_combo = self._combo(INITS, INIT_LABELS, "How the starting weights are drawn (restarts training)")
+        form.addRow(tr("Activation"), self.activation_combo)
+        self.init_combo = self._combo(INITS, INIT_LABELS, N_("How the starting weights are drawn (restarts training)"))
         self.init_combo.activated.connect(lambda _: self._on_restart_field("init", self.init_combo))
-        form.addRow("Init", self.init_combo)
+        form.addRow(tr("Init"), self.init_combo)
         self.seed_box = QtWidgets.QSpinBox()
         self.seed_box.setRange(0, 2**31 - 1)
         self.seed_box.setKeyboardTracking(False)
-        self.seed_box.setToolTip("Random seed for the starting weights and the batch order (restarts training)")
+        self.seed_box.setToolTip(tr("Random seed for the starting weights and the batch order (restarts training)"))
         self.seed_box.valueChanged.connect(self._on_seed_changed)
-        form.addRow("Seed", self.seed_box)
+        form.addRow(tr("Seed"), self.seed_box)
         self.layers_combo = _narrow_combo()
         for count in range(1, MAX_LAYERS_IN_CONTROLS + 1):
             self.layers_combo.addItem(str(count), count)
-        self.layers_combo.setToolTip("How many hidden layers the network has, e.g. 2 for 784-256-64-10 "
-                                     "(restarts training; each layer's size then changes live)")
+        self.layers_combo.setToolTip(tr("How many hidden layers the network has, e.g. 2 for 784-256-64-10 "
+                                        "(restarts training; each layer's size then changes live)"))
         self.layers_combo.activated.connect(self._on_layer_count_activated)
-        form.insertRow(0, "Hidden layers", self.layers_combo)
+        form.insertRow(0, tr("Hidden layers"), self.layers_combo)
         return box
 
     # ------------------------------------------------------------ state in
@@ -560,7 +585,7 @@ class ControlsPanel(QtWidgets.QWidget):
                 slider.setValue(hidden_to_slider(hidden[layer]))
                 box.setValue(hidden[layer])
             # One layer: "Hidden units", as before; several: which layer each row sizes.
-            label.setText("Hidden units" if len(hidden) == 1 else f"Layer {layer + 1} units")
+            label.setText(tr("Hidden units") if len(hidden) == 1 else tr("Layer {n} units").format(n=layer + 1))
         while self.layers_combo.count() > MAX_LAYERS_IN_CONTROLS:  # a count from an earlier settings file
             self.layers_combo.removeItem(self.layers_combo.count() - 1)
         index = self.layers_combo.findData(len(hidden))
@@ -578,14 +603,15 @@ class ControlsPanel(QtWidgets.QWidget):
     def _show_subset(self) -> None:
         s, total = self._settings, self._dataset_images
         n = training_images(s, total)
-        held = f"; {s.val_size:,} held out for validation" if s.val_size else ""
-        self.subset_label.setText(f"Training on {n:,} of {total:,} images{held}")
-        self.use_all_button.setText(f"Use all {total:,} images")
+        held = tr("; {n} held out for validation").format(n=format_int(s.val_size)) if s.val_size else ""
+        self.subset_label.setText(tr("Training on {n} of {total} images{held}").format(
+            n=format_int(n), total=format_int(total), held=held))
+        self.use_all_button.setText(tr("Use all {total} images").format(total=format_int(total)))
         self.subset_row.setVisible(n != total)
 
     def set_playing(self, playing: bool) -> None:
         self._playing = playing
-        self.start_button.setText("❚❚ Pause" if playing else "▶ Start")
+        self.start_button.setText(tr("❚❚ Pause") if playing else tr("▶ Start"))
 
     def set_has_progress(self, has_progress: bool) -> None:
         """Whether training has taken steps (only then does a restart ask first)."""
@@ -625,9 +651,11 @@ class ControlsPanel(QtWidgets.QWidget):
         limit = self.speed_limit()
         epoch_pace = self.pace().startswith("epoch:")
         if epoch_pace:
-            batch = "full batch" if self._settings.optimizer == "gd" else f"batch {self._settings.batch_size}"
-            rate = f"{limit:.3g} steps/s" if limit >= 1 else f"1 step every {1 / limit:.2g} s"
-            self.pace_note.setText(f"= {rate} at {batch}")
+            batch = (tr("full batch") if self._settings.optimizer == "gd"
+                     else tr("batch {n}").format(n=self._settings.batch_size))
+            rate = (tr("{n} steps/s").format(n=f"{limit:.3g}") if limit >= 1
+                    else tr("1 step every {n} s").format(n=f"{1 / limit:.2g}"))
+            self.pace_note.setText(tr("= {rate} at {batch}").format(rate=rate, batch=batch))
         self.pace_note.setVisible(epoch_pace)
         self.full_speed_button.setEnabled(limit > 0)
         if limit != self._sent_speed:
@@ -671,13 +699,16 @@ class ControlsPanel(QtWidgets.QWidget):
             return {}
         self.preset_combo.setCurrentIndex(0)  # "(custom)"
         decay = self._settings.lr_decay
-        ended = [text for text, applies in ((f"its budget ({preset.budget})", preset.stops_at_budget),
-                                            (f"its lr schedule (×{decay:g} per epoch)", decay != 1.0)) if applies]
+        ended = [text for text, applies in (
+            (tr("its budget ({budget})").format(budget=preset.budget), preset.stops_at_budget),
+            (tr("its lr schedule (×{decay} per epoch)").format(decay=f"{decay:g}"), decay != 1.0)) if applies]
         if preset.stops_at_budget:
             self.presetApplied.emit(None)  # train until paused
         if ended:
-            self.presetEnded.emit(f"Preset “{preset.title}” ended: you changed the {FIELD_NAMES.get(field, field)}; "
-                                  f"{' and '.join(ended)} no longer appl{'y' if len(ended) > 1 else 'ies'}.")
+            what = tr(FIELD_NAMES[field]) if field in FIELD_NAMES else field
+            message = (tr("Preset “{title}” ended: you changed the {field}; {ended} no longer apply.") if len(ended) > 1
+                       else tr("Preset “{title}” ended: you changed the {field}; {ended} no longer applies."))
+            self.presetEnded.emit(message.format(title=preset.title, field=what, ended=tr(" and ").join(ended)))
         return {"lr_decay": 1.0} if decay != 1.0 else {}
 
     def _emit_live(self) -> None:
@@ -786,10 +817,9 @@ class ControlsPanel(QtWidgets.QWidget):
         if not name:
             return False
         preset = self._presets[name]
-        if self.apply_settings(preset.settings, f"Load the preset “{preset.title}”?", confirm):
+        if self.apply_settings(preset.settings, tr("Load the preset “{title}”?").format(title=preset.title), confirm):
             self.preset_combo.setCurrentIndex(index)
-            self.preset_note.setText(f"{preset.description}\n\nWatch: {preset.what_to_watch}")
-            self.preset_note.show()
+            self._show_preset_note(preset)
             self._preset = preset
             # A recipe promises a time ("under a second"): it runs at full speed. A scenario the room
             # watches step by step sets its own pace. Either way the pace combo shows it.
@@ -798,6 +828,11 @@ class ControlsPanel(QtWidgets.QWidget):
             return True
         self.preset_combo.setCurrentIndex(0 if self._preset is None else self.preset_combo.findData(self._preset.name))
         return False
+
+    def _show_preset_note(self, preset: Preset) -> None:
+        self.preset_note.setText(tr("{description}\n\nWatch: {what_to_watch}").format(
+            description=preset.description, what_to_watch=preset.what_to_watch))
+        self.preset_note.show()
 
     def forget_preset(self) -> None:
         """Show no preset: "(custom)" and no notes (Restore defaults)."""
@@ -810,11 +845,12 @@ class ControlsPanel(QtWidgets.QWidget):
         ``confirm`` given, without asking). On refusal the widgets go back. ``what``: the
         ``FIELD_NAMES`` key the question names instead of the changed fields (``"hidden_layers"``).
         Returns whether it restarted."""
-        fields = FIELD_NAMES[what] if what else ", ".join(FIELD_NAMES.get(name, name) for name in sorted(changes))
+        fields = (tr(FIELD_NAMES[what]) if what
+                  else ", ".join(tr(FIELD_NAMES[name]) if name in FIELD_NAMES else name for name in sorted(changes)))
         schedule = {"lr_decay": 1.0} if self._preset is not None and self._settings.lr_decay != 1.0 else {}
         preset = self._preset
         if not self.apply_settings(self._settings.replace(**schedule, **changes),
-                                   f"Changing the {fields} needs fresh weights.", confirm):
+                                   tr("Changing the {fields} needs fresh weights.").format(fields=fields), confirm):
             return False
         self._preset = preset
         self._end_preset(what or min(changes))
@@ -837,8 +873,8 @@ class ControlsPanel(QtWidgets.QWidget):
     def ask_restart(self, question: str) -> bool:
         """Ask whether to throw the current training away. Tests replace this method."""
         answer = QtWidgets.QMessageBox.question(
-            self, "Restart training?", f"{question}\n\nThis starts training again from new random weights; "
-            "what the network has learned so far is lost.",
+            self, tr("Restart training?"), tr("{question}\n\nThis starts training again from new random weights; "
+                                              "what the network has learned so far is lost.").format(question=question),
             QtWidgets.QMessageBox.StandardButton.Yes | QtWidgets.QMessageBox.StandardButton.Cancel,
             QtWidgets.QMessageBox.StandardButton.Cancel)
         return answer == QtWidgets.QMessageBox.StandardButton.Yes

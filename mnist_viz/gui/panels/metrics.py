@@ -19,6 +19,7 @@ import time
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
+from mnist_viz.core.i18n import N_, format_number, format_percent, tr
 from mnist_viz.core.snapshot import EVAL_COLUMNS, STEP_COLUMNS, Snapshot
 from mnist_viz.gui import style
 from mnist_viz.gui.run_clock import RunClock
@@ -30,9 +31,9 @@ LOSS = STEP_COLUMNS.index("loss")
 EVAL_LOSS, EVAL_ACC, TRAIN_ACC = (EVAL_COLUMNS.index(c) for c in ("eval_loss", "eval_accuracy", "train_accuracy"))
 RECENT_ROWS = 50  # batches a snapshot's training loss is taken from, at most
 LOSS_SMOOTHING = 0.3  # weight of the newest snapshot's mean batch loss (snapshots arrive ~30/s)
-CARDS = (("epoch", "epoch"), ("lr", "learning rate"), ("train_loss", "training loss"),
-         ("eval_loss", "test loss"), ("eval_accuracy", "test accuracy"), ("train_accuracy", "on training batches"),
-         ("epoch_time", "time per epoch"))
+CARDS = (("epoch", N_("epoch")), ("lr", N_("learning rate")), ("train_loss", N_("training loss")),
+         ("eval_loss", N_("test loss")), ("eval_accuracy", N_("test accuracy")),
+         ("train_accuracy", N_("on training batches")), ("epoch_time", N_("time per epoch")))
 NO_VALUE = "—"
 # Numbers that change 33 times a second cannot be read, and each changed QLabel re-lays out its row
 # (measured: the GUI thread's share rose from ~0.5 to ~0.6 of a core with the cards at frame rate).
@@ -43,7 +44,7 @@ class _Card(QtWidgets.QFrame):
     def __init__(self, caption: str, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         self.setFrameShape(QtWidgets.QFrame.Shape.StyledPanel)
-        self.caption = QtWidgets.QLabel(caption)
+        self.caption = QtWidgets.QLabel(tr(caption))
         self.caption.setFont(style.font(CAPTION_PT))
         self.value = QtWidgets.QLabel(NO_VALUE)
         self.value.setFont(style.font(VALUE_PT, bold=True))
@@ -96,9 +97,16 @@ class MetricCards(QtWidgets.QWidget):
         if snap.loop.playing and not snap.diverged and now - self._shown_at < REFRESH_INTERVAL:
             return
         self._shown_at = now
-        split = "validation" if snap.eval_split != "test" else "test"
-        set_text(self.cards["eval_loss"].caption, f"{split} loss")
-        set_text(self.cards["eval_accuracy"].caption, f"{split} accuracy")
+        self.rewrite(snap)
+
+    def rewrite(self, snap: Snapshot) -> None:
+        """Write every caption and value for ``snap`` now (also after a language switch: the
+        numbers' separators change with it), without taking its losses in again."""
+        for key, caption in CARDS:
+            set_text(self.cards[key].caption, tr(caption))
+        validation = snap.eval_split != "test"
+        set_text(self.cards["eval_loss"].caption, tr("validation loss") if validation else tr("test loss"))
+        set_text(self.cards["eval_accuracy"].caption, tr("validation accuracy") if validation else tr("test accuracy"))
         for key, text in self.texts(snap).items():
             set_text(self.cards[key].value, text)
 
@@ -128,7 +136,7 @@ class MetricCards(QtWidgets.QWidget):
         """What each card reads for ``snap`` (after ``_follow``)."""
         lr = snap.settings.lr if math.isnan(snap.effective_lr) else snap.effective_lr
         row = self._last_eval
-        return {"epoch": f"{snap.epoch:.2f}", "lr": f"{lr:.3g}", "train_loss": _number(self._train_loss),
+        return {"epoch": format_number(snap.epoch, 2), "lr": f"{lr:.3g}", "train_loss": _number(self._train_loss),
                 "eval_loss": NO_VALUE if row is None else _number(row[EVAL_LOSS]),
                 "eval_accuracy": NO_VALUE if row is None else _percent(row[EVAL_ACC]),
                 "train_accuracy": NO_VALUE if row is None else _percent(row[TRAIN_ACC]),
@@ -136,14 +144,14 @@ class MetricCards(QtWidgets.QWidget):
 
 
 def _number(x: float) -> str:
-    return f"{x:.3f}" if math.isfinite(x) else NO_VALUE
+    return format_number(x, 3) if math.isfinite(x) else NO_VALUE
 
 
 def _percent(x: float) -> str:
-    return f"{x:.1%}" if math.isfinite(x) else NO_VALUE
+    return format_percent(x, 1) if math.isfinite(x) else NO_VALUE
 
 
 def _seconds(s: float) -> str:
     if s >= 120:
-        return f"{s / 60:.0f} min"
-    return f"{s:.2f} s" if s < 10 else f"{s:.0f} s"
+        return tr("{n} min").format(n=format_number(s / 60, 0))
+    return tr("{n} s").format(n=format_number(s, 2) if s < 10 else format_number(s, 0))

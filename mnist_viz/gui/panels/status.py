@@ -13,12 +13,13 @@ from collections.abc import Callable
 
 from PySide6 import QtWidgets
 
+from mnist_viz.core.i18n import N_, format_int, format_number, format_percent, tr
 from mnist_viz.core.snapshot import Snapshot
 from mnist_viz.gui import style
 from mnist_viz.gui.run_clock import RunClock
 
 REFRESH_INTERVAL = 0.25  # s between two rewrites of the line while training runs
-IDLE_TEXT = "❚❚ Paused — press Start (Space)"
+IDLE_TEXT = N_("❚❚ Paused — press Start (Space)")  # shown through tr()
 
 
 def _format_duration(seconds: float) -> str:
@@ -35,17 +36,23 @@ def status_text(snap: Snapshot, playing: bool, samples_per_second: float | None 
 
     ``samples_per_second`` and ``trained_seconds`` are the wall-clock measures of ``RunClock``;
     without them the trainer's own are used (time inside the training steps only)."""
-    state = (f"⚠ Stopped: {snap.trouble.label if snap.trouble else 'see the banner'}" if snap.diverged
-             else "● Running" if playing else "❚❚ Paused")
+    reason = snap.trouble.label if snap.trouble else tr("see the banner")
+    state = (tr("⚠ Stopped: {reason}").format(reason=reason) if snap.diverged
+             else tr("● Running") if playing else tr("❚❚ Paused"))
     lr = snap.settings.lr if math.isnan(snap.effective_lr) else snap.effective_lr
-    acc = "" if math.isnan(snap.last_eval_accuracy) else f"     {snap.eval_split} acc {snap.last_eval_accuracy:.1%}"
+    acc = "" if math.isnan(snap.last_eval_accuracy) else "     " + tr("{split} acc {accuracy}").format(
+        split=snap.eval_split, accuracy=format_percent(snap.last_eval_accuracy, 1))
     preset = snap.loop.budget  # the recipe whose budget the run trains, or None
-    of_epochs = f" of {preset.epochs:g}" if preset is not None and preset.epochs is not None else ""
-    of_steps = f" of {preset.iterations:,}" if preset is not None and preset.iterations is not None else ""
+    of_epochs = (tr(" of {n}").format(n=f"{preset.epochs:g}")
+                 if preset is not None and preset.epochs is not None else "")
+    of_steps = (tr(" of {n}").format(n=format_int(preset.iterations))
+                if preset is not None and preset.iterations is not None else "")
     trained = snap.elapsed if trained_seconds is None else trained_seconds
-    return (f"{state}     epoch {snap.epoch:.2f}{of_epochs}     step {snap.step:,}{of_steps}     "
-            f"{_speed_text(snap, playing, samples_per_second)}{_format_duration(trained)} trained     "
-            f"lr {lr:.3g}{acc}")
+    epoch = tr("epoch {epoch}").format(epoch=format_number(snap.epoch, 2))
+    step = tr("step {step}").format(step=format_int(snap.step))
+    return (f"{state}     {epoch}{of_epochs}     {step}{of_steps}     "
+            f"{_speed_text(snap, playing, samples_per_second)}"
+            f"{tr('{duration} trained').format(duration=_format_duration(trained))}     lr {lr:.3g}{acc}")
 
 
 def _speed_text(snap: Snapshot, playing: bool, samples_per_second: float | None) -> str:
@@ -56,10 +63,10 @@ def _speed_text(snap: Snapshot, playing: bool, samples_per_second: float | None)
     limit = snap.loop.speed_limit
     if samples_per_second is None:
         if limit > 0:  # the trainer's own rate ignores the limit's sleeps: better nothing than that
-            return f"limit {limit:.3g} steps/s     "
+            return tr("limit {n} steps/s").format(n=f"{limit:.3g}") + "     "
         samples_per_second = snap.samples_per_second  # at full speed close to the real one
-    limited = " (limited)" if limit > 0 else ""  # short: the line is cut at its end on a narrow screen
-    return f"{samples_per_second:,.0f} samples/s{limited}     "
+    limited = tr(" (limited)") if limit > 0 else ""  # short: the line is cut at its end on a narrow screen
+    return tr("{n} samples/s").format(n=format_number(samples_per_second, 0)) + f"{limited}     "
 
 
 class StatusLine(QtWidgets.QLabel):
@@ -70,7 +77,7 @@ class StatusLine(QtWidgets.QLabel):
     ``clock`` (seconds, monotonic) times the snapshots' arrivals; tests replace it."""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
-        super().__init__(IDLE_TEXT, parent)
+        super().__init__(tr(IDLE_TEXT), parent)
         self.setFont(style.font(style.LABEL_PT, bold=True))
         self.setMinimumWidth(1)
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
@@ -94,4 +101,13 @@ class StatusLine(QtWidgets.QLabel):
 
     def clear(self) -> None:
         self._shown_state = None
-        self.setText(IDLE_TEXT)
+        self.setText(tr(IDLE_TEXT))
+
+    def rewrite(self, snap: Snapshot | None) -> None:
+        """Write the line for ``snap`` again now (after a language switch), without timing it;
+        ``None``: the idle text."""
+        if snap is None:
+            self.setText(tr(IDLE_TEXT))
+            return
+        self.setText(status_text(snap, snap.loop.playing, self.run_clock.samples_per_second,
+                                 self.run_clock.trained_seconds))
