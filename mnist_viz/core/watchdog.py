@@ -33,6 +33,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from mnist_viz.core.analysis import N_CLASSES
+from mnist_viz.core.i18n import N_, format_int, format_number, format_percent, tr
 
 CHANCE_ACCURACY = 1 / N_CLASSES
 CHANCE_LOSS = math.log(N_CLASSES)  # cross-entropy of a uniform guess, ~2.30
@@ -48,12 +49,14 @@ LEARNED_ACCURACY = 0.5
 DEAD_STEPS = 10
 SMOOTHING = 0.05  # weight of the newest batch in the smoothed loss (about the last 20 batches)
 
-MARKER_LABELS = {"not finite": "diverged (NaN/inf)", "exploded": "loss exploded",
-                 "collapsed": "collapsed to chance", "dead": "all units dead"}
+# The curves' marker labels stay English: they are stored in the history (and saved sessions) and
+# matched by value (``TROUBLE_LABELS`` in the curves panel); N_ marks them for translating where shown.
+MARKER_LABELS = {"not finite": N_("diverged (NaN/inf)"), "exploded": N_("loss exploded"),
+                 "collapsed": N_("collapsed to chance"), "dead": N_("all units dead")}
 KINDS = tuple(MARKER_LABELS)  # what can stop training: the guard's refusal, then the watchdog's rules
 
 
-ADVICE = "Restore the best recent weights, lower the learning rate, and continue."
+ADVICE = N_("Restore the best recent weights, lower the learning rate, and continue.")
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,7 @@ class Trouble:
 
     @property
     def message(self) -> str:
-        return f"{self.headline}. {self.detail} {ADVICE}"
+        return f"{self.headline}. {self.detail} {tr(ADVICE)}"
 
     @property
     def label(self) -> str:
@@ -121,13 +124,16 @@ class Watchdog:
         c["explode_steps"] = max(c["explode_steps"], self.explode_steps)
         c["high_loss_steps"] = max(c["high_loss_steps"], self.high_loss_steps)
         if self.explode_steps >= EXPLODE_STEPS:
-            return "exploded", "the loss exploded", (
-                f"For {EXPLODE_STEPS} batches in a row it was over {EXPLODE_RATIO:g} times where it had been "
-                f"(about {reference:.2g}; now {loss:.3g}; chance level is {CHANCE_LOSS:.1f}).")
+            return "exploded", tr("the loss exploded"), tr(
+                "For {steps} batches in a row it was over {ratio} times where it had been (about {reference}; "
+                "now {loss}; chance level is {chance}).").format(
+                steps=format_int(EXPLODE_STEPS), ratio=f"{EXPLODE_RATIO:g}", reference=f"{reference:.2g}",
+                loss=f"{loss:.3g}", chance=format_number(CHANCE_LOSS, 1))
         if self.high_loss_steps >= EXPLODE_STEPS:
-            return "exploded", "the loss stays far above chance", (
-                f"Smoothed, it has been above {HIGH_LOSS:.1f}, twice chance level, for {self.high_loss_steps} "
-                f"steps (now {smoothed:.3g}), and accuracy near chance.")
+            return "exploded", tr("the loss stays far above chance"), tr(
+                "Smoothed, it has been above {high}, twice chance level, for {steps} steps (now {loss}), and "
+                "accuracy near chance.").format(high=format_number(HIGH_LOSS, 1),
+                                                steps=format_int(self.high_loss_steps), loss=f"{smoothed:.3g}")
         return None
 
     def _accuracy(self) -> tuple[str, str, str] | None:
@@ -139,16 +145,18 @@ class Watchdog:
             return None
         self.closest["accuracy_after_learning"] = min(self.closest["accuracy_after_learning"], mean)
         if mean <= COLLAPSE_ACCURACY:
-            return "collapsed", "accuracy collapsed to chance", (
-                f"{mean:.0%} over the last {WINDOW} batches (chance is {CHANCE_ACCURACY:.0%}), after {best:.0%}: "
-                f"the network has forgotten what it learned, with no NaN in sight.")
+            return "collapsed", tr("accuracy collapsed to chance"), tr(
+                "{mean} over the last {window} batches (chance is {chance}), after {best}: the network has "
+                "forgotten what it learned, with no NaN in sight.").format(
+                mean=format_percent(mean, 0), window=format_int(WINDOW), chance=format_percent(CHANCE_ACCURACY, 0),
+                best=format_percent(best, 0))
         return None
 
     def _dead(self, silent_layer: int | None) -> tuple[str, str, str] | None:
         self.dead_steps = self.dead_steps + 1 if silent_layer is not None else 0
         self.closest["dead_steps"] = max(self.closest["dead_steps"], self.dead_steps)
         if self.dead_steps >= DEAD_STEPS and silent_layer is not None:
-            return "dead", f"every unit of hidden layer {silent_layer + 1} is dead", (
-                f"They output 0 for every image ({self.dead_steps} batches in a row), so no gradient reaches "
-                f"the weights below and nothing can learn again.")
+            return "dead", tr("every unit of hidden layer {layer} is dead").format(layer=silent_layer + 1), tr(
+                "They output 0 for every image ({steps} batches in a row), so no gradient reaches the weights "
+                "below and nothing can learn again.").format(steps=format_int(self.dead_steps))
         return None

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtWidgets
 
+from mnist_viz.core.i18n import tr
 from mnist_viz.gui.comparison import Comparison
 from mnist_viz.gui.panels.compare_view import ComparisonView
 
@@ -57,10 +58,11 @@ class CompareActions:
         c.ended.connect(self._on_ended)
         w.frames_by_name["output"].hide()
         self.view.show()
-        w.weights.set_run_name(f"Run A — {c.label_a.removeprefix('A: ')}")
+        w.weights.set_run_name(tr("Run A — {run}").format(run=c.label_a.removeprefix("A: ")))
         self._share_right_column()
         c.start(probes=self.view.probes.probe_images(), speed_limit=w.controls.speed_limit())
-        w.statusBar().showMessage(f"Comparing {c.difference}" + (f": {c.notes}" if c.notes else ""), 10_000)
+        message = tr("Comparing {difference}: {notes}") if c.notes else tr("Comparing {difference}")
+        w.statusBar().showMessage(message.format(difference=c.difference, notes=c.notes), 10_000)
 
     def end(self) -> None:
         """Training > End comparison: run B stops; run A trains on alone."""

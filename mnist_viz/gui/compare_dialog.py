@@ -10,6 +10,7 @@ from typing import Any
 from PySide6 import QtWidgets
 
 from mnist_viz.core.activations import ACTIVATIONS
+from mnist_viz.core.i18n import tr
 from mnist_viz.core.network import INITS
 from mnist_viz.core.optim import OPTIMIZERS, USUAL_LR
 from mnist_viz.core.snapshot import Settings
@@ -26,7 +27,8 @@ def parse_value(knob: str, text: str) -> Any:
     text = text.strip()
     if knob in CHOICES:
         if text not in CHOICES[knob]:
-            raise ValueError(f"{KNOB_TITLES[knob]} must be one of {', '.join(CHOICES[knob])}")
+            raise ValueError(tr("{setting} must be one of {choices}").format(setting=tr(KNOB_TITLES[knob]),
+                                                                              choices=", ".join(CHOICES[knob])))
         return text
     try:
         if knob == "lr":
@@ -36,8 +38,9 @@ def parse_value(knob: str, text: str) -> Any:
         if knob == "hidden":
             return tuple(int(part) for part in text.replace("-", ",").split(",") if part.strip())
     except ValueError:
-        raise ValueError(f"“{text}” is not a number for the {KNOB_TITLES[knob]}") from None
-    raise ValueError(f"cannot compare {knob}")
+        raise ValueError(tr("“{text}” is not a number for the {setting}").format(
+            text=text, setting=tr(KNOB_TITLES[knob]))) from None
+    raise ValueError(tr("cannot compare {setting}").format(setting=knob))
 
 
 def suggested_value(knob: str, settings: Settings) -> str:
@@ -63,7 +66,8 @@ def make_change(knob: str, text: str, settings: Settings, usual_lr: bool = False
         change["lr"] = USUAL_LR[change[knob]]
     other = settings.replace(**change)  # Settings says what does not fit
     if other == settings:
-        raise ValueError(f"that is the current {KNOB_TITLES[knob]}: choose another value")
+        raise ValueError(tr("that is the current {setting}: choose another value").format(
+            setting=tr(KNOB_TITLES[knob])))
     return change
 
 
@@ -72,13 +76,13 @@ class CompareDialog(QtWidgets.QDialog):
 
     def __init__(self, settings: Settings, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
-        self.setWindowTitle("Compare two runs")
+        self.setWindowTitle(tr("Compare two runs"))
         self.setFont(style.font(style.LABEL_PT))  # a dialog does not inherit the window's zoomed font
         self.settings = settings
         self._change: dict[str, Any] = {}
         self.knob = QtWidgets.QComboBox()
         for key, title in KNOB_TITLES.items():
-            self.knob.addItem(title, key)
+            self.knob.addItem(tr(title), key)
         self.value = QtWidgets.QComboBox()
         self.value.setEditable(True)
         self.current = QtWidgets.QLabel()
@@ -91,15 +95,15 @@ class CompareDialog(QtWidgets.QDialog):
         buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Ok
                                              | QtWidgets.QDialogButtonBox.StandardButton.Cancel)
         self.ok = buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok)
-        self.ok.setText("Start both runs")
+        self.ok.setText(tr("Start both runs"))
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         row = QtWidgets.QHBoxLayout()
         row.addWidget(self.knob)
         row.addWidget(self.value, 1)
         layout = QtWidgets.QVBoxLayout(self)
-        intro = QtWidgets.QLabel("Compare the current settings with the same settings and one change. Both runs "
-                                 "start again from step 0 with the same seed and train step for step.")
+        intro = QtWidgets.QLabel(tr("Compare the current settings with the same settings and one change. Both runs "
+                                    "start again from step 0 with the same seed and train step for step."))
         intro.setWordWrap(True)
         layout.addWidget(intro)
         layout.addLayout(row)
@@ -119,7 +123,8 @@ class CompareDialog(QtWidgets.QDialog):
         self.value.setEditable(knob not in CHOICES)
         self.value.setCurrentText(suggested_value(knob, self.settings))
         self.value.blockSignals(False)
-        self.current.setText(f"Now: {KNOB_TITLES[knob]} {describe_value(getattr(self.settings, knob))}")
+        self.current.setText(tr("Now: {setting} {value}").format(setting=tr(KNOB_TITLES[knob]),
+                                                                 value=describe_value(getattr(self.settings, knob))))
         self.usual_lr.setVisible(knob == "optimizer")
         self._check()
 
@@ -132,8 +137,8 @@ class CompareDialog(QtWidgets.QDialog):
     def _check(self, *_: object) -> None:
         knob, text = self.knob.currentData(), self.value.currentText()
         if knob == "optimizer" and text in USUAL_LR:
-            self.usual_lr.setText(f"with {text}'s usual learning rate, {USUAL_LR[text]:g} "
-                                  f"(now {self.settings.lr:g})")
+            self.usual_lr.setText(tr("with {optimizer}'s usual learning rate, {usual} (now {lr})").format(
+                optimizer=text, usual=f"{USUAL_LR[text]:g}", lr=f"{self.settings.lr:g}"))
         try:
             self._change = make_change(knob, text, self.settings,
                                        usual_lr=self.usual_lr.isChecked() and not self.usual_lr.isHidden())
@@ -143,7 +148,8 @@ class CompareDialog(QtWidgets.QDialog):
             self.problem.setStyleSheet(f"color: {style.VERMILLION}")
         else:
             other = self.settings.replace(**self._change)
-            self.problem.setText(f"Run A against run B: {describe_difference(self.settings, other)}")
+            self.problem.setText(tr("Run A against run B: {difference}").format(
+                difference=describe_difference(self.settings, other)))
             self.problem.setStyleSheet("")
         self.ok.setEnabled(bool(self._change))
 

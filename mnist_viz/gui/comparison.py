@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PySide6 import QtCore
 
+from mnist_viz.core.i18n import N_, tr
 from mnist_viz.core.snapshot import Settings, Snapshot
 from mnist_viz.core.timeline import Timeline
 from mnist_viz.core.trainer import describe_value
@@ -33,16 +34,19 @@ if TYPE_CHECKING:
 LOCK_SLACK = 3  # steps the faster run may be ahead: hides the waiting run's wake-up, keeps the curves level
 B_TIMELINE_BYTES = 40_000_000  # run B's look-back record (run A's is the window's timeline)
 # Settings the compare dialog offers, by the name the user reads.
-KNOB_TITLES = {"optimizer": "optimizer", "lr": "learning rate", "hidden": "hidden units", "activation": "activation",
-               "init": "initial weights", "batch_size": "batch size"}
+# The titles are msgids, shown through tr.
+KNOB_TITLES = {"optimizer": N_("optimizer"), "lr": N_("learning rate"), "hidden": N_("hidden units"),
+               "activation": N_("activation"), "init": N_("initial weights"), "batch_size": N_("batch size")}
 
 
 def describe_difference(a: Settings, b: Settings) -> str:
     """What differs between ``a`` and ``b``, for the legend: ``"optimizer sgd vs adam"``,
     ``"hidden 16 vs 256"``; ``"same settings"`` when nothing does."""
-    parts = [f"{field.name} {describe_value(getattr(a, field.name))} vs {describe_value(getattr(b, field.name))}"
+    # the settings' own names (``hidden``, ``lr``): what the controls and the command line call them
+    parts = [tr("{setting} {a} vs {b}").format(setting=field.name, a=describe_value(getattr(a, field.name)),
+                                               b=describe_value(getattr(b, field.name)))
              for field in dataclasses.fields(Settings) if getattr(a, field.name) != getattr(b, field.name)]
-    return ", ".join(parts) or "same settings"
+    return ", ".join(parts) or tr("same settings")
 
 
 def run_label(settings: Settings, other: Settings) -> str:
@@ -50,18 +54,18 @@ def run_label(settings: Settings, other: Settings) -> str:
     ``"A: sgd"`` / ``"B: adam"``)."""
     values = [describe_value(getattr(settings, f.name)) for f in dataclasses.fields(Settings)
               if getattr(settings, f.name) != getattr(other, f.name)]
-    return ", ".join(values) or "same settings"
+    return ", ".join(values) or tr("same settings")
 
 
 def comparison_notes(a: Settings, b: Settings) -> str:
     """What the room should know about how fair the comparison is, in plain words."""
     notes = []
     if a.hidden != b.hidden:
-        notes.append("different layer sizes: the initial weights cannot be the same (same seed, other shapes)")
+        notes.append(tr("different layer sizes: the initial weights cannot be the same (same seed, other shapes)"))
     if a.batch_size != b.batch_size or (a.optimizer == "gd") != (b.optimizer == "gd"):
-        notes.append("different batch sizes: the runs see different batches; they are kept level by training "
-                     "images seen, not by steps")
-    return "; ".join(notes) or "same initial weights and the same batches, step for step"
+        notes.append(tr("different batch sizes: the runs see different batches; they are kept level by training "
+                        "images seen, not by steps"))
+    return "; ".join(notes) or tr("same initial weights and the same batches, step for step")
 
 
 def lock_unit(a: Settings, b: Settings) -> str:
@@ -95,7 +99,7 @@ class Comparison(QtCore.QObject):
         self.settings_b = settings_a.replace(**change)  # ValueError (plain words) for a value that does not fit
         self.change = dict(change)
         if self.settings_b == settings_a:
-            raise ValueError("the second run must differ from the first in at least one setting")
+            raise ValueError(tr("the second run must differ from the first in at least one setting"))
         self.worker_a = worker_a
         self.worker_b = TrainingWorker(data, self.settings_b, blas_threads=blas_threads, **(worker_options or {}))
         self.unit = lock_unit(settings_a, self.settings_b)

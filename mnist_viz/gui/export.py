@@ -21,6 +21,7 @@ import pyqtgraph.exporters as pg_exporters
 from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
 
 from mnist_viz.core.files import FileWriteError, atomic_write
+from mnist_viz.core.i18n import tr
 
 __all__ = ["DEFAULT_SCALE", "FileWriteError", "export_widget_png", "export_widget_svg", "widget_image",
            "widget_svg_bytes"]
@@ -41,10 +42,10 @@ def export_widget_png(widget: QtWidgets.QWidget, path: str | os.PathLike, scale:
     path = Path(path)
     image = widget_image(widget, scale)
     if image.isNull() or image.width() == 0 or image.height() == 0:
-        raise FileWriteError(path, "the widget has no visible area to export")
+        raise FileWriteError(path, tr("the widget has no visible area to export"))
     data = _png_bytes(image)
     if not data:
-        raise FileWriteError(path, "Qt could not encode the image as PNG")
+        raise FileWriteError(path, tr("Qt could not encode the image as PNG"))
     return atomic_write(path, lambda f: f.write(data))
 
 

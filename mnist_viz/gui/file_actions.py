@@ -24,6 +24,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from mnist_viz.core import checkpoint
 from mnist_viz.core.data import BUNDLED_NAME, DataError, fashion_mnist_dir, load_dataset, load_fashion_mnist
 from mnist_viz.core.files import FileWriteError
+from mnist_viz.core.i18n import N_, format_int, tr
 from mnist_viz.gui.export import DEFAULT_SCALE, export_widget_png, export_widget_svg
 from mnist_viz.gui.menus import EXPORTABLE_PANELS
 from mnist_viz.runtime.protocol import BudgetFinished, CommandDone, CommandFailed
@@ -37,10 +38,18 @@ if TYPE_CHECKING:
     from mnist_viz.gui.worker import TrainingWorker
 
 MESSAGE_MS = 15_000  # how long a status-bar message stays (long enough to read out to the room)
-PNG_SCALES = {"2× (slides, handouts)": 2.0, "1× (as on screen)": 1.0, "3×": 3.0, "4× (posters)": 4.0}
+# the resolutions offered for a PNG, in the order offered; the keys are msgids (shown through tr)
+PNG_SCALES = {N_("2× (slides, handouts)"): 2.0, N_("1× (as on screen)"): 1.0, "3×": 3.0, N_("4× (posters)"): 4.0}
 
 
-DATASET_FILES = "Datasets: CSV, npz or an IDX file (*.csv *.npz *-ubyte *-ubyte.gz *.idx?-ubyte *.idx?-ubyte.gz)"
+DATASET_KINDS = N_("Datasets: CSV, npz or an IDX file")  # the file dialog's filter, in words
+DATASET_PATTERNS = "(*.csv *.npz *-ubyte *-ubyte.gz *.idx?-ubyte *.idx?-ubyte.gz)"  # kept out of the msgid
+
+
+def dataset_files_filter() -> str:
+    """The open dialog's filter line: ``"Datasets: CSV, npz or an IDX file (*.csv ...)"`` in the
+    current language, the patterns untouched."""
+    return f"{tr(DATASET_KINDS)} {DATASET_PATTERNS}"
 
 
 def _slug(text: str) -> str:
@@ -64,7 +73,12 @@ def export_file_name(title: str, step: int | None, ending: str, dataset: str = "
     return f"mnist-viz-{data + '-' if data else ''}{slug}{moment}.{ending}"
 
 
-LOADING = "Loading the session"
+# What a pending request is (msgids; shown through tr), and the title its failure is shown under.
+SAVING = N_("Saving the session")
+LOADING = N_("Loading the session")
+EXPORTING = N_("Exporting the metrics")
+FAILED = {SAVING: N_("Saving the session failed"), LOADING: N_("Loading the session failed"),
+          EXPORTING: N_("Exporting the metrics failed")}
 
 
 class FileActions(QtCore.QObject):
@@ -88,7 +102,7 @@ class FileActions(QtCore.QObject):
 
     # ---------------------------------------------------------- requests
     def save_session(self, path: str) -> None:
-        self.pending[self.worker.save_session(path)] = "Saving the session"
+        self.pending[self.worker.save_session(path)] = SAVING
 
     def load_session(self, path: str) -> bool:
         """Ask the training process to load ``path``; a session trained on other classes than the
@@ -98,8 +112,8 @@ class FileActions(QtCore.QObject):
             name, names = checkpoint.read_session_data(path)
             checkpoint.refuse_other_classes(name, names, self.window.data, path)
         except checkpoint.CheckpointError as e:
-            self.status(f"Loading the session failed: {e}")
-            self.show_error("Loading the session failed", str(e))
+            self.status(f"{tr(FAILED[LOADING])}: {e}")
+            self.show_error(tr(FAILED[LOADING]), str(e))
             return False
         seq = self.worker.load_session(path)
         self.pending[seq] = LOADING
@@ -109,7 +123,7 @@ class FileActions(QtCore.QObject):
         return True
 
     def export_metrics(self, path: str) -> None:
-        self.pending[self.worker.export_metrics_csv(path)] = "Exporting the metrics"
+        self.pending[self.worker.export_metrics_csv(path)] = EXPORTING
 
     def export_panel(self, widget: QtWidgets.QWidget, path: str, scale: float = DEFAULT_SCALE) -> bool:
         """Write ``widget`` as PNG (``scale`` times its size) or SVG, by the file's ending. Returns
@@ -120,20 +134,20 @@ class FileActions(QtCore.QObject):
             else:
                 export_widget_png(widget, path, scale)
         except (FileWriteError, OSError, ValueError) as e:
-            self.show_error("Export failed", str(e))
+            self.show_error(tr("Export failed"), str(e))
             return False
-        self.status(f"Exported {path}")
+        self.status(tr("Exported {path}").format(path=path))
         return True
 
     # ------------------------------------------------------- the dialogs
     def ask_save_session(self) -> None:
-        self._ask_path("Save session", "npz", self.save_session, self._file_name("session", "npz"))
+        self._ask_path(tr("Save session"), "npz", self.save_session, self._file_name("session", "npz"))
 
     def ask_load_session(self) -> None:
-        self._ask_path("Load session", "npz", self.load_session, None)
+        self._ask_path(tr("Load session"), "npz", self.load_session, None)
 
     def ask_export_metrics(self) -> None:
-        self._ask_path("Export metrics", "csv", self.export_metrics, self._file_name("metrics", "csv"))
+        self._ask_path(tr("Export metrics"), "csv", self.export_metrics, self._file_name("metrics", "csv"))
 
     def ask_export_panel(self, title: str, ending: str) -> None:
         """Ask where to write the panel the export menu calls ``title``, as ``ending`` (png/svg),
@@ -141,16 +155,18 @@ class FileActions(QtCore.QObject):
         attribute = EXPORTABLE_PANELS[title]
         widget = getattr(self.window, attribute) if attribute else self.window
         name = self._file_name(title if attribute else "window", ending)
-        self._ask_path(f"Export {ending.upper()}", ending, lambda path: self._export_asking_scale(widget, path), name)
+        self._ask_path(tr("Export {kind}").format(kind=ending.upper()), ending,
+                       lambda path: self._export_asking_scale(widget, path), name)
 
     def _export_asking_scale(self, widget: QtWidgets.QWidget, path: str) -> None:
         if path.lower().endswith(".svg"):
             self.export_panel(widget, path)
             return
-        choice, ok = QtWidgets.QInputDialog.getItem(self.window, "Export PNG", "Resolution:", list(PNG_SCALES), 0,
+        shown = {tr(key): scale for key, scale in PNG_SCALES.items()}  # the choices as the user reads them
+        choice, ok = QtWidgets.QInputDialog.getItem(self.window, tr("Export PNG"), tr("Resolution:"), list(shown), 0,
                                                     False)
         if ok:
-            self.export_panel(widget, path, PNG_SCALES[choice])
+            self.export_panel(widget, path, shown[choice])
 
     def _file_name(self, title: str, ending: str) -> str:
         return export_file_name(title, self._step(), ending, getattr(self.window.data, "name", ""))
@@ -163,15 +179,16 @@ class FileActions(QtCore.QObject):
     # ------------------------------------------------------- other data
     def ask_open_dataset_file(self) -> None:
         """File > Open dataset > File…: a CSV, an npz, or any of the four files of an IDX folder."""
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(self.window, "Open dataset", self._folder(),
-                                                        f"{DATASET_FILES};;All files (*)")
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self.window, tr("Open dataset"), self._folder(),
+                                                        f"{dataset_files_filter()};;{tr('All files (*)')}")
         if path:
             self.window.store.setValue("files/folder", os.path.dirname(path))
             open_dataset_path(self.window, path)
 
     def ask_open_dataset_folder(self) -> None:
         """File > Open dataset > IDX folder…: a folder holding the four IDX files."""
-        path = QtWidgets.QFileDialog.getExistingDirectory(self.window, "Open a folder of IDX files", self._folder())
+        path = QtWidgets.QFileDialog.getExistingDirectory(self.window, tr("Open a folder of IDX files"),
+                                                          self._folder())
         if path:
             self.window.store.setValue("files/folder", path)
             open_dataset_path(self.window, path)
@@ -188,7 +205,7 @@ class FileActions(QtCore.QObject):
         dialog there, with no name prefilled."""
         store = self.window.store
         folder = str(store.value("files/folder", "")) or QtCore.QDir.homePath()
-        kinds = f"{ending.upper()} files (*.{ending});;All files (*)"
+        kinds = tr("{kind} files (*.{ending})").format(kind=ending.upper(), ending=ending) + f";;{tr('All files (*)')}"
         if name is None:
             path, _ = QtWidgets.QFileDialog.getOpenFileName(self.window, title, folder, kinds)
         else:
@@ -202,15 +219,17 @@ class FileActions(QtCore.QObject):
         self.load_notes.pop(event.reply_to, None)
         operation = self.pending.pop(event.reply_to, None)
         if operation is None:  # a refused setting: the status line says so, training goes on
-            self.status(f"Not applied: {event.reason}")
+            self.status(tr("Not applied: {reason}").format(reason=event.reason))
         else:  # a file the user chose: say so where it cannot be missed
-            self.status(f"{operation} failed: {event.reason}")
-            self.show_error(f"{operation} failed", event.reason)
+            failed = tr(FAILED.get(operation, operation))
+            self.status(f"{failed}: {event.reason}")
+            self.show_error(failed, event.reason)
 
     def _on_command_done(self, event: CommandDone) -> None:
         if self.pending.pop(event.reply_to, None) == LOADING and self.window.compare.comparison is not None:
             self.window.compare.end()  # run A is now the loaded run: run B is no longer its twin
-            event = dataclasses.replace(event, message=f"{event.message}; the comparison ended")
+            ended = tr("{message}; the comparison ended").format(message=event.message)
+            event = dataclasses.replace(event, message=ended)
         note = self.load_notes.pop(event.reply_to, "")
         self.status(f"{event.message}; {note}" if note else event.message)
 
@@ -260,8 +279,8 @@ def open_dataset_path(window: MainWindow, path: str | None) -> bool:
         with busy_cursor():
             dataset = load_fashion_mnist() if path == "fashion-mnist" else load_dataset(path)
     except (DataError, OSError, ValueError) as e:
-        window.files.status(f"Not opened: {e}")
-        window.files.show_error("Cannot open the dataset", str(e))
+        window.files.status(tr("Not opened: {reason}").format(reason=e))
+        window.files.show_error(tr("Cannot open the dataset"), str(e))
         return False
     if not confirm_switch(window, dataset):
         return False
@@ -274,9 +293,10 @@ def confirm_switch(window: MainWindow, dataset: Dataset) -> bool:
     if latest is None or latest.step == 0:
         return True
     answer = QtWidgets.QMessageBox.question(
-        window, "Open dataset",
-        f"Train on {dataset.name}? The current run ends (step {latest.step:,}).\n\n"
-        "To keep it, cancel and save the session first (File > Save session).",
+        window, tr("Open dataset"),
+        tr("Train on {dataset}? The current run ends (step {step}).\n\n"
+           "To keep it, cancel and save the session first (File > Save session).").format(
+            dataset=dataset.name, step=format_int(latest.step)),
         QtWidgets.QMessageBox.StandardButton.Yes | QtWidgets.QMessageBox.StandardButton.Cancel,
         QtWidgets.QMessageBox.StandardButton.Cancel)
     return answer == QtWidgets.QMessageBox.StandardButton.Yes
@@ -292,7 +312,7 @@ def switch_dataset(window: MainWindow, dataset: Dataset) -> bool:
     try:
         window.worker.set_dataset(dataset, settings)  # first: what the panels send next goes to the new process
     except ValueError as e:
-        window.files.show_error("Cannot train on this dataset", str(e))
+        window.files.show_error(tr("Cannot train on this dataset"), str(e))
         return False
     comparing = window.compare.comparison is not None
     window.compare.end()  # run B trains on the old data: no longer a fair twin of run A
@@ -309,8 +329,12 @@ def switch_dataset(window: MainWindow, dataset: Dataset) -> bool:
     window.unit_inspector.set_test_images(dataset.x_test, dataset.y_test)
     window.controls.set_dataset_size(len(dataset.x_train))
     window.worker.set_speed_limit(window.controls.speed_limit())
-    ended = "; the comparison ended (run B trained on the old data)" if comparing else ""
-    window.files.status(f"Now training on {dataset.name}: a new run, from step 0{dropped}{ended}")
+    if comparing:
+        message = tr("Now training on {dataset}: a new run, from step 0{dropped}; the comparison ended "
+                     "(run B trained on the old data)")
+    else:
+        message = tr("Now training on {dataset}: a new run, from step 0{dropped}")
+    window.files.status(message.format(dataset=dataset.name, dropped=dropped))
     return True
 
 
@@ -324,14 +348,17 @@ def fitting_settings(settings: Settings, dataset: Dataset) -> tuple[Settings, st
     changes, said = {}, []
     if settings.val_size and settings.val_size >= dataset.n_train:
         changes["val_size"] = 0
-        said.append(f"the validation split of {settings.val_size:,}")
+        said.append(tr("the validation split of {size}").format(size=format_int(settings.val_size)))
     room = dataset.n_train - changes.get("val_size", settings.val_size)
     if settings.train_subset and settings.train_subset > room:
         changes["train_subset"] = 0
-        said.append(f"the training subset of {settings.train_subset:,}")
+        said.append(tr("the training subset of {size}").format(size=format_int(settings.train_subset)))
     if not changes:
         return settings, ""
-    return settings.replace(**changes), f" ({' and '.join(said)} did not fit its {dataset.n_train:,} images: dropped)"
+    what = said[0] if len(said) == 1 else tr("{first} and {second}").format(first=said[0], second=said[1])
+    note = tr(" ({what} did not fit its {images} images: dropped)").format(what=what,
+                                                                          images=format_int(dataset.n_train))
+    return settings.replace(**changes), note
 
 
 def _clear_views(window: MainWindow) -> None:

@@ -142,7 +142,9 @@ def _export_video(window: MainWindow) -> None:
 def menu_table() -> list[MenuAction]:
     """Every menu entry of the window, in menu order."""
     help_entry = MenuAction("&Help", N_("Keyboard shortcuts"), show_shortcuts, "F1")
-    return [*_file_menu(), *_training_menu(), *_view_menu(), *_scenarios_menu(), help_entry]
+    whats_this = MenuAction("&Help", N_("What's this?"), lambda w: QtWidgets.QWhatsThis.enterWhatsThisMode(),
+                            "Shift+F1", N_("Click any control or panel to see what it does and what it shows now"))
+    return [*_file_menu(), *_training_menu(), *_view_menu(), *_scenarios_menu(), help_entry, whats_this]
 
 
 # Title in the export menus -> the window attribute of the panel it exports ("" = the whole window).

@@ -30,6 +30,7 @@ import math
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from mnist_viz.core.i18n import format_int, tr
 from mnist_viz.core.presets import CHOICE_LETTERS, Question
 from mnist_viz.core.snapshot import Snapshot
 from mnist_viz.gui import style
@@ -158,7 +159,7 @@ class PredictFirstCard(QtWidgets.QFrame):
     def _build(self) -> None:
         # Height is what a 768-pixel projector lacks: one line on top carries the title, the hint or
         # countdown, later the verdict, and the close button; the buttons go in one row under the choices.
-        self.heading = QtWidgets.QLabel("Predict first")
+        self.heading = QtWidgets.QLabel(tr("Predict first"))
         self.heading.setFont(style.font(style.SMALL_PT + 1, bold=True))
         self.status = QtWidgets.QLabel()
         self.status.setWordWrap(True)
@@ -170,7 +171,7 @@ class PredictFirstCard(QtWidgets.QFrame):
         self.close_button.setText("×")
         self.close_button.setFont(style.font(LETTER_PT, bold=True))
         self.close_button.setAutoRaise(True)
-        self.close_button.setToolTip("Close the question (Esc)")
+        self.close_button.setToolTip(tr("Close the question (Esc)"))
         self.close_button.setFocusPolicy(QtCore.Qt.FocusPolicy.TabFocus)
         self.close_button.clicked.connect(self.dismiss)
         top = QtWidgets.QHBoxLayout()
@@ -201,9 +202,10 @@ class PredictFirstCard(QtWidgets.QFrame):
         self.layout_.addLayout(self._build_actions())
 
     def _build_actions(self) -> QtWidgets.QLayout:
-        self.skip_button = self._action("Skip the question", "Hide the question and start training", self.skip)
-        self.answer_button = self._action("Show the answer", "Show the right answer and why, now", self.reveal)
-        self.run_button = self._action("Run it ▶", "Start training and watch what happens (Enter)", self.run)
+        self.skip_button = self._action(tr("Skip the question"), tr("Hide the question and start training"), self.skip)
+        self.answer_button = self._action(tr("Show the answer"), tr("Show the right answer and why, now"), self.reveal)
+        self.run_button = self._action(tr("Run it ▶"), tr("Start training and watch what happens (Enter)"), self.run,
+                                       bold=True)
         actions = QtWidgets.QHBoxLayout()
         actions.setSpacing(6)
         actions.addWidget(self.predicted_line, 1)  # beside "Show the answer" while the run plays
@@ -211,9 +213,9 @@ class PredictFirstCard(QtWidgets.QFrame):
             actions.addWidget(button)
         return actions
 
-    def _action(self, text: str, tip: str, slot) -> QtWidgets.QPushButton:
+    def _action(self, text: str, tip: str, slot, bold: bool = False) -> QtWidgets.QPushButton:
         button = QtWidgets.QPushButton(text)
-        button.setFont(style.font(style.LABEL_PT, bold=text.startswith("Run")))
+        button.setFont(style.font(style.LABEL_PT, bold=bold))
         button.setMinimumHeight(38)
         button.setToolTip(tip)
         button.setFocusPolicy(QtCore.Qt.FocusPolicy.TabFocus)  # a click leaves the card's keys working
@@ -236,9 +238,9 @@ class PredictFirstCard(QtWidgets.QFrame):
         self.ran = self.answer_shown = False
         self._reset_clock()
         self._stale_run = self._last_run  # snapshots of the run the question was asked over do not count
-        set_text(self.prompt, question.prompt)
+        set_text(self.prompt, tr(question.prompt))
         self._make_choices(question)
-        set_text(self.why, question.why)
+        set_text(self.why, tr(question.why))
         self._refresh()
         self.show()
         self.setFocus(QtCore.Qt.FocusReason.OtherFocusReason)  # A-D, Enter and Esc work at once
@@ -287,6 +289,18 @@ class PredictFirstCard(QtWidgets.QFrame):
         self.answer_shown = True
         self._refresh()
         self.revealed.emit(None if self.predicted is None else self.predicted == self.question.answer)
+
+    def refresh_texts(self) -> None:
+        """The question, its choices, why and the card's status lines in the current language
+        (after a language switch: they are set from the question, not once at build time)."""
+        q = self.question
+        if q is None:
+            return
+        set_text(self.prompt, tr(q.prompt))
+        set_text(self.why, tr(q.why))
+        for button, text in zip(self.choice_buttons, q.choices):
+            set_text(button.text_label, tr(text))
+        self._refresh()
 
     @property
     def is_asking(self) -> bool:
@@ -346,7 +360,7 @@ class PredictFirstCard(QtWidgets.QFrame):
         if question is None:
             return
         for index, text in enumerate(question.choices):
-            button = ChoiceButton(question.letter(index), text, self)
+            button = ChoiceButton(question.letter(index), tr(text), self)
             button.clicked.connect(lambda index=index: self.choose(index))
             self.choice_buttons.append(button)
         self._columns = 0  # lay them out afresh
@@ -405,15 +419,17 @@ class PredictFirstCard(QtWidgets.QFrame):
         q = self.question
         assert q is not None
         p = self.predicted
-        right = f"{q.letter(q.answer)}: {q.answer_text}"
+        right = f"{q.letter(q.answer)}: {tr(q.answer_text)}"
         if self.answer_shown:
             if p is None:
-                return f"The answer is {right}."  # only the right choice is shown: say it whole
+                return tr("The answer is {right}.").format(right=right)  # only the right choice is shown: say it whole
             if p == q.answer:
-                return f"{style.CORRECT_GLYPH} The class predicted {q.letter(p)}: right!"
-            return f"The class predicted {q.letter(p)}; the answer is {q.letter(q.answer)}."
+                return tr("{glyph} The class predicted {letter}: right!").format(glyph=style.CORRECT_GLYPH,
+                                                                                  letter=q.letter(p))
+            return tr("The class predicted {letter}; the answer is {answer}.").format(letter=q.letter(p),
+                                                                                     answer=q.letter(q.answer))
         if self.ran and p is not None:
-            return f"The class predicted {q.letter(p)}: {q.choices[p]}"
+            return tr("The class predicted {letter}: {choice}").format(letter=q.letter(p), choice=tr(q.choices[p]))
         return ""
 
     def _status_text(self) -> str:
@@ -423,12 +439,12 @@ class PredictFirstCard(QtWidgets.QFrame):
             return ""
         if not self.ran:
             if self.predicted is None:
-                return "Click the class's prediction (A–D), then Run it"
-            return f"The class predicted {q.letter(self.predicted)}: Run it to see"
+                return tr("Click the class's prediction (A–D), then Run it")
+            return tr("The class predicted {letter}: Run it to see").format(letter=q.letter(self.predicted))
         if q.reveal_after is None:
-            return "Watch; show the answer when the class has seen it"
+            return tr("Watch; show the answer when the class has seen it")
         left = max(0, math.ceil(q.reveal_after - self.trained_seconds))
-        return f"Watch: the answer in {left} s of training"
+        return tr("Watch: the answer in {seconds} s of training").format(seconds=format_int(left))
 
     def _arrange_choices(self) -> bool:
         """The shown choices in as many columns as fit the card's width (one row of 4 on a wide

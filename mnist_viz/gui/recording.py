@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from mnist_viz.core.i18n import N_, format_int, format_number, tr
 from mnist_viz.core.snapshot import EVAL_COLUMNS, STEP_COLUMNS, Marker, Snapshot
 from mnist_viz.core.trainer import describe_value
 from mnist_viz.gui import presentation, style
@@ -43,8 +44,8 @@ from mnist_viz.gui.widgets import set_text
 REFERENCE_HEIGHT = 720  # frame height at which the panels' text is its normal size
 MIN_TEXT_SCALE, MAX_TEXT_SCALE = 0.6, 4.0
 # What a video can show: the three-panel lecture frame, or one panel.
-LAYOUTS = {"lecture": "Lecture view: curves, weight mosaic and probe digits", "curves": "Learning curves",
-           "weights": "Hidden-unit weights (mosaic)", "probes": "Probe digits"}
+LAYOUTS = {"lecture": N_("Lecture view: curves, weight mosaic and probe digits"), "curves": N_("Learning curves"),
+           "weights": N_("Hidden-unit weights (mosaic)"), "probes": N_("Probe digits")}  # titles: shown through tr
 DEFAULT_LAYOUT = "lecture"
 # The lecture frame of a comparison: run B's mosaic under run A's, beside the probes (which then
 # have the left column only: ten digits still fit 60% of the width).
@@ -187,8 +188,9 @@ def frame_caption(snap: Snapshot) -> str:
     0.001 · step 1,200 · epoch 1.28"``."""
     s = snap.settings
     sizes = "-".join(str(n) for n in (snap.W1.shape[0], *s.hidden, snap.W_out.shape[-1])) if snap.params else ""
-    return (f"{sizes} {s.activation} · {s.optimizer}, learning rate {describe_value(snap.effective_lr)} · "
-            f"step {snap.step:,} · epoch {snap.epoch:.2f}")
+    return tr("{sizes} {activation} · {optimizer}, learning rate {lr} · step {step} · epoch {epoch}").format(
+        sizes=sizes, activation=s.activation, optimizer=s.optimizer, lr=describe_value(snap.effective_lr),
+        step=format_int(snap.step), epoch=format_number(snap.epoch, 2))
 
 
 def rgb_array(image: QtGui.QImage) -> np.ndarray:

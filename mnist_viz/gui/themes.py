@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from mnist_viz.core.i18n import N_
 from mnist_viz.gui import style
 
 SETTINGS_KEY = "view/theme"
@@ -49,7 +50,7 @@ class Theme:
     relative to Light; ``grid_alpha``: opacity of the plots' grid lines (0-1)."""
 
     name: str
-    title: str
+    title: str  # the menu's name for it: a msgid, shown through tr
     colours: dict[str, str]
     line_factor: float = 1.0
     grid_alpha: float = 0.25
@@ -65,17 +66,17 @@ _LIGHT = dict(BACKGROUND="#FFFFFF", FOREGROUND="#000000", DARK_GREY="#404040", G
               CORRECT="#0072B2", WRONG="#E69F00", ACCENT="#0072B2")
 
 THEMES: dict[str, Theme] = {
-    "light": Theme("light", "Light", dict(_LIGHT)),
+    "light": Theme("light", N_("Light"), dict(_LIGHT)),
     # No grey for text: DARK_GREY (digit rows, captions) becomes black. GREY stays a mid grey for
     # what is *not* the answer (bars other than the top one), so that the answer still stands out.
-    "high_contrast": Theme("high_contrast", "High contrast",
+    "high_contrast": Theme("high_contrast", N_("High contrast"),
                            dict(_LIGHT, DARK_GREY="#000000", GREY="#6E6E6E", LIGHT_GREY="#BDBDBD",
                                 ACCENT="#000000"),
                            line_factor=1.5, grid_alpha=0.45),
     # Near-black, not black: a black screen shows the projector's own glow unevenly. Blue and sky
     # blue swap: the bright one is the emphasised curve on a dark ground (the smoothed loss, a
     # correct answer). Orange, vermillion, green and purple keep their hue and are light enough.
-    "dark": Theme("dark", "Dark",
+    "dark": Theme("dark", N_("Dark"),
                   dict(_LIGHT, BACKGROUND="#141414", FOREGROUND="#EDEDED", DARK_GREY="#C8C8C8", GREY="#9A9A9A",
                        LIGHT_GREY="#4A4A4A", BLUE="#56B4E9", SKY_BLUE="#2A70A8", CORRECT="#56B4E9",
                        ACCENT="#56B4E9"),

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from PySide6 import QtCore, QtWidgets
 
 from mnist_viz.core.files import FileWriteError
+from mnist_viz.core.i18n import N_, format_int, format_number, tr
 from mnist_viz.core.snapshot import STEP_COLUMNS, Marker
 from mnist_viz.gui import style
 from mnist_viz.gui.recording import DEFAULT_LAYOUT, LAYOUTS, SecondRun, render_video
@@ -30,8 +31,8 @@ if TYPE_CHECKING:
     from mnist_viz.gui.window import MainWindow
 
 SIZES = {"1280 × 720 (HD)": (1280, 720), "1920 × 1080 (Full HD)": (1920, 1080),
-         "854 × 480 (web page, small file)": (854, 480)}
-AS_ON_SCREEN = "as on screen"
+         N_("854 × 480 (web page, small file)"): (854, 480)}  # keys shown through tr
+AS_ON_SCREEN = N_("as on screen")
 DEFAULT_FPS = 15
 
 
@@ -65,21 +66,21 @@ class VideoDialog(QtWidgets.QDialog):
     def __init__(self, frames: int, screen_sizes: dict[str, tuple[int, int]], path: str,
                  parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
-        self.setWindowTitle("Export video")
+        self.setWindowTitle(tr("Export video"))
         self.setFont(style.font(style.LABEL_PT))  # a dialog does not inherit the window's zoomed font
         self._frames = frames
         self._screen_sizes = screen_sizes
         self.layout_box = QtWidgets.QComboBox()
         for key, title in LAYOUTS.items():
-            self.layout_box.addItem(title, key)
+            self.layout_box.addItem(tr(title), key)
         self.layout_box.setCurrentIndex(list(LAYOUTS).index(DEFAULT_LAYOUT))
         self.size_box = QtWidgets.QComboBox()
         self.fps_box = QtWidgets.QSpinBox()
         self.fps_box.setRange(1, MAX_FPS)
         self.fps_box.setValue(DEFAULT_FPS)
-        self.fps_box.setSuffix(" frames/s")
+        self.fps_box.setSuffix(tr(" frames/s"))
         self.path_edit = QtWidgets.QLineEdit(path)
-        browse = QtWidgets.QPushButton("Choose…")
+        browse = QtWidgets.QPushButton(tr("Choose…"))
         browse.clicked.connect(self._on_browse)
         self.length_label = QtWidgets.QLabel()
         self.length_label.setWordWrap(True)
@@ -87,13 +88,13 @@ class VideoDialog(QtWidgets.QDialog):
         file_row.addWidget(self.path_edit, 1)
         file_row.addWidget(browse)
         form = QtWidgets.QFormLayout()
-        form.addRow("Show:", self.layout_box)
-        form.addRow("Size:", self.size_box)
-        form.addRow("Frame rate:", self.fps_box)
-        form.addRow("File:", file_row)
+        form.addRow(tr("Show:"), self.layout_box)
+        form.addRow(tr("Size:"), self.size_box)
+        form.addRow(tr("Frame rate:"), self.fps_box)
+        form.addRow(tr("File:"), file_row)
         buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Ok
                                              | QtWidgets.QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok).setText("Export")
+        buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok).setText(tr("Export"))
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QtWidgets.QVBoxLayout(self)
@@ -115,11 +116,11 @@ class VideoDialog(QtWidgets.QDialog):
         self.size_box.blockSignals(True)
         self.size_box.clear()
         for title, size in SIZES.items():
-            self.size_box.addItem(title, size)
+            self.size_box.addItem(tr(title), size)
         on_screen = self._screen_sizes.get(self.layout_box.currentData())
         if on_screen is not None:
             size = even_size(*on_screen)
-            self.size_box.addItem(f"{size[0]} × {size[1]} ({AS_ON_SCREEN})", size)
+            self.size_box.addItem(f"{size[0]} × {size[1]} ({tr(AS_ON_SCREEN)})", size)
         index = self.size_box.findText(kept)
         self.size_box.setCurrentIndex(max(0, index))
         self.size_box.blockSignals(False)
@@ -127,14 +128,16 @@ class VideoDialog(QtWidgets.QDialog):
 
     def _update_length(self) -> None:
         ending = Path(self.path_edit.text().strip()).suffix.lower()
-        kind = VIDEO_FORMATS.get(ending, "the file's ending (.mp4, .gif or .webp) chooses the format")
+        kind = VIDEO_FORMATS.get(ending) or tr("the file's ending (.mp4, .gif or .webp) chooses the format")
         seconds = self._frames / max(1, self.fps_box.value())
-        self.length_label.setText(f"{self._frames} frames, one per moment the look-back timeline kept: "
-                                  f"{seconds:.1f} s of video. Format: {kind}.")
+        self.length_label.setText(tr("{frames} frames, one per moment the look-back timeline kept: "
+                                     "{seconds} s of video. Format: {kind}.").format(
+            frames=format_int(self._frames), seconds=format_number(seconds, 1), kind=kind))
 
     def _on_browse(self) -> None:
-        kinds = "MP4 video (*.mp4);;Animated GIF (*.gif);;Animated WebP (*.webp);;All files (*)"
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export video", self.path_edit.text(), kinds)
+        kinds = ";;".join((tr("MP4 video (*.mp4)"), tr("Animated GIF (*.gif)"), tr("Animated WebP (*.webp)"),
+                           tr("All files (*)")))
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, tr("Export video"), self.path_edit.text(), kinds)
         if path:
             self.path_edit.setText(path)
 
@@ -183,8 +186,8 @@ def export_video(window: MainWindow) -> Path | None:
     an error, which a message box explains)."""
     snaps = timeline_snapshots(window)
     if not snaps:
-        window.files.show_error("Nothing to export yet", "Start training first: the video shows the moments of "
-                                                         "the run the look-back timeline keeps.")
+        window.files.show_error(tr("Nothing to export yet"), tr("Start training first: the video shows the moments "
+                                                                "of the run the look-back timeline keeps."))
         return None
     dialog = VideoDialog(len(snaps), screen_sizes(window), default_path(window), window)
     if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
@@ -203,7 +206,7 @@ def write_timeline_video(window: MainWindow, choice: VideoChoice, snaps: list[Sn
     try:
         check_video_target(choice.path, choice.size, choice.fps, len(snaps))
     except (ValueError, FileWriteError) as e:
-        window.files.show_error("Cannot export the video", str(e))
+        window.files.show_error(tr("Cannot export the video"), str(e))
         return None
     progress = progress if progress is not None else _progress_dialog(window, len(snaps))
 
@@ -217,21 +220,22 @@ def write_timeline_video(window: MainWindow, choice: VideoChoice, snaps: list[Sn
                             history=curve_history(window.curves), probes=window.probes,
                             second=second_run(window), on_frame=on_frame)
     except (ValueError, OSError) as e:
-        window.files.show_error("Video export failed", str(e))
+        window.files.show_error(tr("Video export failed"), str(e))
         return None
     finally:
         progress.reset()
     if path is None:
-        window.files.status("Video export cancelled: nothing was written")
+        window.files.status(tr("Video export cancelled: nothing was written"))
         return None
     seconds = len(snaps) / choice.fps
-    window.files.status(f"Exported {path}: {len(snaps)} frames, {seconds:.1f} s")
+    window.files.status(tr("Exported {path}: {frames} frames, {seconds} s").format(
+        path=path, frames=format_int(len(snaps)), seconds=format_number(seconds, 1)))
     return path
 
 
 def _progress_dialog(window: QtWidgets.QWidget, frames: int) -> QtWidgets.QProgressDialog:
-    progress = QtWidgets.QProgressDialog("Rendering the video…", "Cancel", 0, frames, window)
-    progress.setWindowTitle("Export video")
+    progress = QtWidgets.QProgressDialog(tr("Rendering the video…"), tr("Cancel"), 0, frames, window)
+    progress.setWindowTitle(tr("Export video"))
     progress.setWindowModality(QtCore.Qt.WindowModality.WindowModal)
     progress.setMinimumDuration(0)
     progress.setValue(0)

@@ -7,6 +7,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from mnist_viz.core.analysis import N_CLASSES
+from mnist_viz.core.i18n import tr
 from mnist_viz.gui import style
 
 
@@ -51,7 +52,7 @@ def digit_bar_plot(graphics: pg.GraphicsLayoutWidget, row: int, col: int, left: 
     """A fixed, mouse-inert plot with one bar per digit 0-9 (digits on the bottom axis); fill the
     bars with ``setOpts(height=(10,) values)``."""
     plot = graphics.addPlot(row=row, col=col)
-    style.style_plot(plot, left=left, bottom="digit")
+    style.style_plot(plot, left=left, bottom=tr("digit"))
     plot.showGrid(x=False, y=True, alpha=0.25)
     plot.getAxis("bottom").setTicks([[(d, str(d)) for d in range(N_CLASSES)]])
     plot.setMouseEnabled(x=False, y=False)
@@ -81,15 +82,18 @@ class GradientStrip(QtWidgets.QWidget):
         QtGui.QPainter(self).drawPixmap(self.rect(), style.colour_bar_gradient(max(1, self.width()), self.HEIGHT))
 
 
-def legend_row(text_left: str = "− negative",
-               text_right: str = "positive +") -> tuple[QtWidgets.QWidget, QtWidgets.QLabel]:
+def legend_row(text_left: str | None = None,
+               text_right: str | None = None) -> tuple[QtWidgets.QWidget, QtWidgets.QLabel]:
     """``− negative [blue-white-red strip] positive +   <info>``; returns the row and its info label.
     The info text changes while training: it gets the row's leftover width (cut at the right edge if
-    need be), so it never changes the panel's width nor the window's column widths."""
+    need be), so it never changes the panel's width nor the window's column widths. The ends say
+    "− negative" and "positive +" unless told otherwise (in the current language)."""
     row = QtWidgets.QWidget()
     layout = QtWidgets.QHBoxLayout(row)
     layout.setContentsMargins(0, 0, 0, 0)
-    left, right, info = info_label(text_left), info_label(text_right), info_label()
+    left = info_label(tr("− negative") if text_left is None else text_left)
+    right = info_label(tr("positive +") if text_right is None else text_right)
+    info = info_label()
     for label in (left, right, info):
         label.setWordWrap(False)
     info.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed)

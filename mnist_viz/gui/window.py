@@ -44,6 +44,7 @@ from mnist_viz.gui.panels.weights import WeightsPanel
 from mnist_viz.gui.predict_first import PredictFirstCard
 from mnist_viz.gui.retranslate import retranslate
 from mnist_viz.gui.toast import Toast
+from mnist_viz.gui.whats_this import install as install_whats_this
 from mnist_viz.gui.window_state import restore_window_state, save_window_state, stored_settings
 from mnist_viz.gui.worker import DEFAULT_BLAS_THREADS, TrainingWorker
 
@@ -132,6 +133,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._render_timer.setInterval(0)
         self._render_timer.timeout.connect(self._on_render_tick)
         self._rendering = False
+        install_whats_this(self)  # Shift+F1 then a click: every control and panel explains itself
 
     # ------------------------------------------------------------------ setup
     def _make_worker(self, data: Dataset, settings: Settings | None, blas_threads: int | None) -> TrainingWorker:
@@ -362,6 +364,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self.statusBar().showMessage(str(e), 10_000)
         retranslate(self, previous)
         self.controls.refresh_texts()
+        for panel in (self.unit_inspector, self.backprop, self.health, self.activation_space, self.robustness,
+                      self.weight_surgery, self.compare.view, self.predict_first):
+            panel.refresh_texts()  # texts built from numbers, kept between snapshots
         self.status_label.rewrite(self.latest)
         if self.latest is not None:
             self.metrics.rewrite(self.latest)

@@ -39,6 +39,7 @@ from PySide6.QtCore import QThread, QTimer, Signal
 
 from mnist_viz.core import checkpoint
 from mnist_viz.core.backprop_step import MAX_IMAGES
+from mnist_viz.core.i18n import format_int, tr
 from mnist_viz.core.snapshot import History, Settings, Snapshot
 from mnist_viz.core.trainer import Trainer
 from mnist_viz.runtime import loop as training_loop
@@ -230,8 +231,8 @@ class TrainingWorker(QThread):
             QTimer.singleShot(0, lambda: self.commandFailed.emit(answer))  # after the caller noted the seq
         else:
             answer = p.CommandDone(reply_to=seq, command=p.command_name(command),
-                                   message=f"Session saved to {path} (from the window: the training process "
-                                           f"was restarting)")
+                                   message=tr("Session saved to {path} (from the window: the training process "
+                                              "was restarting)").format(path=path))
             QTimer.singleShot(0, lambda: self.commandDone.emit(answer))
         return seq
 
@@ -285,7 +286,7 @@ class TrainingWorker(QThread):
         """Write the session the window holds (see ``held_state``); raises ``CheckpointError``."""
         state = self.held_state()
         if state is None:
-            raise checkpoint.CheckpointError(f"cannot write {path}: nothing has been trained yet")
+            raise checkpoint.CheckpointError(tr("cannot write {path}: nothing has been trained yet").format(path=path))
         checkpoint.save_state(state, path, len(self._data.x_train), int(self._data.x_train.shape[1]), self._data)
 
     def load_session(self, path: str) -> int:
@@ -383,20 +384,21 @@ class TrainingWorker(QThread):
         """After the training process died: a ``Resume`` for its successor (new channels are in
         place), or ``None`` when it died too often to try again (``failed`` says so)."""
         code = self._process.exitcode
-        how = "it was killed" if code in (-9, -15) else f"exit code {code}"
+        how = tr("it was killed") if code in (-9, -15) else tr("exit code {code}").format(code=code)
         now = time.monotonic()
         self._restarts = [t for t in self._restarts if now - t < RESTART_WINDOW] + [now]
         state = self.held_state()
         if len(self._restarts) > RESTART_LIMIT or state is None:
-            self.failed.emit(f"The training process ended unexpectedly ({how}) {len(self._restarts)} times within "
-                             f"a minute; it is not restarted again. File > Save session still saves the run as "
-                             f"the window shows it; open it in a new window to go on.")
+            self.failed.emit(tr("The training process ended unexpectedly ({how}) {times} times within a minute; it "
+                                "is not restarted again. File > Save session still saves the run as the window "
+                                "shows it; open it in a new window to go on.").format(
+                how=how, times=format_int(len(self._restarts))))
             return None
         newest = self._newest
         assert newest is not None  # held_state() is not None
         self._new_channels()
-        self.processLost.emit(f"⚠ The training process ended unexpectedly ({how}). Restarting it from the "
-                              f"weights of step {newest.step:,}…")
+        self.processLost.emit(tr("⚠ The training process ended unexpectedly ({how}). Restarting it from the "
+                                 "weights of step {step}…").format(how=how, step=format_int(newest.step)))
         return p.Resume(state=state, run_id=newest.loop.run_id, applied_seq=self._sent,
                         playing=newest.loop.playing, speed_limit=newest.loop.speed_limit,
                         budget=newest.loop.budget, probes=self._probes, process=newest.loop.process + 1)
@@ -428,9 +430,9 @@ class TrainingWorker(QThread):
                 self._alive = True
                 shutil.rmtree(folder, ignore_errors=True)  # mapped by the process now; free the names
                 if resumed and self._newest is not None:
-                    self.processRestarted.emit(f"Training process restarted: carrying on from step "
-                                               f"{self._newest.step:,} (momentum and Adam's running averages "
-                                               f"start again)")
+                    self.processRestarted.emit(tr("Training process restarted: carrying on from step {step} "
+                                                  "(momentum and Adam's running averages start again)").format(
+                        step=format_int(self._newest.step)))
             elif isinstance(event, p.Stopped):
                 self._alive = False
                 return False

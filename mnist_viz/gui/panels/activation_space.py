@@ -31,6 +31,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from superqt.utils import qthrottled
 
 from mnist_viz.core.analysis import N_CLASSES, hidden_layer_count, snapshot_network
+from mnist_viz.core.i18n import N_, format_int, format_percent, tr
 from mnist_viz.core.projection import ActivationProjector, Projection
 from mnist_viz.core.snapshot import Snapshot
 from mnist_viz.core.tiling import SIDE
@@ -52,9 +53,21 @@ INSET_ZOOM = 3  # the hovered digit's 28x28 image at 84x84 px
 CLASS_COLOURS = (style.BLUE, style.ORANGE, style.GREEN, style.VERMILLION, style.PURPLE, style.SKY_BLUE,
                  None, "#999933", "#882255", style.GREY)
 
-EXPLANATION = ("Each digit is one test image, placed by the last hidden layer's activations (PCA: the plane "
+# Shown through tr() (marked here; the language may change after import).
+EXPLANATION = N_("Each digit is one test image, placed by the last hidden layer's activations (PCA: the plane "
                "of most variance). As the network learns, images of the same digit gather.")
-WAITING = "Waiting for the network (press Start)"
+WAITING = N_("Waiting for the network (press Start)")
+TITLES = {"digits": N_("Activation space: the last hidden layer's map of 2,000 test digits"),
+          "images": N_("Activation space: the last hidden layer's map of 2,000 test images")}
+HOVER = N_("Hover a point")
+DIVERGED_KEPT = N_("The network has diverged (see the banner): its activations are not numbers; "
+                   "the map shows the last moment that had numbers.")
+DIVERGED_EMPTY = N_("The network has diverged (see the banner): its activations are not numbers; nothing to map.")
+SUMMARIES = {"digits": N_("{n} test digits · {layer}, {width} units · the plane holds {share} of their spread · "
+                          "hover: see it; click: pin it"),
+             "images": N_("{n} test images · {layer}, {width} units · the plane holds {share} of their spread · "
+                          "hover: see it; click: pin it")}
+STOPPED = N_("Training stopped (see the banner): this map is of the weights it stopped with.")
 
 
 def class_colour(digit: int) -> str:
@@ -134,6 +147,7 @@ class ActivationSpacePanel(QtWidgets.QWidget):
         self._generation = 0  # counts clear(): a picture computed for an earlier run is dropped
         self._projector_generation = 0
         self._shown: _Map | None = None
+        self._message_msgid = ""  # the message shown, as its msgid (refresh_texts shows it again)
         self._computed.connect(self._apply)
         self._build()
         self._take_dataset(dataset)
@@ -217,11 +231,11 @@ class ActivationSpacePanel(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(2)
-        self._title = style.title_label("Activation space: the last hidden layer's map of 2,000 test digits")
+        self._title = style.title_label(tr(TITLES["digits"]))
         layout.addWidget(self._title)
         header = QtWidgets.QHBoxLayout()
         words = QtWidgets.QVBoxLayout()
-        for label in (info_label(EXPLANATION), self._legend(), self._summary, self._message):
+        for label in (info_label(tr(EXPLANATION)), self._legend(), self._summary, self._message):
             words.addWidget(label)
         words.addStretch(1)
         header.addLayout(words, 1)
@@ -249,7 +263,8 @@ class ActivationSpacePanel(QtWidgets.QWidget):
         names = getattr(self, "_names", DIGIT_NAMES)
         shown = short_names(names, 8)
         classes = " ".join(f'<span style="color:{c}"><b>{n}</b></span>' for n, c in zip(shown, colours))
-        set_text(self._legend_label, f"{'Digits' if are_digits(names) else 'Classes'}: {classes}")
+        legend = tr("Digits: {classes}") if are_digits(names) else tr("Classes: {classes}")
+        set_text(self._legend_label, legend.format(classes=classes))
 
     def _build_inset(self) -> QtWidgets.QWidget:
         """The hovered digit's image and what it is: ``[image] test #i: a 7 / network: 7``."""
@@ -260,7 +275,7 @@ class ActivationSpacePanel(QtWidgets.QWidget):
         self._inset_image = QtWidgets.QLabel()
         self._inset_image.setFixedSize(SIDE * INSET_ZOOM, SIDE * INSET_ZOOM)
         self._inset_image.setStyleSheet(f"border: 1px solid {style.GREY};")
-        self._inset_caption = info_label("Hover a point\n", style.SMALL_PT)
+        self._inset_caption = info_label(tr(HOVER) + "\n", style.SMALL_PT)
         self._inset_caption.setWordWrap(False)  # always two lines: a wrapped caption changed the header's height
         self._inset_caption.setAlignment(QtCore.Qt.AlignmentFlag.AlignHCenter)
         inset.addWidget(self._inset_image, 0, QtCore.Qt.AlignmentFlag.AlignHCenter)
@@ -279,7 +294,7 @@ class ActivationSpacePanel(QtWidgets.QWidget):
         if hasattr(self, "_legend_label"):
             self._colours = ()  # the legend's names changed: written again
             self._follow_theme_colours()
-            set_text(self._title, f"Activation space: the last hidden layer's map of 2,000 test {self._items}")
+            set_text(self._title, tr(TITLES[self._items]))
 
     # ------------------------------------------------------------------ drawing
     def _render(self, snap: Snapshot) -> None:
@@ -330,14 +345,12 @@ class ActivationSpacePanel(QtWidgets.QWidget):
             return
         if projection is None:
             # NaN/inf activations have no place on the map: keep the last picture that had them.
-            kept = "the map shows the last moment that had numbers" if len(self._coords) else "nothing to map"
-            self._show_message(f"The network has diverged (see the banner): its activations are not numbers; {kept}.")
+            self._show_message(DIVERGED_KEPT if len(self._coords) else DIVERGED_EMPTY)
             return
         self._answers = answers
         self._place_points(projection.coords)
         self._summary_of(snap, projection, picture.width)
-        stopped = "Training stopped (see the banner): this map is of the weights it stopped with."
-        self._show_message(stopped if snap.diverged else "")
+        self._show_message(STOPPED if snap.diverged else "")
 
     def _last_hidden_layer(self, snap: Snapshot) -> tuple[np.ndarray | None, np.ndarray | None]:
         """``(activations (n, H_last) float32, predicted digits (n,))`` of the snapshot's network for the
@@ -359,22 +372,44 @@ class ActivationSpacePanel(QtWidgets.QWidget):
 
     def _summary_of(self, snap: Snapshot, projection: Projection, width: int) -> None:
         layers = hidden_layer_count(snap)
-        layer = "the hidden layer" if layers == 1 else f"hidden layer {layers} of {layers}"
-        set_text(self._summary, f"{len(self._coords):,} test {self._items} · {layer}, {width} units · the plane holds "
-                                f"{projection.captured_fraction:.0%} of their spread · hover: see it; click: pin it")
+        layer = tr("the hidden layer") if layers == 1 else tr("hidden layer {n} of {n}").format(n=layers)
+        summary = SUMMARIES[self._items]
+        set_text(self._summary, tr(summary).format(n=format_int(len(self._coords)), layer=layer, width=width,
+                                                   share=format_percent(projection.captured_fraction, 0)))
 
-    def _show_message(self, text: str) -> None:
+    def _show_message(self, msgid: str) -> None:
+        """Show the message ``msgid`` (a marked text, in the current language; "" hides it)."""
+        self._message_msgid = msgid
+        text = tr(msgid) if msgid else ""
         set_text(self._message, text)
         self._message.setVisible(bool(text))
+
+    def refresh_texts(self) -> None:
+        """Rewrite the texts built from numbers or names in the current language, after a language
+        switch (``retranslate`` leaves texts in no catalog): the title, the legend, the summary, the
+        message and the inset's caption, kept between pictures."""
+        set_text(self._title, tr(TITLES[self._items]))
+        self._colours = ()  # the legend is written again
+        self._follow_theme_colours()
+        self._show_message(self._message_msgid)
+        shown = self._shown
+        if shown is not None and shown.projection is not None and shown.generation == self._generation:
+            self._summary_of(shown.snap, shown.projection, shown.width)
+        if self._inset_index is not None and self._inset_index < len(self._labels):
+            self._show_inset(self._inset_index)
+        else:
+            set_text(self._inset_caption, tr(HOVER) + "\n")
 
     def _show_inset(self, index: int) -> None:
         self._inset_index = index
         paper = np.ascontiguousarray(255 - np.clip(self._x[index] * 255, 0, 255).astype(np.uint8)).reshape(SIDE, SIDE)
         image = QtGui.QImage(paper.data, SIDE, SIDE, SIDE, QtGui.QImage.Format.Format_Grayscale8).copy()
         self._inset_image.setPixmap(QtGui.QPixmap.fromImage(image).scaled(SIDE * INSET_ZOOM, SIDE * INSET_ZOOM))
-        answer = "" if self._answers is None else f"network: {self._names[int(self._answers[index])]}"
+        answer = "" if self._answers is None else tr("network: {name}").format(
+            name=self._names[int(self._answers[index])])
         truth = self._names[int(self._labels[index])]
-        set_text(self._inset_caption, f"test #{index}: {'a ' if are_digits(self._names) else ''}{truth}\n{answer}")
+        what = tr("test #{index}: a {digit}") if are_digits(self._names) else tr("test #{index}: {digit}")
+        set_text(self._inset_caption, f"{what.format(index=index, digit=truth)}\n{answer}")
 
     def changeEvent(self, event: QtCore.QEvent) -> None:
         # A theme change sets the application palette, which every widget hears as a PaletteChange.

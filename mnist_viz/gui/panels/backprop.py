@@ -24,12 +24,13 @@ from PySide6 import QtCore, QtWidgets
 
 from mnist_viz.core.backprop_step import StepExplanation
 from mnist_viz.core.health import HEALTHY_LOG10_RATIO
+from mnist_viz.core.i18n import N_, format_int, tr
 from mnist_viz.core.snapshot import Snapshot
 from mnist_viz.core.tiling import SIDE, AdaptiveLevel, grid_layout, mosaic_layout, quantize_symmetric, tile_mosaic
 from mnist_viz.gui import style
 from mnist_viz.gui.widgets import info_label, legend_row, reserve_lines, set_text
 
-STAGES = ("Forward", "Loss", "Backward", "Update")
+STAGES = (N_("Forward"), N_("Loss"), N_("Backward"), N_("Update"))  # shown through tr()
 IDLE, FORWARD, LOSS, BACKWARD, UPDATE = range(5)  # the panel's stage: IDLE before the first click
 GAP_X = 3  # px between digits side by side
 LABEL_BAND = 12  # px under each digit where its answer or loss is written
@@ -37,13 +38,19 @@ PAPER = 255
 BAR_FLOOR = -7.0  # log10 ratio where the update bars start (one ten-millionth of the weights)
 # What momentum and Adam do with the gradient instead of stepping along it, in a sentence each.
 OPTIMIZER_WORDS = {
-    "momentum": "This run uses momentum, which steps along a running sum of this and earlier gradients,",
-    "adam": "This run uses Adam, which divides each weight's gradient by its recent typical size,",
+    "momentum": N_("This run uses momentum, which steps along a running sum of this and earlier gradients, "
+                   "so its real step is not this one: stage 4 measures it."),
+    "adam": N_("This run uses Adam, which divides each weight's gradient by its recent typical size, "
+               "so its real step is not this one: stage 4 measures it."),
 }
-OPTIMIZER_NAMES = {"sgd": "SGD", "gd": "gradient descent", "momentum": "momentum", "adam": "Adam"}
-START_TEXT = ("Press “Next stage ▶” to take one training step apart: the network sees a batch (forward), "
+OPTIMIZER_NAMES = {"sgd": "SGD", "gd": N_("gradient descent"), "momentum": N_("momentum"), "adam": "Adam"}
+START_TEXT = N_("Press “Next stage ▶” to take one training step apart: the network sees a batch (forward), "
               "scores it (loss), works out how each weight should change (backward), and changes it (update). "
               "Training pauses while you do.")
+RULE_OF_THUMB = N_("rule of thumb ≈ 0.001")
+CANNOT_EXPLAIN = N_("The step cannot be taken apart now: {reason}")
+WENT_ON = N_("Training went on (now at step {step}) since this batch was taken. "
+             "Press “Next stage ▶” to take the next step apart.")
 
 
 class BackpropStepPanel(QtWidgets.QWidget):
@@ -70,6 +77,7 @@ class BackpropStepPanel(QtWidgets.QWidget):
         self._digit_labels: list[QtWidgets.QGraphicsSimpleTextItem] = []
         self._digit_grid = (1, 1)
         self._mosaic_grid = (1, 1)
+        self._notice: tuple[str, dict] | None = None  # (msgid, its fields) of the notice shown, if any
         self._build()
         self._render()
 
@@ -148,7 +156,7 @@ class BackpropStepPanel(QtWidgets.QWidget):
         if getattr(failed, "command", None) != "explain step" or not waiting:
             return
         self._stage = IDLE
-        self._render(f"The step cannot be taken apart now: {getattr(failed, 'reason', '')}")
+        self._render((CANNOT_EXPLAIN, {"reason": getattr(failed, "reason", "")}))
 
     def show_snapshot(self, snap: Snapshot) -> None:
         """Keep ``snap`` (its W1 sets the gradient scale when the window gives none); in stage 4 the
@@ -160,8 +168,7 @@ class BackpropStepPanel(QtWidgets.QWidget):
             return
         if self._stage in (FORWARD, LOSS, BACKWARD) and snap.step >= e.step:
             self._explanation, self._stage = None, IDLE
-            self._render(f"Training went on (now at step {snap.step:,}) since this batch was taken. "
-                         f"Press “Next stage ▶” to take the next step apart.")
+            self._render((WENT_ON, {"step": int(snap.step)}))
         elif self._stage == UPDATE and self._after is None and snap.step >= e.step and snap.health:
             self._after = snap
             self._render()
@@ -184,10 +191,10 @@ class BackpropStepPanel(QtWidgets.QWidget):
         self._stages = info_label("", style.LABEL_PT + 1)
         self._stages.setTextFormat(QtCore.Qt.TextFormat.RichText)
         title = QtWidgets.QHBoxLayout()  # the button beside the title, so the stage row stays narrow
-        heading = style.title_label("One training step, slowly (backpropagation)")
+        heading = style.title_label(tr("One training step, slowly (backpropagation)"))
         heading.setMinimumWidth(140)  # wraps to three lines beside the button in a 340-px tab (1024x768)
         title.addWidget(heading, 1)
-        self.next_button = QtWidgets.QPushButton("Next stage ▶")
+        self.next_button = QtWidgets.QPushButton(tr("Next stage ▶"))
         self.next_button.setFont(style.font(style.TITLE_PT, bold=True))
         self.next_button.setMinimumHeight(52)
         self.next_button.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)  # Space stays pause/resume
@@ -219,8 +226,8 @@ class BackpropStepPanel(QtWidgets.QWidget):
 
     def _gradient_page(self) -> QtWidgets.QWidget:
         page = QtWidgets.QWidget()
-        legend, self._legend_info = legend_row("− down", "up +")  # short: the row sets the panel's minimum width
-        self._amplify_box = QtWidgets.QCheckBox("Amplify")
+        legend, self._legend_info = legend_row(tr("− down"), tr("up +"))  # short: the row sets the minimum width
+        self._amplify_box = QtWidgets.QCheckBox(tr("Amplify"))
         self._amplify_box.setFont(style.font(style.LABEL_PT))
         self._amplify_box.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
         self._amplify_box.toggled.connect(lambda _: self._render())
@@ -236,7 +243,7 @@ class BackpropStepPanel(QtWidgets.QWidget):
     def _update_page(self) -> QtWidgets.QWidget:
         graphics = style.graphics_widget()
         plot = graphics.addPlot()
-        style.style_plot(plot, left="change of the weights ÷ their size")
+        style.style_plot(plot, left=tr("change of the weights ÷ their size"))
         plot.setMouseEnabled(x=False, y=False)
         plot.hideButtons()
         plot.showGrid(x=False, y=True, alpha=style.GRID_ALPHA)
@@ -245,16 +252,17 @@ class BackpropStepPanel(QtWidgets.QWidget):
         plot.addLegend(offset=(-10, 10), labelTextSize=f"{style.zoomed_pt(style.SMALL_PT + 1):.3g}pt",
                        labelTextColor=style.FOREGROUND)
         self._proposed_bars = pg.BarGraphItem(x=[], y0=[], y1=[], width=0.35, brush=pg.mkBrush(style.GREY),
-                                              pen=None, name="plain SGD: −lr · gradient")
+                                              pen=None, name=tr("plain SGD: −lr · gradient"))
         self._real_bars = pg.BarGraphItem(x=[], y0=[], y1=[], width=0.35, brush=pg.mkBrush(style.BLUE), pen=None,
-                                          name="the step taken")
+                                          name=tr("the step taken"))
         plot.addItem(self._proposed_bars)
         plot.addItem(self._real_bars)
         healthy = pg.InfiniteLine(HEALTHY_LOG10_RATIO, angle=0, pen=pg.mkPen(style.GREEN, width=2,
                                                                              style=QtCore.Qt.PenStyle.DashLine),
-                                  label="rule of thumb ≈ 0.001", labelOpts={"position": 0.12, "color": style.GREEN})
+                                  label=tr(RULE_OF_THUMB), labelOpts={"position": 0.12, "color": style.GREEN})
         healthy.label.setFont(style.font(style.SMALL_PT + 1))
         plot.addItem(healthy)
+        self._healthy_line = healthy
         self._update_plot = plot
         return graphics
 
@@ -263,8 +271,16 @@ class BackpropStepPanel(QtWidgets.QWidget):
         self._explanation, self._after, self._stage = None, None, FORWARD
         self.explainRequested.emit()
 
-    def _render(self, notice: str = "") -> None:
-        """Show the present stage (``notice``: a sentence to show instead of the stage's text)."""
+    def refresh_texts(self) -> None:
+        """Rewrite the stage's texts in the current language, after a language switch (they are built
+        from numbers, and kept until the next click; ``retranslate`` leaves texts in no catalog)."""
+        self._healthy_line.label.setFormat(tr(RULE_OF_THUMB))  # a pyqtgraph text item: retranslate misses it
+        self._render(self._notice)
+
+    def _render(self, notice: tuple[str, dict] | None = None) -> None:
+        """Show the present stage (``notice``: ``(msgid, fields)`` of a sentence to show instead of the
+        stage's text when there is no explanation; whole numbers in ``fields`` are formatted here)."""
+        self._notice = notice
         self._highlight_stage()
         e = self._explanation
         set_text(self._big, "")
@@ -274,8 +290,8 @@ class BackpropStepPanel(QtWidgets.QWidget):
             self._pages.setCurrentIndex(0)
             self._show_digit_texts([])
             self._digits_image.clear()
-            waiting = "Taking the next batch (training pauses)…" if self._stage == FORWARD else START_TEXT
-            set_text(self._text, notice or waiting)
+            waiting = tr("Taking the next batch (training pauses)…") if self._stage == FORWARD else tr(START_TEXT)
+            set_text(self._text, _notice_text(notice) if notice else waiting)
             return
         if self._stage in (FORWARD, LOSS):
             self._render_batch(e)
@@ -288,42 +304,45 @@ class BackpropStepPanel(QtWidgets.QWidget):
         """The four stages in one line, the current one bold, in the accent colour, after a ▶."""
         parts = []
         for i, name in enumerate(STAGES):
-            text = f"{i + 1}&nbsp;{name}"
+            text = f"{i + 1}&nbsp;{tr(name)}"
             if i + 1 == self._stage:
                 text = f'<b style="color:{style.ACCENT}">▶&nbsp;{text}</b>'
             parts.append(text)
         set_text(self._stages, " → ".join(parts))
-        set_text(self.next_button, "Next batch ▶" if self._stage == UPDATE else "Next stage ▶")
+        set_text(self.next_button, tr("Next batch ▶") if self._stage == UPDATE else tr("Next stage ▶"))
 
     def _render_batch(self, e: StepExplanation) -> None:
         self._pages.setCurrentIndex(0)
-        batch = (f"the whole training set ({e.batch_size:,} images: full-batch gradient descent); the first "
-                 f"{e.n_images} are shown" if e.full_batch else
-                 f"a batch of {e.batch_size:,} training images; the first {e.n_images} are shown")
+        batch = (tr("the whole training set ({size} images: full-batch gradient descent); the first "
+                    "{shown} are shown") if e.full_batch else
+                 tr("a batch of {size} training images; the first {shown} are shown")).format(
+            size=format_int(e.batch_size), shown=e.n_images)
         if self._stage == FORWARD:
             right = int(np.count_nonzero(e.correct))
-            set_text(self._text, f"1 Forward — step {e.step:,} trains on {batch}. Under each: the network's "
-                                 f"answer now, before the step ({style.CORRECT_GLYPH} right, {style.WRONG_GLYPH} "
-                                 f"wrong). {right} of these {e.n_images} are right; "
-                                 f"{_percent(e.batch_accuracy)} of the whole batch.")
+            set_text(self._text, tr("1 Forward — step {step} trains on {batch}. Under each: the network's "
+                                    "answer now, before the step ({right_glyph} right, {wrong_glyph} "
+                                    "wrong). {right} of these {shown} are right; "
+                                    "{accuracy} of the whole batch.").format(
+                step=format_int(e.step), batch=batch, right_glyph=style.CORRECT_GLYPH,
+                wrong_glyph=style.WRONG_GLYPH, right=right, shown=e.n_images, accuracy=_percent(e.batch_accuracy)))
             self._show_digit_texts([f"{p}{style.CORRECT_GLYPH if ok else style.WRONG_GLYPH}"
                                     for p, ok in zip(e.predictions, e.correct)])
             return
         set_text(self._text, _loss_text(e))
-        set_text(self._big, f"mean loss {_number(e.mean_loss)}")
+        set_text(self._big, tr("mean loss {loss}").format(loss=_number(e.mean_loss)))
         self._big.setVisible(True)
         self._show_digit_texts([_short_loss(v) for v in e.image_losses])
 
     def _render_backward(self, e: StepExplanation) -> None:
         self._pages.setCurrentIndex(1)
         words = OPTIMIZER_WORDS.get(e.optimizer)
-        honest = "" if words is None else f" {words} so its real step is not this one: stage 4 measures it."
-        set_text(self._text, f"3 Backward — backpropagation gives each weight's gradient ∂L/∂W (how the loss changes "
-                             f"as that weight grows). Plain gradient descent moves each weight by −lr · ∂L/∂W "
-                             f"(lr = {e.lr:.3g}): each tile is that change for one hidden unit's 784 input weights, "
-                             f"in the weight mosaic's colours.{honest}")
-        set_text(self._numbers, "Size of the gradient:   " + "   ".join(
-            f"{_layer_name(k, e.n_layers)} {_number(g)}" for k, g in enumerate(e.grad_norms)))
+        honest = "" if words is None else " " + tr(words)
+        set_text(self._text, tr("3 Backward — backpropagation gives each weight's gradient ∂L/∂W (how the loss "
+                                "changes as that weight grows). Plain gradient descent moves each weight by "
+                                "−lr · ∂L/∂W (lr = {lr}): each tile is that change for one hidden unit's 784 input "
+                                "weights, in the weight mosaic's colours.").format(lr=f"{e.lr:.3g}") + honest)
+        set_text(self._numbers, tr("Size of the gradient:   {sizes}").format(sizes="   ".join(
+            f"{_layer_name(k, e.n_layers)} {_number(g)}" for k, g in enumerate(e.grad_norms))))
         self._render_mosaic(e)
 
     def _render_update(self, e: StepExplanation) -> None:
@@ -338,19 +357,21 @@ class BackpropStepPanel(QtWidgets.QWidget):
                                                        for k in range(e.n_layers)]])
         self._update_plot.setXRange(0.4, e.n_layers + 0.6, padding=0)
         if snap is None:
-            set_text(self._text, f"4 Update — taking step {e.step:,}…")
+            set_text(self._text, tr("4 Update — taking step {step}…").format(step=format_int(e.step)))
             return
         if snap.step != e.step or real is None:
-            set_text(self._text, f"4 Update — training went on past step {e.step:,} (now {snap.step:,}), so the "
-                                 f"change of that one step cannot be shown. Press “Next batch ▶” to start again.")
+            set_text(self._text, tr("4 Update — training went on past step {step} (now {now}), so the change of "
+                                    "that one step cannot be shown. Press “Next batch ▶” to start again.").format(
+                step=format_int(e.step), now=format_int(snap.step)))
             return
-        same = " For plain SGD the two bars agree: the step is −lr · gradient." if e.plain_sgd else (
-            f" With {OPTIMIZER_NAMES.get(e.optimizer, e.optimizer)} the step taken differs from −lr · gradient (grey).")
-        set_text(self._text, f"4 Update — step {e.step:,} is taken: every weight moved by its share of the step. "
-                             f"Bars: how much each layer's weights changed, relative to their size "
-                             f"(‖ΔW‖ ÷ ‖W‖, a log scale).{same}")
-        set_text(self._numbers, "Change of the weights:   " + "   ".join(
-            f"{_layer_name(k, e.n_layers)} {_percent(10.0 ** r)}" for k, r in enumerate(real)))
+        same = tr("For plain SGD the two bars agree: the step is −lr · gradient.") if e.plain_sgd else (
+            tr("With {optimizer} the step taken differs from −lr · gradient (grey).").format(
+                optimizer=tr(OPTIMIZER_NAMES.get(e.optimizer, e.optimizer))))
+        set_text(self._text, tr("4 Update — step {step} is taken: every weight moved by its share of the step. "
+                                "Bars: how much each layer's weights changed, relative to their size "
+                                "(‖ΔW‖ ÷ ‖W‖, a log scale).").format(step=format_int(e.step)) + " " + same)
+        set_text(self._numbers, tr("Change of the weights:   {changes}").format(changes="   ".join(
+            f"{_layer_name(k, e.n_layers)} {_percent(10.0 ** r)}" for k, r in enumerate(real))))
 
     # ------------------------------------------------------------------ pictures
     def _relayout_digits(self) -> None:
@@ -386,26 +407,27 @@ class BackpropStepPanel(QtWidgets.QWidget):
     def _level_for_gradient(self) -> tuple[float, str]:
         """The gradient tiles' ``±level`` and where it comes from, in words."""
         if self._weight_level is not None:
-            return self._weight_level, "the weight mosaic's scale"
+            return self._weight_level, tr("the weight mosaic's scale")
         W1 = self._last.W1 if self._last is not None else None
         if W1 is not None and W1.size:
             level = AdaptiveLevel().target(np.nan_to_num(W1))  # the weight mosaic's rule
             if math.isfinite(level):
-                return level, "the weights' scale (99th percentile of |W1|)"
+                return level, tr("the weights' scale (99th percentile of |W1|)")
         e = self._explanation
         own = AdaptiveLevel().target(np.nan_to_num(e.sgd_update_W1)) if e is not None else math.nan
-        return (own if math.isfinite(own) else 1e-3), "its own scale (no weights seen yet)"
+        return (own if math.isfinite(own) else 1e-3), tr("its own scale (no weights seen yet)")
 
     def _render_mosaic(self, e: StepExplanation) -> None:
         update = e.sgd_update_W1
         if update.ndim != 2 or update.shape[0] != SIDE * SIDE or update.shape[1] == 0:
             self._mosaic_image.clear()
-            set_text(self._legend_info, "no first-layer weights to show")
+            set_text(self._legend_info, tr("no first-layer weights to show"))
             return
         level, source = self._level_for_gradient()
         self._gradient_level = level
         n = self._amplification = _amplification(update, level)
-        self._amplify_box.setText(f"Amplify ×{n:,}" if n > 1 else "Amplify (not needed: the step shows as it is)")
+        self._amplify_box.setText(tr("Amplify ×{n}").format(n=format_int(n)) if n > 1
+                                  else tr("Amplify (not needed: the step shows as it is)"))
         self._amplify_box.setEnabled(n > 1)
         factor = n if self._amplify_box.isChecked() and n > 1 else 1
         shown = np.nan_to_num(update) * np.float32(factor)
@@ -415,8 +437,8 @@ class BackpropStepPanel(QtWidgets.QWidget):
         mosaic = tile_mosaic(q, rows, cols, style.SEPARATOR_INDEX, empty=style.EMPTY_INDEX)
         self._mosaic_image.setImage(np.ascontiguousarray(mosaic), autoLevels=False)
         self._mosaic_view.setRange(xRange=(0, mosaic.shape[1]), yRange=(0, mosaic.shape[0]), padding=0)
-        times = f", shown ×{factor:,}" if factor > 1 else ""
-        set_text(self._legend_info, f"±{level:.2g}: {source}{times}")
+        text = tr("±{level}: {source}, shown ×{factor}") if factor > 1 else tr("±{level}: {source}")
+        set_text(self._legend_info, text.format(level=f"{level:.2g}", source=source, factor=format_int(factor)))
 
     def _on_mosaic_resized(self) -> None:
         e = self._explanation
@@ -434,16 +456,24 @@ class BackpropStepPanel(QtWidgets.QWidget):
 
 # ---------------------------------------------------------------------------- words and numbers
 def _loss_text(e: StepExplanation) -> str:
-    text = (f"2 Loss — each image's loss is −log(the probability the network gives the true digit): "
-            f"near 0 when it is sure and right, large when it is wrong. The step lowers the mean loss of all "
-            f"{e.batch_size:,} images.")
+    sentences = [tr("2 Loss — each image's loss is −log(the probability the network gives the true digit): "
+                    "near 0 when it is sure and right, large when it is wrong. The step lowers the mean loss of all "
+                    "{size} images.").format(size=format_int(e.batch_size))]
     if e.n_images:
         best, worst = int(np.argmin(e.image_losses)), int(np.argmax(e.image_losses))
-        text += (f" Here: p = {e.true_class_probs[best]:.2f} gives loss {_number(e.image_losses[best], 2)}; "
-                 f"p = {e.true_class_probs[worst]:.2f} gives {_number(e.image_losses[worst], 2)}.")
+        sentences.append(tr("Here: p = {p_best} gives loss {loss_best}; p = {p_worst} gives {loss_worst}.").format(
+            p_best=f"{e.true_class_probs[best]:.2f}", loss_best=_number(e.image_losses[best], 2),
+            p_worst=f"{e.true_class_probs[worst]:.2f}", loss_worst=_number(e.image_losses[worst], 2)))
     if e.l2:
-        text += f" (The mean includes the weight-decay term, {_number(e.mean_loss - e.data_loss)}.)"
-    return text
+        sentences.append(tr("(The mean includes the weight-decay term, {term}.)").format(
+            term=_number(e.mean_loss - e.data_loss)))
+    return " ".join(sentences)
+
+
+def _notice_text(notice: tuple[str, dict]) -> str:
+    """A notice ``(msgid, fields)`` in the current language, its whole numbers formatted."""
+    msgid, fields = notice
+    return tr(msgid).format(**{k: format_int(v) if isinstance(v, int) else v for k, v in fields.items()})
 
 
 def _real_ratios(snap: Snapshot, e: StepExplanation) -> np.ndarray | None:
@@ -465,11 +495,11 @@ def _amplification(update: np.ndarray, level: float) -> int:
 
 
 def _layer_name(k: int, n_layers: int) -> str:
-    return "output" if k == n_layers - 1 else f"layer {k + 1}"
+    return tr("output") if k == n_layers - 1 else tr("layer {n}").format(n=k + 1)
 
 
 def _number(value: float, digits: int = 3) -> str:
-    return f"{value:.{digits}g}" if math.isfinite(value) else "not a number"
+    return f"{value:.{digits}g}" if math.isfinite(value) else tr("not a number")
 
 
 def _short_loss(value: float) -> str:
@@ -481,7 +511,7 @@ def _short_loss(value: float) -> str:
 
 def _percent(fraction: float) -> str:
     if not math.isfinite(fraction):
-        return "unknown"
+        return tr("unknown")
     return f"{100 * fraction:.2g}%" if fraction < 0.1 else f"{100 * fraction:.0f}%"
 
 

@@ -11,6 +11,7 @@ import time
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
+from mnist_viz.core.i18n import tr
 from mnist_viz.core.snapshot import Snapshot
 from mnist_viz.gui import style
 from mnist_viz.gui.layout import splitter
@@ -42,6 +43,7 @@ class ComparisonView(QtWidgets.QWidget):
         self._later = QtCore.QTimer(self)  # paints a snapshot held back, so the last one always shows
         self._later.setSingleShot(True)
         self._later.timeout.connect(self._paint_pending)
+        self._run: tuple[str, str, str] | None = None  # set_run's arguments, for refresh_texts
         self.weights = WeightsPanel()
         self.probes = ProbesPanel(dataset)
         self.probes.probesChanged.connect(self.probesChanged)
@@ -72,9 +74,17 @@ class ComparisonView(QtWidgets.QWidget):
         self._split_size = self._probe_split_size(dataset)
 
     def set_run(self, label_b: str, difference: str, notes: str = "") -> None:
-        """Title ``"Run B — adam"`` and the line under it (what differs, how fair the comparison is)."""
-        self.weights.set_run_name(f"Run B — {label_b.removeprefix('B: ')}")
+        """Title ``"Run B — adam"`` and the line under it (what differs, how fair the comparison is;
+        both come worded by ``gui.comparison``)."""
+        self._run = (label_b, difference, notes)
+        self.weights.set_run_name(tr("Run B — {name}").format(name=label_b.removeprefix("B: ")))
         self._notes.setText(f"{difference}. {notes}" if notes else difference)
+
+    def refresh_texts(self) -> None:
+        """The run's title in the current language (after a language switch); the line under it is
+        the comparison's own words, set again with ``set_run``."""
+        if self._run is not None:
+            self.set_run(*self._run)
 
     def show_snapshot(self, snap: Snapshot) -> None:
         """Paint run B's ``snap`` on the mosaic and the probes, at most every ``min_paint_interval``

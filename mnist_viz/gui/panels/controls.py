@@ -317,9 +317,8 @@ class ControlsPanel(QtWidgets.QWidget):
         self.preset_combo = _narrow_combo()
         self.preset_combo.addItem(tr(CUSTOM_PRESET), "")
         for name, preset in self._presets.items():
-            self.preset_combo.addItem(preset.title, name)
-            self.preset_combo.setItemData(self.preset_combo.count() - 1, preset.description,
-                                          QtCore.Qt.ItemDataRole.ToolTipRole)
+            self.preset_combo.addItem(tr(preset.title), name)
+        self._set_preset_tips()
         self.preset_combo.setToolTip(tr("Load a named recipe: a classic tutorial's settings or a teaching scenario "
                                         "(restarts training)"))
         self.preset_combo.activated.connect(self._on_preset_activated)
@@ -501,6 +500,7 @@ class ControlsPanel(QtWidgets.QWidget):
         self._show_hidden_sizes(self._settings.hidden)
         self._show_subset()
         self._update_speed()
+        self._set_preset_tips()
         if self._preset is not None:
             self._show_preset_note(self._preset)
 
@@ -708,7 +708,7 @@ class ControlsPanel(QtWidgets.QWidget):
             what = tr(FIELD_NAMES[field]) if field in FIELD_NAMES else field
             message = (tr("Preset “{title}” ended: you changed the {field}; {ended} no longer apply.") if len(ended) > 1
                        else tr("Preset “{title}” ended: you changed the {field}; {ended} no longer applies."))
-            self.presetEnded.emit(message.format(title=preset.title, field=what, ended=tr(" and ").join(ended)))
+            self.presetEnded.emit(message.format(title=tr(preset.title), field=what, ended=tr(" and ").join(ended)))
         return {"lr_decay": 1.0} if decay != 1.0 else {}
 
     def _emit_live(self) -> None:
@@ -817,7 +817,8 @@ class ControlsPanel(QtWidgets.QWidget):
         if not name:
             return False
         preset = self._presets[name]
-        if self.apply_settings(preset.settings, tr("Load the preset “{title}”?").format(title=preset.title), confirm):
+        question = tr("Load the preset “{title}”?").format(title=tr(preset.title))
+        if self.apply_settings(preset.settings, question, confirm):
             self.preset_combo.setCurrentIndex(index)
             self._show_preset_note(preset)
             self._preset = preset
@@ -829,9 +830,17 @@ class ControlsPanel(QtWidgets.QWidget):
         self.preset_combo.setCurrentIndex(0 if self._preset is None else self.preset_combo.findData(self._preset.name))
         return False
 
+    def _set_preset_tips(self) -> None:
+        """Each preset's description as its combo entry's tooltip, in the current language
+        (``retranslate`` switches the entries' texts, not their tooltips)."""
+        for index in range(1, self.preset_combo.count()):  # 0 is "(custom)"
+            preset = self._presets.get(self.preset_combo.itemData(index))
+            if preset is not None:
+                self.preset_combo.setItemData(index, tr(preset.description), QtCore.Qt.ItemDataRole.ToolTipRole)
+
     def _show_preset_note(self, preset: Preset) -> None:
         self.preset_note.setText(tr("{description}\n\nWatch: {what_to_watch}").format(
-            description=preset.description, what_to_watch=preset.what_to_watch))
+            description=tr(preset.description), what_to_watch=tr(preset.what_to_watch)))
         self.preset_note.show()
 
     def forget_preset(self) -> None:

@@ -51,6 +51,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from mnist_viz.core.health import HEALTHY_LOG10_RATIO, QUANTILES, RELU_LIKE, SQUASHING, LayerHealth
+from mnist_viz.core.i18n import N_, format_percent, tr
 from mnist_viz.core.snapshot import Snapshot
 from mnist_viz.gui import style, themes
 from mnist_viz.gui.widgets import info_label, reserve_lines, set_text
@@ -76,11 +77,14 @@ HIDDEN_COLOURS = ("BLUE", "ORANGE", "GREEN", "SKY_BLUE", "YELLOW", "GREY", "DARK
 OUTPUT_COLOUR = "PURPLE"
 WARNING_COLOUR = "VERMILLION"
 
-TITLE = "Layer health: how each layer's numbers spread and change as it trains"
-CAPTION = ("Look for bands that stay steady, updates about 1/1000 of the weights (the green band), and few "
+TITLE = N_("Layer health: how each layer's numbers spread and change as it trains")  # shown through tr()
+CAPTION = N_("Look for bands that stay steady, updates about 1/1000 of the weights (the green band), and few "
            "dead or saturated units: a layer whose updates are far smaller has stopped learning, far larger is "
            "thrashing.")
-WAITING = "Waiting for the network (press Start)"
+WAITING = N_("Waiting for the network (press Start)")
+HEALTHY = N_("healthy ≈ 1e-3")
+# The big number under a hidden layer's title, by unit_problem's word.
+PROBLEM_TEXTS = {"dead": N_("{percent} dead"), "saturated": N_("{percent} saturated")}
 
 # Columns of a history row: step, weight quantiles, update quantiles, activation quantiles,
 # log10 update ratio, dead fraction, saturated fraction.
@@ -162,7 +166,8 @@ def shares(values: np.ndarray, span: tuple[float, float], bins: int = HISTOGRAM_
 
 def layer_title(h: LayerHealth) -> str:
     """``"Layer 1 (784→512)"``, ..., ``"Output (128→10)"``."""
-    return f"{'Output' if h.is_output else f'Layer {h.layer}'} ({h.fan_in}→{h.fan_out})"
+    name = tr("Output") if h.is_output else tr("Layer {n}").format(n=h.layer)
+    return f"{name} ({h.fan_in}→{h.fan_out})"
 
 
 def unit_problem(h: LayerHealth, activation: str) -> tuple[str, float] | None:
@@ -178,8 +183,8 @@ def unit_problem(h: LayerHealth, activation: str) -> tuple[str, float] | None:
 
 
 def percent_text(fraction: float) -> str:
-    """``"43%"`` (whole percent) of a fraction in [0, 1]; ``"?"`` when unknown."""
-    return f"{100 * fraction:.0f}%" if math.isfinite(fraction) else "?"
+    """``"43%"`` (whole percent, the language's way) of a fraction in [0, 1]; ``"?"`` when unknown."""
+    return format_percent(fraction, 0) if math.isfinite(fraction) else "?"
 
 
 def health_row(step: int, h: LayerHealth) -> np.ndarray:
@@ -383,11 +388,11 @@ class LayerColumn(QtWidgets.QWidget):
         self.graphics = style.graphics_widget()
         self.graphics.setMinimumSize(170, 4 * 80)
         # Short titles: a column is ~190 px wide in the tab area at 1080p (longer ones were cut off).
-        outputs = "logits" if self.is_output else "activations"
-        self.weights_plot = _small_plot(self.graphics, 0, "weights", None)
-        self.updates_plot = _small_plot(self.graphics, 1, "update ΔW (log)", None)
-        self.outputs_plot = _small_plot(self.graphics, 2, outputs, "step")
-        self.histogram_plot = _small_plot(self.graphics, 3, "weights: now / start", "weight")
+        outputs = tr("logits") if self.is_output else tr("activations")
+        self.weights_plot = _small_plot(self.graphics, 0, tr("weights"), None)
+        self.updates_plot = _small_plot(self.graphics, 1, tr("update ΔW (log)"), None)
+        self.outputs_plot = _small_plot(self.graphics, 2, outputs, tr("step"))
+        self.histogram_plot = _small_plot(self.graphics, 3, tr("weights: now / start"), tr("weight"))
         # The column's three step plots share one axis (stacked, the same width: a link is exact).
         # Not linked to x_link itself: pyqtgraph aligns linked views by their position on screen,
         # so columns side by side showed different steps (50-150, 250-350, ...); follow_steps copies
@@ -529,7 +534,7 @@ class LayerHealthPanel(QtWidgets.QWidget):
         self._set_layer_count(0)
         for curve in self.ratio_curves + self.unit_curves:
             curve.setData([], [])
-        set_text(self._message, WAITING)
+        set_text(self._message, tr(WAITING))
         self._message.setVisible(True)
 
     def layer_count(self) -> int:
@@ -565,8 +570,9 @@ class LayerHealthPanel(QtWidgets.QWidget):
         self._columns_box.setSpacing(6)
         self._shared = style.graphics_widget()
         self._shared.setMinimumHeight(170)
-        self.ratio_plot = _small_plot(self._shared, 0, "update size ÷ weight size, per step (log scale)", "step")
-        self.units_plot = _small_plot(self._shared, 0, "% dead units", "step", col=1)
+        self.ratio_plot = _small_plot(self._shared, 0, tr("update size ÷ weight size, per step (log scale)"),
+                                      tr("step"))
+        self.units_plot = _small_plot(self._shared, 0, tr("% dead units"), tr("step"), col=1)
         self.ratio_curves: list[pg.PlotCurveItem] = []  # one per layer
         self.unit_curves: list[pg.PlotCurveItem] = []  # one per hidden layer
         self._style_units_plot()
@@ -574,8 +580,8 @@ class LayerHealthPanel(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(2)
-        layout.addWidget(style.title_label(TITLE))
-        layout.addWidget(reserve_lines(info_label(CAPTION), 2))
+        layout.addWidget(style.title_label(tr(TITLE)))
+        layout.addWidget(reserve_lines(info_label(tr(CAPTION)), 2))
         layout.addWidget(self._message)
         layout.addLayout(self._columns_box, 3)
         layout.addWidget(self._key)
@@ -597,7 +603,7 @@ class LayerHealthPanel(QtWidgets.QWidget):
         self._healthy = pg.LinearRegionItem(HEALTHY_BAND, orientation="horizontal", movable=False, pen=pg.mkPen(None))
         self._healthy.setZValue(-10)
         self.ratio_plot.addItem(self._healthy)
-        self._healthy_label = pg.TextItem("healthy ≈ 1e-3", anchor=(0, 0.5))
+        self._healthy_label = pg.TextItem(tr(HEALTHY), anchor=(0, 0.5))
         self._healthy_label.setFont(style.font(style.SMALL_PT))
         self.ratio_plot.addItem(self._healthy_label, ignoreBounds=True)
         self.ratio_plot.getAxis("left").setTicks([[(k, f"1e{k}") for k in range(-12, 3)]])
@@ -703,8 +709,7 @@ class LayerHealthPanel(QtWidgets.QWidget):
         if (self._healthy_label.pos().x(), self._healthy_label.pos().y()) != (left, HEALTHY_LOG10_RATIO):
             self._healthy_label.setPos(left, HEALTHY_LOG10_RATIO)  # inside the band, at its left
         word = _unit_word(snap.settings.activation)
-        title = f"% {word} units" if word else "% dead or saturated units (not measured for this activation)"
-        _set_title(self.units_plot, title)
+        _set_title(self.units_plot, _units_title(word))
         column = DEAD if word == "dead" else SATURATED
         for curve, r in zip(self.unit_curves, rows):
             curve.setData(r[:, 0], 100 * r[:, column], connect="finite")
@@ -717,7 +722,7 @@ class LayerHealthPanel(QtWidgets.QWidget):
                 set_text(column.big, "")
                 continue
             word, fraction = problem
-            text = f"{percent_text(fraction)} {word}"
+            text = tr(PROBLEM_TEXTS[word]).format(percent=percent_text(fraction))
             if math.isfinite(fraction) and 100 * fraction > WARNING_PERCENT:
                 text = f'<span style="color:{getattr(style, WARNING_COLOUR)}">⚠ {text}</span>'
             set_text(column.big, text)
@@ -729,9 +734,25 @@ class LayerHealthPanel(QtWidgets.QWidget):
         if (roles, colours) == self._key_state:
             return
         self._key_state = (roles, colours)
-        names = [("Output" if c.is_output else f"Layer {c.index + 1}") for c in self._columns]
+        names = [(tr("Output") if c.is_output else tr("Layer {n}").format(n=c.index + 1)) for c in self._columns]
         parts = [f'<span style="color:{colour}"><b>━ {name}</b></span>' for name, colour in zip(names, colours)]
-        set_text(self._key, "Lines below: " + "  ".join(parts))
+        set_text(self._key, tr("Lines below: {lines}").format(lines="  ".join(parts)))
+
+    def refresh_texts(self) -> None:
+        """Rewrite the texts built from numbers or names in the current language, after a language
+        switch: the layers' titles, the key, the big numbers, the units plot's title and the guide
+        band's label (a pyqtgraph text item, which ``retranslate`` does not reach). They are kept
+        between redraws, and a paused run sends no new health."""
+        self._healthy_label.setText(tr(HEALTHY))
+        snap = self._latest
+        if snap is None or not self._columns:
+            return
+        for column, h in zip(self._columns, snap.health):
+            column.set_layer(h)
+        self._key_state = None
+        self._draw_key()
+        _set_title(self.units_plot, _units_title(_unit_word(snap.settings.activation)))
+        self._draw_big_numbers(snap)
 
     # ------------------------------------------------------------------ theme and events
     def _follow_theme(self) -> None:
@@ -767,6 +788,15 @@ def _layer_weights(snap: Snapshot, layer: int) -> np.ndarray | None:
         return None
     weights = np.asarray(snap.params[index])
     return weights if weights.ndim == 2 and weights.size else None
+
+
+def _units_title(word: str) -> str:
+    """The units plot's title for ``_unit_word``'s word ("" when neither applies)."""
+    if word == "dead":
+        return tr("% dead units")
+    if word == "saturated":
+        return tr("% saturated units")
+    return tr("% dead or saturated units (not measured for this activation)")
 
 
 def _unit_word(activation: str) -> str:

@@ -31,6 +31,7 @@ from superqt.utils import qthrottled
 
 from mnist_viz.core import robustness as rb
 from mnist_viz.core.analysis import N_CLASSES, snapshot_unit_masks
+from mnist_viz.core.i18n import N_, format_int, format_number, format_percent, tr
 from mnist_viz.core.snapshot import Snapshot
 from mnist_viz.core.tiling import SIDE
 from mnist_viz.gui import style
@@ -45,9 +46,19 @@ PREVIEW_GAP = 2  # px between the preview's images
 GRAPHICS_MIN_HEIGHT = 320  # px: two rows of plots with 13-pt ticks
 CURVE_COLOURS = {"noise": style.BLUE, "rotate": style.ORANGE, "shift": style.GREEN,
                  "thickness": style.VERMILLION, "occlude": style.PURPLE}
-WAITING = "Waiting for the network (press Start)"
-EXPLANATION = ("Spoil the test images with the sliders and watch the network cope. Each curve: accuracy on all "
+# Shown through tr() (marked here; the language may change after import).
+WAITING = N_("Waiting for the network (press Start)")
+NOT_28X28 = N_("The robustness lab needs 28x28 images.")
+DIVERGED = N_("The network has diverged (see the banner): its answers are not numbers; "
+              "the curves show the last moment that had them.")
+STOPPED = N_("Training stopped (see the banner): these are the weights it stopped with.")
+EXPLANATION = N_("Spoil the test images with the sliders and watch the network cope. Each curve: accuracy on all "
                "10,000 test images at five amounts of one spoiler (the dashed line: the slider's amount).")
+
+# The spoilers' titles and units as core.robustness.SPOILERS words them (the core stays free of the
+# catalogs): marked here so they are collected, shown through tr(spoiler.title), tr(spoiler.unit).
+SPOILER_WORDS = (N_("Gaussian noise"), N_("Rotation"), N_("Shift right"), N_("Stroke thickness"), N_("Occlusion"),
+                 N_("σ"), N_("degrees"), N_("pixels"), N_("fraction of the side"))
 
 Amounts = tuple[tuple[str, float], ...]  # the sliders' settings, ((kind, amount), ...) in SPOILERS order
 
@@ -222,10 +233,10 @@ class RobustnessPanel(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
-        layout.addWidget(style.title_label("Robustness: the network on spoiled test images"))
+        layout.addWidget(style.title_label(tr("Robustness: the network on spoiled test images")))
         # Room for the wrapped lines: a word-wrapped label's minimum is one line, and a page fitted
         # to its minimum drew the sliders over the rest (widgets.reserve_lines).
-        layout.addWidget(reserve_lines(info_label(EXPLANATION), 3))
+        layout.addWidget(reserve_lines(info_label(tr(EXPLANATION)), 3))
         self._message = info_label("", style.LABEL_PT, bold=True)
         layout.addWidget(self._message)
         top = QtWidgets.QHBoxLayout()
@@ -245,14 +256,17 @@ class RobustnessPanel(QtWidgets.QWidget):
         grid = QtWidgets.QGridLayout(box)
         grid.setContentsMargins(0, 0, 0, 0)
         self._sliders: dict[str, QLabeledSlider] = {}
+        self._slider_labels: dict[str, QtWidgets.QLabel] = {}
         for row, spoiler in enumerate(rb.SPOILERS.values()):
-            label = QtWidgets.QLabel(f"{spoiler.title} ({spoiler.unit})")
+            label = QtWidgets.QLabel()
             label.setFont(style.font(style.LABEL_PT))
             slider = self._slider(spoiler)
             grid.addWidget(label, row, 0)
             grid.addWidget(slider, row, 1)
             self._sliders[spoiler.name] = slider
-        reset = QtWidgets.QPushButton("All to 0 (clean images)")
+            self._slider_labels[spoiler.name] = label
+        self._name_sliders()
+        reset = QtWidgets.QPushButton(tr("All to 0 (clean images)"))
         reset.setFont(style.font(style.LABEL_PT))
         reset.clicked.connect(self._reset_sliders)
         grid.addWidget(reset, len(rb.SPOILERS), 0, 1, 2)
@@ -271,9 +285,16 @@ class RobustnessPanel(QtWidgets.QWidget):
         slider.setValue(0)
         large_value_label(slider, 0 if spoiler.step >= 1 else 2)
         slider.setMinimumWidth(220)
-        slider.setToolTip(f"{spoiler.title}: {spoiler.low:g} to {spoiler.high:g} {spoiler.unit}")
         slider.valueChanged.connect(self._on_amounts_changed)
         return slider
+
+    def _name_sliders(self) -> None:
+        """Each slider's label and tooltip, ``"Rotation (degrees)"``, in the current language."""
+        for spoiler in rb.SPOILERS.values():
+            title, unit = tr(spoiler.title), tr(spoiler.unit)
+            self._slider_labels[spoiler.name].setText(tr("{title} ({unit})").format(title=title, unit=unit))
+            self._sliders[spoiler.name].setToolTip(tr("{title}: {low} to {high} {unit}").format(
+                title=title, low=f"{spoiler.low:g}", high=f"{spoiler.high:g}", unit=unit))
 
     def _build_preview(self) -> QtWidgets.QVBoxLayout:
         column = QtWidgets.QVBoxLayout()
@@ -291,8 +312,8 @@ class RobustnessPanel(QtWidgets.QWidget):
         self._markers: dict[str, pg.InfiniteLine] = {}
         for col, spoiler in enumerate(rb.SPOILERS.values()):
             plot = self._graphics.addPlot(row=0, col=col)
-            self._fixed_plot(plot, "accuracy %" if col == 0 else None, spoiler.unit)
-            plot.setTitle(spoiler.title, size=f"{style.zoomed_pt(style.LABEL_PT):.3g}pt", color=style.FOREGROUND)
+            self._fixed_plot(plot, tr("accuracy %") if col == 0 else None, tr(spoiler.unit))
+            plot.setTitle(tr(spoiler.title), size=f"{style.zoomed_pt(style.LABEL_PT):.3g}pt", color=style.FOREGROUND)
             span = spoiler.points[-1] - spoiler.points[0]
             plot.setRange(xRange=(spoiler.points[0] - 0.05 * span, spoiler.points[-1] + 0.05 * span),
                           yRange=(0, 100), padding=0)
@@ -304,19 +325,16 @@ class RobustnessPanel(QtWidgets.QWidget):
             plot.addItem(marker, ignoreBounds=True)
             self._markers[spoiler.name] = marker
         self._class_plot = self._graphics.addPlot(row=1, col=0, colspan=3)
-        self._fixed_plot(self._class_plot, "accuracy %", "class")
-        self._class_plot.setTitle("Per class, under the sliders", size=f"{style.zoomed_pt(style.LABEL_PT):.3g}pt",
+        self._fixed_plot(self._class_plot, tr("accuracy %"), tr("class"))
+        self._class_plot.setTitle(tr("Per class, under the sliders"), size=f"{style.zoomed_pt(style.LABEL_PT):.3g}pt",
                                   color=style.FOREGROUND)
         self._class_plot.setRange(xRange=(-0.6, N_CLASSES - 0.4), yRange=(0, 100), padding=0.02)
         self._class_bars = pg.BarGraphItem(x=np.arange(N_CLASSES), height=np.zeros(N_CLASSES), width=0.75,
                                            brush=pg.mkBrush(style.BLUE), pen=None)
         self._class_plot.addItem(self._class_bars)
         self._threshold_plot = self._graphics.addPlot(row=1, col=3, colspan=2)
-        self._fixed_plot(self._threshold_plot, "%", "confidence threshold")
-        # The title is the legend (a pyqtgraph legend covered the curves on a small plot).
-        self._threshold_plot.setTitle(f'<span style="color:{style.GREY}">━ answered</span> &nbsp; '
-                                      f'<span style="color:{style.BLUE}">━ right among answered</span>',
-                                      size=f"{style.zoomed_pt(style.LABEL_PT):.3g}pt")
+        self._fixed_plot(self._threshold_plot, "%", tr("confidence threshold"))
+        self._title_threshold_plot()
         self._threshold_plot.setRange(xRange=(0, 1), yRange=(0, 100), padding=0.02)
         self._coverage_item = self._threshold_plot.plot([], [], pen=pg.mkPen(style.GREY, width=3))
         self._answered_item = self._threshold_plot.plot([], [], pen=pg.mkPen(style.BLUE, width=3))
@@ -324,6 +342,12 @@ class RobustnessPanel(QtWidgets.QWidget):
                                                pen=pg.mkPen(style.FOREGROUND, width=2,
                                                             style=QtCore.Qt.PenStyle.DashLine))
         self._threshold_plot.addItem(self._threshold_line, ignoreBounds=True)
+
+    def _title_threshold_plot(self) -> None:
+        # The title is the legend (a pyqtgraph legend covered the curves on a small plot).
+        self._threshold_plot.setTitle(f'<span style="color:{style.GREY}">━ {tr("answered")}</span> &nbsp; '
+                                      f'<span style="color:{style.BLUE}">━ {tr("right among answered")}</span>',
+                                      size=f"{style.zoomed_pt(style.LABEL_PT):.3g}pt")
 
     def _fixed_plot(self, plot: pg.PlotItem, left: str | None, bottom: str) -> None:
         """Styled, mouse-inert (a stray drag in a lecture must not lose the picture)."""
@@ -335,7 +359,7 @@ class RobustnessPanel(QtWidgets.QWidget):
 
     def _build_threshold(self) -> QtWidgets.QHBoxLayout:
         row = QtWidgets.QHBoxLayout()
-        label = QtWidgets.QLabel("Confidence threshold")
+        label = QtWidgets.QLabel(tr("Confidence threshold"))
         label.setFont(style.font(style.LABEL_PT))
         self._threshold = QLabeledDoubleSlider(QtCore.Qt.Orientation.Horizontal)
         self._threshold.setRange(0.0, 1.0)
@@ -360,7 +384,7 @@ class RobustnessPanel(QtWidgets.QWidget):
         self._names = tuple(getattr(dataset, "class_names", DIGIT_NAMES))
         axis = self._class_plot.getAxis("bottom")
         axis.setTicks([list(enumerate(short_names(self._names, 7)))])  # "T-shirt", "Pullov."; the tooltip names all
-        axis.setLabel("digit" if are_digits(self._names) else "class")
+        axis.setLabel(tr("digit") if are_digits(self._names) else tr("class"))
         self._class_plot.setToolTip(names_key(self._names))
         self._preview_index = preview_indices(self._y)
         self._update_preview()
@@ -409,12 +433,12 @@ class RobustnessPanel(QtWidgets.QWidget):
             colour = style.CORRECT if right else style.WRONG
             glyph = style.CORRECT_GLYPH if right else style.WRONG_GLYPH
             words.append(f'<span style="color:{colour}">{glyph} {names[int(answer)]}</span>')
-        set_text(self._preview_caption, "Network: " + "&nbsp;&nbsp;".join(words))
+        set_text(self._preview_caption, tr("Network: {answers}").format(answers="&nbsp;&nbsp;".join(words)))
 
     # ------------------------------------------------------------------ computing
     def _render(self, snap: Snapshot) -> None:
         if len(snap.params) < 4 or not self._usable or len(self._x) == 0:
-            self._show_message(WAITING if self._usable else "The robustness lab needs 28x28 images.")
+            self._show_message(tr(WAITING) if self._usable else tr(NOT_28X28))
             return
         if not self._in_background:
             self._apply(compute(self._job(snap)))
@@ -454,8 +478,7 @@ class RobustnessPanel(QtWidgets.QWidget):
         job = result.job
         self._spoiled = result.spoiled
         if result.accuracies is None:
-            self._show_message("The network has diverged (see the banner): its answers are not numbers; "
-                               "the curves show the last moment that had them.")
+            self._show_message(tr(DIVERGED))
             return
         spoiler = rb.SPOILERS[job.kind]
         self._curves[job.kind].setData(np.array(spoiler.points), 100 * result.accuracies)
@@ -464,12 +487,18 @@ class RobustnessPanel(QtWidgets.QWidget):
             self._probs, self._probs_y = result.probs, job.y
             self._class_bars.setOpts(height=100 * np.nan_to_num(result.per_class))
             self._show_threshold_curves()
-        self._show_message("Training stopped (see the banner): these are the weights it stopped with."
-                           if job.snap.diverged else "")
+        self._show_message(tr(STOPPED) if job.snap.diverged else "")
+        self._show_summary(result)
+
+    def _show_summary(self, result: _Result) -> None:
+        """The line under the plots: what the latest round measured and how often rounds come."""
+        job = result.job
         every = self._throttle.timeout() / 1000
-        pace = f"one spoiler's curve every {every:g} s, in turn" if every else "one spoiler's curve at a time, in turn"
-        set_text(self._summary, f"{len(job.y):,} test images · latest: {spoiler.title} at step {job.snap.step:,} "
-                                f"({result.seconds:.2f} s) · {pace}")
+        pace = (tr("one spoiler's curve every {seconds} s, in turn").format(seconds=f"{every:g}") if every
+                else tr("one spoiler's curve at a time, in turn"))
+        set_text(self._summary, tr("{n} test images · latest: {spoiler} at step {step} ({seconds} s) · {pace}").format(
+            n=format_int(len(job.y)), spoiler=tr(rb.SPOILERS[job.kind].title), step=format_int(job.snap.step),
+            seconds=format_number(result.seconds, 2), pace=pace))
 
     # ------------------------------------------------------------------ threshold
     def _show_threshold_curves(self) -> None:
@@ -487,8 +516,24 @@ class RobustnessPanel(QtWidgets.QWidget):
         if self._probs is None:
             return
         coverage, accuracy = rb.coverage_accuracy(self._probs, self._probs_y, threshold)
-        right = "none answered" if np.isnan(accuracy) else f"{accuracy:.1%} of those right"
-        set_text(self._threshold_text, f"Answers {coverage:.1%} of the images · {right}")
+        right = (tr("none answered") if np.isnan(accuracy)
+                 else tr("{accuracy} of those right").format(accuracy=format_percent(accuracy, 1)))
+        set_text(self._threshold_text, tr("Answers {coverage} of the images · {right}").format(
+            coverage=format_percent(coverage, 1), right=right))
+
+    def refresh_texts(self) -> None:
+        """Rewrite the texts built from numbers or names in the current language, after a language
+        switch (``retranslate`` leaves texts in no catalog): the sliders' labels and tips, the
+        threshold plot's title, the preview's answers, the summary and the threshold line, kept
+        between rounds. The messages are whole catalog texts: ``retranslate`` switches them."""
+        self._name_sliders()
+        self._title_threshold_plot()
+        if self._latest is not None:
+            self._show_preview_answers(self._latest)
+        shown = self._shown
+        if shown is not None and shown.accuracies is not None and shown.job.generation == self._generation:
+            self._show_summary(shown)
+        self._show_threshold()
 
     def _show_message(self, text: str) -> None:
         set_text(self._message, text)

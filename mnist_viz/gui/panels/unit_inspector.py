@@ -25,6 +25,7 @@ from mnist_viz.core.analysis import (
     snapshot_unit_masks,
     top_indices,
 )
+from mnist_viz.core.i18n import N_, format_int, format_percent, tr
 from mnist_viz.core.snapshot import Snapshot
 from mnist_viz.core.tiling import SIDE, AdaptiveLevel
 from mnist_viz.core.unit_arithmetic import TOP_COUNT, UnitArithmetic, snapshot_unit_arithmetic, unit_arithmetic
@@ -36,12 +37,13 @@ from mnist_viz.gui.widgets import captioned, digit_bar_plot, info_label, legend_
 # and follows the snapshots again (a lost command must not leave the button lying).
 PENDING_TIMEOUT = 3.0
 
-ABLATE_TEXT = "Ablate (switch off)"
-ABLATED_TEXT = "Switched off: click to switch back on"
-VOTES_CAPTION = "Outgoing weights: its vote for each digit"
-NO_UNIT_MESSAGE = "Click a tile in the weight mosaic to inspect that hidden unit"
-TERMS_CAPTION = "Terms wᵢ·xᵢ: red pushes z up, blue pulls it down"
-PUSHES_CAPTION = "a · outgoing weights: its push on each digit's score"
+# Texts shown through tr() (marked here, translated where they are shown: the language may change).
+ABLATE_TEXT = N_("Ablate (switch off)")
+ABLATED_TEXT = N_("Switched off: click to switch back on")
+VOTES_CAPTION = N_("Outgoing weights: its vote for each digit")
+NO_UNIT_MESSAGE = N_("Click a tile in the weight mosaic to inspect that hidden unit")
+TERMS_CAPTION = N_("Terms wᵢ·xᵢ: red pushes z up, blue pulls it down")
+PUSHES_CAPTION = N_("a · outgoing weights: its push on each digit's score")
 # Below ~130 px the digit is a smudge and the push plot drops its tick labels: scroll rather than shrink.
 ARITHMETIC_MIN_HEIGHT = 140
 # Deeper units: the test images that excite them most, out of the first TEST_SUBSET test images.
@@ -49,13 +51,15 @@ TEST_SUBSET = 2000
 TOP_IMAGES = 12  # two rows of six: enough to see what they share, large enough to read
 TOP_COLUMNS = 6
 TOP_MIN_INTERVAL = 0.33  # s between recomputations while training (a forward pass of 2,000 images)
-INPUT_WEIGHTS_CAPTION = "Input weights: what the unit looks for"
+INPUT_WEIGHTS_CAPTION = N_("Input weights: what the unit looks for")
 # One line, like the layer-1 caption: a wrapped three-line caption squeezed the tile to ~50 px at 1080p.
 # The mosaic's caption says the rest ("...through the layers below, ignoring the bends...").
-LINEAR_VIEW_CAPTION = "Linear view (ignores the activation's bends)"
-TOP_CAPTION = "The test images that excite it most"
-ABLATE_TIP = "Force this unit's activation to 0 (its weights are kept) and watch the accuracy"
-NO_DEEP_ABLATION_TIP = "Switching a unit off works for layer-1 units only"
+LINEAR_VIEW_CAPTION = N_("Linear view (ignores the activation's bends)")
+TOP_CAPTION = N_("The test images that excite it most")
+ABLATE_TIP = N_("Force this unit's activation to 0 (its weights are kept) and watch the accuracy")
+NO_DEEP_ABLATION_TIP = N_("Switching a unit off works for layer-1 units only")
+NO_ARITHMETIC = N_("Select a probe digit to see this unit's arithmetic on it")
+NOT_FINITE = N_("The weights are not finite numbers: there is no arithmetic to show")
 MINUS = "\u2212"  # a real minus sign: "-" is a hyphen, short and easy to miss from the back of a hall
 
 
@@ -180,6 +184,13 @@ class UnitInspectorPanel(QtWidgets.QWidget):
         self._test_acts = None
         self._refresh()
 
+    def refresh_texts(self) -> None:
+        """Rewrite the texts built from numbers (title, equation, notes, the outgoing bars' axis) in
+        the current language, after a language switch: they are kept between snapshots, and
+        ``retranslate`` leaves texts that are in no catalog."""
+        self._bars_mode = (None, -1)  # no mode: the bars' axis title is set again
+        self._refresh()
+
     def weights_image(self) -> np.ndarray | None:
         """The ``(28, 28)`` input weights now shown (``W1[:, unit]`` reshaped), or None."""
         return None if self._weights is None else self._weights.copy()
@@ -219,20 +230,20 @@ class UnitInspectorPanel(QtWidgets.QWidget):
         weights, self._view, self._image = style.image_in_view(diverging_lut())
         self._view.setBorder(pg.mkPen(style.DARK_GREY, width=1))
         votes = style.graphics_widget()
-        self._vote_plot, self._votes = digit_bar_plot(votes, 0, 0, "weight", (-1.0, 1.0))
+        self._vote_plot, self._votes = digit_bar_plot(votes, 0, 0, tr("weight"), (-1.0, 1.0))
         self._vote_plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(style.FOREGROUND, width=1.5)))
         self._vote_plot.getAxis("left").enableAutoSIPrefix(False)  # "(x0.001)" on the axis confuses a room
-        self._vote_caption = info_label(VOTES_CAPTION, style.LABEL_PT)
+        self._vote_caption = info_label(tr(VOTES_CAPTION), style.LABEL_PT)
         pictures = QtWidgets.QHBoxLayout()
-        self._weights_caption = info_label(INPUT_WEIGHTS_CAPTION, style.LABEL_PT)
+        self._weights_caption = info_label(tr(INPUT_WEIGHTS_CAPTION), style.LABEL_PT)
         reserve_lines(self._weights_caption, 2)  # the linear view's caption wraps to two lines
         pictures.addWidget(captioned(self._weights_caption, weights), 1)
         pictures.addWidget(captioned(self._vote_caption, votes), 1)
 
-        self.ablate_button = QtWidgets.QPushButton(ABLATE_TEXT)
+        self.ablate_button = QtWidgets.QPushButton(tr(ABLATE_TEXT))
         self.ablate_button.setCheckable(True)
         self.ablate_button.setFont(style.font(style.LABEL_PT, bold=True))
-        self.ablate_button.setToolTip(ABLATE_TIP)
+        self.ablate_button.setToolTip(tr(ABLATE_TIP))
         # Checked = switched off: orange + glyph in the wording, never colour alone.
         self.ablate_button.setStyleSheet(f"QPushButton:checked {{ background: {style.ORANGE}; color: black; }}")
         self.ablate_button.toggled.connect(self._on_ablate_toggled)
@@ -283,11 +294,11 @@ class UnitInspectorPanel(QtWidgets.QWidget):
         self._push_plot.getAxis("left").enableAutoSIPrefix(False)
         style.reserve_tick_room(self._push_plot.getAxis("left"), MINUS + "0.08")  # else the end ticks go missing
         self._terms_note = info_label("", style.LABEL_PT)
-        self._push_caption = info_label(PUSHES_CAPTION, style.LABEL_PT)
+        self._push_caption = info_label(tr(PUSHES_CAPTION), style.LABEL_PT)
         self._push_note = info_label("", style.LABEL_PT)
         for picture in (terms, pushes):
             picture.setMinimumHeight(ARITHMETIC_MIN_HEIGHT)
-        terms_caption = info_label(TERMS_CAPTION, style.LABEL_PT)
+        terms_caption = info_label(tr(TERMS_CAPTION), style.LABEL_PT)
         for label in (self._equation, terms_caption, self._terms_note, self._push_caption, self._push_note):
             reserve_lines(label, 2)  # each wraps to two lines in a half-width column
         # Left column: the pixel terms for a layer-1 unit, the top-activating images for a deeper one.
@@ -307,7 +318,7 @@ class UnitInspectorPanel(QtWidgets.QWidget):
         top, self._top_view, self._top_image = style.image_in_view(style.ink_lut(), levels=(0.0, 1.0))
         self._top_view.setBorder(pg.mkPen(style.DARK_GREY, width=1))
         top.setMinimumHeight(ARITHMETIC_MIN_HEIGHT)
-        self._top_caption = info_label(TOP_CAPTION, style.LABEL_PT)
+        self._top_caption = info_label(tr(TOP_CAPTION), style.LABEL_PT)
         self._top_note = info_label("", style.LABEL_PT)
         for label in (self._top_caption, self._top_note):
             reserve_lines(label, 2)
@@ -335,14 +346,15 @@ class UnitInspectorPanel(QtWidgets.QWidget):
         self._image.setImage(np.nan_to_num(self._weights), autoLevels=False, levels=(-level, level))
         if first:
             self._view.setRange(xRange=(0, SIDE), yRange=(0, SIDE), padding=0.0)
-        set_text(self._legend_info, f"±{level:.2g}, the same colour scale as the mosaic")
+        set_text(self._legend_info, tr("±{level}, the same colour scale as the mosaic").format(level=f"{level:.2g}"))
         self._draw_votes(snap, unit)
         self._activation = self._probe_activation(snap, unit)
         self._draw_arithmetic(snap, unit, level)
         enabled = self._enabled_state(snap, unit)
         self._set_button(not enabled)
-        name = "Hidden unit" if hidden_layer_count(snap) == 1 else "Layer 1 unit"
-        set_text(self._title, f"{name} {unit} of {snap.W1.shape[1]}" + ("" if enabled else "  (switched off)"))
+        title = (tr("Hidden unit {unit} of {n}") if hidden_layer_count(snap) == 1
+                 else tr("Layer 1 unit {unit} of {n}")).format(unit=unit, n=snap.W1.shape[1])
+        set_text(self._title, title if enabled else tr("{title}  (switched off)").format(title=title))
         set_text(self._details, self._details_text(snap, unit))
         now, before = self._accuracy_texts(snap, unit, enabled)
         set_text(self._accuracy, now)
@@ -351,14 +363,15 @@ class UnitInspectorPanel(QtWidgets.QWidget):
     def _problem(self, snap: Snapshot | None, unit: int | None) -> str:
         """Why no unit can be shown (empty string when one can)."""
         if unit is None:
-            return NO_UNIT_MESSAGE
+            return tr(NO_UNIT_MESSAGE)
         if snap is None:
-            return f"Hidden unit {unit}: waiting for the network (press Start)"
+            return tr("Hidden unit {unit}: waiting for the network (press Start)").format(unit=unit)
         if self._layer > 1:
             return self._deep_problem(snap, self._layer, unit)
         n = snap.W1.shape[1]
         if not 0 <= unit < n:
-            return f"Unit {unit} no longer exists: the hidden layer now has {n} units. Click a tile to pick another."
+            return tr("Unit {unit} no longer exists: the hidden layer now has {n} units. "
+                      "Click a tile to pick another.").format(unit=unit, n=n)
         return ""
 
     # ------------------------------------------------------------------ a unit of a deeper layer
@@ -366,46 +379,48 @@ class UnitInspectorPanel(QtWidgets.QWidget):
         """Why unit ``unit`` of hidden layer ``layer`` (>= 2) cannot be shown ('' when it can)."""
         layers = hidden_layer_count(snap)
         if layer > layers:
-            return (f"Layer {layer} no longer exists: the network now has {layers} hidden "
-                    f"layer{'s' if layers != 1 else ''}. Click a tile to pick another unit.")
+            gone = (tr("Layer {layer} no longer exists: the network now has {n} hidden layer. "
+                       "Click a tile to pick another unit.") if layers == 1 else
+                    tr("Layer {layer} no longer exists: the network now has {n} hidden layers. "
+                       "Click a tile to pick another unit."))
+            return gone.format(layer=layer, n=layers)
         n = snap.params[2 * layer - 2].shape[1]
         if not 0 <= unit < n:
-            return (f"Unit {unit} of layer {layer} no longer exists: layer {layer} now has {n} units. "
-                    "Click a tile to pick another.")
+            return tr("Unit {unit} of layer {layer} no longer exists: layer {layer} now has {n} units. "
+                      "Click a tile to pick another.").format(unit=unit, layer=layer, n=n)
         return ""
 
     def _show_layer_one_parts(self) -> None:
         """The widgets a layer-1 unit uses (after a deeper one used others)."""
-        set_text(self._weights_caption, INPUT_WEIGHTS_CAPTION)
+        set_text(self._weights_caption, tr(INPUT_WEIGHTS_CAPTION))
         self._left_column.setCurrentIndex(0)
         self._inputs_note.hide()
-        self.ablate_button.setToolTip(ABLATE_TIP)
+        self.ablate_button.setToolTip(tr(ABLATE_TIP))
 
     def _refresh_deep(self, snap: Snapshot, unit: int) -> None:
         """Show unit ``unit`` of hidden layer ``self._layer`` >= 2 (``_deep_problem`` found none)."""
         layer, layers = self._layer, hidden_layer_count(snap)
-        set_text(self._weights_caption, LINEAR_VIEW_CAPTION)
+        set_text(self._weights_caption, tr(LINEAR_VIEW_CAPTION))
         self._left_column.setCurrentIndex(1)
         self._inputs_note.show()
         self._set_button(False)
         self.ablate_button.setEnabled(False)
-        self.ablate_button.setToolTip(NO_DEEP_ABLATION_TIP)
+        self.ablate_button.setToolTip(tr(NO_DEEP_ABLATION_TIP))
         n = snap.params[2 * layer - 2].shape[1]
-        set_text(self._title, f"Layer {layer} unit {unit} of {n}")
+        set_text(self._title, tr("Layer {layer} unit {unit} of {n}").format(layer=layer, unit=unit, n=n))
         self._draw_linear_view(snap, layer, unit)
         W_next = snap.params[2 * layer]
         if layer == layers:
-            set_text(self._vote_caption, VOTES_CAPTION)
+            set_text(self._vote_caption, tr(VOTES_CAPTION))
         else:
-            set_text(self._vote_caption, f"Outgoing weights to the {W_next.shape[1]} units of layer {layer + 1}")
+            set_text(self._vote_caption, tr("Outgoing weights to the {n} units of layer {layer}").format(
+                n=W_next.shape[1], layer=layer + 1))
         self._outgoing = np.asarray(W_next[unit])
         self._draw_outgoing(W_next, unit, None if layer == layers else layer + 1)
         self._draw_deep_arithmetic(snap, layer, unit)
         self._draw_top_images(snap, layer, unit)
         bias = float(snap.params[2 * layer - 1][unit])
-        fires = ("no probe selected" if self._activation is None
-                 else f"activation on probe digit {self._probe + 1}: {self._activation:.3g}")
-        set_text(self._details, f"bias {bias:+.3g}   ·   {fires}")
+        set_text(self._details, self._bias_line(bias, self._fires_text("")))
         now, _ = self._accuracy_texts(snap, unit, True)
         set_text(self._accuracy, now)
         set_text(self._accuracy_before_label, "")
@@ -420,14 +435,15 @@ class UnitInspectorPanel(QtWidgets.QWidget):
         self._image.setImage(self._weights, autoLevels=False, levels=(-level, level))
         if first:
             self._view.setRange(xRange=(0, SIDE), yRange=(0, SIDE), padding=0.0)
-        set_text(self._legend_info, f"±{level:.2g}, the colour scale of the layer-{layer} mosaic")
+        set_text(self._legend_info, tr("±{level}, the colour scale of the layer-{layer} mosaic").format(
+            level=f"{level:.2g}", layer=layer))
 
     def _draw_deep_arithmetic(self, snap: Snapshot, layer: int, unit: int) -> None:
         """``z = Σ wᵢxᵢ + b`` with xᵢ the previous layer's activations on the selected probe, computed
         by the engine; the push on each digit when the unit feeds the digit scores."""
         images = self._probe_images
         if images is None or not 0 <= self._probe < len(images) or images.shape[1] != snap.W1.shape[0]:
-            self._clear_arithmetic("Select a probe digit to see this unit's arithmetic on it")
+            self._clear_arithmetic(tr(NO_ARITHMETIC))
             set_text(self._inputs_note, "")
             return
         W, b = snap.params[2 * layer - 2], snap.params[2 * layer - 1]
@@ -435,14 +451,15 @@ class UnitInspectorPanel(QtWidgets.QWidget):
             x = layer_activations(snap.params, snap.settings.activation, images[self._probe:self._probe + 1],
                                   layer - 1, snapshot_unit_masks(snap))[0]
         if snap.diverged or not (np.isfinite(x).all() and np.isfinite(W[:, unit]).all()):
-            self._clear_arithmetic("The weights are not finite numbers: there is no arithmetic to show")
+            self._clear_arithmetic(tr(NOT_FINITE))
             set_text(self._inputs_note, "")
             return
         W_out = snap.W_out if layer == hidden_layer_count(snap) else None
         with np.errstate(all="ignore"):
             result = unit_arithmetic(x, W, b, unit, snap.settings.activation, W_out)
         self._arithmetic, self._activation = result, result.output
-        set_text(self._equation, f"Probe digit {self._probe + 1}:  " + equation_line(result))
+        set_text(self._equation, tr("Probe digit {n}:  {equation}").format(n=self._probe + 1,
+                                                                           equation=equation_line(result)))
         set_text(self._inputs_note, inputs_note(result, layer - 1))
         self._draw_pushes(result, snap)
 
@@ -451,19 +468,20 @@ class UnitInspectorPanel(QtWidgets.QWidget):
         acts = self._test_activations(snap, layer)
         if acts is None or not np.isfinite(acts[0][:, unit]).any():
             self._top_image.clear()
-            set_text(self._top_caption, TOP_CAPTION)
-            set_text(self._top_note, "No test images to choose from" if self._test_images is None
-                     else "The weights are not finite numbers: no activations to rank")
+            set_text(self._top_caption, tr(TOP_CAPTION))
+            set_text(self._top_note, tr("No test images to choose from") if self._test_images is None
+                     else tr("The weights are not finite numbers: no activations to rank"))
             return
         column, step = acts[0][:, unit], acts[1]
         chosen, lowest = top_indices(column, TOP_IMAGES), float(np.nanmin(column))
         chosen = chosen[column[chosen] > lowest]  # ties at the bottom (a = 0 for ReLU) excite it no more
         self._top = chosen
-        set_text(self._top_caption, f"The test images that excite it most (of {len(column):,}; step {step:,})")
+        set_text(self._top_caption, tr("The test images that excite it most (of {n}; step {step})").format(
+            n=format_int(len(column)), step=format_int(step)))
         if len(chosen) == 0:
             self._top_image.clear()
-            set_text(self._top_note, f"It gives the same activation ({lowest:.3g}) on every one of these test "
-                                     "images: none excites it more than another")
+            set_text(self._top_note, tr("It gives the same activation ({a}) on every one of these test "
+                                        "images: none excites it more than another").format(a=f"{lowest:.3g}"))
             return
         self._top_image.setImage(image_grid(self._test_images[chosen], TOP_COLUMNS), autoLevels=False,
                                  levels=(0.0, 1.0))
@@ -516,9 +534,9 @@ class UnitInspectorPanel(QtWidgets.QWidget):
     def _draw_votes(self, snap: Snapshot, unit: int) -> None:
         if hidden_layer_count(snap) != 1:
             self._set_bars(np.zeros(10), None)
-            set_text(self._vote_caption, "Outgoing weights go to the next hidden layer, not to the digits")
+            set_text(self._vote_caption, tr("Outgoing weights go to the next hidden layer, not to the digits"))
             return
-        set_text(self._vote_caption, VOTES_CAPTION)
+        set_text(self._vote_caption, tr(VOTES_CAPTION))
         self._outgoing = np.asarray(snap.W_out[unit])
         self._draw_outgoing(snap.W_out, unit, None)
 
@@ -540,10 +558,10 @@ class UnitInspectorPanel(QtWidgets.QWidget):
             self._bars_mode = mode
             if next_layer is None:
                 axis.setTicks([[(d, str(d)) for d in range(10)]])
-                style.style_axis(axis, "digit")
+                style.style_axis(axis, tr("digit"))
             else:
                 axis.setTicks(None)  # pyqtgraph's own ticks: a layer may have 1 or 512 units
-                style.style_axis(axis, f"unit of layer {next_layer}")
+                style.style_axis(axis, tr("unit of layer {layer}").format(layer=next_layer))
             self._vote_plot.setRange(xRange=(-0.6, n - 0.4), padding=0.02)
         self._votes.setOpts(x=np.arange(n), height=heights, width=0.75 if n <= 64 else 1.0,
                             brushes=signed_brushes(heights) if np.any(heights) else [pg.mkBrush(style.GREY)] * n)
@@ -552,15 +570,16 @@ class UnitInspectorPanel(QtWidgets.QWidget):
     def _draw_arithmetic(self, snap: Snapshot, unit: int, level: float) -> None:
         images = self._probe_images
         if images is None or not 0 <= self._probe < len(images) or images.shape[1] != snap.W1.shape[0]:
-            self._clear_arithmetic("Select a probe digit to see this unit's arithmetic on it")
+            self._clear_arithmetic(tr(NO_ARITHMETIC))
             return
         if snap.diverged or not np.isfinite(snap.W1[:, unit]).all():
-            self._clear_arithmetic("The weights are not finite numbers: there is no arithmetic to show")
+            self._clear_arithmetic(tr(NOT_FINITE))
             return
         with np.errstate(all="ignore"):  # huge but finite weights may overflow float32: shown as inf
             result = snapshot_unit_arithmetic(snap, images[self._probe], unit)
         self._arithmetic = result
-        set_text(self._equation, f"Probe digit {self._probe + 1}:  " + equation_line(result))
+        set_text(self._equation, tr("Probe digit {n}:  {equation}").format(n=self._probe + 1,
+                                                                           equation=equation_line(result)))
         self._draw_terms(result, images[self._probe], level)
         self._draw_pushes(result, snap)
 
@@ -583,18 +602,19 @@ class UnitInspectorPanel(QtWidgets.QWidget):
         self._top_marks.setData(cols + 0.5, rows + 0.5)
         up = float(terms[result.top_positive].sum())
         down = float(terms[result.top_negative].sum())
-        set_text(self._terms_note, f"□ {TOP_COUNT} largest each way: {signed(up)}, {signed(down)}   ·   grey: no ink")
+        set_text(self._terms_note, tr("□ {n} largest each way: {up}, {down}   ·   grey: no ink").format(
+            n=TOP_COUNT, up=signed(up), down=signed(down)))
 
     def _draw_pushes(self, result: UnitArithmetic, snap: Snapshot) -> None:
         pushes = result.class_contributions
         if pushes is None:
             self._pushes.setOpts(height=np.zeros(10))
             following = snap.params[2 * self._layer].shape[1]  # the layer after this unit's
-            set_text(self._push_caption, f"a goes to the next hidden layer ({following} units), "
-                                         "not straight to the digit scores")
+            set_text(self._push_caption, tr("a goes to the next hidden layer ({n} units), "
+                                            "not straight to the digit scores").format(n=following))
             set_text(self._push_note, "")
             return
-        set_text(self._push_caption, PUSHES_CAPTION)
+        set_text(self._push_caption, tr(PUSHES_CAPTION))
         shown = np.nan_to_num(pushes, posinf=0.0, neginf=0.0)
         self._pushes.setOpts(height=shown, brushes=signed_brushes(shown))
         top = float(np.max(np.abs(shown), initial=0.0))
@@ -616,21 +636,29 @@ class UnitInspectorPanel(QtWidgets.QWidget):
 
     def _details_text(self, snap: Snapshot, unit: int) -> str:
         bias = float(snap.b1[unit]) if unit < len(snap.b1) else math.nan
+        off = tr(" (switched off)") if unit < len(snap.unit_mask) and snap.unit_mask[unit] == 0 else ""
+        return self._bias_line(bias, self._fires_text(off))
+
+    def _fires_text(self, off: str) -> str:
+        """``"activation on probe digit 3: 2.89"`` (``off``: a note after it), or that none is selected."""
         if self._activation is None:
-            fires = "no probe selected"
-        else:
-            off = " (switched off)" if unit < len(snap.unit_mask) and snap.unit_mask[unit] == 0 else ""
-            fires = f"activation on probe digit {self._probe + 1}: {self._activation:.3g}{off}"
-        return f"bias {bias:+.3g}   ·   {fires}"
+            return tr("no probe selected")
+        return tr("activation on probe digit {n}: {a}").format(n=self._probe + 1, a=f"{self._activation:.3g}") + off
+
+    @staticmethod
+    def _bias_line(bias: float, fires: str) -> str:
+        return tr("bias {bias}   ·   {fires}").format(bias=f"{bias:+.3g}", fires=fires)
 
     def _accuracy_texts(self, snap: Snapshot, unit: int, enabled: bool) -> tuple[str, str]:
         """``("Accuracy (latest evaluation): 92.7%", "was 93.9% before unit 5 was switched off")``."""
         acc = snap.last_eval_accuracy
-        now = "Accuracy (latest evaluation): " + ("—" if not math.isfinite(acc) else f"{acc:.1%}")
+        now = tr("Accuracy (latest evaluation): {accuracy}").format(
+            accuracy="—" if not math.isfinite(acc) else format_percent(acc, 1))
         before = self._accuracy_before.get(unit)
         if enabled or before is None or not math.isfinite(before):
             return now, ""
-        return now, f"was {before:.1%} before unit {unit} was switched off"
+        return now, tr("was {accuracy} before unit {unit} was switched off").format(
+            accuracy=format_percent(before, 1), unit=unit)
 
     # ------------------------------------------------------------------ ablation state
     def _enabled_state(self, snap: Snapshot, unit: int) -> bool:
@@ -649,7 +677,7 @@ class UnitInspectorPanel(QtWidgets.QWidget):
     def _set_button(self, checked: bool) -> None:
         blocked = self.ablate_button.blockSignals(True)  # reflecting state is not a user request
         self.ablate_button.setChecked(checked)
-        self.ablate_button.setText(ABLATED_TEXT if checked else ABLATE_TEXT)
+        self.ablate_button.setText(tr(ABLATED_TEXT) if checked else tr(ABLATE_TEXT))
         self.ablate_button.blockSignals(blocked)
 
     # ------------------------------------------------------------------ events
@@ -661,7 +689,7 @@ class UnitInspectorPanel(QtWidgets.QWidget):
         self._pending = (unit, enabled, time.monotonic())
         if not enabled and self._snap is not None:
             self._accuracy_before[unit] = self._snap.last_eval_accuracy
-        self.ablate_button.setText(ABLATED_TEXT if checked else ABLATE_TEXT)
+        self.ablate_button.setText(tr(ABLATED_TEXT) if checked else tr(ABLATE_TEXT))
         self.ablateRequested.emit(unit, enabled)
         self._refresh()
 
@@ -706,7 +734,7 @@ def equation_line(result: UnitArithmetic) -> str:
         bias = f"({bias})"
     sum_part = f"z = Σ wᵢxᵢ + b = {number(result.weighted_sum, d)} + {bias} = {number(result.z, d)}"
     f_of_z = number(result.activation, d)
-    tail = f"a = {f_of_z}" if result.enabled else f"{f_of_z}, switched off: a = 0"
+    tail = f"a = {f_of_z}" if result.enabled else tr("{value}, switched off: a = 0").format(value=f_of_z)
     return f"{sum_part}  →  {result.activation_name}  →  {tail}"
 
 
@@ -716,14 +744,14 @@ def push_summary(result: UnitArithmetic) -> str:
     if pushes is None:
         return ""
     if not np.any(pushes):
-        return "a = 0: it adds nothing to any digit's score"
+        return tr("a = 0: it adds nothing to any digit's score")
     d = decimals_for(*pushes.tolist())
     up, down = int(np.argmax(pushes)), int(np.argmin(pushes))
     parts = []
     if pushes[up] > 0:
-        parts.append(f"most for {up} ({signed(float(pushes[up]), d)})")
+        parts.append(tr("most for {digit} ({push})").format(digit=up, push=signed(float(pushes[up]), d)))
     if pushes[down] < 0:
-        parts.append(f"most against {down} ({signed(float(pushes[down]), d)})")
+        parts.append(tr("most against {digit} ({push})").format(digit=down, push=signed(float(pushes[down]), d)))
     return ", ".join(parts)
 
 
@@ -745,24 +773,26 @@ def inputs_note(result: UnitArithmetic, previous_layer: int) -> str:
     32 activations of layer 1 on this digit. Largest terms: units 3 (+0.52), 17 (+0.31)"``."""
     d = decimals_for(*result.contributions.tolist())
     terms = result.contributions
-    text = f"Here the xᵢ are the {len(terms)} activations of layer {previous_layer} on this digit, not pixels."
+    sentences = [tr("Here the xᵢ are the {n} activations of layer {layer} on this digit, not pixels.").format(
+        n=len(terms), layer=previous_layer)]
     up = ", ".join(f"{i} ({signed(float(terms[i]), d)})" for i in result.top_positive[:3])
     down = ", ".join(f"{i} ({signed(float(terms[i]), d)})" for i in result.top_negative[:3])
     if up:
-        text += f" Largest terms from its units {up}."
+        sentences.append(tr("Largest terms from its units {units}.").format(units=up))
     if down:
-        text += f" Most negative: {down}."
-    return text
+        sentences.append(tr("Most negative: {units}.").format(units=down))
+    return " ".join(sentences)
 
 
 def top_summary(activations: np.ndarray, labels: np.ndarray | None) -> str:
     """``"Digits 7 7 1 7 9 7 · a from 3.21 down to 1.84"`` for the top images' ``(k,)`` activations and labels."""
     d = decimals_for(*activations.tolist())
     span = f"a = {number(float(activations[0]), d)}" if len(activations) == 1 else \
-        f"a from {number(float(activations[0]), d)} down to {number(float(activations[-1]), d)}"
+        tr("a from {high} down to {low}").format(high=number(float(activations[0]), d),
+                                                 low=number(float(activations[-1]), d))
     if labels is None:
         return span
-    return f"Digits {' '.join(str(int(v)) for v in labels)}   ·   {span}"
+    return tr("Digits {digits}   ·   {span}").format(digits=" ".join(str(int(v)) for v in labels), span=span)
 
 
 def image_grid(images: np.ndarray, columns: int, gap: int = 2, fill: float = 0.35) -> np.ndarray:
