@@ -24,6 +24,9 @@ from babel.numbers import parse_pattern
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 SOURCE_LANGUAGE = "en"  # the msgids' language: no catalog needed
+# The window's language, for the processes it starts (a training process comes up in it, and a
+# running one is told by the SetLanguage command).
+LANGUAGE_ENV = "MNIST_VIZ_LANGUAGE"
 
 
 class CatalogError(ValueError):

@@ -20,6 +20,7 @@ import numpy as np
 from mnist_viz.core.analysis import predictions
 from mnist_viz.core.augment import Augmenter, augment, is_identity
 from mnist_viz.core.health import PROBE_SIZE, LayerHealth, layer_health
+from mnist_viz.core.i18n import format_int, tr
 from mnist_viz.core.network import DTYPE, MLP, ResizePlan, cross_entropy, dropout_masks, remap_hidden, softmax
 from mnist_viz.core.optim import make_optimizer
 from mnist_viz.core.snapshot import (
@@ -363,15 +364,16 @@ class Trainer:
         correct = int(np.count_nonzero(logits.argmax(axis=1) == y))
         result = StepResult(loss, correct / len(y), len(y))
         if not math.isfinite(loss):
-            return self._refuse(result, f"the loss became {'infinite' if loss == math.inf else 'not a number (NaN)'}")
+            return self._refuse(result, tr("the loss became infinite") if loss == math.inf
+                                else tr("the loss became not a number (NaN)"))
         if not all_finite(grads):
-            return self._refuse(result, "the gradients overflowed (became infinite or NaN)")
+            return self._refuse(result, tr("the gradients overflowed (became infinite or NaN)"))
         hp = self.settings.hyperparams()
         hp["lr"] = self.effective_lr
         if not all_finite(self.optimizer.propose(self.net.params, grads, hp)):
             self.optimizer.discard()
-            return self._refuse(result, "the update would have made weights or the optimizer's running averages "
-                                        "overflow (grow past float32's largest number, 3.4e38)")
+            return self._refuse(result, tr("the update would have made weights or the optimizer's running "
+                                           "averages overflow (grow past float32's largest number, 3.4e38)"))
         self.optimizer.commit(self.net.params)
         self._trained_lr = self.settings.lr
         self._record(loss, len(y), correct)
@@ -413,22 +415,24 @@ class Trainer:
     def _lr_hint(self) -> str:
         lr, optimizer = self.effective_lr, self.settings.optimizer
         if lr > (0.01 if optimizer == "adam" else 1.0):
-            return (f"The learning rate ({describe_value(lr)} with {optimizer}) is far too high: each update "
-                    f"overshoots the valley further than the last.")
-        return f"The learning rate is {describe_value(lr)} ({optimizer}): the weights may have grown without bound."
+            return tr("The learning rate ({lr} with {optimizer}) is far too high: each update overshoots the "
+                      "valley further than the last.").format(lr=describe_value(lr), optimizer=optimizer)
+        return tr("The learning rate is {lr} ({optimizer}): the weights may have grown without bound.").format(
+            lr=describe_value(lr), optimizer=optimizer)
 
     def _refuse(self, result: StepResult, what: str) -> StepResult:
         """The guard's answer to a step that would break the weights: not applied, training stopped."""
         n = self.step_count + 1
         self._update_step = -1  # the refused proposal may have overwritten the spare buffers
-        detail = f"That step was not applied: the weights are still those of step {self.step_count:,}."
-        return self._set_trouble(Trouble("not finite", n, f"Training stopped before step {n:,}: {what}",
-                                         f"{detail} {self._lr_hint()}"), result)
+        detail = tr("That step was not applied: the weights are still those of step {step}.").format(
+            step=format_int(self.step_count))
+        headline = tr("Training stopped before step {step}: {what}").format(step=format_int(n), what=what)
+        return self._set_trouble(Trouble("not finite", n, headline, f"{detail} {self._lr_hint()}"), result)
 
     def _stop(self, result: StepResult, kind: str, what: str, numbers: str) -> StepResult:
         """The watchdog's answer to a taken step that shows training has gone wrong."""
-        return self._set_trouble(Trouble(kind, self.step_count, f"Training paused at step {self.step_count:,}: {what}",
-                                         f"{numbers} {self._lr_hint()}"), result)
+        headline = tr("Training paused at step {step}: {what}").format(step=format_int(self.step_count), what=what)
+        return self._set_trouble(Trouble(kind, self.step_count, headline, f"{numbers} {self._lr_hint()}"), result)
 
     def _set_trouble(self, trouble: Trouble, result: StepResult) -> StepResult:
         self.trouble = trouble

@@ -173,6 +173,9 @@ class Comparison(QtCore.QObject):
     def step_once(self, n: int = 1) -> None:
         self._both("step_once", int(n))
 
+    def set_language(self, code: str) -> None:
+        self._both("set_language", code)
+
     def set_speed_limit(self, steps_per_second: float | None) -> None:
         self._both("set_speed_limit", steps_per_second)
 

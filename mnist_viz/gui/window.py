@@ -7,6 +7,7 @@ latest snapshot says, so what is painted is always what the trainer has. Menus a
 """
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -371,6 +372,8 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.latest is not None:
             self.metrics.rewrite(self.latest)
         check_language(self.language_actions, i18n.language())
+        os.environ[i18n.LANGUAGE_ENV] = i18n.language()  # a restarted training process speaks it too
+        self.compare.runs().set_language(i18n.language())  # the banner's and the replies' texts
         if remember:
             self.store.setValue(LANGUAGE_KEY, i18n.language())
 

@@ -183,6 +183,10 @@ class TrainingWorker(QThread):
         refused value. Training on (``play``, ``step_once``) keeps the altered weights."""
         return self.send(p.AlterWeights(float(noise), float(prune), int(seed)))
 
+    def set_language(self, code: str) -> int:
+        """Have the training process write its messages in language ``code`` (``protocol.SetLanguage``)."""
+        return self.send(p.SetLanguage(str(code)))
+
     def restore_weights(self) -> int:
         """Put back, bit for bit, the weights kept before the first ``alter_weights``."""
         return self.send(p.RestoreWeights())

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import math
 import multiprocessing
+import os
 import time
 import traceback
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from typing import Any, ClassVar
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from mnist_viz.core import checkpoint
+from mnist_viz.core import checkpoint, i18n
 from mnist_viz.core.backprop_step import explain_next_step
 from mnist_viz.core.files import write_metrics_csv
 from mnist_viz.core.presets import Preset
@@ -56,6 +57,7 @@ from mnist_viz.runtime.protocol import (
     Resume,
     SaveSession,
     SetBudget,
+    SetLanguage,
     SetProbes,
     SetSpeedLimit,
     SetUnitEnabled,
@@ -540,6 +542,12 @@ class TrainingLoop:
             self.lock_unit = command.unit
             self._publish_count()
 
+    def _on_set_language(self, command: SetLanguage) -> None:
+        try:
+            i18n.set_language(command.code)
+        except i18n.CatalogError as e:  # said to the window as CommandFailed; English (or as before) stays
+            raise ValueError(str(e)) from e
+
     def _on_save_session(self, command: SaveSession) -> str:
         checkpoint.save_checkpoint(self.trainer, command.path)
         return f"Session saved to {command.path}"
@@ -566,6 +574,7 @@ class TrainingLoop:
         SetSpeedLimit: _on_set_speed_limit, SetUnitEnabled: _on_set_unit_enabled, SaveSession: _on_save_session,
         LoadSession: _on_load_session, ExportMetrics: _on_export_metrics, ExplainStep: _on_explain_step,
         LockStep: _on_lock_step, AlterWeights: _on_alter_weights, RestoreWeights: _on_restore_weights,
+        SetLanguage: _on_set_language,
     }
 
 
@@ -612,6 +621,8 @@ def main(channel: TrainerEnd, data_spec: dict, settings: Settings, blas_threads:
         # Overflow is how divergence starts; the trainer detects it and the window explains it in
         # plain words, so NumPy's warnings would only add noise to the lecturer's terminal.
         with limit, np.errstate(over="ignore", invalid="ignore"):
+            with contextlib.suppress(i18n.CatalogError):  # a broken catalog: English; the window says why
+                i18n.set_language(os.environ.get(i18n.LANGUAGE_ENV, "en"))  # a (re)started process speaks it too
             loop = TrainingLoop(Trainer(open_dataset(data_spec), settings), send, channel.snapshot_wanted,
                                 snapshot_interval, eval_interval)
             if resume is not None:

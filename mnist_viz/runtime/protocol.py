@@ -232,6 +232,19 @@ class RestoreWeights(Command):
     ``WeightsAltered`` with ``restored=True`` (refused when the weights are not altered)."""
 
 
+@dataclass(frozen=True)
+class SetLanguage(Command):
+    """Write the messages this process makes (the banner's, the status line's replies) in language
+    ``code`` (a ``mnist_viz/locales/<code>.po``; "en" needs none). A missing or broken catalog is
+    refused with the file's name; the language stays as it was."""
+
+    code: str = "en"
+
+    def check(self) -> None:
+        if not (isinstance(self.code, str) and self.code.replace("_", "").isalnum() and len(self.code) <= 12):
+            raise CommandError(f"not a language code: {self.code!r}")
+
+
 LOCKSTEP_UNITS = ("steps", "samples")
 
 
