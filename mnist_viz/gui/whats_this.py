@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from mnist_viz.core.i18n import format_int, tr
+from mnist_viz.core.i18n import N_, format_int, tr
 from mnist_viz.gui.panels.controls import training_images
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 Explainer = Callable[[], str]
 _HELP_EVENTS = (QtCore.QEvent.Type.WhatsThis, QtCore.QEvent.Type.QueryWhatsThis)
-NO_SNAPSHOT = "Nothing yet: press Start (Space) and this fills in as the network trains."
+NO_SNAPSHOT = N_("Nothing yet: press Start (Space) and this fills in as the network trains.")
 
 
 class Explainers(QtCore.QObject):
