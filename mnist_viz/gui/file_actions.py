@@ -322,10 +322,11 @@ def switch_dataset(window: MainWindow, dataset: Dataset) -> bool:
         window.controls.set_settings(settings)
     _clear_views(window)
     for panel in (window.probes, window.samples, window.activation_space, window.confusion, window.robustness,
-                  window.compare.view):
+                  window.compare.view, window.dataset_view):
         panel.set_dataset(dataset)  # the probes send their new images to the worker (probesChanged)
     window.templates.set_class_names(dataset.class_names)
     window.output_weights.set_class_names(dataset.class_names)
+    window.temperature.set_class_names(dataset.class_names)
     window.unit_inspector.set_test_images(dataset.x_test, dataset.y_test)
     window.controls.set_dataset_size(len(dataset.x_train))
     window.worker.set_speed_limit(window.controls.speed_limit())

@@ -309,6 +309,15 @@ def _panel_texts(window: MainWindow, latest: _Latest) -> dict[str, Explainer]:
             "How accuracy falls when the test images are spoiled with noise, turns, shifts or blots.")),
         "weight_surgery": (tr("Weights lab"), _accuracy, tr(
             "Add noise to the weights or prune the smallest ones and see what it costs; Restore undoes it.")),
+        "coach": (tr("Coach"), _at_step, tr(
+            "Hints in plain words from the live numbers (learning rate too high or too low, overfitting, dead "
+            "or saturated units, a plateau), each with a button that applies the fix.")),
+        "dataset_view": (tr("Data"), _at_step, tr(
+            "The dataset itself: the average image of each class, how many images each class has, how the "
+            "pixel values are spread, and random examples.")),
+        "temperature": (tr("Softmax T"), _at_step, tr(
+            "The selected probe's answer with a temperature: dividing the scores by T above 1 makes the "
+            "network less sure, below 1 more sure.")),
         "backprop": (tr("Backprop step"), _at_step, tr(
             "One training step taken apart: forward pass, loss, backward pass (gradients), update. "
             "Step walks through the stages.")),

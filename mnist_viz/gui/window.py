@@ -8,6 +8,7 @@ latest snapshot says, so what is painted is always what the trainer has. Menus a
 from __future__ import annotations
 
 import os
+import traceback
 from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -15,7 +16,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from mnist_viz.core import i18n
 from mnist_viz.core.i18n import N_, tr
 from mnist_viz.core.presets import PRESETS
-from mnist_viz.core.snapshot import Settings, Snapshot
+from mnist_viz.core.snapshot import RESTART_FIELDS, Settings, Snapshot
 from mnist_viz.gui import presentation, style
 from mnist_viz.gui.class_labels import are_digits
 from mnist_viz.gui.compare_actions import CompareActions
@@ -26,9 +27,11 @@ from mnist_viz.gui.panels.activation_space import ActivationSpacePanel
 from mnist_viz.gui.panels.backprop import BackpropStepPanel
 from mnist_viz.gui.panels.banner import DivergenceBanner
 from mnist_viz.gui.panels.base import Panel
+from mnist_viz.gui.panels.coach import CoachPanel
 from mnist_viz.gui.panels.confusion import ConfusionPanel
 from mnist_viz.gui.panels.controls import ControlsPanel
 from mnist_viz.gui.panels.curves import CurvesPanel
+from mnist_viz.gui.panels.dataset_view import DatasetPanel
 from mnist_viz.gui.panels.drawing import DrawingPanel
 from mnist_viz.gui.panels.health import LayerHealthPanel
 from mnist_viz.gui.panels.metrics import MetricCards
@@ -37,6 +40,7 @@ from mnist_viz.gui.panels.probes import ProbesPanel
 from mnist_viz.gui.panels.robustness import RobustnessPanel
 from mnist_viz.gui.panels.samples import SampleGridPanel
 from mnist_viz.gui.panels.status import StatusLine
+from mnist_viz.gui.panels.temperature import TemperaturePanel
 from mnist_viz.gui.panels.templates import ClassTemplatesPanel
 from mnist_viz.gui.panels.timeline import TimelinePanel
 from mnist_viz.gui.panels.unit_inspector import UnitInspectorPanel
@@ -59,6 +63,7 @@ CONTROLS_WIDTH = 330
 METRICS_MIN_HEIGHT = 860  # window height from which the metric cards are shown
 TIMELINE_BYTES = 100_000_000  # memory for the look-back record (see TimelinePanel)
 LANGUAGE_KEY = "view/language"  # QSettings: the View > Language chosen last
+COACH_MUTED_KEY = "coach/muted"  # QSettings: the coach's hints muted for a lecture
 TABS = (("samples", N_("Training images"), N_("Examples of what the network trains on")),
         ("drawing", N_("Draw"), N_("Draw a digit and ask the live network what it sees")),
         ("unit_inspector", N_("Unit"), N_("One hidden unit up close: click a weight tile")),
@@ -68,12 +73,17 @@ TABS = (("samples", N_("Training images"), N_("Examples of what the network trai
         ("confusion", N_("Errors"), N_("Confusion matrix on the test set: click a cell")),
         ("health", N_("Health"),
          N_("Each layer's weights, updates and activations over training; dead or saturated units")),
+        ("coach", N_("Coach"), N_("Plain-language hints from the live numbers, each with a one-click fix")),
         ("robustness", N_("Robustness"),
          N_("Spoil the test images (noise, rotation, shift, stroke thickness, occlusion): the live "
             "network's accuracy")),
         ("weight_surgery", N_("Weights lab"),
          N_("Noise on the weights and pruning of the smallest ones: what it costs the live network; "
             "Restore undoes it")),
+        ("dataset_view", N_("Data"),
+         N_("The dataset itself: class means, images per class, pixel values, random examples")),
+        ("temperature", N_("Softmax T"),
+         N_("Softmax with a temperature: how T makes the network's answer for the selected probe sure or unsure")),
         ("backprop", N_("Backprop step"),
          N_("One training step taken apart: forward, loss, backward, update. Step walks the stages here")))
 
@@ -164,6 +174,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.activation_space = ActivationSpacePanel(self.data)
         self.confusion = ConfusionPanel(self.data)
         self.robustness = RobustnessPanel(self.data)  # computes on its own thread, one curve a second
+        # Fed every snapshot, shown or not (each snapshot's rows come once); not a moment panel.
+        self.coach = CoachPanel()
+        self.coach.set_muted(self.store.value(COACH_MUTED_KEY, False, type=bool))
+        self._coach_said: set[str] = set()  # hints already announced in the status bar
+        self.dataset_view = DatasetPanel(self.data)  # computes its statistics when first shown
+        self.temperature = TemperaturePanel()
+        self.temperature.set_class_names(self.data.class_names)
         self.weight_surgery = WeightSurgeryPanel()  # of the live run: it sees training go on past an alteration
         self.backprop = BackpropStepPanel()
         # Health over time is of the live run: fed every snapshot (a hidden tab too, or its history
@@ -182,8 +199,8 @@ class MainWindow(QtWidgets.QMainWindow):
         # that moment; the curves, the status line and the banner always show the live run.
         self.moment_panels: list[Panel] = [self.weights, self.output_weights, self.probes, self.samples, self.drawing,
                                            self.unit_inspector, self.templates, self.activation_space, self.confusion,
-                                           self.robustness, self.backprop]
-        self.panels: list[Panel] = [self.curves, self.health, self.weight_surgery, *self.moment_panels]
+                                           self.robustness, self.dataset_view, self.temperature, self.backprop]
+        self.panels: list[Panel] = [self.curves, self.health, self.weight_surgery, self.coach, *self.moment_panels]
 
     def _build_tabs(self) -> PanelTabs:
         """The probes and the lecture tools, one tab each (the probe strip fits any height)."""
@@ -280,6 +297,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.backprop.stepRequested.connect(w.step_once)
         w.stepExplained.connect(self._on_step_explained)
         w.commandFailed.connect(self.backprop.show_refusal)  # it answers "explain step" refusals only
+        self.coach.fixRequested.connect(self._apply_coach_fix)
+        self.coach.mutedChanged.connect(lambda muted: self.store.setValue(COACH_MUTED_KEY, muted))
+        self.probes.selectedChanged.connect(lambda _: self._follow_selected_probe())
+        self.probes.probesChanged.connect(lambda _: self._follow_selected_probe())
+        self._follow_selected_probe()
         self.weight_surgery.alterRequested.connect(lambda noise, prune: w.alter_weights(noise, prune))
         self.weight_surgery.restoreRequested.connect(w.restore_weights)
         w.weightsAltered.connect(self.weight_surgery.show_answer)
@@ -348,6 +370,39 @@ class MainWindow(QtWidgets.QMainWindow):
             self._painted = True
             self.firstPainted.emit()
 
+    def _show_coach(self, snap: Snapshot) -> None:
+        """Feed the coach; a hint new to this run is said once in the status bar (the tab may be hidden)."""
+        try:
+            self.coach.show_snapshot(snap)
+        except Exception as e:  # a rule's bug must not stop the painting of the run: say so, go on
+            traceback.print_exc()
+            self.statusBar().showMessage(tr("The coach failed on this snapshot ({error})").format(
+                error=f"{type(e).__name__}: {e}"), 10_000)
+            return
+        hints = [] if self.coach.is_muted() else self.coach.current_hints()
+        for hint in hints:
+            if hint.id not in self._coach_said:
+                self.statusBar().showMessage(tr("Coach: {title} (the Coach tab has a one-click fix)").format(
+                    title=hint.title), 15_000)
+        self._coach_said = {h.id for h in hints} | (self._coach_said & {h.id for h in self.coach.current_hints()})
+
+    def _apply_coach_fix(self, fix: dict, hint_id: str) -> None:
+        """The coach's Apply: the same routes as the controls (a live change leaves its marker on the
+        curves; a setting that needs fresh weights restarts; a stopped run is first restored, as the
+        banner's button does)."""
+        runs = self.compare.runs()
+        if self.latest is not None and self.latest.diverged and hint_id == "lr_too_high":
+            self.worker.restore_last_good(lr_factor=0.1, resume=True)  # as the banner's button
+        elif set(fix) & set(RESTART_FIELDS) and self.latest is not None:
+            runs.reset(self.latest.settings.replace(**fix))
+        else:
+            runs.update_settings(**fix)
+
+    def _follow_selected_probe(self) -> None:
+        """The Softmax T tab plays with the probe selected in the strip."""
+        i = self.probes.selected
+        self.temperature.set_probe(self.probes.probe_images()[i], int(self.probes.probe_labels()[i]))
+
     # --------------------------------------------------------------- language
     def _restore_language(self) -> None:
         """View > Language as chosen last time (English if that file is gone or unreadable)."""
@@ -366,7 +421,8 @@ class MainWindow(QtWidgets.QMainWindow):
         retranslate(self, previous)
         self.controls.refresh_texts()
         for panel in (self.unit_inspector, self.backprop, self.health, self.activation_space, self.robustness,
-                      self.weight_surgery, self.compare.view, self.predict_first):
+                      self.weight_surgery, self.compare.view, self.predict_first, self.weights, self.templates,
+                      self.timeline, self.compare.view.weights, self.dataset_view, self.temperature, self.coach):
             panel.refresh_texts()  # texts built from numbers, kept between snapshots
         self.status_label.rewrite(self.latest)
         if self.latest is not None:
@@ -399,6 +455,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.curves.show_snapshot(snap)
         self.health.show_snapshot(snap)
         self.weight_surgery.show_snapshot(snap)  # Restore ends once training went on from altered weights
+        self._show_coach(snap)
         self.timeline.offer(snap)
         if self.timeline.is_live:  # else the moment panels keep showing the scrubbed-to snapshot
             self._show_moment(snap)

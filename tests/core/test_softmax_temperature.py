@@ -30,3 +30,16 @@ def test_entropy_direct_formula():
 def test_bad_temperature():
     with pytest.raises(ValueError, match="temperature"):
         tempered_softmax(Z, 0.0)
+
+
+def test_probe_logits_t1_is_the_snapshots_probe_probs(small):
+    from mnist_viz.core.softmax_temperature import probe_logits
+    from mnist_viz.core.trainer import Trainer
+    trainer = Trainer(small)
+    for _ in range(20):
+        trainer.step()
+    probes = small.x_test[:3]
+    snap = trainer.snapshot(probes, health=False)
+    for k in range(3):
+        np.testing.assert_allclose(tempered_softmax(probe_logits(snap, probes[k]), 1.0), snap.probe_probs[k],
+                                   atol=1e-5)

@@ -8,14 +8,16 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
+from mnist_viz.core.i18n import N_, format_int, tr
 from mnist_viz.core.snapshot import Snapshot
 from mnist_viz.core.tiling import AdaptiveLevel, quantize_symmetric
 from mnist_viz.gui import style
 from mnist_viz.gui.class_labels import are_digits, names_key, short_names
 
 N_CLASSES = 10
-TITLE = "Output weights"
-EXPLANATION = "row d: how much each hidden unit votes for digit d (red for, blue against)"
+TITLE = N_("Output weights")
+EXPLANATION = N_("row d: how much each hidden unit votes for digit d (red for, blue against)")
+CLASS_EXPLANATION = N_("row d: how much each hidden unit votes for class d (red for, blue against)")
 
 
 class OutputWeightsPanel(QtWidgets.QWidget):
@@ -34,7 +36,7 @@ class OutputWeightsPanel(QtWidgets.QWidget):
     def _build(self) -> None:
         self._graphics = style.graphics_widget()
         self.plot = self._graphics.addPlot()
-        style.style_plot(self.plot, left="digit", bottom="hidden unit")
+        style.style_plot(self.plot, left=tr("digit"), bottom=tr("hidden unit"))
         self.plot.showGrid(x=False, y=False)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
@@ -44,7 +46,7 @@ class OutputWeightsPanel(QtWidgets.QWidget):
         self._image.setLookupTable(style.diverging_lut_indexed())
         self.plot.addItem(self._image)
         style.cache_axes(self.plot)
-        explanation = self._explanation = QtWidgets.QLabel(EXPLANATION)
+        explanation = self._explanation = QtWidgets.QLabel(tr(EXPLANATION))
         explanation.setFont(style.font(style.SMALL_PT + 1))
         explanation.setWordWrap(True)
         self._info = QtWidgets.QLabel("")
@@ -58,7 +60,7 @@ class OutputWeightsPanel(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(2)
-        layout.addWidget(style.title_label(TITLE))
+        layout.addWidget(style.title_label(tr(TITLE)))
         layout.addWidget(explanation)
         layout.addWidget(self._info)
         layout.addWidget(self._graphics, 1)
@@ -69,9 +71,9 @@ class OutputWeightsPanel(QtWidgets.QWidget):
         shown = short_names(names, 8)
         axis = self.plot.getAxis("left")
         axis.setTicks([[(d + 0.5, n) for d, n in enumerate(shown)]])
-        style.style_axis(axis, "digit" if digits else "class")
+        style.style_axis(axis, tr("digit") if digits else tr("class"))
         style.reserve_tick_room(axis, max(shown, key=len))  # a cached axis is not drawn again to grow
-        self._explanation.setText(EXPLANATION if digits else EXPLANATION.replace("digit d", "class d"))
+        self._explanation.setText(tr(EXPLANATION) if digits else tr(CLASS_EXPLANATION))
         self.plot.getAxis("left").setToolTip(names_key(names))
 
     @property
@@ -105,8 +107,9 @@ class OutputWeightsPanel(QtWidgets.QWidget):
             # Column u spans [u - 0.5, u + 0.5], so the tick "5" sits on unit 5.
             self._image.setRect(QtCore.QRectF(-0.5, 0, n, N_CLASSES))
             self.plot.setRange(xRange=(-0.5, n - 0.5), yRange=(0, N_CLASSES), padding=0.0)
-        self._set_info(f"±{level:.2g}   ·   {n} hidden unit{'s' if n != 1 else ''}"
-                       + ("   ·   training stopped" if snap.diverged else ""))
+        units = tr("{n} hidden unit") if n == 1 else tr("{n} hidden units")
+        line = tr("±{level}   ·   {units}   ·   training stopped") if snap.diverged else tr("±{level}   ·   {units}")
+        self._set_info(line.format(level=f"{level:.2g}", units=units.format(n=format_int(n))))
 
     def clear(self) -> None:
         self._level.reset()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6 import QtWidgets
 
+from mnist_viz.core.i18n import tr
 from mnist_viz.core.snapshot import Snapshot
 from mnist_viz.core.tiling import SIDE, grid_layout, tile_mosaic
 from mnist_viz.gui import style
@@ -61,11 +62,11 @@ class SampleGridPanel(QtWidgets.QWidget):
 
     # ------------------------------------------------------------------ widgets
     def _build(self) -> None:
-        shuffle = QtWidgets.QPushButton("Shuffle")
+        shuffle = QtWidgets.QPushButton(tr("Shuffle"))
         shuffle.setFont(style.font(style.SMALL_PT + 1))
         shuffle.clicked.connect(self._on_shuffle_clicked)
         header = QtWidgets.QHBoxLayout()
-        header.addWidget(style.title_label("Training images and their labels"), 1)
+        header.addWidget(style.title_label(tr("Training images and their labels")), 1)
         header.addWidget(shuffle)
         self._graphics, self._view, self._image = style.image_in_view(levels=(0, 255), on_resized=self._on_view_resized)
         layout = QtWidgets.QVBoxLayout(self)

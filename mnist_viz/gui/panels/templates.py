@@ -14,6 +14,7 @@ from PySide6 import QtWidgets
 from superqt.utils import qthrottled
 
 from mnist_viz.core.analysis import N_CLASSES, class_templates, hidden_layer_count
+from mnist_viz.core.i18n import N_, tr
 from mnist_viz.core.snapshot import Snapshot
 from mnist_viz.core.tiling import SIDE, AdaptiveLevel, grid_layout, quantize_symmetric, tile_mosaic
 from mnist_viz.gui import style
@@ -26,10 +27,15 @@ GAP_X = 4  # px between templates side by side
 LABEL_BAND = 9  # px under each template where its digit is written
 
 LABEL_NAME_CHARS = 8  # a class name under a template (shrunk further if it is wider than the template)
-EXPLANATION = ("Template of digit d: the hidden units' input weights, each weighted by its vote for d. "
-               "Red: ink here counts for d; blue: against.")
-CLASS_EXPLANATION = ("Template of class c: the hidden units' input weights, each weighted by its vote for c. "
-                     "Red: ink here counts for c; blue: against.")
+EXPLANATION = N_("Template of digit d: the hidden units' input weights, each weighted by its vote for d. "
+                 "Red: ink here counts for d; blue: against.")
+CLASS_EXPLANATION = N_("Template of class c: the hidden units' input weights, each weighted by its vote for c. "
+                       "Red: ink here counts for c; blue: against.")
+TITLE = N_("Class templates: what the network looks for in each digit")
+CLASS_TITLE = N_("Class templates: what the network looks for in each class")
+WAITING = N_("Waiting for the network (press Start)")
+NEEDS_ONE_LAYER = N_("Class templates need a single hidden layer (this network has {layers}).")
+STOPPED = N_("Training stopped (see the banner): these templates are from the weights it stopped with.")
 
 
 class ClassTemplatesPanel(QtWidgets.QWidget):
@@ -54,8 +60,9 @@ class ClassTemplatesPanel(QtWidgets.QWidget):
         self._scratch = np.empty((SIDE * SIDE, N_CLASSES), np.float32)
         self._framed = np.full((FRAMED, FRAMED, N_CLASSES), style.SEPARATOR_INDEX, np.uint8)
         self._throttle = qthrottled(self._render, timeout=round(min_interval * 1000), parent=self)
+        self._message_source: tuple[str, dict] = (WAITING, {})  # the message's msgid and its numbers
         self._build()
-        self._show_message("Waiting for the network (press Start)")
+        self._show_message(WAITING)
 
     # ------------------------------------------------------------------ public
     def show_snapshot(self, snap: Snapshot) -> None:
@@ -73,7 +80,7 @@ class ClassTemplatesPanel(QtWidgets.QWidget):
         self._throttle.cancel()
         for level in self._levels:
             level.reset()
-        self._show_message("Waiting for the network (press Start)")
+        self._show_message(WAITING)
 
     def templates(self) -> np.ndarray | None:
         """The ``(10, 28, 28) float32`` templates now shown, or None."""
@@ -100,10 +107,10 @@ class ClassTemplatesPanel(QtWidgets.QWidget):
             raise ValueError(f"need {N_CLASSES} class names, got {len(names)}")
         self._names = names
         digits = are_digits(names)
-        set_text(self._title, f"Class templates: what the network looks for in each {'digit' if digits else 'class'}")
-        set_text(self._explanation, EXPLANATION if digits else CLASS_EXPLANATION)
+        set_text(self._title, tr(TITLE if digits else CLASS_TITLE))
+        set_text(self._explanation, tr(EXPLANATION if digits else CLASS_EXPLANATION))
         key = names_key(names)
-        self._graphics.setToolTip(f"Classes: {key}" if key else "")
+        self._graphics.setToolTip(tr("Classes: {key}").format(key=key) if key else "")
         if self._labels:
             self._place_labels()
 
@@ -118,15 +125,15 @@ class ClassTemplatesPanel(QtWidgets.QWidget):
 
     # ------------------------------------------------------------------ widgets
     def _build(self) -> None:
-        legend, self._legend_info = legend_row("− against", "for +")
+        legend, self._legend_info = legend_row(tr("− against"), tr("for +"))
         self._message = info_label("", style.LABEL_PT, bold=True)
         self._graphics, self._view, self._image = style.image_in_view(style.diverging_lut_indexed(),
                                                                       on_resized=self._on_view_resized)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(2)
-        self._title = style.title_label("Class templates: what the network looks for in each digit")
-        self._explanation = info_label(EXPLANATION)
+        self._title = style.title_label(tr(TITLE))
+        self._explanation = info_label(tr(EXPLANATION))
         layout.addWidget(self._title)
         layout.addWidget(self._explanation)
         layout.addWidget(legend)
@@ -137,7 +144,7 @@ class ClassTemplatesPanel(QtWidgets.QWidget):
     def _render(self, snap: Snapshot) -> None:
         layers = hidden_layer_count(snap)
         if layers != 1:
-            self._show_message(f"Class templates need a single hidden layer (this network has {layers}).")
+            self._show_message(NEEDS_ONE_LAYER, layers=layers)
             return
         with np.errstate(all="ignore"):  # diverged weights: inf/NaN products are expected
             templates = class_templates(snap.W1, snap.W_out)
@@ -147,9 +154,10 @@ class ClassTemplatesPanel(QtWidgets.QWidget):
         quantize_symmetric(shown / levels, 1.0, style.NORMAL_BASE, self._q, self._scratch)
         self._framed[1:-1, 1:-1, :] = self._q.reshape(SIDE, SIDE, N_CLASSES)
         self._draw_mosaic()
-        set_text(self._legend_info, f"each template on its own scale: ±{levels.min():.2g} to ±{levels.max():.2g}")
-        stopped = "Training stopped (see the banner): these templates are from the weights it stopped with."
-        set_text(self._message, stopped if snap.diverged else "")
+        set_text(self._legend_info, tr("each template on its own scale: ±{low} to ±{high}").format(
+            low=f"{levels.min():.2g}", high=f"{levels.max():.2g}"))
+        self._message_source = (STOPPED, {}) if snap.diverged else ("", {})
+        set_text(self._message, tr(STOPPED) if snap.diverged else "")
         self._message.setVisible(bool(snap.diverged))
 
     def _draw_mosaic(self) -> None:
@@ -176,7 +184,17 @@ class ClassTemplatesPanel(QtWidgets.QWidget):
                 item.setScale(item.scale() * room / width)
                 item.setPos(centre - room / 2, item.pos().y())
 
-    def _show_message(self, text: str) -> None:
+    def refresh_texts(self) -> None:
+        """Write the titles and the message again in the current language (after a language switch:
+        a message with a number in it stays until the next snapshot, which may not come)."""
+        self.set_class_names(self._names)
+        msgid, values = self._message_source
+        set_text(self._message, tr(msgid).format(**values) if msgid else "")
+
+    def _show_message(self, msgid: str, **values) -> None:
+        """Show ``tr(msgid)`` filled with ``values`` instead of the templates."""
+        self._message_source = (msgid, values)
+        text = tr(msgid).format(**values)
         self._templates = None
         self._image.clear()
         for item in self._labels:

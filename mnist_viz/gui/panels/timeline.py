@@ -16,6 +16,7 @@ import dataclasses
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
+from mnist_viz.core.i18n import format_int, format_number, tr
 from mnist_viz.core.snapshot import EVAL_COLUMNS, STEP_COLUMNS, Snapshot
 from mnist_viz.core.timeline import Timeline
 from mnist_viz.gui import style
@@ -155,11 +156,11 @@ class TimelinePanel(QtWidgets.QWidget):
         self.slider.setRange(0, 0)
         self.slider.setPageStep(1)
         self.slider.valueChanged.connect(self._on_slider_value_changed)
-        self.live_button = QtWidgets.QPushButton("● Live")
+        self.live_button = QtWidgets.QPushButton(tr("● Live"))
         self.live_button.setCheckable(True)
         self.live_button.setChecked(True)
         self.live_button.setFont(style.font(style.LABEL_PT, bold=True))
-        self.live_button.setToolTip("Back to the network as it is now")
+        self.live_button.setToolTip(tr("Back to the network as it is now"))
         self.live_button.setMinimumWidth(120)
         self.live_button.setStyleSheet(f"QPushButton:checked {{ background: {style.BLUE}; color: white; }}")
         self.live_button.clicked.connect(self._on_live_clicked)
@@ -170,7 +171,7 @@ class TimelinePanel(QtWidgets.QWidget):
         self._extent.setStyleSheet(f"color: {style.VERMILLION};")
         self._extent.setVisible(False)
         # Two rows, not three: every pixel of height here is taken from the curves above it.
-        title = QtWidgets.QLabel("Look back:")
+        title = QtWidgets.QLabel(tr("Look back:"))
         title.setFont(style.font(style.LABEL_PT, bold=True))
         top = QtWidgets.QHBoxLayout()
         top.addWidget(title)
@@ -220,10 +221,11 @@ class TimelinePanel(QtWidgets.QWidget):
         # A gap of a step or two is only where the first snapshot happened to land: not news.
         if run is None or kept is None or kept[0] - run[0] <= max(2, (run[1] - run[0]) // 50):
             return ""
-        curves = f"curves: steps {run[0]:,}–{run[1]:,}"
+        steps = {"kept": format_int(kept[0]), "first": format_int(run[0]), "last": format_int(run[1])}
         if kept[0] == kept[1]:
-            return f"loaded session: weights saved for step {kept[0]:,} only ({curves})"
-        return f"weights kept from step {kept[0]:,} ({curves})"
+            return tr("loaded session: weights saved for step {kept} only "
+                      "(curves: steps {first}–{last})").format(**steps)
+        return tr("weights kept from step {kept} (curves: steps {first}–{last})").format(**steps)
 
     def _update_labels(self) -> None:
         extent = self._extent_message()
@@ -233,21 +235,35 @@ class TimelinePanel(QtWidgets.QWidget):
             self._memory.setVisible(not extent)  # what the history holds says more than its size
             self.slider.setToolTip(extent)
         n = len(self.timeline)
-        set_text(self._memory, f"history: {n} snapshot{'s' if n != 1 else ''}, {self.timeline.nbytes / 1e6:.0f} MB")
+        memory = tr("history: {n} snapshot, {mb} MB") if n == 1 else tr("history: {n} snapshots, {mb} MB")
+        set_text(self._memory, memory.format(n=format_int(n), mb=format_number(self.timeline.nbytes / 1e6, 0)))
         latest = self._latest
         if self._selected is None:
-            text = "● LIVE" + (f"   step {latest.step:,} · epoch {latest.epoch:.2f}" if latest is not None else "")
+            if latest is None:
+                text = tr("● LIVE")
+            else:
+                text = tr("● LIVE   step {step} · epoch {epoch}").format(
+                    step=format_int(latest.step), epoch=format_number(latest.epoch, 2))
             colour = style.BLUE
         else:
             s = self._selected
-            text = f"◀ Looking back: step {s.step:,} · epoch {s.epoch:.2f}"
-            if latest is not None:
-                text += f"   (now: step {latest.step:,})"
+            back = {"step": format_int(s.step), "epoch": format_number(s.epoch, 2)}
+            if latest is None:
+                text = tr("◀ Looking back: step {step} · epoch {epoch}").format(**back)
+            else:
+                text = tr("◀ Looking back: step {step} · epoch {epoch}   (now: step {now})").format(
+                    now=format_int(latest.step), **back)
             colour = style.VERMILLION
         set_text(self._position, text)
         if self._position.property("colour") != colour:  # a restyle is costly; offer() runs ~30/s
             self._position.setProperty("colour", colour)
             self._position.setStyleSheet(f"color: {colour};")
+
+    def refresh_texts(self) -> None:
+        """Write the position, memory and extent lines again in the current language (after a
+        language switch: while scrubbed or paused no snapshot comes to rewrite them)."""
+        set_text(self._extent, "")  # _update_labels rewrites it only when it differs
+        self._update_labels()
 
     # ------------------------------------------------------------------ events
     def _on_slider_value_changed(self, value: int) -> None:

@@ -14,16 +14,19 @@ import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from mnist_viz.core.analysis import hidden_layer_count, linear_view
+from mnist_viz.core.i18n import N_, format_int, tr
 from mnist_viz.core.snapshot import Snapshot
 from mnist_viz.core.tiling import SIDE, AdaptiveLevel, mosaic_layout, quantize_symmetric, tile_mosaic
 from mnist_viz.gui import style
 from mnist_viz.gui.widgets import info_label, legend_row, set_text
 
-TITLE = "Hidden-unit weights (each tile: one unit's 784 input weights)"
-DEEP_TITLE = "Layer {layer} units: linear view"
-RUN_TITLE = "hidden-unit weights"
-LINEAR_VIEW_NOTE = ("Each tile: the input pattern a unit's weights add up to through the layers below, "
-                    "ignoring the bends of the activation")
+TITLE = N_("Hidden-unit weights (each tile: one unit's 784 input weights)")
+DEEP_TITLE = N_("Layer {layer} units: linear view")
+RUN_TITLE = N_("{run}: hidden-unit weights")
+RUN_DEEP_TITLE = N_("{run}: Layer {layer} units: linear view")
+LINEAR_VIEW_NOTE = N_("Each tile: the input pattern a unit's weights add up to through the layers below, "
+                      "ignoring the bends of the activation")
+SEPARATOR = "   ·   "  # between the legend's items
 PITCH = SIDE + 1  # tile plus its 1-px separator
 
 # The two diagonals of a tile, 2 px thick: the "X" drawn over a switched-off unit.
@@ -66,7 +69,7 @@ class WeightsPanel(QtWidgets.QWidget):
 
     # ------------------------------------------------------------------ widgets
     def _build(self) -> None:
-        self._title = style.title_label(TITLE)
+        self._title = style.title_label(tr(TITLE))
         self._run_name = ""  # "Run A — adam, 0.001" during a comparison: said before the title
         self._layer_row = QtWidgets.QWidget()
         self._layer_group = QtWidgets.QButtonGroup(self)
@@ -76,11 +79,11 @@ class WeightsPanel(QtWidgets.QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(0)
         # "Layer [1][2][3]": narrow, so the heading never widens the panel (the window fits 1024 px)
-        row.addWidget(QtWidgets.QLabel("Layer "))
+        row.addWidget(QtWidgets.QLabel(tr("Layer ")))
         self._layer_row.hide()  # a one-layer network has nothing to choose
-        self._note = info_label(LINEAR_VIEW_NOTE)
-        self._note.setToolTip("A guide to what the unit responds to, not an exact picture: the activations "
-                              "between the layers bend the real path from the pixels")
+        self._note = info_label(tr(LINEAR_VIEW_NOTE))
+        self._note.setToolTip(tr("A guide to what the unit responds to, not an exact picture: the activations "
+                                 "between the layers bend the real path from the pixels"))
         self._note.hide()
         self._legend, self._legend_info = legend_row()
         self._graphics, self._view, self._image = style.image_in_view(style.diverging_lut_indexed(),
@@ -225,8 +228,7 @@ class WeightsPanel(QtWidgets.QWidget):
             button.setMinimumWidth(28)
             button.setCheckable(True)
             button.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
-            button.setToolTip("Layer 1: the input weights of the first hidden layer" if k == 1 else
-                              f"Layer {k}: each unit as its linear view (the input pattern its weights add up to)")
+            button.setToolTip(self._layer_tip(k))
             self._layer_group.addButton(button, k)
             row.addWidget(button)
             self._layer_buttons.append(button)
@@ -245,10 +247,31 @@ class WeightsPanel(QtWidgets.QWidget):
         self._show_title()
 
     def _show_title(self) -> None:
-        title = DEEP_TITLE.format(layer=self._layer) if self._layer > 1 else TITLE
+        deep = self._layer > 1
         if self._run_name:  # the short form: two titles of a comparison must each fit one line
-            title = f"{self._run_name}: {RUN_TITLE if self._layer == 1 else title}"
+            title = tr(RUN_DEEP_TITLE if deep else RUN_TITLE).format(run=self._run_name, layer=self._layer)
+        else:
+            title = tr(DEEP_TITLE).format(layer=self._layer) if deep else tr(TITLE)
         set_text(self._title, title)
+
+    def refresh_texts(self) -> None:
+        """Write the title, the layer buttons' tips and the legend again in the current language
+        (after a language switch: they are built from numbers, which retranslate cannot follow)."""
+        self._show_title()
+        for k, button in enumerate(self._layer_buttons, start=1):
+            button.setToolTip(self._layer_tip(k))
+        self._legend_text = ""  # force the rewrite even if the English text is the same
+        if self._last is None:
+            self._update_legend(0, None, None)
+        else:
+            self._update_legend(self._n_units, self._level_of(self._layer).level, self._last)
+
+    @staticmethod
+    def _layer_tip(k: int) -> str:
+        if k == 1:
+            return tr("Layer 1: the input weights of the first hidden layer")
+        return tr("Layer {layer}: each unit as its linear view (the input pattern its weights "
+                  "add up to)").format(layer=k)
 
     # ------------------------------------------------------------------ drawing
     def _resize_buffers(self, n: int) -> None:
@@ -279,18 +302,26 @@ class WeightsPanel(QtWidgets.QWidget):
             text = ""
         else:
             off = int(np.count_nonzero(snap.unit_mask == 0)) if snap is not None else 0
-            text = f"±{level:.2g}   ·   {n} unit{'s' if n != 1 else ''}"
+            items = [f"±{level:.2g}", self._units_text(n)]
             if self._layer > 1:
-                text = f"±{level:.2g}   ·   {n} unit{'s' if n != 1 else ''} in layer {self._layer}"
                 off = 0  # switching off is for layer 1; its marks are not drawn here
             if off:
-                text += f"   ·   {off} switched off (grey, crossed)"
+                items.append(tr("{n} switched off (grey, crossed)").format(n=format_int(off)))
             if snap is not None and snap.diverged:
-                text += "   ·   training stopped"
+                items.append(tr("training stopped"))
+            text = SEPARATOR.join(items)
         if text != self._legend_text:  # a QLabel relayout costs more than the whole mosaic
             self._legend_text = text
             self._legend_info.setText(text)
             self._legend_info.setToolTip(text)
+
+    def _units_text(self, n: int) -> str:
+        """"512 units", or "64 units in layer 2" while a deeper layer is shown."""
+        if self._layer > 1:
+            units = tr("{n} unit in layer {layer}") if n == 1 else tr("{n} units in layer {layer}")
+        else:
+            units = tr("{n} unit") if n == 1 else tr("{n} units")
+        return units.format(n=format_int(n), layer=self._layer)
 
     def _view_aspect(self) -> float:
         rect = self._view.boundingRect()

@@ -1,0 +1,116 @@
+"""The coach raises each teaching scenario's hint from a short headless run, stays quiet on a
+healthy one, and its fix makes the hint go away."""
+import dataclasses
+
+import numpy as np
+import pytest
+
+from mnist_viz.core import presets
+from mnist_viz.core.coach import ALARMING, LOSS_COL, PLATEAU_STEPS, CoachFeed, Hint, coach_hints
+from mnist_viz.core.optim import USUAL_LR
+from mnist_viz.core.snapshot import LoopState, Settings
+from mnist_viz.core.trainer import Trainer
+
+EVAL_EVERY = 25  # steps between evaluations, as the window's loop does about every second
+
+
+def _train(trainer, steps, eval_every=EVAL_EVERY):
+    with np.errstate(all="ignore"):
+        for i in range(1, steps + 1):
+            if trainer.diverged:
+                break
+            trainer.step()
+            if i % eval_every == 0:
+                trainer.record_evaluation()
+
+
+def _hints(trainer):
+    trainer.flush()
+    snap = trainer.snapshot()
+    return snap, {h.id: h for h in coach_hints(snap, trainer.history.steps.array(), trainer.history.evals.array())}
+
+
+@pytest.mark.parametrize("name, hint_id, steps", [("lr-too-high", "lr_too_high", 200),
+                                                  ("dead-relu", "dead_units", 100),
+                                                  ("lr-too-low", "lr_too_low", 150),
+                                                  ("sigmoid-saturation", "saturated", 60)])
+def test_scenario_raises_its_hint(small, name, hint_id, steps):
+    trainer = Trainer(small, presets.get_preset(name).settings)
+    _train(trainer, steps)
+    _, hints = _hints(trainer)
+    assert hint_id in hints
+    assert hints[hint_id].fix and hints[hint_id].fix_label
+
+
+def test_overfit_scenario_raises_overfitting_once_training_is_memorised(small):
+    trainer = Trainer(small, presets.get_preset("overfit").settings.replace(val_size=1000))
+    _train(trainer, 200)
+    _, hints = _hints(trainer)
+    last = trainer.history.evals.array()[-1]
+    assert last[5] > 0.97, "the scenario no longer memorises its 500 images in 200 steps"
+    assert "overfitting" in hints
+    assert hints["overfitting"].fix == {"dropout": 0.3}
+
+
+def test_healthy_default_run_raises_no_alarm(small):
+    trainer = Trainer(small, Settings())
+    _train(trainer, 300)
+    _, hints = _hints(trainer)
+    assert not set(hints) & ALARMING, hints
+
+
+def test_dead_units_on_leaky_relu_suggest_a_lower_lr(small):
+    trainer = Trainer(small, presets.get_preset("dead-relu").settings)
+    _train(trainer, 100)
+    snap, hints = _hints(trainer)
+    assert hints["dead_units"].fix == {"activation": "leaky_relu"} and hints["dead_units"].needs_restart
+    leaky = dataclasses.replace(snap, settings=snap.settings.replace(activation="leaky_relu"))
+    fix = {h.id: h for h in coach_hints(leaky, trainer.history.steps.array())}["dead_units"].fix
+    assert fix == {"lr": snap.settings.lr / 10}
+
+
+def test_small_batch_with_a_large_sgd_lr_is_noisy(small):
+    trainer = Trainer(small, Settings(optimizer="sgd", lr=0.5, batch_size=8))
+    _train(trainer, 300)
+    _, hints = _hints(trainer)
+    assert hints["noisy_batch"].fix == {"batch_size": 128}
+
+
+@pytest.mark.parametrize("optimizer, lr", [("adam", 1e-3), ("sgd", 0.1)])
+def test_a_flat_loss_is_a_plateau(small, optimizer, lr):
+    snap = Trainer(small, Settings(optimizer=optimizer, lr=lr)).snapshot(health=False)
+    rng = np.random.default_rng(0)
+    steps = np.zeros((PLATEAU_STEPS, 5))
+    steps[:, LOSS_COL] = 0.8 + 0.05 * rng.standard_normal(PLATEAU_STEPS)
+    hints = {h.id: h for h in coach_hints(snap, steps)}
+    expected = {"lr": 0.0003} if optimizer == "adam" else {"optimizer": "adam", "lr": USUAL_LR["adam"]}
+    assert hints["plateau"].fix == expected
+    steps[:, LOSS_COL] = np.linspace(1.0, 0.5, PLATEAU_STEPS)  # still falling: no plateau
+    assert "plateau" not in {h.id for h in coach_hints(snap, steps)}
+
+
+def test_lowering_a_too_high_lr_clears_its_hint(small):
+    trainer = Trainer(small, presets.get_preset("lr-too-high").settings)
+    _train(trainer, 200)
+    _, hints = _hints(trainer)
+    fix = hints["lr_too_high"].fix
+    assert trainer.diverged  # as the window does: restore the last good weights, then apply the fix
+    trainer.restore_last_good()
+    trainer.update(**fix)
+    _train(trainer, 250)
+    assert not trainer.diverged
+    _, hints = _hints(trainer)
+    assert "lr_too_high" not in hints, hints
+
+
+def test_feed_keeps_a_bounded_history_and_resets_on_a_new_run(small):
+    trainer = Trainer(small, presets.get_preset("lr-too-low").settings)
+    feed = CoachFeed()
+    shown: list[Hint] = []
+    for _ in range(6):
+        _train(trainer, 30)
+        shown = feed.hints(trainer.snapshot(loop=LoopState(run_id=1), health=False))
+    assert "lr_too_low" in {h.id for h in shown}
+    assert len(feed.steps()) == 180  # 6 snapshots of 30 new rows, under the WINDOW bound
+    feed.hints(trainer.snapshot(loop=LoopState(run_id=2)))
+    assert len(feed.steps()) == 0 and feed.hints(trainer.snapshot(loop=LoopState(run_id=2))) == []
