@@ -126,7 +126,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_layout()
         self.zoom = presentation.ZoomController(self)
         # the controls column has a fixed width: it grows with the text, or its labels would be cut
-        self.zoom.zoomed.connect(lambda f: self.controls_scroll.setFixedWidth(round(CONTROLS_WIDTH * f)))
+        self._zoom_factor = 1.0
+        self.zoom.zoomed.connect(self._fit_controls_column)
         for name, action in build_menus(self, menu_table()).items():
             setattr(self, name, action)  # play_action, theme_action, controls_action
         self.language_actions = build_language_menu(self)
@@ -398,6 +399,15 @@ class MainWindow(QtWidgets.QMainWindow):
         else:
             runs.update_settings(**fix)
 
+    def _fit_controls_column(self, factor: float | None = None) -> None:
+        """The controls column's width: the zoomed base width, wider (up to a third more) when the
+        labels need it — German ones do ("Zurücksetzen" was cut at 330 px)."""
+        if factor is not None:
+            self._zoom_factor = factor
+        base = round(CONTROLS_WIDTH * self._zoom_factor)
+        needed = self.controls.minimumSizeHint().width() + self.controls_scroll.verticalScrollBar().sizeHint().width()
+        self.controls_scroll.setFixedWidth(min(max(base, needed), round(base * 4 / 3)))
+
     def _follow_selected_probe(self) -> None:
         """The Softmax T tab plays with the probe selected in the strip."""
         i = self.probes.selected
@@ -420,6 +430,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.statusBar().showMessage(str(e), 10_000)
         retranslate(self, previous)
         self.controls.refresh_texts()
+        QtCore.QTimer.singleShot(0, self._fit_controls_column)  # once the new texts are laid out
         for panel in (self.unit_inspector, self.backprop, self.health, self.activation_space, self.robustness,
                       self.weight_surgery, self.compare.view, self.predict_first, self.weights, self.templates,
                       self.timeline, self.compare.view.weights, self.dataset_view, self.temperature, self.coach):

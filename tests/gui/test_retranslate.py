@@ -200,3 +200,21 @@ def test_plot_axis_and_title_texts_switch_and_keep_their_units(qtbot):
     retranslate(plot, "de")
     assert plot.getAxis("bottom").labelText == "epoch"
     assert plot.getPlotItem().titleLabel.text == "Learning curves"
+
+
+def test_the_controls_column_widens_for_longer_german_labels_and_back(qtbot, small_mnist, store):
+    """At 330 px German labels were cut ("Zurücksetzen"): the column fits them (by at most a third
+    more) and returns to its width in English."""
+    from mnist_viz.gui.window import MainWindow
+
+    window = MainWindow(small_mnist, Settings(hidden=(32,), batch_size=64), store=store)
+    qtbot.addWidget(window)
+    window.show()
+    english_width = window.controls_scroll.width()
+    window.set_language("de", remember=False)
+    qtbot.waitUntil(lambda: window.controls_scroll.width() > english_width, timeout=2000)
+    needed = window.controls.minimumSizeHint().width()
+    assert window.controls_scroll.width() >= min(needed, round(english_width * 4 / 3))
+    window.set_language("en", remember=False)
+    qtbot.waitUntil(lambda: window.controls_scroll.width() == english_width, timeout=2000)
+    window.shutdown()
