@@ -433,7 +433,8 @@ class MainWindow(QtWidgets.QMainWindow):
         QtCore.QTimer.singleShot(0, self._fit_controls_column)  # once the new texts are laid out
         for panel in (self.unit_inspector, self.backprop, self.health, self.activation_space, self.robustness,
                       self.weight_surgery, self.compare.view, self.predict_first, self.weights, self.templates,
-                      self.timeline, self.compare.view.weights, self.dataset_view, self.temperature, self.coach):
+                      self.timeline, self.compare.view.weights, self.dataset_view, self.temperature, self.coach,
+                      self.probes, self.drawing, self.confusion, self.compare.view.probes, self.curves):
             panel.refresh_texts()  # texts built from numbers, kept between snapshots
         self.status_label.rewrite(self.latest)
         if self.latest is not None:

@@ -18,6 +18,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from superqt.utils import qthrottled
 
 from mnist_viz.core.analysis import N_CLASSES, cell_members, confusion_matrix, network_answer
+from mnist_viz.core.i18n import format_int, format_percent, tr
 from mnist_viz.core.snapshot import Snapshot
 from mnist_viz.core.tiling import SIDE
 from mnist_viz.gui import style
@@ -218,7 +219,7 @@ class ConfusionPanel(QtWidgets.QWidget):
         left_layout.setContentsMargins(0, 0, 0, 0)
         # Short words above, the full key as a tooltip: every line of text here is a line the matrix
         # (whose cell counts the room must read) does not get.
-        left_layout.addWidget(style.title_label("Confusion matrix (test set)"))
+        left_layout.addWidget(style.title_label(tr("Confusion matrix (test set)")))
         self._key_line = info_label("")
         left_layout.addWidget(self._key_line)
         left_layout.addWidget(self._summary)
@@ -252,11 +253,11 @@ class ConfusionPanel(QtWidgets.QWidget):
 
     @staticmethod
     def _style_matrix_plot(plot: pg.PlotItem) -> None:
-        style.style_plot(plot, left="true digit")
+        style.style_plot(plot, left=tr("true digit"))
         plot.showGrid(x=False, y=False)
         plot.hideAxis("bottom")
         plot.showAxis("top")
-        style.style_axis(plot.getAxis("top"), "network's answer")
+        style.style_axis(plot.getAxis("top"), tr("network's answer"))
         plot.invertY(True)
         plot.setAspectLocked(True)
         plot.setMouseEnabled(x=False, y=False)
@@ -273,13 +274,15 @@ class ConfusionPanel(QtWidgets.QWidget):
             self._plot.getAxis(side).setTickFont(style.font(style.LABEL_PT if digits else style.SMALL_PT, bold=True))
         self._plot.getAxis("left").setTicks([[(d + 0.5, text) for d, text in enumerate(self._tick_texts["left"])]])
         self._fit_column_names()
-        what = "digit" if digits else "class"
-        style.style_axis(self._plot.getAxis("left"), f"true {what}")
-        set_text(self._key_line, f"Rows: true {what} · columns: the network's answer · click a cell")
+        style.style_axis(self._plot.getAxis("left"), tr("true digit") if digits else tr("true class"))
+        set_text(self._key_line, tr("Rows: true digit · columns: the network's answer · click a cell") if digits
+                 else tr("Rows: true class · columns: the network's answer · click a cell"))
         key = names_key(self._names)
-        self._graphics.setToolTip(f"Rows: the true {what}. Columns: the network's answer. Grey diagonal: correct. "
-                                  "Coloured: mistakes (darker = more). Click a cell to see its images."
-                                  + (f"\nClasses: {key}" if key else ""))
+        tip = (tr("Rows: the true digit. Columns: the network's answer. Grey diagonal: correct. "
+                  "Coloured: mistakes (darker = more). Click a cell to see its images.") if digits
+               else tr("Rows: the true class. Columns: the network's answer. Grey diagonal: correct. "
+                       "Coloured: mistakes (darker = more). Click a cell to see its images."))
+        self._graphics.setToolTip(tip + ("\n" + tr("Classes: {key}").format(key=key) if key else ""))
 
     def _fit_column_names(self) -> None:
         """Along the top each name has one cell's width: as long a form as fits it now (digits always do)."""
@@ -307,7 +310,7 @@ class ConfusionPanel(QtWidgets.QWidget):
             self._image.setRect(QtCore.QRectF(0, 0, N_CLASSES, N_CLASSES))
             for k in range(N_CLASSES * N_CLASSES):
                 self._set_cell_text(k, "", style.FOREGROUND)
-            set_text(self._summary, "No test-set evaluation yet.")
+            set_text(self._summary, tr("No test-set evaluation yet."))
             return
         rgb = error_colours(counts)
         self._image.setImage(rgb, autoLevels=False, levels=(0, 255))
@@ -318,7 +321,8 @@ class ConfusionPanel(QtWidgets.QWidget):
         total = int(counts.sum())
         errors = total - int(np.trace(counts))
         accuracy = 1 - errors / total if total else math.nan
-        set_text(self._summary, f"{total:,} test images · {errors:,} mistakes · accuracy {accuracy:.1%}")
+        set_text(self._summary, tr("{total} test images · {errors} mistakes · accuracy {accuracy}").format(
+            total=format_int(total), errors=format_int(errors), accuracy=format_percent(accuracy, 1)))
 
     def _set_cell_text(self, k: int, text: str, colour: str) -> None:
         if self._text_cache[k] == (text, colour):
@@ -351,9 +355,10 @@ class ConfusionPanel(QtWidgets.QWidget):
         if self._cell is None or self._pred is None:
             self._members = np.zeros(0, np.int64)
             self._n_shown = 0
-            set_text(self._gallery_title, "Click a cell of the matrix" if self._cell is None
-                     else f"True {self._names[self._cell[0]]}, answered {self._names[self._cell[1]]}")
-            set_text(self._gallery_hint, "" if self._cell is None else "No test-set evaluation yet.")
+            set_text(self._gallery_title, tr("Click a cell of the matrix") if self._cell is None
+                     else tr("True {t}, answered {p}").format(t=self._names[self._cell[0]],
+                                                               p=self._names[self._cell[1]]))
+            set_text(self._gallery_hint, "" if self._cell is None else tr("No test-set evaluation yet."))
             self._gallery_body.show_count(0)
             return
         t, p = self._cell
@@ -363,12 +368,22 @@ class ConfusionPanel(QtWidgets.QWidget):
         for card, index in zip(self._cards, shown):
             card.set_image(int(index), self._x[index], int(self._y[index]))
         self._gallery_body.show_count(len(shown))
-        what = (f"True {self._names[t]}, answered {self._names[p]}" if t != p
-                else f"True {self._names[t]}, answered correctly")
-        set_text(self._gallery_title, f"{what}: {len(self._members):,} image{'s' if len(self._members) != 1 else ''}")
-        more = f"showing the first {len(shown)}. " if len(self._members) > len(shown) else ""
-        set_text(self._gallery_hint, f"{more}Bars: the network's answer now (true class framed). "
-                                     f"Pin adds an image to the probe digits.")
+        set_text(self._gallery_title, _gallery_heading(len(self._members), t == p).format(
+            t=self._names[t], p=self._names[p], n=format_int(len(self._members))))
+        if len(self._members) > len(shown):
+            hint = tr("showing the first {n}. Bars: the network's answer now (true class framed). "
+                      "Pin adds an image to the probe digits.").format(n=format_int(len(shown)))
+        else:
+            hint = tr("Bars: the network's answer now (true class framed). Pin adds an image to the probe digits.")
+        set_text(self._gallery_hint, hint)
+
+    def refresh_texts(self) -> None:
+        """Rewrite the texts kept between evaluations in the current language, after a language
+        switch (``retranslate`` leaves texts in no catalog): the edge titles, key line and tooltip,
+        the summary, and the gallery's title and hint."""
+        self._show_class_names()
+        self._show_counts()
+        self._list_cell()
 
     def _update_gallery_bars(self, snap: Snapshot) -> None:
         cards = self.cards()
@@ -393,6 +408,15 @@ class ConfusionPanel(QtWidgets.QWidget):
     def _on_card_pinned(self, card: _DigitCard) -> None:
         self.pinRequested.emit(np.array(self._x[card.index], dtype=np.float32))
         self.pinIndexRequested.emit(card.index)
+
+
+def _gallery_heading(n: int, correct: bool) -> str:
+    """The gallery's title for ``n`` images, in the current language, with ``{t}``, ``{p}``, ``{n}``
+    still to fill: one whole sentence per case (singular / plural, right / wrong)."""
+    if correct:
+        return tr("True {t}, answered correctly: {n} image") if n == 1 else \
+            tr("True {t}, answered correctly: {n} images")
+    return tr("True {t}, answered {p}: {n} image") if n == 1 else tr("True {t}, answered {p}: {n} images")
 
 
 class _CardGrid(QtWidgets.QWidget):
@@ -442,9 +466,9 @@ class _DigitCard(QtWidgets.QWidget):
         self.label = -1
         self.probs = np.full(N_CLASSES, np.nan)
         self._pixels = QtGui.QImage()
-        self.pin_button = QtWidgets.QPushButton("Pin", self)
+        self.pin_button = QtWidgets.QPushButton(tr("Pin"), self)
         self.pin_button.setFont(style.font(style.SMALL_PT + 1))
-        self.pin_button.setToolTip("Add this image to the probe digits")
+        self.pin_button.setToolTip(tr("Add this image to the probe digits"))
         self.pin_button.setGeometry(8, CARD_H - 34, CARD_W - 16, 30)
         self.pin_button.clicked.connect(lambda: on_pin(self))
 
@@ -470,8 +494,8 @@ class _DigitCard(QtWidgets.QWidget):
             return "—", style.GREY
         top = int(self.probs.argmax())
         if top == self.label:
-            return f"{style.CORRECT_GLYPH} {self.names[top]} {self.probs[top]:.0%}", style.CORRECT
-        return f"{style.WRONG_GLYPH} {self.names[top]} {self.probs[top]:.0%}", style.WRONG
+            return f"{style.CORRECT_GLYPH} {self.names[top]} {format_percent(self.probs[top], 0)}", style.CORRECT
+        return f"{style.WRONG_GLYPH} {self.names[top]} {format_percent(self.probs[top], 0)}", style.WRONG
 
     def paintEvent(self, event: QtGui.QPaintEvent) -> None:
         p = QtGui.QPainter(self)

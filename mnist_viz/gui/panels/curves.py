@@ -26,6 +26,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from mnist_viz.core.i18n import N_, format_int, tr
 from mnist_viz.core.snapshot import STEP_COLUMNS, DecimatingSeries, Marker, Snapshot
 from mnist_viz.core.trainer import restored_step
 from mnist_viz.core.watchdog import MARKER_LABELS
@@ -35,7 +36,9 @@ from mnist_viz.gui import style
 # on the raw rows before any decimation so the smoothing does not depend on the buffer's stride.
 CURVE_COLUMNS = (*STEP_COLUMNS, "loss_smooth", "accuracy_smooth")
 EVAL_CURVE_COLUMNS = ("step", "epoch", "samples", "eval_loss", "eval_accuracy")
-X_AXES = {"epochs": ("epoch", "epochs"), "samples": ("samples", "training images seen")}
+# name -> (column, axis title, the x choice's item); titles and items are translated where shown.
+X_AXES = {"epochs": ("epoch", N_("epochs"), N_("epochs")),
+          "samples": ("samples", N_("training images seen"), N_("samples"))}
 LOSS_FLOOR = 1e-6  # a cross-entropy of exactly 0 would be -inf on the log axis
 TROUBLE_LABELS = frozenset(MARKER_LABELS.values())
 Y_RANGE_SLACK = 0.05  # decades the loss axis may be off before it is re-set (each change re-lays out the axis)
@@ -46,7 +49,7 @@ SMOOTHING_SAMPLES = 5_000
 MAX_DECAY_EXPONENT = 30.0  # see bias_corrected_ema: e^30 ~ 1e13 keeps the partial sums exact enough
 
 # The accuracy plot's two views: the y axis' title and what a curve's y value is.
-ACCURACY_VIEWS = {"accuracy": "Accuracy (% correct)", "error": "Error rate (% wrong, log scale)"}
+ACCURACY_VIEWS = {"accuracy": N_("Accuracy (% correct)"), "error": N_("Error rate (% wrong, log scale)")}
 MIN_ACCURACY_SPAN = 2.0  # points of accuracy: a narrower axis would turn test-set noise (~0.15) into drama
 RECENT_FRACTION = 0.5  # the % correct axis fits the newer half of the run: the climb from chance leaves below
 ERROR_FLOOR = 0.01  # % wrong drawn for a perfect score (0 is -inf on a log axis); 1 of 10,000 test images
@@ -166,7 +169,8 @@ def merged_marker_label(labels: Sequence[str]) -> str:
     text = ", ".join(head + tail for head, tail in parts.values())
     if len(labels) <= 1:
         return text
-    return f"{text} ({len(labels)} {'changes' if knob_changes == len(labels) else 'events'})"
+    template = tr("{text} ({count} changes)") if knob_changes == len(labels) else tr("{text} ({count} events)")
+    return template.format(text=text, count=len(labels))
 
 
 def short_marker_label(labels: Sequence[str]) -> str:
@@ -287,8 +291,8 @@ def accuracy_span(lowest: float, current: float) -> float:
 def _key_html() -> str:
     """The legend as one line of text, each entry in its curve's colour. It sits above the plots:
     a legend box inside a plot always ends up over some curve."""
-    key = [(style.BLUE, "━━", "training (smoothed)"), (style.SKY_BLUE, "━━", "each batch"),
-           (style.VERMILLION, "●", "test / validation")]
+    key = [(style.BLUE, "━━", tr("training (smoothed)")), (style.SKY_BLUE, "━━", tr("each batch")),
+           (style.VERMILLION, "●", tr("test / validation"))]
     return "&nbsp;&nbsp;&nbsp;".join(f"<span style='color:{colour}; font-weight:bold'>{glyph}</span>&nbsp;{text}"
                                      for colour, glyph, text in key)
 
@@ -503,38 +507,38 @@ class CurvesPanel(QtWidgets.QWidget):
         # for all needed ~440 px, which made the window too wide for a 1024-px projector.
         header = QtWidgets.QHBoxLayout()
         header.setSpacing(4)
-        header.addWidget(style.title_label("Learning curves"), 1)
+        header.addWidget(style.title_label(tr("Learning curves")), 1)
         x_label = QtWidgets.QLabel("x:")
         self._x_choice = QtWidgets.QComboBox()
-        self._x_choice.addItems(list(X_AXES))
-        self._x_choice.setCurrentText(self._x_axis)
-        self._x_choice.currentTextChanged.connect(self._on_x_choice_changed)
+        for name, (_, _, item) in X_AXES.items():  # the item's data is the name: its text is translated
+            self._x_choice.addItem(tr(item), name)
+        self._x_choice.setCurrentIndex(self._x_choice.findData(self._x_axis))
+        self._x_choice.currentIndexChanged.connect(self._on_x_choice_changed)
         self._error_button = self._header_toggle(
-            "log error", self._accuracy_view == "error",
-            "Accuracy as the error rate (% wrong) on a log axis: each step down is a factor fewer mistakes. "
-            "Off: % correct, on an axis fitted to the newer half of the run")
+            tr("log error"), self._accuracy_view == "error",
+            tr("Accuracy as the error rate (% wrong) on a log axis: each step down is a factor fewer mistakes. "
+               "Off: % correct, on an axis fitted to the newer half of the run"))
         self._error_button.toggled.connect(lambda on: self.set_accuracy_view("error" if on else "accuracy"))
-        self._markers_button = self._header_toggle("markers", True, "Show the lines and labels where a knob was turned")
+        self._markers_button = self._header_toggle(tr("markers"), True,
+                                                  tr("Show the lines and labels where a knob was turned"))
         self._markers_button.toggled.connect(self.set_markers_visible)
         self._ghost_button = self._header_toggle(
-            "ghost", True, "After a Reset, the previous run's smoothed training loss and test accuracy stay as a "
-                           "faint grey line to compare against")
+            tr("ghost"), True, tr("After a Reset, the previous run's smoothed training loss and test accuracy stay "
+                                  "as a faint grey line to compare against"))
         self._ghost_button.toggled.connect(self.set_ghost_visible)
         for widget in (x_label, self._x_choice):
             widget.setFont(style.font(style.SMALL_PT + 1))
-            widget.setToolTip("What the x axis counts: epochs, or training images seen")
+            widget.setToolTip(tr("What the x axis counts: epochs, or training images seen"))
         for widget in (x_label, self._x_choice):
             header.addWidget(widget)
         header.addWidget(self._ghost_button)  # the key row below is as wide as a 1024-px window allows
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(2)
-        key = QtWidgets.QLabel(_key_html())
+        key = self._key = QtWidgets.QLabel()
         key.setFont(style.font(style.SMALL_PT + 1))
         key.setWordWrap(True)
-        # What "smoothed" means, for whoever asks (the legend itself must fit one line at 1280 px).
-        key.setToolTip(f"Training (smoothed): the average over about the last {SMOOTHING_SAMPLES:,} training images, "
-                       "whatever the batch size; from the first batch on, with no start value dragging it down")
+        self._set_key_texts()
         key_row = QtWidgets.QHBoxLayout()
         key_row.setSpacing(4)
         key_row.addWidget(key, 1)
@@ -550,6 +554,32 @@ class CurvesPanel(QtWidgets.QWidget):
         layout.addWidget(self._runs_key)
         layout.addWidget(self._graphics, 1)
 
+    def _set_key_texts(self) -> None:
+        """The key's line and its tooltip: HTML and a number, which the language switch cannot map
+        back to a msgid (see ``refresh_texts``)."""
+        self._key.setText(_key_html())
+        # What "smoothed" means, for whoever asks (the legend itself must fit one line at 1280 px).
+        self._key.setToolTip(tr("Training (smoothed): the average over about the last {images} training images, "
+                                "whatever the batch size; from the first batch on, with no start value dragging it "
+                                "down").format(images=format_int(SMOOTHING_SAMPLES)))
+
+    def refresh_texts(self) -> None:
+        """After a language switch: the texts built from HTML, numbers or marker labels, which
+        ``retranslate`` cannot switch (the key, the runs key, the markers' tooltips and labels,
+        the cursor's tooltip)."""
+        self._set_key_texts()
+        self._update_runs_key()
+        for marker, *lines in self._markers:
+            for line in lines:
+                line.setToolTip(self._marker_tip(marker))
+        if self._second is not None:
+            for marker, lines in zip(list(self._second.markers)[-len(self._second_lines):], self._second_lines):
+                for line in lines:
+                    line.setToolTip(self._second_marker_tip(marker))
+        if self._cursor_lines:
+            self._place_cursor()
+        self._lay_out_labels()
+
     @staticmethod
     def _header_toggle(text: str, checked: bool, tip: str) -> QtWidgets.QToolButton:
         button = QtWidgets.QToolButton()
@@ -561,13 +591,13 @@ class CurvesPanel(QtWidgets.QWidget):
         return button
 
     def _style_plots(self) -> None:
-        x_label = X_AXES[self._x_axis][1]
+        x_label = tr(X_AXES[self._x_axis][1])
         # The plots share the x axis: its numbers and name under the lower one are enough (the grid
         # lines above line up with them), and on a 720-pixel-high projector the room goes to the curve.
         # What each y axis measures is in the plot's title: a rotated axis label longer than a short
         # plot ran into the next plot's.
-        for plot, title, bottom in ((self.loss_plot, "Loss (cross-entropy)", None),
-                                    (self.accuracy_plot, ACCURACY_VIEWS[self._accuracy_view], x_label)):
+        for plot, title, bottom in ((self.loss_plot, tr("Loss (cross-entropy)"), None),
+                                    (self.accuracy_plot, tr(ACCURACY_VIEWS[self._accuracy_view]), x_label)):
             plot.setTitle(title, size=f"{style.LABEL_PT}pt", bold=True, color=style.FOREGROUND)
             style.style_plot(plot, bottom=bottom)
             plot.setMouseEnabled(x=False, y=False)  # a stray drag must not freeze the auto-range
@@ -625,9 +655,9 @@ class CurvesPanel(QtWidgets.QWidget):
             return
         self._x_axis = name
         self._reset_x()
-        if self._x_choice.currentText() != name:
-            self._x_choice.setCurrentText(name)  # re-enters through _on_x_choice_changed, a no-op now
-        style.style_axis(self.accuracy_plot.getAxis("bottom"), X_AXES[name][1])
+        if self._x_choice.currentData() != name:
+            self._x_choice.setCurrentIndex(self._x_choice.findData(name))  # re-enters: a no-op now
+        style.style_axis(self.accuracy_plot.getAxis("bottom"), tr(X_AXES[name][1]))
         for plot in (self.loss_plot, self.accuracy_plot):
             # "epochs (x0.001)" confuses; "training images seen (x1e+06)" is what one wants.
             plot.getAxis("bottom").enableAutoSIPrefix(name == "samples")
@@ -892,7 +922,7 @@ class CurvesPanel(QtWidgets.QWidget):
         run A's: two runs' labels would not fit)."""
         x = self._marker_x(marker)
         pen = pg.mkPen(style.PURPLE, width=2, style=QtCore.Qt.PenStyle.DotLine)
-        self._second_lines.append(self._marker_lines(x, pen, f"run B, step {marker.step:,}: {marker.label}"))
+        self._second_lines.append(self._marker_lines(x, pen, self._second_marker_tip(marker)))
         while len(self._second_lines) > self.MAX_MARKERS:
             self._remove_oldest_second_marker()
 
@@ -961,10 +991,10 @@ class CurvesPanel(QtWidgets.QWidget):
                 parts.append(f"({difference})")
             self._runs_key.setToolTip(notes)
         elif self._ghost_shown():
-            parts.append(f"<span style='color:{style.GREY}; font-weight:bold'>━━</span>&nbsp;previous run "
-                         f"(before the last Reset)")
-            self._runs_key.setToolTip("The run before the last Reset: its smoothed training loss and its test "
-                                      "accuracy. The \"ghost\" button hides it")
+            parts.append(f"<span style='color:{style.GREY}; font-weight:bold'>━━</span>&nbsp;"
+                         + tr("previous run (before the last Reset)"))
+            self._runs_key.setToolTip(tr("The run before the last Reset: its smoothed training loss and its test "
+                                         "accuracy. The \"ghost\" button hides it"))
         self._runs_key.setText("&nbsp;&nbsp;&nbsp;".join(parts))
         self._runs_key.setVisible(bool(parts))
 
@@ -1112,7 +1142,7 @@ class CurvesPanel(QtWidgets.QWidget):
         """Title, log mode and ticks of the accuracy plot for the current view (its data is redrawn
         by the caller)."""
         plot, error = self.accuracy_plot, self._accuracy_view == "error"
-        plot.setTitle(ACCURACY_VIEWS[self._accuracy_view], size=f"{style.LABEL_PT}pt", bold=True,
+        plot.setTitle(tr(ACCURACY_VIEWS[self._accuracy_view]), size=f"{style.LABEL_PT}pt", bold=True,
                       color=style.FOREGROUND)
         plot.setLogMode(y=error)
         axis = plot.getAxis("left")
@@ -1147,9 +1177,18 @@ class CurvesPanel(QtWidgets.QWidget):
         """A dashed line in each plot at the marker's x; its label is laid out by ``_lay_out_labels``."""
         x = self._marker_x(marker)
         pen = pg.mkPen(self._marker_colour(marker), width=2, style=QtCore.Qt.PenStyle.DashLine)
-        self._markers.append((marker, *self._marker_lines(x, pen, f"step {marker.step:,}: {marker.label}")))
+        self._markers.append((marker, *self._marker_lines(x, pen, self._marker_tip(marker))))
         while len(self._markers) > self.MAX_MARKERS:
             self._remove_oldest_marker()
+
+    @staticmethod
+    def _marker_tip(marker: Marker) -> str:
+        # The label is stored data, matched by value elsewhere: only its display is translated.
+        return tr("step {step}: {label}").format(step=format_int(marker.step), label=tr(marker.label))
+
+    @staticmethod
+    def _second_marker_tip(marker: Marker) -> str:
+        return tr("run B, step {step}: {label}").format(step=format_int(marker.step), label=tr(marker.label))
 
     def _remove_oldest_marker(self) -> None:
         _, loss_line, accuracy_line = self._markers.popleft()
@@ -1193,7 +1232,7 @@ class CurvesPanel(QtWidgets.QWidget):
             scale = width / max(x1 - x0, 1e-12)
             markers = [marker for marker, *_ in self._markers]
             xs = [(self._marker_x(m) - x0) * scale for m in markers]
-            places = place_marker_labels(xs, [m.label for m in markers], width, lanes, self._label_width)
+            places = place_marker_labels(xs, [tr(m.label) for m in markers], width, lanes, self._label_width)
             # A label that fits nowhere is not shown: its lines' tooltips still say what happened.
             for index, place in enumerate(p for p in places if p.lane is not None):
                 self._show_label(index, place, markers, pitch)
@@ -1235,7 +1274,7 @@ class CurvesPanel(QtWidgets.QWidget):
         box.setRect(0, 0, place.width, self._lane_height())
         box.setPos(place.left, LABEL_PAD_PX + place.lane * pitch)
         box.childItems()[0].setText(place.text)
-        box.setToolTip("\n".join(f"step {m.step:,}: {m.label}" for m in group))
+        box.setToolTip("\n".join(self._marker_tip(m) for m in group))
         box.show()
 
     # ------------------------------------------------------------------ cursor
@@ -1266,7 +1305,8 @@ class CurvesPanel(QtWidgets.QWidget):
                 self._cursor_lines.append(line)
         for line in self._cursor_lines:
             line.setValue(x)
-            line.setToolTip(f"The moment the other panels show: step {self._cursor_step:,}")
+            line.setToolTip(tr("The moment the other panels show: step {step}").format(
+                step=format_int(self._cursor_step or 0)))
 
     # ------------------------------------------------------------------ events
     def _update_log_ticks(self, plot: pg.PlotItem, ceiling: float = math.inf) -> None:
@@ -1289,5 +1329,7 @@ class CurvesPanel(QtWidgets.QWidget):
         if self._accuracy_view == "error":
             self._update_log_ticks(self.accuracy_plot)
 
-    def _on_x_choice_changed(self, name: str) -> None:
-        self.set_x_axis(name)
+    def _on_x_choice_changed(self, index: int) -> None:
+        name = self._x_choice.itemData(index)
+        if name in X_AXES:
+            self.set_x_axis(name)

@@ -13,6 +13,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from superqt.utils import qthrottled
 
 from mnist_viz.core.analysis import N_CLASSES, network_answer
+from mnist_viz.core.i18n import N_, format_percent, tr
 from mnist_viz.core.preprocess import EmptyDrawingError, to_mnist
 from mnist_viz.core.snapshot import Snapshot
 from mnist_viz.core.tiling import SIDE
@@ -24,9 +25,9 @@ CANVAS = 280  # the pad's image is 280 x 280: ten canvas pixels per MNIST pixel
 PEN_WIDTH = 20.0  # canvas pixels; after scaling to the 20x20 box a stroke is ~2 px wide, as in MNIST
 LIVE_INTERVAL = 0.05  # s between recomputations while a stroke is being drawn
 
-EMPTY_MESSAGE = "Draw a digit in the box"
-NO_NETWORK_MESSAGE = "No network yet: press Start"
-DIVERGED_MESSAGE = "No answer: the network's outputs are not finite (NaN/inf)"
+EMPTY_MESSAGE = N_("Draw a digit in the box")
+NO_NETWORK_MESSAGE = N_("No network yet: press Start")
+DIVERGED_MESSAGE = N_("No answer: the network's outputs are not finite (NaN/inf)")
 
 
 class DrawingPad(QtWidgets.QWidget):
@@ -132,7 +133,7 @@ class DrawingPad(QtWidgets.QWidget):
         if not self._has_ink:
             painter.setPen(QtGui.QColor(style.GREY))
             painter.setFont(style.font(style.LABEL_PT))
-            painter.drawText(square, QtCore.Qt.AlignmentFlag.AlignCenter, "draw here")
+            painter.drawText(square, QtCore.Qt.AlignmentFlag.AlignCenter, tr("draw here"))
         painter.end()
 
     # ------------------------------------------------------------------ events
@@ -255,9 +256,9 @@ class DrawingPanel(QtWidgets.QWidget):
         self.pad = DrawingPad()
         self.pad.strokeMoved.connect(self._on_stroke_moved)
         self.pad.strokeFinished.connect(self._on_stroke_finished)
-        self.clear_button = QtWidgets.QPushButton("Clear")
-        self.pin_button = QtWidgets.QPushButton("Pin to probes")
-        self.pin_button.setToolTip("Add this drawing to the probe digits, to watch it during training")
+        self.clear_button = QtWidgets.QPushButton(tr("Clear"))
+        self.pin_button = QtWidgets.QPushButton(tr("Pin to probes"))
+        self.pin_button.setToolTip(tr("Add this drawing to the probe digits, to watch it during training"))
         for button in (self.clear_button, self.pin_button):
             button.setFont(style.font(style.LABEL_PT))
         self.clear_button.clicked.connect(self._on_clear_clicked)
@@ -271,9 +272,9 @@ class DrawingPanel(QtWidgets.QWidget):
         left.addWidget(self.pad, 1)
         left.addLayout(buttons)
         right = QtWidgets.QGridLayout()
-        seen_caption = info_label("What the network sees (28×28)", style.LABEL_PT)
+        seen_caption = info_label(tr("What the network sees (28×28)"), style.LABEL_PT)
         right.addWidget(captioned(seen_caption, self._build_seen()), 0, 0)
-        right.addWidget(captioned(info_label("Its answer (softmax)", style.LABEL_PT), self._build_bars()), 0, 1)
+        right.addWidget(captioned(info_label(tr("Its answer (softmax)"), style.LABEL_PT), self._build_bars()), 0, 1)
         right.addWidget(self._build_hidden(), 1, 0, 1, 2)
         right.setColumnStretch(0, 2)
         right.setColumnStretch(1, 3)
@@ -303,17 +304,17 @@ class DrawingPanel(QtWidgets.QWidget):
 
     def _build_bars(self) -> pg.GraphicsLayoutWidget:
         graphics = style.graphics_widget()
-        _, self._bars = digit_bar_plot(graphics, 0, 0, "probability")
+        _, self._bars = digit_bar_plot(graphics, 0, 0, tr("probability"))
         return graphics
 
     def _build_hidden(self) -> pg.GraphicsLayoutWidget:
         graphics = style.graphics_widget()
         graphics.setMinimumHeight(130)  # title, axis and some bars even when the panel is short
         self._hidden_plot = graphics.addPlot()
-        style.style_plot(self._hidden_plot, bottom="hidden unit")
+        style.style_plot(self._hidden_plot, bottom=tr("hidden unit"))
         # No y-axis label: on a short plot it was cut ("activ…"); the title says what the bars are,
         # and the axis carries two ticks, 0 and the largest activation, which never overlap.
-        self._hidden_plot.setTitle("Hidden-layer activations for this drawing", size=f"{style.LABEL_PT}pt",
+        self._hidden_plot.setTitle(tr("Hidden-layer activations for this drawing"), size=f"{style.LABEL_PT}pt",
                                    color=style.FOREGROUND)
         self._hidden_plot.setMouseEnabled(x=False, y=False)
         self._hidden_plot.hideButtons()
@@ -341,7 +342,7 @@ class DrawingPanel(QtWidgets.QWidget):
             self._bars.setOpts(height=np.zeros(N_CLASSES))
             style.show_units(self._hidden_bars, None)
             self._set_hidden_ticks(0.0)
-            set_text(self._message, self._why_no_answer())
+            set_text(self._message, tr(self._why_no_answer()))
             return
         self._probs, self._hidden = answer[0][0], answer[1][0]
         top = int(self._probs.argmax())
@@ -350,7 +351,14 @@ class DrawingPanel(QtWidgets.QWidget):
         self._bars.setOpts(height=self._probs, brushes=brushes)
         style.show_units(self._hidden_bars, self._hidden)
         self._set_hidden_ticks(float(np.max(self._hidden, initial=0.0)))
-        set_text(self._message, f"The network says {top} ({self._probs[top]:.0%} sure)")
+        set_text(self._message, tr("The network says {top} ({p} sure)").format(
+            top=top, p=format_percent(self._probs[top], 0)))
+
+    def refresh_texts(self) -> None:
+        """Rewrite the headline (the answer or why there is none) in the current language, after a
+        language switch: it is kept between snapshots and is in no catalog once it holds a number."""
+        self._refresh_answer()
+        self.pad.update()  # "draw here" is painted in the current language
 
     def _set_hidden_ticks(self, largest: float) -> None:
         ticks = [(0.0, "0")] + ([(largest, f"{largest:.2g}")] if largest > 0 else [])

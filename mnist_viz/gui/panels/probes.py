@@ -24,6 +24,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from mnist_viz.core.i18n import format_int, format_percent, tr
 from mnist_viz.core.snapshot import Snapshot
 from mnist_viz.core.tiling import SIDE, grid_layout
 from mnist_viz.gui import style
@@ -307,14 +308,14 @@ class ProbesPanel(QtWidgets.QWidget):
         self._count_box.setValue(self.count)
         self._count_box.setFont(style.font(style.SMALL_PT + 1))
         self._count_box.valueChanged.connect(self._on_count_changed)
-        new_button = QtWidgets.QPushButton("New digits")
+        new_button = QtWidgets.QPushButton(tr("New digits"))
         new_button.setFont(style.font(style.SMALL_PT + 1))
         new_button.clicked.connect(self._on_new_clicked)
         self._header = QtWidgets.QWidget()
         header = QtWidgets.QHBoxLayout(self._header)
         header.setContentsMargins(0, 0, 0, 0)
-        header.addWidget(style.title_label("The network's answers"), 1)  # the tab already says "Probe digits"
-        count_label = QtWidgets.QLabel("digits:")
+        header.addWidget(style.title_label(tr("The network's answers")), 1)  # the tab already says "Probe digits"
+        count_label = QtWidgets.QLabel(tr("digits:"))
         count_label.setFont(style.font(style.SMALL_PT + 1))
         header.addWidget(count_label)
         header.addWidget(self._count_box)
@@ -374,7 +375,7 @@ class ProbesPanel(QtWidgets.QWidget):
         self._detail_bars_plot.addItem(self._detail_bars)
         self._hidden_plot = self._detail.addPlot(row=1, col=2)
         style.style_plot(self._hidden_plot)
-        self._hidden_plot.setTitle("Hidden-unit activations", size=f"{style.SMALL_PT + 1}pt",
+        self._hidden_plot.setTitle(tr("Hidden-unit activations"), size=f"{style.SMALL_PT + 1}pt",
                                    color=style.FOREGROUND)
         self._hidden_plot.setMouseEnabled(x=False, y=False)
         self._hidden_plot.hideButtons()
@@ -536,11 +537,11 @@ class ProbesPanel(QtWidgets.QWidget):
         """``(answer, confidence, colour)`` of a probe, e.g. ``("✓ 7", "98%", CORRECT)`` (or
         ``("✓ Trouser", ...)`` for a dataset that names its classes)."""
         if state == ADDED_LATER:
-            return "no data", "(added later)", style.DARK_GREY
+            return tr("no data"), tr("(added later)"), style.DARK_GREY
         if state != ANSWERED:
             return "—", "", style.GREY
         glyph, colour = (style.CORRECT_GLYPH, style.CORRECT) if correct else (style.WRONG_GLYPH, style.WRONG)
-        return f"{glyph} {self._strip_names[predicted]}", f"{confidence:.0%}", colour
+        return f"{glyph} {self._strip_names[predicted]}", format_percent(confidence, 0), colour
 
     def _set_answer(self, k: int, answer: str, confidence: str, colour: str) -> None:
         if self._answer_cache[k] == (answer, confidence, colour):
@@ -570,8 +571,9 @@ class ProbesPanel(QtWidgets.QWidget):
         self._bar_names = []  # the font changed: fit again
         self._fit_bar_names()
         key = names_key(self._names)
-        self._detail.setToolTip(f"Classes: {key}" if key else "")
-        self._strip.setToolTip(f"Classes: {key}" if key else "")
+        tip = tr("Classes: {key}").format(key=key) if key else ""
+        self._detail.setToolTip(tip)
+        self._strip.setToolTip(tip)
 
     def _fit_bar_names(self) -> None:
         """Names as long as fit under a bar at the plot's present width (digits always fit)."""
@@ -600,10 +602,12 @@ class ProbesPanel(QtWidgets.QWidget):
         if state != ANSWERED:
             self._detail_bars.setOpts(height=np.zeros(N_CLASSES))
             style.show_units(self._hidden_bars, None)
-            step = f" {self._snap.step:,}" if self._snap is not None else ""
-            why = {ADDED_LATER: f"no data for step{step}: added to the probes later",
-                   NOT_FINITE: "no answer (outputs not finite)"}.get(state, "no answer yet")
-            self._set_detail_title(f"true {self._names[label]} → {why}", style.FOREGROUND)
+            step = format_int(self._snap.step) if self._snap is not None else ""
+            # ADDED_LATER needs a snapshot shown (a moment before the probe existed), so step is set.
+            title = {ADDED_LATER: tr("true {truth} → no data for step {step}: added to the probes later"),
+                     NOT_FINITE: tr("true {truth} → no answer (outputs not finite)")}.get(
+                state, tr("true {truth} → no answer yet"))
+            self._set_detail_title(title.format(truth=self._names[label], step=step), style.FOREGROUND)
             return
         probs = self._probs[k]
         predicted = int(probs.argmax())
@@ -613,11 +617,22 @@ class ProbesPanel(QtWidgets.QWidget):
         self._detail_bars.setOpts(height=probs, brushes=brushes)
         glyph = style.CORRECT_GLYPH if predicted == label else style.WRONG_GLYPH
         self._set_detail_title(
-            f"true {self._names[label]} → network says {self._names[predicted]}, {probs[predicted]:.0%} sure {glyph}",
-            colour)
+            tr("true {truth} → network says {answer}, {p} sure").format(
+                truth=self._names[label], answer=self._names[predicted], p=format_percent(probs[predicted], 0))
+            + f" {glyph}", colour)
         hidden = np.nan_to_num(self._hidden[k])
         self._fit_hidden_range(hidden)
         style.show_units(self._hidden_bars, hidden)
+
+    def refresh_texts(self) -> None:
+        """Rewrite the texts kept between snapshots in the current language, after a language switch
+        (``retranslate`` leaves texts in no catalog): the strip's "no data (added later)", the large
+        view's heading and the "Classes: ..." tooltips."""
+        self._answer_cache = [("", "", "")] * self.count
+        self._detail_title_cache = ("", "")
+        self._show_class_names()
+        self._draw_strip()
+        self._draw_detail()
 
     def _fit_hidden_range(self, hidden: np.ndarray) -> None:
         """Show all ``hidden (H,)`` activations: x spans the units; the y axis tops at a round value
