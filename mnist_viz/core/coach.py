@@ -279,6 +279,10 @@ class CoachFeed:
             self._health = ()
             self.coach.reset()
         self._steps.extend(np.asarray(snap.new_steps)[-WINDOW:])
+        if snap.new_markers:  # a knob changed: the loss rules judge the new setting on its own steps
+            # (dropout switched on raised the training loss, which read as "the learning rate is too high")
+            since = max(m.step for m in snap.new_markers)
+            self._steps = deque((row for row in self._steps if row[0] > since), maxlen=WINDOW)
         self._evals.extend(np.asarray(snap.new_evals)[-self.EVAL_ROWS:])
         if snap.health:
             self._health = snap.health

@@ -114,3 +114,20 @@ def test_feed_keeps_a_bounded_history_and_resets_on_a_new_run(small):
     assert len(feed.steps()) == 180  # 6 snapshots of 30 new rows, under the WINDOW bound
     feed.hints(trainer.snapshot(loop=LoopState(run_id=2)))
     assert len(feed.steps()) == 0 and feed.hints(trainer.snapshot(loop=LoopState(run_id=2))) == []
+
+
+def test_after_a_knob_changes_the_loss_rules_see_only_the_new_steps(small):
+    """Dropout switched on raises the training loss; read across the marker that looked like a climb
+    ("learning rate too high"). After a change the feed keeps only the steps since it."""
+    trainer = Trainer(small, Settings(hidden=(32,), optimizer="adam", lr=1e-3))
+    feed = CoachFeed()
+    _train(trainer, 120)
+    feed.hints(trainer.snapshot(loop=LoopState(run_id=1), health=False))
+    trainer.update(dropout=0.5)
+    _train(trainer, 40)
+    snap = trainer.snapshot(loop=LoopState(run_id=1), health=False)
+    assert snap.new_markers  # the change's marker rides on this snapshot
+    hints = feed.hints(snap)
+    marker_step = max(m.step for m in snap.new_markers)
+    assert len(feed.steps()) and (feed.steps()[:, 0] > marker_step).all()
+    assert "lr_too_high" not in {h.id for h in hints}
