@@ -6,6 +6,7 @@ import pickle
 
 import numpy as np
 import pytest
+from loop_commands import do, events_of
 
 from mnist_viz.core.backprop_step import StepExplanation
 from mnist_viz.core.snapshot import Settings
@@ -13,7 +14,6 @@ from mnist_viz.core.trainer import Trainer
 from mnist_viz.runtime.loop import TrainingLoop
 from mnist_viz.runtime.protocol import (
     CommandFailed,
-    Envelope,
     ExplainStep,
     Play,
     PlayingChanged,
@@ -30,26 +30,17 @@ def _loop(data, **changes):
     return TrainingLoop(Trainer(data, settings), sent.append, lambda: True, snapshot_interval=0.0), sent
 
 
-def _do(loop, *commands, first_seq=1):
-    for i, command in enumerate(commands):
-        loop.receive(Envelope(first_seq + i, command))
-    items, _ = loop.commands.take()
-    loop.apply(items)
-
-
-def _of(sent, kind):
-    return [event for event in sent if isinstance(event, kind)]
 
 
 def test_explain_while_playing_pauses_answers_and_the_next_step_is_the_explained_one(small_mnist):
     loop, sent = _loop(small_mnist)
-    _do(loop, Play())
+    do(loop, Play())
     for _ in range(3):
         loop.tick()
     step_before = loop.trainer.step_count
-    _do(loop, ExplainStep(images=10), first_seq=2)
-    assert not loop.playing and _of(sent, PlayingChanged)[-1].playing is False
-    answers = _of(sent, StepExplained)
+    do(loop, ExplainStep(images=10), first_seq=2)
+    assert not loop.playing and events_of(sent, PlayingChanged)[-1].playing is False
+    answers = events_of(sent, StepExplained)
     assert len(answers) == 1 and answers[0].reply_to == 2
     e = answers[0].explanation
     assert isinstance(e, StepExplanation) and e.n_images == 10 and e.step == step_before + 1
@@ -57,10 +48,10 @@ def test_explain_while_playing_pauses_answers_and_the_next_step_is_the_explained
     for _ in range(3):
         loop.tick()
     assert loop.trainer.step_count == step_before  # and it stays paused
-    _do(loop, Step(1), first_seq=3)
+    do(loop, Step(1), first_seq=3)
     loop.tick()
     assert loop.trainer.step_count == e.step
-    snap = _of(sent, SnapshotReady)[-1].snapshot
+    snap = events_of(sent, SnapshotReady)[-1].snapshot
     assert snap.step == e.step
     assert snap.new_steps[-1, 3] == pytest.approx(e.mean_loss, rel=1e-6)  # column 3: the step's loss
     assert np.isfinite(snap.health[0].log10_update_ratio)  # the real update, for the window's "after"
@@ -70,8 +61,8 @@ def test_explain_while_playing_pauses_answers_and_the_next_step_is_the_explained
 
 def test_an_explanation_drops_steps_still_owed(small_mnist):
     loop, sent = _loop(small_mnist)
-    _do(loop, Step(5), ExplainStep())
-    e = _of(sent, StepExplained)[-1].explanation
+    do(loop, Step(5), ExplainStep())
+    e = events_of(sent, StepExplained)[-1].explanation
     for _ in range(10):
         loop.tick()
     assert loop.trainer.step_count == 0 and e.step == 1
@@ -79,15 +70,15 @@ def test_an_explanation_drops_steps_still_owed(small_mnist):
 
 def test_a_bad_image_count_or_stopped_training_is_refused_by_name(small_mnist):
     loop, sent = _loop(small_mnist)
-    _do(loop, ExplainStep(images=-1))
-    assert _of(sent, CommandFailed)[-1].command == "explain step"
-    _do(loop, UpdateSettings({"lr": 1e6}), Play(), first_seq=2)
+    do(loop, ExplainStep(images=-1))
+    assert events_of(sent, CommandFailed)[-1].command == "explain step"
+    do(loop, UpdateSettings({"lr": 1e6}), Play(), first_seq=2)
     for _ in range(200):
         loop.tick()
         if loop.trainer.trouble:
             break
     assert loop.trainer.trouble
-    _do(loop, ExplainStep(), first_seq=4)
-    failed = _of(sent, CommandFailed)[-1]
+    do(loop, ExplainStep(), first_seq=4)
+    failed = events_of(sent, CommandFailed)[-1]
     assert failed.reply_to == 4 and "no step to explain" in failed.reason
-    assert not _of(sent, StepExplained)
+    assert not events_of(sent, StepExplained)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from loop_commands import do
 
 from mnist_viz.core.snapshot import Settings
 from mnist_viz.core.trainer import Trainer
@@ -18,21 +19,14 @@ def _loop(data, settings):
     return TrainingLoop(Trainer(data, settings), sent.append, lambda: True), sent
 
 
-def _do(loop, *commands):
-    seq = loop.commands.seq
-    for i, command in enumerate(commands, start=1):
-        loop.receive(Envelope(seq + i, command))
-    items, _ = loop.commands.take()
-    loop.apply(items)
-
 
 @pytest.fixture
 def pair(small_mnist, tmp_path):
     path = create_counters(str(tmp_path))
     a, sent_a = _loop(small_mnist, Settings(hidden=(8,), optimizer="sgd", lr=0.1, seed=3))
     b, sent_b = _loop(small_mnist, Settings(hidden=(8,), optimizer="sgd", lr=0.5, seed=3))
-    _do(a, LockStep(path, 0, 3), Play())
-    _do(b, LockStep(path, 1, 3), Play())
+    do(a, LockStep(path, 0, 3), Play())
+    do(b, LockStep(path, 1, 3), Play())
     return a, b, sent_a, sent_b, path
 
 
@@ -80,17 +74,17 @@ def test_a_diverged_or_stopped_run_holds_no_one_back(pair):
 
 def test_stop_and_an_empty_path_end_the_lockstep(pair):
     a, b, *_ = pair
-    _do(b, Stop())
+    do(b, Stop())
     for _ in range(10):
         a.tick()
     assert a.trainer.step_count == 10
-    _do(a, LockStep(""))
+    do(a, LockStep(""))
     assert a.lock is None
 
 
 def test_steps_owed_wait_for_the_other_run_too(pair):
     a, *_ = pair
-    _do(a, Step(10))
+    do(a, Step(10))
     for _ in range(20):
         a.tick()
     assert a.trainer.step_count == 3 and a.steps_owed == 7
@@ -100,8 +94,8 @@ def test_counts_in_training_images_for_different_batch_sizes(small_mnist, tmp_pa
     path = create_counters(str(tmp_path))
     a, _ = _loop(small_mnist, Settings(hidden=(8,), batch_size=32))
     b, _ = _loop(small_mnist, Settings(hidden=(8,), batch_size=64))
-    _do(a, LockStep(path, 0, 128, "samples"), Play())
-    _do(b, LockStep(path, 1, 128, "samples"), Play())
+    do(a, LockStep(path, 0, 128, "samples"), Play())
+    do(b, LockStep(path, 1, 128, "samples"), Play())
     for _ in range(300):
         a.tick()
         a.tick()
@@ -119,7 +113,7 @@ def test_a_malformed_lockstep_is_refused(small_mnist, command):
 
 def test_a_missing_counters_file_is_refused_and_training_goes_on(small_mnist, tmp_path):
     loop, sent = _loop(small_mnist, Settings(hidden=(8,)))
-    _do(loop, LockStep(str(tmp_path / "none.bin"), 0, 3), Step(2))
+    do(loop, LockStep(str(tmp_path / "none.bin"), 0, 3), Step(2))
     assert any(isinstance(e, CommandFailed) and "lockstep" in e.reason for e in sent)
     loop.tick()
     loop.tick()
@@ -131,7 +125,7 @@ def test_a_run_waits_for_the_other_before_its_training_process_has_come_up(small
     says step 0, so A stops at its slack instead of training ahead alone (seen in CI: A 400 steps on)."""
     path = create_counters(str(tmp_path))
     a, _ = _loop(small_mnist, Settings(hidden=(8,), seed=3))
-    _do(a, LockStep(path, 0, 3), Play())
+    do(a, LockStep(path, 0, 3), Play())
     for _ in range(20):
         a.tick()
     assert a.trainer.step_count == 3 and a.playing

@@ -3,12 +3,13 @@ language; a bad code or a missing catalog is refused and the language stays."""
 from __future__ import annotations
 
 import pytest
+from loop_commands import do
 
 from mnist_viz.core import i18n
 from mnist_viz.core.snapshot import Settings
 from mnist_viz.core.trainer import Trainer
 from mnist_viz.runtime.loop import TrainingLoop
-from mnist_viz.runtime.protocol import CommandFailed, Envelope, SetLanguage
+from mnist_viz.runtime.protocol import CommandFailed, SetLanguage
 
 
 @pytest.fixture
@@ -19,15 +20,10 @@ def loop(small_mnist):
     i18n.set_language("en")
 
 
-def _do(loop, command):
-    loop.receive(Envelope(loop.commands.seq + 1, command))
-    items, _ = loop.commands.take()
-    loop.apply(items)
-
 
 def test_the_banner_headline_follows_the_language(loop):
     loop, _sent = loop
-    _do(loop, SetLanguage("de"))
+    do(loop, SetLanguage("de"))
     assert i18n.language() == "de"
     loop.trainer.train(iterations=60)  # lr 1e6: stopped within a few steps, in this process's language
     trouble = loop.trainer.trouble
@@ -39,6 +35,6 @@ def test_the_banner_headline_follows_the_language(loop):
 @pytest.mark.parametrize("code", ["xx", "../../etc", ""])
 def test_a_bad_or_unknown_language_is_refused_and_the_language_stays(loop, code):
     loop, sent = loop
-    _do(loop, SetLanguage(code))
+    do(loop, SetLanguage(code))
     assert i18n.language() == "en"
     assert any(isinstance(e, CommandFailed) for e in sent)
