@@ -399,6 +399,11 @@ class MainWindow(QtWidgets.QMainWindow):
         else:
             runs.update_settings(**fix)
 
+    def _panels_with_texts(self) -> list[QtWidgets.QWidget]:
+        """Every widget of the window that rewrites its own texts after a language switch (the
+        controls, the panels, run B's mosaic and probes): found, not listed, so a new panel is not missed."""
+        return [w for w in self.findChildren(QtWidgets.QWidget) if callable(getattr(w, "refresh_texts", None))]
+
     def _fit_controls_column(self, factor: float | None = None) -> None:
         """The controls column's width: the zoomed base width, wider (up to a third more) when the
         labels need it — German ones do ("Zurücksetzen" was cut at 330 px)."""
@@ -429,13 +434,9 @@ class MainWindow(QtWidgets.QMainWindow):
         except i18n.CatalogError as e:  # a broken .po: say which file, keep the language there was
             self.statusBar().showMessage(str(e), 10_000)
         retranslate(self, previous)
-        self.controls.refresh_texts()
-        QtCore.QTimer.singleShot(0, self._fit_controls_column)  # once the new texts are laid out
-        for panel in (self.unit_inspector, self.backprop, self.health, self.activation_space, self.robustness,
-                      self.weight_surgery, self.compare.view, self.predict_first, self.weights, self.templates,
-                      self.timeline, self.compare.view.weights, self.dataset_view, self.temperature, self.coach,
-                      self.probes, self.drawing, self.confusion, self.compare.view.probes, self.curves):
+        for panel in self._panels_with_texts():
             panel.refresh_texts()  # texts built from numbers, kept between snapshots
+        QtCore.QTimer.singleShot(0, self._fit_controls_column)  # once the new texts are laid out
         self.status_label.rewrite(self.latest)
         if self.latest is not None:
             self.metrics.rewrite(self.latest)
