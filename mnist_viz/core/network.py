@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mnist_viz.core.activations import ACTIVATIONS, Activation
+from mnist_viz.core.phases import mark
 
 DTYPE = np.float32
 INITS = ("small", "he", "xavier")
@@ -266,9 +267,12 @@ class MLP:
             ``logits : (batch, 10)`` lets the caller count correct answers without a second pass.
         """
         logits, cache = self.forward(x, keep=True, dropout=dropout)
+        mark("forward")
         if silent is not None:
             silent.extend(i for i, a in enumerate(cache) if self.unit_mask[i].any() and not a.any())
+        mark("dead-layer check")
         loss, delta = cross_entropy(logits, y)
+        mark("loss and its gradient")
         grads: list[np.ndarray] = [None] * len(self.params)  # type: ignore[list-item]
         act = self.act
         for layer in range(self.n_hidden_layers, -1, -1):
@@ -279,6 +283,7 @@ class MLP:
             grads[2 * layer] = a_in.T @ delta
             grads[2 * layer + 1] = delta.sum(axis=0)
             if layer == 0:
+                mark("backward: layer 1 weight gradient")
                 break  # no gradient w.r.t. the input pixels is needed
             delta = delta @ W.T
             if dropout is not None:
@@ -287,6 +292,7 @@ class MLP:
             mask = self.unit_mask[layer - 1]
             if not mask.all():
                 delta *= mask
+            mark("backward: layers above 1")
         if l2:
             for i in range(0, len(self.params), 2):
                 grads[i] += self.params[i].dtype.type(l2) * self.params[i]

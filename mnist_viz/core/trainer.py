@@ -23,6 +23,7 @@ from mnist_viz.core.health import PROBE_SIZE, LayerHealth, layer_health
 from mnist_viz.core.i18n import format_int, tr
 from mnist_viz.core.network import DTYPE, MLP, ResizePlan, cross_entropy, dropout_masks, remap_hidden, softmax
 from mnist_viz.core.optim import make_optimizer
+from mnist_viz.core.phases import mark, start_step
 from mnist_viz.core.snapshot import (
     EVAL_COLUMNS,
     LIVE_FIELDS,
@@ -355,31 +356,40 @@ class Trainer:
         if self.trouble:
             raise TrainingDiverged(self.trouble.message)
         t0 = time.perf_counter()
+        start_step()
         if self.cursor >= self.n_train:
             self._end_epoch()
         x, y = self.next_batch()
         x = self._augmented(x)
+        masks = self.next_dropout_masks(len(x))
+        mark("batch (gather, augment, dropout masks)")
         silent: list[int] = []
-        loss, grads, logits = self.net.loss_and_grads(x, y, self.settings.l2, silent, self.next_dropout_masks(len(x)))
+        loss, grads, logits = self.net.loss_and_grads(x, y, self.settings.l2, silent, masks)
         correct = int(np.count_nonzero(logits.argmax(axis=1) == y))
+        mark("count correct")
         result = StepResult(loss, correct / len(y), len(y))
         if not math.isfinite(loss):
             return self._refuse(result, tr("the loss became infinite") if loss == math.inf
                                 else tr("the loss became not a number (NaN)"))
         if not all_finite(grads):
             return self._refuse(result, tr("the gradients overflowed (became infinite or NaN)"))
+        mark("guard: gradients")
         hp = self.settings.hyperparams()
         hp["lr"] = self.effective_lr
-        if not all_finite(self.optimizer.propose(self.net.params, grads, hp)):
+        proposal = self.optimizer.propose(self.net.params, grads, hp)
+        mark("update: propose")
+        if not all_finite(proposal):
             self.optimizer.discard()
             return self._refuse(result, tr("the update would have made weights or the optimizer's running "
                                            "averages overflow (grow past float32's largest number, 3.4e38)"))
+        mark("guard: new weights")
         self.optimizer.commit(self.net.params)
         self._trained_lr = self.settings.lr
         self._record(loss, len(y), correct)
         self._update_step = self.step_count
         self.elapsed += time.perf_counter() - t0
         found = self.watchdog.observe(loss, correct / len(y), silent[0] if silent else None)
+        mark("commit, record, watchdog")
         if found:
             return self._stop(result, *found)
         return result
