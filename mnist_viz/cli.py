@@ -17,7 +17,9 @@ import time
 
 import numpy as np
 
+from mnist_viz.core import i18n
 from mnist_viz.core.activations import ACTIVATIONS
+from mnist_viz.core.i18n import N_, format_int, format_number, format_percent, tr
 from mnist_viz.core.network import INITS
 from mnist_viz.core.optim import OPTIMIZERS
 from mnist_viz.core.snapshot import Settings
@@ -44,10 +46,11 @@ def _hidden_sizes(text: str) -> tuple[int, ...]:
     try:
         sizes = tuple(int(part) for part in parts)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"hidden sizes must be positive whole numbers like 128 or 256,64; "
-                                         f"got {text!r}") from None
+        raise argparse.ArgumentTypeError(tr("hidden sizes must be positive whole numbers like 128 or 256,64; "
+                                            "got {text}").format(text=repr(text))) from None
     if not sizes or any(s < 1 for s in sizes):
-        raise argparse.ArgumentTypeError(f"hidden sizes must be positive whole numbers; got {text!r}")
+        raise argparse.ArgumentTypeError(tr("hidden sizes must be positive whole numbers; got {text}").format(
+            text=repr(text)))
     return sizes
 
 
@@ -56,33 +59,34 @@ def _count(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        raise argparse.ArgumentTypeError(tr("{text} is not a whole number").format(text=repr(text))) from None
     if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be zero or more")
+        raise argparse.ArgumentTypeError(tr("{text} must be zero or more").format(text=repr(text)))
     return value
 
 
 def _positive_int(text: str) -> int:
     value = _count(text)
     if value == 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+        raise argparse.ArgumentTypeError(tr("{text} must be at least 1").format(text=repr(text)))
     return value
 
 
 def _fraction(text: str) -> float:
     value = _positive_float(text)
     if value >= 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 1 (a fraction of the training images)")
+        raise argparse.ArgumentTypeError(tr("{text} must be between 0 and 1 (a fraction of the training "
+                                            "images)").format(text=repr(text)))
     return value
 
 
-GUI_DATA_HELP = ("data to train on instead of the bundled MNIST: an IDX folder, a Kaggle-style train.csv, a "
-                 "keras-style .npz, or fashion-mnist (the installed Fashion-MNIST)")
+GUI_DATA_HELP = N_("data to train on instead of the bundled MNIST: an IDX folder, a Kaggle-style train.csv, a "
+                   "keras-style .npz, or fashion-mnist (the installed Fashion-MNIST)")
 
 
 def _path(text: str) -> str:
     if not text.strip():
-        raise argparse.ArgumentTypeError("needs a file or folder path, got an empty one")
+        raise argparse.ArgumentTypeError(tr("needs a file or folder path, got an empty one"))
     return text
 
 
@@ -90,64 +94,69 @@ def _positive_float(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        raise argparse.ArgumentTypeError(tr("{text} is not a number").format(text=repr(text))) from None
     if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+        raise argparse.ArgumentTypeError(tr("{text} must be a positive number").format(text=repr(text)))
     return value
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse with errors in the loaders' one-line style (not a usage block, then the error)."""
+    """argparse with errors in the loaders' one-line style (not a usage block, then the error).
+    argparse's own words ("usage:", "options", "invalid choice") are its gettext domain's, left as
+    they are: only the texts mnist-viz gives it are translated here."""
 
     def error(self, message: str):  # type: ignore[override]
-        self.exit(EXIT_BAD_INPUT, f"mnist-viz: error: {message} (see: {self.prog} --help)\n")
+        self.exit(EXIT_BAD_INPUT, tr("mnist-viz: error: {message} (see: {command} --help)").format(
+            message=message, command=self.prog) + "\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="mnist-viz", description="Watch a from-scratch NumPy network learn MNIST.")
+    parser = _Parser(prog="mnist-viz", description=tr("Watch a from-scratch NumPy network learn MNIST."))
     # `mnist-viz --data PATH` opens the window on PATH, as `mnist-viz gui --data PATH` does (its own
     # dest: a subcommand's default would overwrite a value the top level parsed).
-    parser.add_argument("--data", type=_path, dest="window_data", help=GUI_DATA_HELP)
+    parser.add_argument("--data", type=_path, dest="window_data", help=tr(GUI_DATA_HELP))
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
-    gui = sub.add_parser("gui", help="open the window (the default when no command is given)")
-    gui.add_argument("--data", type=_path, help=GUI_DATA_HELP)
-    sub.add_parser("presets", help="list the named recipes and what each shows")
-    train = sub.add_parser("train", help="train without a window, with a progress bar",
-                           description="Train headless. Flags override the preset's settings.")
-    train.add_argument("--preset", help="start from a named recipe (see `mnist-viz presets`)")
+    gui = sub.add_parser("gui", help=tr("open the window (the default when no command is given)"))
+    gui.add_argument("--data", type=_path, help=tr(GUI_DATA_HELP))
+    sub.add_parser("presets", help=tr("list the named recipes and what each shows"))
+    train = sub.add_parser("train", help=tr("train without a window, with a progress bar"),
+                           description=tr("Train headless. Flags override the preset's settings."))
+    train.add_argument("--preset", help=tr("start from a named recipe (see `mnist-viz presets`)"))
     budget = train.add_mutually_exclusive_group()
-    budget.add_argument("--epochs", type=_positive_float, help="passes over the training data")
-    budget.add_argument("--iterations", type=_count, help="optimisation steps (full-batch steps for --optimizer gd)")
-    train.add_argument("--hidden", type=_hidden_sizes, help="hidden layer sizes, e.g. 128 or 256,64")
+    budget.add_argument("--epochs", type=_positive_float, help=tr("passes over the training data"))
+    budget.add_argument("--iterations", type=_count,
+                        help=tr("optimisation steps (full-batch steps for --optimizer gd)"))
+    train.add_argument("--hidden", type=_hidden_sizes, help=tr("hidden layer sizes, e.g. 128 or 256,64"))
     train.add_argument("--activation", choices=list(ACTIVATIONS))
-    train.add_argument("--init", choices=list(INITS), help="small = 0.01·N(0,1) as in the classic tutorials")
-    train.add_argument("--optimizer", choices=list(OPTIMIZERS), help="gd = full-batch gradient descent")
-    train.add_argument("--lr", type=_positive_float, help="learning rate")
+    train.add_argument("--init", choices=list(INITS), help=tr("small = 0.01·N(0,1) as in the classic tutorials"))
+    train.add_argument("--optimizer", choices=list(OPTIMIZERS), help=tr("gd = full-batch gradient descent"))
+    train.add_argument("--lr", type=_positive_float, help=tr("learning rate"))
     train.add_argument("--batch-size", type=_positive_int)
     train.add_argument("--momentum", type=float)
     train.add_argument("--beta1", type=float)
     train.add_argument("--beta2", type=float)
     train.add_argument("--eps", type=_positive_float)
-    train.add_argument("--l2", type=float, help="L2 weight decay coefficient")
-    train.add_argument("--lr-decay", type=float, help="multiply the learning rate by this after each epoch")
+    train.add_argument("--l2", type=float, help=tr("L2 weight decay coefficient"))
+    train.add_argument("--lr-decay", type=float, help=tr("multiply the learning rate by this after each epoch"))
     train.add_argument("--dropout", type=float, metavar="P",
-                       help="switch each hidden unit off with chance P for each training image (0 to 0.9)")
+                       help=tr("switch each hidden unit off with chance P for each training image (0 to 0.9)"))
     train.add_argument("--augment-shift", type=_count, metavar="PX",
-                       help="move each training image by up to PX whole pixels in x and in y (0 to 4)")
+                       help=tr("move each training image by up to PX whole pixels in x and in y (0 to 4)"))
     train.add_argument("--augment-rotate", type=float, metavar="DEG",
-                       help="turn each training image by up to DEG degrees either way (0 to 30)")
+                       help=tr("turn each training image by up to DEG degrees either way (0 to 30)"))
     train.add_argument("--seed", type=_count)
-    train.add_argument("--train-subset", type=_count, help="train on only the first N training images")
-    train.add_argument("--val-size", type=_count, help="hold out the last N training images for validation")
-    train.add_argument("--val-fraction", type=_fraction, help="hold out this fraction of the training images instead")
-    train.add_argument("--data", type=_path, help="IDX folder, Kaggle train.csv or keras mnist.npz "
-                                                  "(default: bundled MNIST)")
-    train.add_argument("--save", type=_path, help="write a checkpoint here when done")
-    train.add_argument("--load", type=_path, help="continue from this checkpoint")
+    train.add_argument("--train-subset", type=_count, help=tr("train on only the first N training images"))
+    train.add_argument("--val-size", type=_count, help=tr("hold out the last N training images for validation"))
+    train.add_argument("--val-fraction", type=_fraction,
+                       help=tr("hold out this fraction of the training images instead"))
+    train.add_argument("--data", type=_path, help=tr("IDX folder, Kaggle train.csv or keras mnist.npz "
+                                                     "(default: bundled MNIST)"))
+    train.add_argument("--save", type=_path, help=tr("write a checkpoint here when done"))
+    train.add_argument("--load", type=_path, help=tr("continue from this checkpoint"))
     train.add_argument("--eval-every", type=_positive_float, default=1.0,
-                       help="evaluate every this many epochs (default 1), for the history")
-    train.add_argument("--json", action="store_true", help="print one JSON object with the results on stdout")
-    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+                       help=tr("evaluate every this many epochs (default 1), for the history"))
+    train.add_argument("--json", action="store_true", help=tr("print one JSON object with the results on stdout"))
+    train.add_argument("--no-progress", action="store_true", help=tr("no progress bar"))
     _add_record_command(sub, train)  # last: it takes over every train flag added above
     _add_evaluate_command(sub)
     return parser
@@ -157,38 +166,40 @@ def build_parser() -> argparse.ArgumentParser:
 SPOILER_FLAGS = {"noise": "noise", "rotate": "rotate", "shift": "shift", "thickness": "thickness",
                  "occlude": "occlude"}
 
-EVALUATE_JSON = """--json prints one object: session (the file), data (the dataset's name), network (e.g.
+# argparse reflows the epilog, so its line breaks are free; each {…} (the JSON's keys) stays on one line
+EVALUATE_JSON = N_("""--json prints one object: session (the file), data (the dataset's name), network (e.g.
 "784-512-10"), activation, step (training steps the session had taken), seed (of the noise and
-the occluding squares), test_images, test_accuracy (0..1), per_class (a list of {label, class,
-images, accuracy}), robustness (a list, one per spoiler: {spoiler, title, unit, amounts,
-accuracies}, accuracies on the whole test set at each amount, 0..1), seconds."""
+the occluding squares), test_images, test_accuracy (0..1), per_class (a list of
+{label, class, images, accuracy}), robustness (a list, one per spoiler:
+{spoiler, title, unit, amounts, accuracies}, accuracies on the whole test set at each amount, 0..1), seconds.""")
 
 
 def _add_evaluate_command(sub) -> None:
     """``evaluate``: a saved session's accuracy on the test set, per class, and under spoilers."""
     evaluate = sub.add_parser(
-        "evaluate", help="test a saved session: accuracy, per class, and on spoiled test images",
-        description="Load a session saved by the window or `mnist-viz train --save` and measure it on the "
-                    "test set: its accuracy, per class, and its robustness curves (accuracy on test images "
-                    "spoiled with noise, rotation, a shift, thicker or thinner strokes, an occluding square). "
-                    "Without spoiler flags every spoiler is measured at its five usual amounts; with some, only "
-                    "those, at the amounts given (a comma-separated list: --noise 0.1,0.3; a list that starts with a "
-                    "minus sign after an equals sign: --rotate=-30,30).",
-        epilog=EVALUATE_JSON)
-    evaluate.add_argument("session", type=_path, metavar="SESSION", help="a saved session (.npz)")
+        "evaluate", help=tr("test a saved session: accuracy, per class, and on spoiled test images"),
+        description=tr("Load a session saved by the window or `mnist-viz train --save` and measure it on the "
+                       "test set: its accuracy, per class, and its robustness curves (accuracy on test images "
+                       "spoiled with noise, rotation, a shift, thicker or thinner strokes, an occluding square). "
+                       "Without spoiler flags every spoiler is measured at its five usual amounts; with some, only "
+                       "those, at the amounts given (a comma-separated list: --noise 0.1,0.3; a list that starts "
+                       "with a minus sign after an equals sign: --rotate=-30,30)."),
+        epilog=tr(EVALUATE_JSON))
+    evaluate.add_argument("session", type=_path, metavar="SESSION", help=tr("a saved session (.npz)"))
     for flag, unit in (("noise", "S"), ("rotate", "DEG"), ("shift", "PX"), ("thickness", "K"), ("occlude", "F")):
-        evaluate.add_argument(f"--{flag}", type=_amounts, metavar=unit, help=EVALUATE_FLAG_HELP[flag])
-    evaluate.add_argument("--seed", type=_count, default=0, help="seed of the noise and the occluding squares")
-    evaluate.add_argument("--data", type=_path, help="the data the session was trained on (default: bundled MNIST)")
-    evaluate.add_argument("--json", action="store_true", help="print one JSON object (see below)")
+        evaluate.add_argument(f"--{flag}", type=_amounts, metavar=unit, help=tr(EVALUATE_FLAG_HELP[flag]))
+    evaluate.add_argument("--seed", type=_count, default=0, help=tr("seed of the noise and the occluding squares"))
+    evaluate.add_argument("--data", type=_path,
+                          help=tr("the data the session was trained on (default: bundled MNIST)"))
+    evaluate.add_argument("--json", action="store_true", help=tr("print one JSON object (see below)"))
 
 
 EVALUATE_FLAG_HELP = {
-    "noise": "Gaussian noise of standard deviation S added to each pixel (0 to 1), clipped to [0, 1]",
-    "rotate": "turned DEG degrees counterclockwise (-90 to 90)",
-    "shift": "moved PX whole pixels to the right (negative: left; -6 to 6)",
-    "thickness": "strokes K pixels thicker (3x3 dilations; negative: thinner; -2 to 3)",
-    "occlude": "a black square F of the side wide on each image (0 to 0.6)",
+    "noise": N_("Gaussian noise of standard deviation S added to each pixel (0 to 1), clipped to [0, 1]"),
+    "rotate": N_("turned DEG degrees counterclockwise (-90 to 90)"),
+    "shift": N_("moved PX whole pixels to the right (negative: left; -6 to 6)"),
+    "thickness": N_("strokes K pixels thicker (3x3 dilations; negative: thinner; -2 to 3)"),
+    "occlude": N_("a black square F of the side wide on each image (0 to 0.6)"),
 }
 
 
@@ -197,9 +208,10 @@ def _amounts(text: str) -> tuple[float, ...]:
     try:
         values = tuple(float(part) for part in text.replace(" ", "").split(",") if part)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number or a comma-separated list of numbers") from None
+        raise argparse.ArgumentTypeError(tr("{text} is not a number or a comma-separated list of numbers").format(
+            text=repr(text))) from None
     if not values or not all(math.isfinite(v) for v in values):
-        raise argparse.ArgumentTypeError(f"{text!r} must be one or more finite numbers")
+        raise argparse.ArgumentTypeError(tr("{text} must be one or more finite numbers").format(text=repr(text)))
     return values
 
 
@@ -210,19 +222,20 @@ VIDEO_LAYOUTS = ("lecture", "curves", "weights", "probes")
 def _add_record_command(sub, train: argparse.ArgumentParser) -> None:
     """``record``: every ``train`` flag (argparse copies them from ``train``), and the video's."""
     record = sub.add_parser(
-        "record", parents=[train], add_help=False, help="train without a window and write a video of it",
-        description="Train headless, as `mnist-viz train` does, and write the run as a video: the learning curves, "
-                    "the weight mosaic and the probe digits as they change (or one of them). The frames are spread "
-                    "evenly over the training, so the video lasts --seconds whatever the run's length.")
-    video = record.add_argument_group("the video")
-    video.add_argument("--out", type=_path, required=True, help="the video file: .mp4, .gif or .webp")
+        "record", parents=[train], add_help=False, help=tr("train without a window and write a video of it"),
+        description=tr("Train headless, as `mnist-viz train` does, and write the run as a video: the learning "
+                       "curves, the weight mosaic and the probe digits as they change (or one of them). The frames "
+                       "are spread evenly over the training, so the video lasts --seconds whatever the run's "
+                       "length."))
+    video = record.add_argument_group(tr("the video"))
+    video.add_argument("--out", type=_path, required=True, help=tr("the video file: .mp4, .gif or .webp"))
     video.add_argument("--size", type=_video_size, default=(1280, 720),
-                       help="frame size in pixels, width x height (default 1280x720; even numbers for .mp4)")
-    video.add_argument("--fps", type=_positive_int, default=15, help="frames per second (default 15)")
+                       help=tr("frame size in pixels, width x height (default 1280x720; even numbers for .mp4)"))
+    video.add_argument("--fps", type=_positive_int, default=15, help=tr("frames per second (default 15)"))
     video.add_argument("--seconds", type=_positive_float, default=10.0,
-                       help="how long the video plays (default 10); fewer frames when the run has fewer steps")
+                       help=tr("how long the video plays (default 10); fewer frames when the run has fewer steps"))
     video.add_argument("--layout", choices=VIDEO_LAYOUTS, default="lecture",
-                       help="lecture = curves, mosaic and probes together (default), or one of them alone")
+                       help=tr("lecture = curves, mosaic and probes together (default), or one of them alone"))
 
 
 def _video_size(text: str) -> tuple[int, int]:
@@ -235,10 +248,11 @@ def _video_size(text: str) -> tuple[int, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    speak_the_environment_language()  # before argparse builds its help texts
     args = build_parser().parse_args(argv)
     if args.window_data is not None and args.command not in (None, "gui"):
-        return _fail(f"--data before `{args.command}` is for the window only (mnist-viz --data PATH); "
-                     "`mnist-viz train` takes its own --data after the command")
+        return _fail(tr("--data before `{command}` is for the window only (mnist-viz --data PATH); "
+                        "`mnist-viz train` takes its own --data after the command").format(command=args.command))
     if args.command in (None, "gui"):
         from mnist_viz.gui.app import run_app  # Qt is imported only when a window is wanted
         return run_app(data_path=getattr(args, "data", None) or args.window_data)
@@ -251,22 +265,36 @@ def main(argv: list[str] | None = None) -> int:
     return train_command(args)
 
 
+def speak_the_environment_language() -> None:
+    """Switch to the language the shell asks for (``i18n.language_from_environment``); a catalog
+    that cannot be read leaves English, with one line saying why."""
+    try:
+        i18n.set_language(i18n.language_from_environment(os.environ))
+    except i18n.CatalogError as e:  # set_language fell back to English
+        print(f"mnist-viz: {e}", file=sys.stderr)
+
+
 def list_presets() -> int:
     """Print every preset with its budget as the window uses it (pauses there, or trains until
     paused) and as ``mnist-viz train --preset`` uses it, so the two never disagree unseen."""
     from mnist_viz.core.presets import PRESETS
     for kind in ("fast", "classic", "teaching"):
-        print(f"\n{kind.upper()}")
+        print(f"\n{tr(PRESET_KINDS[kind]).upper()}")
         for p in PRESETS.values():
             if p.kind == kind:
-                ref = f"  [tutorial: {p.reference}]" if p.reference else ""
-                print(f"  {p.name:<24}{p.title}{ref}\n"
-                      f"  {'':<24}In the window: {p.window_budget}. `mnist-viz train`: {p.budget}.\n"
-                      f"  {'':<24}{p.description}\n"
-                      f"  {'':<24}Watch: {p.what_to_watch}")
+                ref = "  " + tr("[tutorial: {reference}]").format(reference=p.reference) if p.reference else ""
+                indent = " " * 26
+                print(f"  {p.name:<24}{tr(p.title)}{ref}\n"
+                      + indent + tr("In the window: {window}. `mnist-viz train`: {budget}.").format(
+                          window=p.window_budget, budget=p.budget) + "\n"
+                      f"{indent}{tr(p.description)}\n"
+                      + indent + tr("Watch: {what}").format(what=tr(p.what_to_watch)))
                 if p.question is not None:
                     print(_question_lines(p.question, f"  {'':<24}"))
     return 0
+
+
+PRESET_KINDS = {"fast": N_("fast"), "classic": N_("classic"), "teaching": N_("teaching")}
 
 
 def evaluate_command(args) -> int:
@@ -323,11 +351,13 @@ def _load_session(args) -> tuple[dict, object]:
     data = load_dataset(args.data)
     checkpoint.check_session_data(meta, data, args.session)
     if meta["sizes"][0] != data.x_test.shape[1]:
-        raise checkpoint.CheckpointError(f"{args.session} was trained on {meta['sizes'][0]}-pixel inputs, "
-                                         f"but {data.name} has {data.x_test.shape[1]}")
+        raise checkpoint.CheckpointError(tr("{path} was trained on {pixels}-pixel inputs, "
+                                            "but {data} has {loaded}").format(
+            path=args.session, pixels=format_int(meta["sizes"][0]), data=data.name,
+            loaded=format_int(data.x_test.shape[1])))
     if data.x_test.shape[1] != PIXELS:
-        raise ValueError(f"{data.name}: evaluate spoils 28x28 images, but its images have "
-                         f"{data.x_test.shape[1]} pixels")
+        raise ValueError(tr("{data}: evaluate spoils 28x28 images, but its images have {pixels} pixels").format(
+            data=data.name, pixels=format_int(data.x_test.shape[1])))
     params = [arrays[f"param_{i}"] for i in range(meta["n_params"])]
     masks = [arrays.get(f"mask_{i}") for i in range(len(settings.hidden))]
     return {"params": params, "activation": settings.activation, "masks": masks,
@@ -336,29 +366,46 @@ def _load_session(args) -> tuple[dict, object]:
 
 def _print_evaluation(report: dict) -> None:
     """The report as tables a person reads: accuracy, per class, one row per spoiler."""
-    print(f"{report['session']}: {report['network']} {report['activation']} network, step {report['step']:,}, "
-          f"on {report['data']}")
-    print(f"test accuracy {percent(report['test_accuracy']).strip()} on {report['test_images']:,} images\n")
-    width = max(5, *(len(row["class"]) for row in report["per_class"]))
-    print(f"   {'class':<{width}}  {'images':>6}  accuracy")
+    print(tr("{session}: {network} {activation} network, step {step}, on {data}").format(
+        session=report["session"], network=report["network"], activation=report["activation"],
+        step=format_int(report["step"]), data=report["data"]))
+    print(tr("test accuracy {accuracy} on {n} images").format(
+        accuracy=percent(report["test_accuracy"]).strip(), n=format_int(report["test_images"])) + "\n")
+    class_word, images_word, accuracy_word = tr("class"), tr("images"), tr("accuracy")
+    width = max(len(class_word), *(len(row["class"]) for row in report["per_class"]))
+    images_width = max(6, len(images_word))
+    print(f"   {class_word:<{width}}  {images_word:>{images_width}}  {accuracy_word}")
     for row in report["per_class"]:
-        print(f"{row['label']:>2} {row['class']:<{width}}  {row['images']:>6,}  {percent(row['accuracy'])}")
+        print(f"{row['label']:>2} {row['class']:<{width}}  {format_int(row['images']):>{images_width}}  "
+              f"{percent(row['accuracy'])}")
+    amount_word = tr("amount")
+    label_width = max(10, len(amount_word) + 2, len(accuracy_word) + 2)  # the tables' first column
     for curve in report["robustness"]:
-        print(f"\n{curve['title']} ({curve['unit']})")
-        print("  amount    " + "".join(f"{a:>9g}" for a in curve["amounts"]))
-        print("  accuracy  " + "".join(f"{percent(a):>9}" for a in curve["accuracies"]))
+        print(f"\n{tr(curve['title'])} ({tr(curve['unit'])})")
+        print(f"  {amount_word:<{label_width}}" + "".join(f"{format_amount(a):>9}" for a in curve["amounts"]))
+        print(f"  {accuracy_word:<{label_width}}" + "".join(f"{percent(a):>9}" for a in curve["accuracies"]))
 
 
 def percent(value: float | None) -> str:
-    """``" 97.12%"``, or ``"  n/a"`` for no value (a class with no test images)."""
-    return "  n/a" if value is None or math.isnan(value) else f"{value:6.2%}"
+    """``" 97.12%"`` (the language's way: ``"97,12 %"`` in German), or ``"  n/a"`` for no value (a
+    class with no test images)."""
+    return tr("  n/a") if value is None or math.isnan(value) else f"{format_percent(value, 2):>6}"
+
+
+def format_amount(amount: float) -> str:
+    """A spoiler's amount as ``:g`` writes it (``0.1``, ``-30``), with the language's decimal sign."""
+    text = f"{amount:g}"
+    if "." not in text or "e" in text:  # no decimals, or an exponent format_number would write out
+        return text
+    return format_number(amount, len(text.split(".")[1]))
 
 
 def _question_lines(question, indent: str) -> str:
     """The question a teaching scenario asks the class first, its choices, and the answer."""
-    choices = "   ".join(f"{question.letter(i)}) {text}" for i, text in enumerate(question.choices))
-    return (f"{indent}Ask first: {question.prompt}\n{indent}  {choices}\n"
-            f"{indent}  Answer: {question.letter(question.answer)}. {question.why}")
+    choices = "   ".join(f"{question.letter(i)}) {tr(text)}" for i, text in enumerate(question.choices))
+    return (indent + tr("Ask first: {question}").format(question=tr(question.prompt)) + f"\n{indent}  {choices}\n"
+            + indent + "  " + tr("Answer: {letter}. {why}").format(letter=question.letter(question.answer),
+                                                                 why=tr(question.why)))
 
 
 def _setting_changes(args) -> dict:
@@ -367,7 +414,7 @@ def _setting_changes(args) -> dict:
 
 
 def _fail(message: str) -> int:
-    print(f"mnist-viz: error: {message}", file=sys.stderr)
+    print(tr("mnist-viz: error: {message}").format(message=message), file=sys.stderr)
     return EXIT_BAD_INPUT
 
 
@@ -424,12 +471,12 @@ def train_command(args) -> int:
     else:
         _print_report(report)
     if stopped:
-        print(f"mnist-viz: {stopped}" + (" Nothing was saved." if args.save else ""), file=sys.stderr)
+        print(f"mnist-viz: {stopped}" + (tr(" Nothing was saved.") if args.save else ""), file=sys.stderr)
         return EXIT_STOPPED
     if interrupt.signum is not None:
-        saved = f"; saved to {args.save}" if args.save else ""
-        print(f"mnist-viz: interrupted at step {trainer.step_count:,} (epoch {trainer.epoch:.2f}){saved}",
-              file=sys.stderr)
+        saved = tr("; saved to {path}").format(path=args.save) if args.save else ""
+        print(tr("mnist-viz: interrupted at step {step} (epoch {epoch}){saved}").format(
+            step=format_int(trainer.step_count), epoch=format_number(trainer.epoch, 2), saved=saved), file=sys.stderr)
         return EXIT_INTERRUPTED
     return 0
 
@@ -464,7 +511,8 @@ def record_command(args) -> int:
         report = _report(trainer, preset)
     stopped = trainer.diverged
     if interrupt.signum is not None:
-        print(f"mnist-viz: interrupted at step {trainer.step_count:,}; no video was written", file=sys.stderr)
+        print(tr("mnist-viz: interrupted at step {step}; no video was written").format(
+            step=format_int(trainer.step_count)), file=sys.stderr)
         return EXIT_INTERRUPTED
     report["video"] = video
     if args.save and not stopped:
@@ -476,12 +524,14 @@ def record_command(args) -> int:
         print(json.dumps(report))
     else:
         _print_report(report)
-        print(f"wrote {video['path']}: {VIDEO_FORMATS[ending]}, {video['frames']} frames, {video['seconds']:g} s "
-              f"at {video['fps']} frames/s, {video['width']}x{video['height']} (steps {video['first_step']:,} to "
-              f"{video['last_step']:,})")
+        print(tr("wrote {path}: {format}, {frames} frames, {seconds} s at {fps} frames/s, {width}x{height} "
+                 "(steps {first} to {last})").format(
+            path=video["path"], format=VIDEO_FORMATS[ending], frames=format_int(video["frames"]),
+            seconds=format_amount(video["seconds"]), fps=video["fps"], width=video["width"], height=video["height"],
+            first=format_int(video["first_step"]), last=format_int(video["last_step"])))
     if stopped:
-        print(f"mnist-viz: {stopped} The video shows the run up to there." +
-              (" Nothing was saved." if args.save else ""), file=sys.stderr)
+        print(f"mnist-viz: {stopped}" + tr(" The video shows the run up to there.") +
+              (tr(" Nothing was saved.") if args.save else ""), file=sys.stderr)
         return EXIT_STOPPED
     return 0
 
@@ -521,7 +571,8 @@ def _record_video(trainer, args, epochs, iterations, interrupt: Interrupt, show_
             if not shot or shot[-1] != trainer.step_count:
                 take_frame(trainer)  # training stopped early: the video ends where it did
             if show_progress and args.out.lower().endswith((".gif", ".webp")):
-                print(f"mnist-viz: writing {writer.frames} frames to {args.out}…", file=sys.stderr)
+                print(tr("mnist-viz: writing {frames} frames to {path}…").format(
+                    frames=format_int(writer.frames), path=args.out), file=sys.stderr)
     finally:
         renderer.close()
     return {"path": str(writer.path), "frames": writer.frames, "seconds": round(writer.seconds, 3), "fps": args.fps,
@@ -545,7 +596,7 @@ class Interrupt:
         if self.signum is not None:
             os._exit(128 + signum)
         self.signum = signum
-        print("\nmnist-viz: stopping after this step (press Ctrl+C again to quit at once)", file=sys.stderr)
+        print("\n" + tr("mnist-viz: stopping after this step (press Ctrl+C again to quit at once)"), file=sys.stderr)
 
 
 class _Interrupted(Exception):
@@ -558,11 +609,11 @@ def check_writable(path: str) -> None:
     target = os.path.abspath(path)
     folder = os.path.dirname(target)
     if os.path.isdir(target):
-        raise OSError(f"cannot save to {path}: it is a folder")
+        raise OSError(tr("cannot save to {path}: it is a folder").format(path=path))
     if not os.path.isdir(folder):
-        raise OSError(f"cannot save to {path}: the folder {folder} does not exist")
+        raise OSError(tr("cannot save to {path}: the folder {folder} does not exist").format(path=path, folder=folder))
     if not os.access(folder, os.W_OK | os.X_OK) or (os.path.exists(target) and not os.access(target, os.W_OK)):
-        raise OSError(f"cannot save to {path}: permission denied")
+        raise OSError(tr("cannot save to {path}: permission denied").format(path=path))
 
 
 def _budget(args, preset, trainer) -> tuple[float | None, int | None]:
@@ -592,7 +643,7 @@ def _run(trainer, epochs, iterations, show_progress: bool, eval_every: float,
 
     total = total_steps(trainer, epochs, iterations)
     next_eval = [trainer.epoch + eval_every]
-    with tqdm(total=total, unit="step", disable=not show_progress or total == 0, file=sys.stderr,
+    with tqdm(total=total, unit=tr("step"), disable=not show_progress or total == 0, file=sys.stderr,
               dynamic_ncols=True, mininterval=0.2) as bar:
         def after_step(tr, result):
             bar.update(1)
@@ -634,10 +685,14 @@ def _report(trainer, preset) -> dict:
 def _print_report(report: dict) -> None:
     if report["stopped"]:
         return
-    val = f", validation accuracy {report['val_accuracy']:.2%}" if "val_accuracy" in report else ""
-    print(f"test accuracy {report['test_accuracy']:.2%} (loss {report['test_loss']:.4f}){val}; "
-          f"train loss {report['train_loss']:.4f}; {report['epochs']:g} epochs, {report['steps']} steps "
-          f"in {report['seconds']:.2f} s ({report['samples_per_second']:,.0f} samples/s)")
+    val = tr(", validation accuracy {accuracy}").format(
+        accuracy=format_percent(report["val_accuracy"], 2)) if "val_accuracy" in report else ""
+    print(tr("test accuracy {accuracy} (loss {loss}){validation}; train loss {train_loss}; {epochs} epochs, "
+             "{steps} steps in {seconds} s ({speed} samples/s)").format(
+        accuracy=format_percent(report["test_accuracy"], 2), loss=format_number(report["test_loss"], 4),
+        validation=val, train_loss=format_number(report["train_loss"], 4), epochs=format_amount(report["epochs"]),
+        steps=format_int(report["steps"]), seconds=format_number(report["seconds"], 2),
+        speed=format_int(round(report["samples_per_second"]))))
 
 
 if __name__ == "__main__":

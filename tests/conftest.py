@@ -1,10 +1,15 @@
 """Test-wide setup: Qt runs offscreen (no display needed); the bundled MNIST is loaded once.
 
 This is the one place QT_QPA_PLATFORM is set for the suite (subprocesses the tests start inherit it);
-setdefault, so a developer can still watch the windows with QT_QPA_PLATFORM=xcb."""
+setdefault, so a developer can still watch the windows with QT_QPA_PLATFORM=xcb.
+
+The suite speaks English whatever the machine's locale (the CLI would follow LANG=de_DE.UTF-8):
+MNIST_VIZ_LANGUAGE=en for the session and its subprocesses, and again for each test, so a test that
+sets another language (or a window that writes the variable on a switch) leaves the next one English."""
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports Qt
+os.environ["MNIST_VIZ_LANGUAGE"] = "en"  # not setdefault: a shell's language must not change the tests
 
 import dataclasses
 import subprocess
@@ -15,6 +20,13 @@ import numpy as np
 import pytest
 
 from mnist_viz.core.data import load_bundled
+
+
+@pytest.fixture(autouse=True)
+def english_environment(monkeypatch):
+    """``MNIST_VIZ_LANGUAGE=en`` for the test, restored afterwards (``monkeypatch.setenv`` in a test
+    overrides it)."""
+    monkeypatch.setenv("MNIST_VIZ_LANGUAGE", "en")
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,7 @@ from mnist_viz.core import checkpoint_check as check
 from mnist_viz.core.checkpoint_check import FORMAT, VERSION, CheckpointError
 from mnist_viz.core.data import BUNDLED_NAME, DIGIT_NAMES, MAX_CLASS_NAME, N_CLASSES
 from mnist_viz.core.files import FileWriteError, atomic_write
+from mnist_viz.core.i18n import format_int, tr
 from mnist_viz.core.snapshot import History, Marker, Settings
 
 if TYPE_CHECKING:
@@ -55,7 +56,8 @@ def save_state(state: dict, path: str | os.PathLike, n_train: int, n_features: i
     try:
         return atomic_write(path, lambda f: np.savez(f, **arrays))  # type: ignore[arg-type]  # mypy matches **arrays to savez's allow_pickle: bool
     except FileWriteError as e:
-        raise CheckpointError(f"cannot write checkpoint {e.path}: {e.reason}") from e
+        raise CheckpointError(tr("cannot write checkpoint {path}: {reason}").format(
+            path=e.path, reason=e.reason)) from e
 
 
 def _state_arrays(state: dict) -> dict[str, np.ndarray]:
@@ -138,13 +140,15 @@ def load_checkpoint(trainer: Trainer, path: str | os.PathLike) -> None:
     meta, arrays, settings = read_checkpoint(path)
     check_session_data(meta, trainer.data, path)
     if meta["sizes"][0] != trainer.x_train.shape[1]:
-        raise CheckpointError(f"{path} was trained on {meta['sizes'][0]}-pixel inputs, "
-                              f"but the loaded data has {trainer.x_train.shape[1]}")
+        raise CheckpointError(tr("{path} was trained on {pixels}-pixel inputs, "
+                                 "but the loaded data has {loaded}").format(
+            path=path, pixels=format_int(meta["sizes"][0]), loaded=format_int(trainer.x_train.shape[1])))
     params = [arrays[f"param_{i}"] for i in range(meta["n_params"])]
     try:
         trainer.load_state_dict(_file_state(meta, arrays, params, settings, trainer.n_train))
     except (KeyError, TypeError, ValueError, IndexError) as e:
-        raise CheckpointError(f"{path}: the checkpoint does not fit this data ({type(e).__name__}: {e})") from e
+        raise CheckpointError(tr("{path}: the checkpoint does not fit this data ({reason})").format(
+            path=path, reason=f"{type(e).__name__}: {e}")) from e
 
 
 def _file_state(meta: dict, arrays: dict, params: list[np.ndarray], settings: Settings, n_train: int) -> dict:
@@ -183,11 +187,12 @@ def session_data(meta: dict, path: str | os.PathLike) -> tuple[str, tuple[str, .
     name = record.get("name", OLD_SESSION_DATA)
     names = record.get("class_names", list(DIGIT_NAMES))
     if not isinstance(name, str) or len(name) > MAX_DATA_NAME:
-        raise CheckpointError(f"{path}: the checkpoint's metadata is inconsistent: data.name is not a short text")
+        raise CheckpointError(tr("{path}: the checkpoint's metadata is inconsistent: {fault}").format(
+            path=path, fault=tr("data.name is not a short text")))
     if (not isinstance(names, list) or len(names) != N_CLASSES
             or not all(isinstance(n, str) and 0 < len(n) <= MAX_CLASS_NAME for n in names)):
-        raise CheckpointError(f"{path}: the checkpoint's metadata is inconsistent: data.class_names must list "
-                              f"{N_CLASSES} short names")
+        raise CheckpointError(tr("{path}: the checkpoint's metadata is inconsistent: {fault}").format(
+            path=path, fault=tr("data.class_names must list {n} short names").format(n=N_CLASSES)))
     return name, tuple(names)
 
 
@@ -210,9 +215,11 @@ def refuse_other_classes(name: str, names: tuple[str, ...], data: Dataset, path:
     fit ``data``'s classes."""
     if names != _class_names(data):
         raise CheckpointError(
-            f"{path} was trained on {name} ({_names_text(names)}), but the data open now, {data.name}, "
-            f"has other classes ({_names_text(_class_names(data))}): the network would label every image with "
-            f"a class it never learned. Open {name} first, then load the session.")
+            tr("{path} was trained on {name} ({classes}), but the data open now, {data}, "
+               "has other classes ({data_classes}): the network would label every image with "
+               "a class it never learned. Open {name} first, then load the session.").format(
+                path=path, name=name, classes=_names_text(names), data=data.name,
+                data_classes=_names_text(_class_names(data))))
 
 
 def session_data_note(name: str, data: Dataset) -> str:
@@ -220,9 +227,9 @@ def session_data_note(name: str, data: Dataset) -> str:
     classes: ``""`` when it is the same dataset (or the bundled MNIST and an older session)."""
     if name == data.name or (name == OLD_SESSION_DATA and data.name == BUNDLED_NAME):
         return ""
-    return f"it was trained on {name}; it goes on with {data.name}"
+    return tr("it was trained on {name}; it goes on with {data}").format(name=name, data=data.name)
 
 
 def _names_text(names: tuple[str, ...]) -> str:
     """``"digits 0-9"`` or ``"T-shirt/top, Trouser, Pullover, …"`` for a message."""
-    return "digits 0-9" if names == DIGIT_NAMES else ", ".join(names[:3]) + ", …"
+    return tr("digits 0-9") if names == DIGIT_NAMES else ", ".join(names[:3]) + ", …"

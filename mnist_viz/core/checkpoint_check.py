@@ -26,6 +26,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from mnist_viz.core.i18n import format_int, format_number, tr
 from mnist_viz.core.optim import OPTIMIZERS, make_optimizer
 from mnist_viz.core.snapshot import EVAL_COLUMNS, MAX_HIDDEN_LAYERS, STEP_COLUMNS, History, Settings
 
@@ -55,21 +56,23 @@ def open_archive(path: Path) -> tuple[BinaryIO, zipfile.ZipFile]:
     try:
         info = os.stat(path)
     except FileNotFoundError:
-        raise CheckpointError(f"checkpoint {path} does not exist") from None
+        raise CheckpointError(tr("checkpoint {path} does not exist").format(path=path)) from None
     except OSError as e:
-        raise CheckpointError(f"cannot read checkpoint {path}: {e.strerror or e}") from e
+        raise _unreadable(path, e) from e
     if not stat.S_ISREG(info.st_mode):
-        raise CheckpointError(f"{path} is not a regular file (a folder, a pipe or a device cannot be a checkpoint)")
+        raise CheckpointError(tr("{path} is not a regular file (a folder, a pipe or a device cannot be a "
+                                 "checkpoint)").format(path=path))
     if info.st_size > MAX_FILE_BYTES:
-        raise CheckpointError(f"{path} is {info.st_size / 2**30:.1f} GB; a mnist-viz checkpoint is at most "
-                              f"{MAX_FILE_BYTES / 2**30:.0f} GB")
+        raise CheckpointError(tr("{path} is {size} GB; a mnist-viz checkpoint is at most {limit} GB").format(
+            path=path, size=format_number(info.st_size / 2**30, 1), limit=format_int(MAX_FILE_BYTES // 2**30)))
     try:
         f = open(path, "rb")  # noqa: SIM115 - returned open, closed by the caller
     except OSError as e:
-        raise CheckpointError(f"cannot read checkpoint {path}: {e.strerror or e}") from e
+        raise _unreadable(path, e) from e
     try:
         if f.read(4) != b"PK\x03\x04":  # every .npz is a zip archive
-            raise CheckpointError(f"{path} is not a mnist-viz checkpoint (not a readable .npz archive)")
+            raise CheckpointError(tr("{path} is not a mnist-viz checkpoint (not a readable .npz archive)").format(
+                path=path))
         _check_directory(f, info.st_size, path)
         return f, zipfile.ZipFile(f)
     except CheckpointError:
@@ -77,7 +80,12 @@ def open_archive(path: Path) -> tuple[BinaryIO, zipfile.ZipFile]:
         raise
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
         f.close()
-        raise CheckpointError(f"{path} is not a mnist-viz checkpoint (not a readable .npz archive: {e})") from e
+        raise CheckpointError(tr("{path} is not a mnist-viz checkpoint (not a readable .npz archive: {reason})").format(
+            path=path, reason=e)) from e
+
+
+def _unreadable(path: Path, e: OSError) -> CheckpointError:
+    return CheckpointError(tr("cannot read checkpoint {path}: {reason}").format(path=path, reason=e.strerror or e))
 
 
 def _check_directory(f: BinaryIO, size: int, path: Path) -> None:
@@ -88,12 +96,13 @@ def _check_directory(f: BinaryIO, size: int, path: Path) -> None:
     tail = f.read(tail_size)
     at = tail.rfind(b"PK\x05\x06")
     if at < 0 or len(tail) - at < 22:
-        raise CheckpointError(f"{path} is not a mnist-viz checkpoint (not a readable .npz archive: its zip end "
-                              f"record is missing)")
+        raise CheckpointError(tr("{path} is not a mnist-viz checkpoint (not a readable .npz archive: {reason})").format(
+            path=path, reason=tr("its zip end record is missing")))
     entries, directory_bytes = struct.unpack("<HI", tail[at + 10: at + 16])
     if entries > MAX_MEMBERS or directory_bytes > MAX_DIRECTORY_BYTES:
-        raise CheckpointError(f"{path} lists {entries} members in a {directory_bytes:,}-byte directory; a "
-                              f"checkpoint has at most {MAX_MEMBERS}")
+        raise CheckpointError(tr("{path} lists {entries} members in a {size}-byte directory; a "
+                                 "checkpoint has at most {limit}").format(
+            path=path, entries=format_int(entries), size=format_int(directory_bytes), limit=MAX_MEMBERS))
     f.seek(0)
 
 
@@ -102,8 +111,8 @@ def member_headers(zf: zipfile.ZipFile, path: Path) -> dict[str, tuple[tuple[int
     headers = {}
     for info in zf.infolist():
         if not _MEMBER.match(info.filename):
-            raise CheckpointError(f"{path} is not a mnist-viz checkpoint (it holds an entry {info.filename[:80]!r} "
-                                  f"that no checkpoint has)")
+            raise CheckpointError(tr("{path} is not a mnist-viz checkpoint (it holds an entry {entry} "
+                                     "that no checkpoint has)").format(path=path, entry=repr(info.filename[:80])))
         try:
             with zf.open(info) as stream:
                 version = np.lib.format.read_magic(stream)
@@ -111,9 +120,11 @@ def member_headers(zf: zipfile.ZipFile, path: Path) -> dict[str, tuple[tuple[int
                     np.lib.format.read_array_header_2_0
                 shape, _fortran, dtype = read(stream)
         except (ValueError, OSError, EOFError, zipfile.BadZipFile, RuntimeError) as e:
-            raise CheckpointError(f"{path}: entry {info.filename} is not a readable array ({e})") from e
+            raise CheckpointError(tr("{path}: entry {entry} is not a readable array ({reason})").format(
+                path=path, entry=info.filename, reason=e)) from e
         if dtype.hasobject or dtype.kind not in "biuf":
-            raise CheckpointError(f"{path}: entry {info.filename} holds {dtype} data; checkpoints hold numbers only")
+            raise CheckpointError(tr("{path}: entry {entry} holds {dtype} data; checkpoints hold numbers only").format(
+                path=path, entry=info.filename, dtype=dtype))
         headers[info.filename[:-4]] = (tuple(int(n) for n in shape), dtype)
     return headers
 
@@ -124,27 +135,32 @@ def read_member(zf: zipfile.ZipFile, name: str, path: Path) -> np.ndarray:
         with zf.open(f"{name}.npy") as stream:
             return np.lib.format.read_array(stream, allow_pickle=False)
     except (ValueError, OSError, EOFError, zipfile.BadZipFile, RuntimeError) as e:
-        raise CheckpointError(f"{path}: entry {name}.npy is damaged ({e})") from e
+        raise CheckpointError(tr("{path}: entry {entry} is damaged ({reason})").format(
+            path=path, entry=f"{name}.npy", reason=e)) from e
 
 
 def read_meta(zf: zipfile.ZipFile, headers: dict, path: Path) -> dict:
     """The ``meta`` entry's JSON, size-capped, with format and version checked."""
     if "meta" not in headers:
-        raise CheckpointError(f"{path} is not a mnist-viz checkpoint (it has no 'meta' entry)")
+        raise CheckpointError(tr("{path} is not a mnist-viz checkpoint (it has no 'meta' entry)").format(path=path))
     shape, dtype = headers["meta"]
     if len(shape) != 1 or dtype.itemsize != 1 or shape[0] > MAX_META_BYTES:
-        raise CheckpointError(f"{path}: the metadata entry is {shape} of {dtype}; expected at most "
-                              f"{MAX_META_BYTES // 2**20} MB of text")
+        raise CheckpointError(tr("{path}: the metadata entry is {shape} of {dtype}; expected at most "
+                                 "{limit} MB of text").format(path=path, shape=shape, dtype=dtype,
+                                                              limit=MAX_META_BYTES // 2**20))
     try:
         meta = json.loads(read_member(zf, "meta", path).tobytes().decode())
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise CheckpointError(f"{path}: the checkpoint's metadata is corrupt ({e})") from e
+        raise CheckpointError(tr("{path}: the checkpoint's metadata is corrupt ({reason})").format(
+            path=path, reason=e)) from e
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
-        raise CheckpointError(f"{path} is not a mnist-viz checkpoint (format is {str(found)[:80]!r})")
+        raise CheckpointError(tr("{path} is not a mnist-viz checkpoint (format is {found})").format(
+            path=path, found=repr(str(found)[:80])))
     if meta.get("version") != VERSION:
-        raise CheckpointError(f"{path} is checkpoint version {str(meta.get('version'))[:20]}; "
-                              f"this mnist-viz reads version {VERSION}")
+        raise CheckpointError(tr("{path} is checkpoint version {version}; "
+                                 "this mnist-viz reads version {readable}").format(
+            path=path, version=str(meta.get("version"))[:20], readable=VERSION))
     return meta
 
 
@@ -181,7 +197,8 @@ def check_meta(meta: dict, path: Path) -> Settings:
     try:
         return _check_meta(meta)
     except _Fault as e:
-        raise CheckpointError(f"{path}: the checkpoint's metadata is inconsistent: {e}") from None
+        raise CheckpointError(tr("{path}: the checkpoint's metadata is inconsistent: {fault}").format(
+            path=path, fault=e)) from None
 
 
 def _check_meta(meta: dict) -> Settings:
@@ -273,27 +290,32 @@ def check_headers(headers: dict, shapes: dict, settings: Settings, path: Path) -
     there, and the optimizer's state is whole or absent (absent: it starts again from zero)."""
     for name, (shape, dtype) in headers.items():
         if name not in shapes:
-            raise CheckpointError(f"{path}: entry {name}.npy does not belong to this network "
-                                  f"({settings.optimizer}, layers {list(settings.hidden)})")
+            raise CheckpointError(tr("{path}: entry {entry} does not belong to this network "
+                                     "({optimizer}, layers {layers})").format(
+                path=path, entry=f"{name}.npy", optimizer=settings.optimizer, layers=list(settings.hidden)))
         want = shapes[name]
         if name.startswith("history_"):
             columns = len(STEP_COLUMNS if name == "history_steps" else EVAL_COLUMNS)
             if len(shape) != 2 or shape[1] != columns or shape[0] > MAX_HISTORY_ROWS:
-                raise CheckpointError(f"{path}: entry {name} is {shape}; expected at most {MAX_HISTORY_ROWS:,} rows "
-                                      f"of {columns} columns")
+                raise CheckpointError(tr("{path}: entry {entry} is {shape}; expected at most {limit} rows "
+                                         "of {columns} columns").format(
+                    path=path, entry=name, shape=shape, limit=format_int(MAX_HISTORY_ROWS), columns=columns))
         elif want is not None and shape != want:
-            raise CheckpointError(f"{path}: entry {name} is {shape}; the network described needs {want}")
+            raise CheckpointError(tr("{path}: entry {entry} is {shape}; the network described needs {needed}").format(
+                path=path, entry=name, shape=shape, needed=want))
         if name == "order" and dtype.kind not in "iu":
-            raise CheckpointError(f"{path}: the batch order holds {dtype} numbers; expected whole numbers")
+            raise CheckpointError(tr("{path}: the batch order holds {dtype} numbers; expected whole numbers").format(
+                path=path, dtype=dtype))
     missing = [n for n in shapes if n.startswith("param_") and n not in headers]
     if missing:
-        raise CheckpointError(f"{path}: the checkpoint is incomplete (missing {', '.join(missing)})")
+        raise CheckpointError(tr("{path}: the checkpoint is incomplete (missing {entries})").format(
+            path=path, entries=", ".join(missing)))
     slots = [n for n in shapes if n.startswith("opt_")]
     present = [n for n in slots if n in headers]
     if present and len(present) != len(slots):
         absent = sorted(set(slots) - set(present))
-        raise CheckpointError(f"{path}: the optimizer's state is incomplete (missing {', '.join(absent[:4])}"
-                              f"{' …' if len(absent) > 4 else ''})")
+        raise CheckpointError(tr("{path}: the optimizer's state is incomplete (missing {entries})").format(
+            path=path, entries=", ".join(absent[:4]) + (" …" if len(absent) > 4 else "")))
 
 
 def check_values(arrays: dict[str, np.ndarray], path: Path) -> None:
@@ -303,14 +325,18 @@ def check_values(arrays: dict[str, np.ndarray], path: Path) -> None:
             # max and min, as trainer.all_finite: NaN and inf carry through both, and no |a| copy is made
             high, low = float(a.max()), float(a.min())
             if not (math.isfinite(high) and math.isfinite(low)):
-                raise CheckpointError(f"{path}: entry {name} holds NaN or infinite numbers")
+                raise CheckpointError(tr("{path}: entry {entry} holds NaN or infinite numbers").format(
+                    path=path, entry=name))
             if max(high, -low) > FLOAT32_MAX:
-                raise CheckpointError(f"{path}: entry {name} holds values up to {max(high, -low):.3g}, beyond "
-                                      f"float32's range")
+                raise CheckpointError(tr("{path}: entry {entry} holds values up to {value}, beyond "
+                                         "float32's range").format(
+                    path=path, entry=name, value=f"{max(high, -low):.3g}"))
         elif name.startswith("mask_") and not np.isin(a, (0, 1)).all():
-            raise CheckpointError(f"{path}: unit mask {name} holds values other than 0 and 1")
+            raise CheckpointError(tr("{path}: unit mask {entry} holds values other than 0 and 1").format(
+                path=path, entry=name))
     order = arrays.get("order")
     if order is not None and len(order):
         n = len(order)
         if int(order.min()) < 0 or int(order.max()) >= n or np.bincount(order.astype(np.int64), minlength=n).max() != 1:
-            raise CheckpointError(f"{path}: the batch order is not a permutation of 0..{n - 1}")
+            raise CheckpointError(tr("{path}: the batch order is not a permutation of 0..{last}").format(
+                path=path, last=n - 1))

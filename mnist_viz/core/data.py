@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 
 import mnist_viz
+from mnist_viz.core.i18n import N_, format_int, tr
 
 IMAGE_SIDE = 28
 N_PIXELS = IMAGE_SIDE * IMAGE_SIDE  # 784
@@ -94,16 +95,16 @@ FASHION_SHA256 = {
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # a zip with members; an empty zip
-_IDX_DTYPE_NAMES = {0x08: "unsigned byte", 0x09: "signed byte", 0x0B: "16-bit integer",
-                    0x0C: "32-bit integer", 0x0D: "32-bit float", 0x0E: "64-bit float"}
+_IDX_DTYPE_NAMES = {0x08: N_("unsigned byte"), 0x09: N_("signed byte"), 0x0B: N_("16-bit integer"),
+                    0x0C: N_("32-bit integer"), 0x0D: N_("32-bit float"), 0x0E: N_("64-bit float")}
 _CSV_COLUMNS = 1 + N_PIXELS  # label, then the pixels
 _CSV_PLAIN_LINE = re.compile(r"\d+(?:,\d+)*")
 _NPZ_REQUIRED = ("x_train", "y_train", "x_test", "y_test")
 _ARRAY_FIELDS = ("x_train", "y_train", "x_test", "y_test", "x_val", "y_val")
 _NPY_HEADERS: dict[tuple[int, int], Callable[..., tuple[tuple[int, ...], bool, np.dtype]]] = {
     (1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
-_SPECIAL_FILES = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
-                  (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+_SPECIAL_FILES = ((stat.S_ISFIFO, N_("a FIFO (named pipe)")), (stat.S_ISCHR, N_("a character device")),
+                  (stat.S_ISBLK, N_("a block device")), (stat.S_ISSOCK, N_("a socket")))
 
 # What one file may make us allocate: far above any digits data set (MNIST's training images are 47 MB,
 # Kaggle's train.csv 42,000 rows), so only a hostile or mistaken file meets a cap.
@@ -216,8 +217,8 @@ def bundled_dir() -> Path:
     for folder in candidates:
         if folder.is_dir():
             return folder
-    raise DataError("the bundled MNIST files were not found; looked in "
-                    + " and ".join(str(c) for c in candidates))
+    raise DataError(tr("the bundled MNIST files were not found; looked in {folders}").format(
+        folders=", ".join(str(c) for c in candidates)))
 
 
 def load_bundled(verify: bool = True) -> Dataset:
@@ -241,9 +242,10 @@ def load_fashion_mnist(verify: bool = True) -> Dataset:
     ``load_bundled`` checks MNIST, and cached and read-only as that is."""
     folder = fashion_mnist_dir()
     if folder is None:
-        raise DataError(f"Fashion-MNIST is not installed here (looked in {', '.join(map(str, FASHION_DIRS))}). "
-                        "Install the dataset-fashion-mnist package, or put its four IDX files "
-                        "(train-images-idx3-ubyte.gz, ...) in a folder and open that folder.")
+        raise DataError(tr("Fashion-MNIST is not installed here (looked in {folders}). "
+                           "Install the dataset-fashion-mnist package, or put its four IDX files "
+                           "(train-images-idx3-ubyte.gz, ...) in a folder and open that folder.").format(
+            folders=", ".join(map(str, FASHION_DIRS))))
     ds = _load_verified(folder, f"{FASHION_NAME} (installed)", FASHION_SHA256, verify)  # not shipped with mnist-viz
     return dataclasses.replace(ds, class_names=FASHION_CLASS_NAMES)
 
@@ -318,8 +320,8 @@ def _load_path(path: Path) -> Dataset:
         return load_npz(path)
     if _idx_role(path.name):
         return load_idx_folder(path.parent)
-    raise DataError(f"{path}: unrecognised kind of data file; expected a folder of IDX files, "
-                    "a .csv (Kaggle train.csv) or a .npz (x_train, y_train, x_test, y_test)")
+    raise DataError(tr("{path}: unrecognised kind of data file; expected a folder of IDX files, "
+                       "a .csv (Kaggle train.csv) or a .npz (x_train, y_train, x_test, y_test)").format(path=path))
 
 
 # ---------------------------------------------------------------------------------- class names
@@ -358,29 +360,34 @@ def read_class_names(path: str | os.PathLike) -> tuple[str, ...]:
     with _open_regular(path) as f:
         raw = f.read(_MAX_CLASS_NAMES_BYTES + 1)
     if len(raw) > _MAX_CLASS_NAMES_BYTES:
-        raise DataError(f"{path} is larger than {_MAX_CLASS_NAMES_BYTES} bytes; it should hold {N_CLASSES} "
-                        "class names, one per line")
+        raise DataError(tr("{path} is larger than {limit} bytes; it should hold {n} class names, one per line").format(
+            path=path, limit=format_int(_MAX_CLASS_NAMES_BYTES), n=N_CLASSES))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise DataError(f"{path} is not UTF-8 text; it should hold {N_CLASSES} class names, one per line") from None
+        raise DataError(tr("{path} is not UTF-8 text; it should hold {n} class names, one per line").format(
+            path=path, n=N_CLASSES)) from None
     lines = [line.strip() for line in text.splitlines()]
     while lines and not lines[-1]:
         lines.pop()
     if len(lines) != N_CLASSES:
-        raise DataError(f"{path} has {len(lines)} line(s); it needs exactly {N_CLASSES}, one class name per line "
-                        "(line 1 names label 0)")
+        raise DataError(tr("{path} has {lines} line(s); it needs exactly {n}, one class name per line "
+                           "(line 1 names label 0)").format(path=path, lines=format_int(len(lines)), n=N_CLASSES))
     for line_no, name in enumerate(lines, start=1):
         if not name:
-            raise DataError(f"{path}, line {line_no}: is empty; every class needs a name")
+            raise DataError(tr("{path}, line {line}: is empty; every class needs a name").format(
+                path=path, line=line_no))
         if len(name) > MAX_CLASS_NAME:
-            raise DataError(f"{path}, line {line_no}: the name is {len(name)} characters long; "
-                            f"at most {MAX_CLASS_NAME} fit next to the images")
+            raise DataError(tr("{path}, line {line}: the name is {length} characters long; "
+                               "at most {limit} fit next to the images").format(
+                path=path, line=line_no, length=format_int(len(name)), limit=MAX_CLASS_NAME))
         if not name.isprintable():
-            raise DataError(f"{path}, line {line_no}: the name holds control characters")
+            raise DataError(tr("{path}, line {line}: the name holds control characters").format(
+                path=path, line=line_no))
     repeated = next((name for i, name in enumerate(lines) if name in lines[:i]), None)
     if repeated is not None:
-        raise DataError(f"{path}: the name {repeated!r} is given to two classes; each class needs its own")
+        raise DataError(tr("{path}: the name {name} is given to two classes; each class needs its own").format(
+            path=path, name=repr(repeated)))
     return tuple(lines)
 
 
@@ -408,12 +415,12 @@ def _exists(path: Path) -> bool:
 def _os_error(path: Path, e: OSError) -> DataError:
     """The DataError for an OSError met while looking at, opening or reading ``path``."""
     if e.errno in (errno.ENOENT, errno.ENOTDIR):
-        return DataError(f"{path} not found")
+        return DataError(tr("{path} not found").format(path=path))
     if e.errno == errno.ELOOP:
-        return DataError(f"{path} is a symbolic link loop (too many levels of symbolic links)")
+        return DataError(tr("{path} is a symbolic link loop (too many levels of symbolic links)").format(path=path))
     if e.errno in (errno.EACCES, errno.EPERM):
-        return DataError(f"cannot read {path}: permission denied")
-    return DataError(f"cannot read {path}: {e.strerror or e}")
+        return DataError(tr("cannot read {path}: permission denied").format(path=path))
+    return DataError(tr("cannot read {path}: {reason}").format(path=path, reason=e.strerror or e))
 
 
 def _require_regular(path: Path, info: os.stat_result) -> None:
@@ -421,9 +428,9 @@ def _require_regular(path: Path, info: os.stat_result) -> None:
     if stat.S_ISREG(info.st_mode):
         return
     if stat.S_ISDIR(info.st_mode):
-        raise DataError(f"{path} is a folder, not a data file")
-    kind = next((name for is_kind, name in _SPECIAL_FILES if is_kind(info.st_mode)), "a special file")
-    raise DataError(f"{path} is {kind}, not a regular file; expected a data file")
+        raise DataError(tr("{path} is a folder, not a data file").format(path=path))
+    kind = next((name for is_kind, name in _SPECIAL_FILES if is_kind(info.st_mode)), N_("a special file"))
+    raise DataError(tr("{path} is {kind}, not a regular file; expected a data file").format(path=path, kind=tr(kind)))
 
 
 def _open_regular(path: Path) -> io.BufferedReader:
@@ -464,7 +471,7 @@ def load_idx_folder(path: str | os.PathLike) -> Dataset:
     """
     folder = Path(path).expanduser()
     if not stat.S_ISDIR(_stat(folder).st_mode):
-        raise DataError(f"{folder} is not a folder")
+        raise DataError(tr("{folder} is not a folder").format(folder=folder))
     paths = _require_files({role: _find_idx_file(folder, stem) for role, stem in IDX_STEMS.items()}, folder)
     return _load_idx_set(paths, f"{folder.name} (IDX)", None)
 
@@ -497,7 +504,7 @@ def _require_files(paths: Mapping[str, Path | None], folder: Path) -> dict[str, 
     missing = [f"{IDX_STEMS[role]}(.gz)" if path is None else path.name
                for role, path in paths.items() if path is None or not _exists(path)]
     if missing:
-        raise DataError(f"{folder} is missing {', '.join(missing)}")
+        raise DataError(tr("{folder} is missing {files}").format(folder=folder, files=", ".join(missing)))
     return {role: path for role, path in paths.items() if path is not None}
 
 
@@ -517,8 +524,10 @@ def _load_idx_set(paths: dict[str, Path], name: str, digests: dict[str, str] | N
     for split in ("train", "test"):
         images, labels = f"{split}_images", f"{split}_labels"
         if len(arrays[images]) != len(arrays[labels]):
-            raise DataError(f"count mismatch: {paths[images]} has {len(arrays[images])} images "
-                            f"but {paths[labels]} has {len(arrays[labels])} labels")
+            raise DataError(tr("count mismatch: {images_file} has {images} images "
+                               "but {labels_file} has {labels} labels").format(
+                images_file=paths[images], images=format_int(len(arrays[images])),
+                labels_file=paths[labels], labels=format_int(len(arrays[labels]))))
         _require_rows(len(arrays[images]), str(paths[images]), split)
     return Dataset(arrays["train_images"], arrays["train_labels"], arrays["test_images"],
                    arrays["test_labels"], name=name)
@@ -528,10 +537,11 @@ def _idx_images(path: Path, sha256: str | None = None) -> np.ndarray:
     """An IDX file of 28x28 images -> (n, 784) float32 in [0, 1]."""
     array = _read_idx(path, sha256)
     if array.ndim != 3:
-        raise DataError(f"{path}: wrong IDX magic number for images: the header declares "
-                        f"{array.ndim} dimension(s), images need 3 (magic 0x00000803)")
+        raise DataError(tr("{path}: wrong IDX magic number for images: the header declares "
+                           "{ndim} dimension(s), images need 3 (magic 0x00000803)").format(path=path, ndim=array.ndim))
     if array.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
-        raise DataError(f"{path}: images are {array.shape[1]}x{array.shape[2]}, expected 28x28")
+        raise DataError(tr("{path}: images are {rows}x{columns}, expected 28x28").format(
+            path=path, rows=array.shape[1], columns=array.shape[2]))
     return _unit_float(array.reshape(len(array), N_PIXELS))
 
 
@@ -539,8 +549,8 @@ def _idx_labels(path: Path, sha256: str | None = None) -> np.ndarray:
     """An IDX file of labels -> (n,) int64, each 0..9."""
     array = _read_idx(path, sha256)
     if array.ndim != 1:
-        raise DataError(f"{path}: wrong IDX magic number for labels: the header declares "
-                        f"{array.ndim} dimensions, labels need 1 (magic 0x00000801)")
+        raise DataError(tr("{path}: wrong IDX magic number for labels: the header declares "
+                           "{ndim} dimensions, labels need 1 (magic 0x00000801)").format(path=path, ndim=array.ndim))
     return _checked_labels(array, str(path))
 
 
@@ -554,15 +564,16 @@ def _read_idx(path: Path, sha256: str | None = None) -> np.ndarray:
         try:
             header, shape, data = _read_idx_file(f, path)
         except (zlib.error, EOFError, gzip.BadGzipFile) as e:
-            raise DataError(f"{path}: corrupt gzip data ({e})") from e
+            raise DataError(tr("{path}: corrupt gzip data ({reason})").format(path=path, reason=e)) from e
         except OSError as e:  # a read error (EIO, ...) on a file that opened
             raise _os_error(path, e) from e
     if sha256 is not None:
         digest = hashlib.sha256(header)
         digest.update(data)
         if digest.hexdigest() != sha256:
-            raise DataError(f"{path} is damaged: the SHA-256 of its contents is {digest.hexdigest()}, expected "
-                            f"{sha256}. Restore the file or reinstall mnist-viz.")
+            raise DataError(tr("{path} is damaged: the SHA-256 of its contents is {digest}, expected "
+                               "{expected}. Restore the file or reinstall mnist-viz.").format(
+                path=path, digest=digest.hexdigest(), expected=sha256))
     return np.frombuffer(data, dtype=np.uint8).reshape(shape)
 
 
@@ -575,7 +586,8 @@ def _read_idx_file(f: io.BufferedReader, path: Path) -> tuple[bytes, tuple[int, 
             header, shape = _idx_header(stream, path)
             return header, shape, _idx_data(stream, path, shape, None)
     if path.suffix == ".gz":
-        raise DataError(f"{path}: corrupt gzip file (it does not start with the gzip signature 1f 8b)")
+        raise DataError(tr("{path}: corrupt gzip file (it does not start with the gzip signature 1f 8b)").format(
+            path=path))
     header, shape = _idx_header(f, path)
     return header, shape, _idx_data(f, path, shape, os.fstat(f.fileno()).st_size - len(header))
 
@@ -585,21 +597,25 @@ def _idx_header(stream: io.BufferedIOBase, path: Path) -> tuple[bytes, tuple[int
     sizes -> (its bytes, the shape)."""
     magic = stream.read(4)
     if len(magic) < 4:
-        raise DataError(f"{path} is truncated: {len(magic)} bytes cannot hold an IDX header")
+        raise DataError(tr("{path} is truncated: {size} bytes cannot hold an IDX header").format(
+            path=path, size=len(magic)))
     if magic[0] or magic[1]:
-        raise DataError(f"{path} is not an IDX file: wrong magic number 0x{int.from_bytes(magic, 'big'):08X} "
-                        "(IDX files start with two zero bytes, e.g. 0x00000803 for images)")
+        raise DataError(tr("{path} is not an IDX file: wrong magic number {magic} "
+                           "(IDX files start with two zero bytes, e.g. 0x00000803 for images)").format(
+            path=path, magic=f"0x{int.from_bytes(magic, 'big'):08X}"))
     dtype_code, ndim = magic[2], magic[3]
     if dtype_code != 0x08:
-        kind = _IDX_DTYPE_NAMES.get(dtype_code, "not a valid IDX code")
-        raise DataError(f"{path}: unsupported IDX dtype code 0x{dtype_code:02X} ({kind}); "
-                        "only 0x08 (unsigned byte) is supported")
+        kind = _IDX_DTYPE_NAMES.get(dtype_code, N_("not a valid IDX code"))
+        raise DataError(tr("{path}: unsupported IDX dtype code {code} ({kind}); "
+                           "only 0x08 (unsigned byte) is supported").format(
+            path=path, code=f"0x{dtype_code:02X}", kind=tr(kind)))
     if ndim == 0:
-        raise DataError(f"{path}: wrong IDX magic number 0x00000800 (it declares no dimensions)")
+        raise DataError(tr("{path}: wrong IDX magic number 0x00000800 (it declares no dimensions)").format(path=path))
     sizes = stream.read(4 * ndim)
     if len(sizes) < 4 * ndim:
-        raise DataError(f"{path} is truncated: {4 + len(sizes)} bytes, but its {ndim}-dimensional "
-                        f"IDX header alone needs {4 + 4 * ndim}")
+        raise DataError(tr("{path} is truncated: {size} bytes, but its {ndim}-dimensional "
+                           "IDX header alone needs {needed}").format(
+            path=path, size=4 + len(sizes), ndim=ndim, needed=4 + 4 * ndim))
     return magic + sizes, struct.unpack(f">{ndim}I", sizes)
 
 
@@ -615,13 +631,15 @@ def _idx_data(stream: io.BufferedIOBase, path: Path, shape: tuple[int, ...], ava
     if available is not None:
         _check_idx_size(path, shape, available)
     if expected > _MAX_IDX_BYTES:
-        raise DataError(f"{path}: its header promises {expected} bytes of data (shape {shape}), more than "
-                        f"the {_MAX_IDX_BYTES} (1 GiB) this app loads from one IDX file")
+        raise DataError(tr("{path}: its header promises {expected} bytes of data (shape {shape}), more than "
+                           "the {limit} (1 GiB) this app loads from one IDX file").format(
+            path=path, expected=format_int(expected), shape=shape, limit=format_int(_MAX_IDX_BYTES)))
     data = stream.read(expected)
     extra = len(stream.read(_IDX_EXTRA_COUNTED + 1))
     if extra > _IDX_EXTRA_COUNTED:
-        raise DataError(f"{path} has more than {_IDX_EXTRA_COUNTED} extra bytes after the {expected} bytes "
-                        f"of data its header promises (shape {shape})")
+        raise DataError(tr("{path} has more than {extra} extra bytes after the {expected} bytes "
+                           "of data its header promises (shape {shape})").format(
+            path=path, extra=format_int(_IDX_EXTRA_COUNTED), expected=format_int(expected), shape=shape))
     _check_idx_size(path, shape, len(data) + extra)  # for a raw file again, in case it changed since its stat
     return data
 
@@ -630,11 +648,13 @@ def _check_idx_size(path: Path, shape: tuple[int, ...], present: int) -> None:
     """Refuse ``present`` bytes of IDX data other than the ``prod(shape)`` its header promises."""
     expected = math.prod(shape)
     if present < expected:
-        raise DataError(f"{path} is truncated: its header promises {expected} bytes of data "
-                        f"(shape {shape}), but only {present} are there")
+        raise DataError(tr("{path} is truncated: its header promises {expected} bytes of data "
+                           "(shape {shape}), but only {present} are there").format(
+            path=path, expected=format_int(expected), shape=shape, present=format_int(present)))
     if present > expected:
-        raise DataError(f"{path} has {present - expected} extra bytes after the {expected} bytes "
-                        f"of data its header promises (shape {shape})")
+        raise DataError(tr("{path} has {extra} extra bytes after the {expected} bytes "
+                           "of data its header promises (shape {shape})").format(
+            path=path, extra=format_int(present - expected), expected=format_int(expected), shape=shape))
 
 
 # ------------------------------------------------------------------------------------------- CSV
@@ -648,12 +668,13 @@ def load_kaggle_csv(path: str | os.PathLike, dev_rows: int = 1000) -> Dataset:
     path = Path(path).expanduser()
     dev_rows = _whole_number(dev_rows, "dev_rows")
     if dev_rows < 0:
-        raise DataError(f"dev_rows={dev_rows} is negative")
+        raise DataError(tr("dev_rows={rows} is negative").format(rows=dev_rows))
     header_lines = _csv_header_lines(path)
     table = _csv_table(path, header_lines)  # (rows, 785)
     _check_csv_values(table, path, header_lines)
     if dev_rows >= len(table):
-        raise DataError(f"dev_rows={dev_rows} leaves no training rows: {path} has {len(table)} data rows")
+        raise DataError(tr("dev_rows={rows} leaves no training rows: {path} has {n} data rows").format(
+            rows=dev_rows, path=path, n=format_int(len(table))))
     x, y = _unit_float(table[:, 1:]), table[:, 0].astype(np.int64)
     return Dataset(x[dev_rows:], y[dev_rows:], x[:dev_rows], y[:dev_rows], name=f"{path.name} (Kaggle)")
 
@@ -664,15 +685,17 @@ def _csv_header_lines(path: Path) -> int:
         lines = _csv_lines(f, path)
         first, second = next(lines, ""), next(lines, "")
     if not first.strip():
-        raise DataError(f"{path} is empty" if not second else f"{path}, line 1: is empty (expected a header row)")
+        raise DataError((tr("{path} is empty") if not second
+                         else tr("{path}, line 1: is empty (expected a header row)")).format(path=path))
     cells = first.rstrip("\r\n").split(",")
     if _is_number(cells[0]):
         return 0
     if len(cells) != _CSV_COLUMNS:
-        raise DataError(f"{path}, line 1 (header): found {len(cells)} columns, expected 785 "
-                        f"(a label, then 784 pixels){_test_csv_hint(len(cells))}")
+        raise DataError(tr("{path}, line 1 (header): found {columns} columns, expected 785 "
+                           "(a label, then 784 pixels)").format(path=path, columns=len(cells))
+                        + _test_csv_hint(len(cells)))
     if not second.strip():
-        raise DataError(f"{path} is empty apart from its header row")
+        raise DataError(tr("{path} is empty apart from its header row").format(path=path))
     return 1
 
 
@@ -692,10 +715,12 @@ def _csv_table(path: Path, header_lines: int) -> np.ndarray:
         except DataError:
             raise
         except ValueError as e:
-            raise DataError(f"{path}: cannot be read as CSV ({e})") from e
+            raise DataError(tr("{path}: cannot be read as CSV ({reason})").format(path=path, reason=e)) from e
     if table.shape[1] != _CSV_COLUMNS:
-        raise DataError(f"{path}, line {header_lines + 1}: found {table.shape[1]} columns, expected 785 "
-                        f"(a label, then 784 pixels){_test_csv_hint(table.shape[1])}")
+        raise DataError(tr("{path}, line {line}: found {columns} columns, expected 785 "
+                           "(a label, then 784 pixels)").format(path=path, line=header_lines + 1,
+                                                                columns=table.shape[1])
+                        + _test_csv_hint(table.shape[1]))
     return table
 
 
@@ -723,11 +748,13 @@ def _csv_lines(f: io.TextIOWrapper, path: Path) -> Iterator[str]:
         if not line:
             return
         if len(line.rstrip("\r\n")) > _MAX_CSV_LINE:
-            raise DataError(f"{path}, line {line_no}: longer than {_MAX_CSV_LINE} characters; a row of "
-                            "785 numbers (a label, then 784 pixels) takes a few thousand")
+            raise DataError(tr("{path}, line {line}: longer than {limit} characters; a row of "
+                               "785 numbers (a label, then 784 pixels) takes a few thousand").format(
+                path=path, line=line_no, limit=format_int(_MAX_CSV_LINE)))
         if line_no > _MAX_CSV_ROWS + 1:
-            raise DataError(f"{path}, line {line_no}: the file goes on past {_MAX_CSV_ROWS} rows, the most "
-                            "this app loads from one CSV file")
+            raise DataError(tr("{path}, line {line}: the file goes on past {limit} rows, the most "
+                               "this app loads from one CSV file").format(
+                path=path, line=line_no, limit=format_int(_MAX_CSV_ROWS)))
         yield line
 
 
@@ -742,11 +769,13 @@ def _find_csv_fault(path: Path, header_lines: int) -> str | None:
                 continue  # the common case, checked at C speed
             cells = line.split(",")
             if len(cells) != _CSV_COLUMNS:
-                return (f"{path}, line {line_no}: found {len(cells)} columns, expected 785 "
-                        f"(a label, then 784 pixels){_test_csv_hint(len(cells))}")
+                return (tr("{path}, line {line}: found {columns} columns, expected 785 "
+                           "(a label, then 784 pixels)").format(path=path, line=line_no, columns=len(cells))
+                        + _test_csv_hint(len(cells)))
             for column, cell in enumerate(cells, start=1):
                 if not _is_number(cell):
-                    return f"{path}, line {line_no}, column {column}: cell {cell!r} is not a number"
+                    return tr("{path}, line {line}, column {column}: cell {cell} is not a number").format(
+                        path=path, line=line_no, column=column, cell=repr(cell))
     return None
 
 
@@ -757,14 +786,15 @@ def _check_csv_values(table: np.ndarray, path: Path, header_lines: int) -> None:
     if bad_label.any():
         row = int(np.argmax(bad_label))
         value = float(labels[row])
-        fault = "is not a whole number" if 0 <= value < N_CLASSES else "is outside 0-9"
-        raise DataError(f"{path}, line {_csv_line_of_row(path, header_lines, row)}, column 1: "
-                        f"label {value:g} {fault}")
+        fault = (tr("{path}, line {line}, column 1: label {value} is not a whole number") if 0 <= value < N_CLASSES
+                 else tr("{path}, line {line}, column 1: label {value} is outside 0-9"))
+        raise DataError(fault.format(path=path, line=_csv_line_of_row(path, header_lines, row), value=f"{value:g}"))
     bad_pixel = ~((pixels >= 0) & (pixels <= 255))
     if bad_pixel.any():
         row, column = (int(i) for i in np.unravel_index(int(np.argmax(bad_pixel)), bad_pixel.shape))
-        raise DataError(f"{path}, line {_csv_line_of_row(path, header_lines, row)}, column {column + 2}: "
-                        f"pixel value {float(pixels[row, column]):g} is outside 0-255")
+        raise DataError(tr("{path}, line {line}, column {column}: pixel value {value} is outside 0-255").format(
+            path=path, line=_csv_line_of_row(path, header_lines, row), column=column + 2,
+            value=f"{float(pixels[row, column]):g}"))
 
 
 def _csv_line_of_row(path: Path, header_lines: int, row: int) -> int:
@@ -780,7 +810,7 @@ def _csv_line_of_row(path: Path, header_lines: int, row: int) -> int:
 
 
 def _test_csv_hint(columns: int) -> str:
-    return "; Kaggle's test.csv has no labels, use train.csv" if columns == N_PIXELS else ""
+    return tr("; Kaggle's test.csv has no labels, use train.csv") if columns == N_PIXELS else ""
 
 
 def _is_number(text: str) -> bool:
@@ -809,8 +839,9 @@ def load_npz(path: str | os.PathLike) -> Dataset:
         x = _npz_images(arrays[f"x_{split}"], f"{path} x_{split}")
         y = _npz_labels(arrays[f"y_{split}"], f"{path} y_{split}")
         if len(x) != len(y):
-            raise DataError(f"{path}: count mismatch: x_{split} has {len(x)} images "
-                            f"but y_{split} has {len(y)} labels")
+            raise DataError(tr("{path}: count mismatch: x_{split} has {images} images "
+                               "but y_{split} has {labels} labels").format(
+                path=path, split=split, images=format_int(len(x)), labels=format_int(len(y))))
         if split != "val":
             _require_rows(len(x), f"{path} x_{split}", split)
         splits[split] = (x, y)
@@ -825,7 +856,8 @@ def _npz_arrays(path: Path) -> dict[str, np.ndarray]:
     before it is read, and read without pickle."""
     with _open_regular(path) as f:
         if f.read(4) not in _ZIP_MAGICS:
-            raise DataError(f"{path} is not a zip/npz archive (it does not start with the zip signature)")
+            raise DataError(tr("{path} is not a zip/npz archive (it does not start with the zip signature)").format(
+                path=path))
         f.seek(0)
         try:
             with zipfile.ZipFile(f) as archive:
@@ -835,9 +867,10 @@ def _npz_arrays(path: Path) -> dict[str, np.ndarray]:
         except DataError:
             raise
         except ValueError as e:  # read_array: less data than the header promises
-            raise DataError(f"{path} is a corrupt npz archive ({e})") from e
+            raise DataError(tr("{path} is a corrupt npz archive ({reason})").format(path=path, reason=e)) from e
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
-            raise DataError(f"{path} is not a readable zip/npz archive ({e})") from e
+            raise DataError(tr("{path} is not a readable zip/npz archive ({reason})").format(
+                path=path, reason=e)) from e
 
 
 def _npz_members(archive: zipfile.ZipFile, path: Path) -> dict[str, str]:
@@ -847,8 +880,8 @@ def _npz_members(archive: zipfile.ZipFile, path: Path) -> dict[str, str]:
     wanted = _NPZ_REQUIRED + (("x_val", "y_val") if {"x_val", "y_val"} & present.keys() else ())
     missing = [key for key in wanted if key not in present]
     if missing:
-        raise DataError(f"{path} is missing the key(s) {', '.join(missing)} "
-                        f"(it has: {', '.join(sorted(present)) or 'nothing'})")
+        raise DataError(tr("{path} is missing the key(s) {missing} (it has: {present})").format(
+            path=path, missing=", ".join(missing), present=", ".join(sorted(present)) or tr("nothing")))
     return {key: present[key] for key in wanted}
 
 
@@ -859,16 +892,18 @@ def _check_npz_headers(archive: zipfile.ZipFile, members: dict[str, str], path: 
     for key, name in members.items():
         shape, dtype = _npy_header(archive, name, f"{path}: {key}")
         if dtype.hasobject:
-            raise DataError(f"{path} holds object arrays ({key}), which could run code when loaded (pickle); "
-                            "refusing to load them")
+            raise DataError(tr("{path} holds object arrays ({key}), which could run code when loaded (pickle); "
+                               "refusing to load them").format(path=path, key=key))
         (_check_npy_images if key.startswith("x_") else _check_npy_labels)(shape, dtype, f"{path} {key}")
         if shape[0] > _MAX_NPZ_ROWS:
-            raise DataError(f"{path} {key}: its header promises {shape[0]} rows, more than the "
-                            f"{_MAX_NPZ_ROWS} this app loads")
+            raise DataError(tr("{path} {key}: its header promises {rows} rows, more than the "
+                               "{limit} this app loads").format(
+                path=path, key=key, rows=format_int(shape[0]), limit=format_int(_MAX_NPZ_ROWS)))
         total += math.prod(shape) * dtype.itemsize
     if total > _MAX_NPZ_BYTES:
-        raise DataError(f"{path}: its arrays would take {total} bytes, more than the {_MAX_NPZ_BYTES} (2 GiB) "
-                        "this app loads from one npz archive")
+        raise DataError(tr("{path}: its arrays would take {total} bytes, more than the {limit} (2 GiB) "
+                           "this app loads from one npz archive").format(
+            path=path, total=format_int(total), limit=format_int(_MAX_NPZ_BYTES)))
 
 
 def _npy_header(archive: zipfile.ZipFile, name: str, source: str) -> tuple[tuple[int, ...], np.dtype]:
@@ -879,16 +914,17 @@ def _npy_header(archive: zipfile.ZipFile, name: str, source: str) -> tuple[tuple
     try:
         version = np.lib.format.read_magic(head)
     except ValueError:
-        raise DataError(f"{source} is not a NumPy array") from None
+        raise DataError(tr("{source} is not a NumPy array").format(source=source)) from None
     read_header = _NPY_HEADERS.get(version)
     if read_header is None:
-        raise DataError(f"{source} is a .npy of format version {version[0]}.{version[1]}; "
-                        "expected 1.0 or 2.0")
+        raise DataError(tr("{source} is a .npy of format version {version}; expected 1.0 or 2.0").format(
+            source=source, version=f"{version[0]}.{version[1]}"))
     try:
         shape, _fortran_order, dtype = read_header(head)
     except ValueError as e:
         first_line = str(e).partition("\n")[0]  # numpy's message for a long header runs to several lines
-        raise DataError(f"{source} has an unreadable .npy header ({first_line})") from e
+        raise DataError(tr("{source} has an unreadable .npy header ({header})").format(
+            source=source, header=first_line)) from e
     return shape, dtype
 
 
@@ -896,17 +932,21 @@ def _check_npy_images(shape: tuple[int, ...], dtype: np.dtype, source: str) -> N
     """Images must be (n, 28, 28) or (n, 784) real numbers."""
     square = len(shape) == 3 and shape[1:] == (IMAGE_SIDE, IMAGE_SIDE)
     if not (square or (len(shape) == 2 and shape[1] == N_PIXELS)):
-        raise DataError(f"{source}: images of shape {shape} are not 28x28; expected (n, 28, 28) or (n, 784)")
+        raise DataError(tr("{source}: images of shape {shape} are not 28x28; expected (n, 28, 28) or (n, 784)").format(
+            source=source, shape=shape))
     if not _is_real(dtype):
-        raise DataError(f"{source}: images of dtype {dtype} are not numbers; expected uint8 or float")
+        raise DataError(tr("{source}: images of dtype {dtype} are not numbers; expected uint8 or float").format(
+            source=source, dtype=dtype))
 
 
 def _check_npy_labels(shape: tuple[int, ...], dtype: np.dtype, source: str) -> None:
     """Labels must be (n,) or (n, 1) real numbers (``_checked_labels`` sees that they are digits)."""
     if not (len(shape) == 1 or (len(shape) == 2 and shape[1] == 1)):
-        raise DataError(f"{source}: labels of shape {shape}; expected (n,) digits 0-9")
+        raise DataError(tr("{source}: labels of shape {shape}; expected (n,) digits 0-9").format(
+            source=source, shape=shape))
     if not _is_real(dtype):
-        raise DataError(f"{source}: labels of dtype {dtype}; expected integers 0-9")
+        raise DataError(tr("{source}: labels of dtype {dtype}; expected integers 0-9").format(
+            source=source, dtype=dtype))
 
 
 def _read_npy(archive: zipfile.ZipFile, name: str) -> np.ndarray:
@@ -923,7 +963,8 @@ def _npz_images(x: np.ndarray, source: str) -> np.ndarray:
     bad = ~((flat >= 0) & (flat <= 255))  # written so that NaN counts as bad
     if bad.any():
         image, pixel = np.unravel_index(int(np.argmax(bad)), bad.shape)
-        raise DataError(f"{source}: pixel value {float(flat[image, pixel]):g} (image {image}) is outside 0-255")
+        raise DataError(tr("{source}: pixel value {value} (image {image}) is outside 0-255").format(
+            source=source, value=f"{float(flat[image, pixel]):g}", image=image))
     if np.issubdtype(flat.dtype, np.floating) and (flat.size == 0 or flat.max() <= 1):
         return np.array(flat, dtype=np.float32, order="C")  # already scaled to [0, 1]
     return _unit_float(flat)
@@ -950,13 +991,13 @@ def _checked_labels(labels: np.ndarray, source: str) -> np.ndarray:
     # Checked before the cast, which would turn NaN, 1e30 or 2.5 into some other number silently.
     bad = np.flatnonzero(~((labels >= 0) & (labels < N_CLASSES)))  # NaN counts as bad
     if bad.size:
-        raise DataError(f"{source}: label {float(labels[bad[0]]):g} at index {bad[0]} is outside 0-9 "
-                        f"({bad.size} such label(s))")
+        raise DataError(tr("{source}: label {value} at index {index} is outside 0-9 ({count} such label(s))").format(
+            source=source, value=f"{float(labels[bad[0]]):g}", index=bad[0], count=format_int(bad.size)))
     if np.issubdtype(labels.dtype, np.floating):
         fractional = np.flatnonzero(labels != np.round(labels))
         if fractional.size:
-            raise DataError(f"{source}: label {float(labels[fractional[0]]):g} at index {fractional[0]} "
-                            "is not a whole number")
+            raise DataError(tr("{source}: label {value} at index {index} is not a whole number").format(
+                source=source, value=f"{float(labels[fractional[0]]):g}", index=fractional[0]))
     return labels.astype(np.int64)
 
 
@@ -964,8 +1005,9 @@ def _require_rows(n: int, source: str, split: str) -> None:
     """Refuse an empty ``"train"`` or ``"test"`` split: training divides by the size of the one,
     evaluation by the size of the other."""
     if n == 0:
-        what = "training" if split == "train" else split
-        raise DataError(f"{source} holds no {what} images (0 rows); there must be at least one")
+        fault = (tr("{source} holds no training images (0 rows); there must be at least one") if split == "train"
+                 else tr("{source} holds no test images (0 rows); there must be at least one"))
+        raise DataError(fault.format(source=source))
 
 
 def _is_real(dtype: np.dtype) -> bool:
@@ -976,11 +1018,11 @@ def _is_real(dtype: np.dtype) -> bool:
 def _whole_number(value, name: str) -> int:
     """``value`` as an int (numpy integers welcome), or a DataError naming it."""
     if isinstance(value, bool):
-        raise DataError(f"{name}={value!r} is not a whole number")
+        raise DataError(tr("{name}={value} is not a whole number").format(name=name, value=repr(value)))
     try:
         return operator.index(value)
     except TypeError:
-        raise DataError(f"{name}={value!r} is not a whole number") from None
+        raise DataError(tr("{name}={value} is not a whole number").format(name=name, value=repr(value))) from None
 
 
 # --------------------------------------------------------------------------------------- splits
@@ -996,24 +1038,27 @@ def with_validation(ds: Dataset, n: int = 0, fraction: float = 0.0, seed: int | 
     try:
         fraction = float(fraction)
     except (TypeError, ValueError):
-        raise DataError(f"fraction={fraction!r} is not a number") from None
+        raise DataError(tr("fraction={fraction} is not a number").format(fraction=repr(fraction))) from None
     if n < 0:
-        raise DataError(f"n={n} is negative")
+        raise DataError(tr("n={n} is negative").format(n=n))
     if not 0.0 <= fraction < 1.0:  # also rejects NaN
-        raise DataError(f"fraction={fraction} is outside [0, 1)")
+        raise DataError(tr("fraction={fraction} is outside [0, 1)").format(fraction=fraction))
     if n and fraction:
-        raise DataError(f"give n or fraction, not both (n={n}, fraction={fraction})")
+        raise DataError(tr("give n or fraction, not both (n={n}, fraction={fraction})").format(n=n, fraction=fraction))
     if not n and not fraction:
         return ds
     if fraction:
         n = round(fraction * ds.n_train)
         if n == 0:
-            raise DataError(f"fraction={fraction} of {ds.n_train} training rows is no rows at all")
+            raise DataError(tr("fraction={fraction} of {rows} training rows is no rows at all").format(
+                fraction=fraction, rows=format_int(ds.n_train)))
     if n >= ds.n_train:
-        what = f"n={n}" if not fraction else f"fraction={fraction} ({n} rows)"
-        raise DataError(f"{what} would leave no training rows (there are {ds.n_train})")
+        what = (tr("n={n} would leave no training rows (there are {rows})") if not fraction
+                else tr("fraction={fraction} ({n} rows) would leave no training rows (there are {rows})"))
+        raise DataError(what.format(n=n, fraction=fraction, rows=format_int(ds.n_train)))
     if ds.n_val:
-        raise DataError(f"{ds.name} already has a validation split of {ds.n_val} rows")
+        raise DataError(tr("{name} already has a validation split of {rows} rows").format(
+            name=ds.name, rows=format_int(ds.n_val)))
     if seed is None:
         # Slices are views: no copy of the training images.
         return dataclasses.replace(ds, x_train=ds.x_train[:-n], y_train=ds.y_train[:-n],
@@ -1028,7 +1073,8 @@ def subset(ds: Dataset, n_train: int) -> Dataset:
     """``ds`` with only its first ``n_train`` training rows (views, no copy); the other splits are kept."""
     n_train = _whole_number(n_train, "n_train")
     if n_train < 1:
-        raise DataError(f"n_train={n_train} must be at least 1")
+        raise DataError(tr("n_train={n} must be at least 1").format(n=n_train))
     if n_train > ds.n_train:
-        raise DataError(f"n_train={n_train} exceeds the {ds.n_train} training rows of {ds.name}")
+        raise DataError(tr("n_train={n} exceeds the {rows} training rows of {name}").format(
+            n=n_train, rows=format_int(ds.n_train), name=ds.name))
     return dataclasses.replace(ds, x_train=ds.x_train[:n_train], y_train=ds.y_train[:n_train])

@@ -8,12 +8,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from mnist_viz.core.i18n import tr
+
 
 class FileWriteError(OSError):
     """A file could not be written; the message names the file and the reason."""
 
     def __init__(self, path: Path, reason: str):
-        super().__init__(f"cannot write {path}: {reason}")
+        super().__init__(tr("cannot write {path}: {reason}").format(path=path, reason=reason))
         self.path, self.reason = path, reason
 
 

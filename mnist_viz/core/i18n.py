@@ -16,6 +16,7 @@ Never imports Qt: the core's messages are user-visible too.
 from __future__ import annotations
 
 import string
+from collections.abc import Mapping
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
@@ -27,6 +28,9 @@ SOURCE_LANGUAGE = "en"  # the msgids' language: no catalog needed
 # The window's language, for the processes it starts (a training process comes up in it, and a
 # running one is told by the SetLanguage command).
 LANGUAGE_ENV = "MNIST_VIZ_LANGUAGE"
+# Where a program without a window (the CLI) finds its language when MNIST_VIZ_LANGUAGE is not set: the
+# variables gettext reads, in gettext's order of precedence.
+LOCALE_ENVS = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
 
 
 class CatalogError(ValueError):
@@ -53,6 +57,31 @@ def tr(msgid: str) -> str:
 def language() -> str:
     """The current language's code, e.g. ``"de"``."""
     return _language
+
+
+def language_from_environment(environ: Mapping[str, str], folder: Path | None = None) -> str:
+    """The language a program started from a shell speaks: ``MNIST_VIZ_LANGUAGE`` if set (English
+    when no catalog has its language), else the first of ``LANGUAGE`` (a ``:``-separated list),
+    ``LC_ALL``, ``LC_MESSAGES`` and ``LANG`` whose language ("de" of "de_DE.UTF-8") has a catalog
+    or is English, else English. The locale ``C`` (or ``POSIX``) is English, as for gettext."""
+    known = available_languages(folder)
+    explicit = environ.get(LANGUAGE_ENV, "").strip()
+    if explicit:
+        code = _language_code(explicit)
+        return code if code in known else SOURCE_LANGUAGE
+    for name in LOCALE_ENVS:
+        for entry in environ.get(name, "").split(":") if name == "LANGUAGE" else [environ.get(name, "")]:
+            code = _language_code(entry)
+            if code in known:
+                return code
+    return SOURCE_LANGUAGE
+
+
+def _language_code(locale_name: str) -> str:
+    """``"de"`` of ``"de_DE.UTF-8@euro"``, ``"de-AT"`` or ``"de"``; ``"en"`` of ``"C"`` and ``"POSIX"``;
+    ``""`` of ``""``."""
+    code = locale_name.strip().split(".")[0].split("@")[0].replace("-", "_").split("_")[0].lower()
+    return SOURCE_LANGUAGE if code in ("c", "posix") else code
 
 
 def po_path(code: str, folder: Path | None = None) -> Path:

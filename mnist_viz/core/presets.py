@@ -114,7 +114,8 @@ class Preset:
     def window_budget(self) -> str:
         """What the window does with the budget, in the words ``mnist-viz presets`` prints:
         ``"3 epochs, then pauses"`` or ``"trains until you pause"``."""
-        return f"{self.budget}, then pauses" if self.stops_at_budget else "trains until you pause"
+        return tr("{budget}, then pauses").format(budget=self.budget) if self.stops_at_budget \
+            else tr("trains until you pause")
 
 
 WATCH_PACE = 30.0  # s per epoch for the scenarios the room watches step by step
@@ -276,4 +277,5 @@ def get_preset(name: str) -> Preset:
     try:
         return PRESETS[name]
     except KeyError:
-        raise ValueError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}") from None
+        raise ValueError(tr("unknown preset {name}; choose one of: {presets}").format(
+            name=repr(name), presets=", ".join(PRESETS))) from None

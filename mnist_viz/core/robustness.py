@@ -29,6 +29,7 @@ import numpy as np
 
 from mnist_viz.core.analysis import N_CLASSES, network_from_params, predictions
 from mnist_viz.core.augment import PIXELS, SIDE, Augmenter
+from mnist_viz.core.i18n import tr
 from mnist_viz.core.network import softmax
 
 CHUNK = 1000  # images spoiled (and answered) at a time: temporaries of a few MB
@@ -94,13 +95,16 @@ def check_amount(kind: str, amount: float) -> float:
     """``amount`` as the spoiler takes it (a whole number for shift and thickness); ``ValueError``
     for an unknown spoiler, or an amount that is not a finite number within its range."""
     if kind not in SPOILERS:
-        raise ValueError(f"unknown spoiler {kind!r}; choose one of {', '.join(SPOILERS)}")
+        raise ValueError(tr("unknown spoiler {kind}; choose one of {spoilers}").format(
+            kind=repr(kind), spoilers=", ".join(SPOILERS)))
     spoiler = SPOILERS[kind]
     amount = float(amount)
     if not np.isfinite(amount) or not spoiler.low <= amount <= spoiler.high:
-        raise ValueError(f"{kind} amount {amount:g} is outside {spoiler.low:g} to {spoiler.high:g} ({spoiler.unit})")
+        raise ValueError(tr("{kind} amount {amount} is outside {low} to {high} ({unit})").format(
+            kind=kind, amount=f"{amount:g}", low=f"{spoiler.low:g}", high=f"{spoiler.high:g}", unit=tr(spoiler.unit)))
     if spoiler.integer and amount != round(amount):
-        raise ValueError(f"{kind} amount {amount:g} must be a whole number of {spoiler.unit}")
+        raise ValueError(tr("{kind} amount {amount} must be a whole number of {unit}").format(
+            kind=kind, amount=f"{amount:g}", unit=tr(spoiler.unit)))
     return amount
 
 

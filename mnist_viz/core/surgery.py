@@ -23,6 +23,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from mnist_viz.core.i18n import tr
+
 MAX_PRUNE = 0.99  # the largest fraction the window offers; the functions accept anything below 1
 
 
@@ -30,10 +32,11 @@ def check_alteration(noise: float, prune: float) -> None:
     """Raise ``ValueError`` naming the value when ``noise`` (relative σ) is not a finite number ≥ 0
     or ``prune`` (a fraction) is not in [0, 1)."""
     if not (isinstance(noise, (int, float, np.floating, np.integer)) and math.isfinite(noise) and noise >= 0):
-        raise ValueError(f"weight noise must be a finite number ≥ 0 (times each weight matrix's std), got {noise!r}")
+        raise ValueError(tr("weight noise must be a finite number ≥ 0 (times each weight matrix's std), "
+                            "got {value}").format(value=repr(noise)))
     if not (isinstance(prune, (int, float, np.floating, np.integer)) and math.isfinite(prune) and 0 <= prune < 1):
-        raise ValueError(f"prune fraction must be in [0, 1) (0.8 = the smallest 80% of each weight "
-                         f"matrix), got {prune!r}")
+        raise ValueError(tr("prune fraction must be in [0, 1) (0.8 = the smallest 80% of each weight "
+                            "matrix), got {value}").format(value=repr(prune)))
 
 
 def _is_weight(index: int) -> bool:

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mnist_viz.core.i18n import tr
+
 SLOTS = 2
 FREE = np.iinfo(np.int64).max  # a slot's value while that run holds no one back
 COUNTER_FILE = "steps.bin"
@@ -47,10 +49,12 @@ class StepCounters:
         try:
             fd = os.open(path, os.O_RDWR)
         except OSError as e:
-            raise ValueError(f"cannot open the lockstep counters {path}: {e.strerror}") from e
+            raise ValueError(tr("cannot open the lockstep counters {path}: {reason}").format(
+                path=path, reason=e.strerror)) from e
         try:
             if os.fstat(fd).st_size != SLOTS * 8:
-                raise ValueError(f"the lockstep counters {path} are not {SLOTS * 8} bytes")
+                raise ValueError(tr("the lockstep counters {path} are not {size} bytes").format(
+                    path=path, size=SLOTS * 8))
             self._map = mmap.mmap(fd, SLOTS * 8)
         finally:
             os.close(fd)

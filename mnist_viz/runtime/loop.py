@@ -242,8 +242,9 @@ class TrainingLoop:
         except Exception as e:  # a bug, or a state no check foresaw: pause and say so, never end the process
             self._set_playing(False)
             self.steps_owed = 0
-            self.send(CommandFailed(command="step", reason=f"training stopped by an internal error "
-                                                           f"({type(e).__name__}: {e}); Reset or load a session"))
+            self.send(CommandFailed(command="step", reason=i18n.tr(
+                "training stopped by an internal error ({error}); Reset or load a session").format(
+                    error=f"{type(e).__name__}: {e}")))
             return IDLE_WAIT
         self.dirty = True
         self.paced_since = (time.perf_counter(), tr) if self.playing and self.speed_limit > 0 else None
@@ -286,11 +287,15 @@ class TrainingLoop:
         _, accuracy = self.evaluate()
         preset = self.budget
         assert preset is not None  # only an armed budget finishes
-        reference = f" (the tutorial reported {preset.reference})" if preset.reference else ""
-        split = self.trainer.eval_split_name
-        self.send(BudgetFinished(preset=preset.name, accuracy=accuracy,
-                                 message=f"“{preset.title}” finished its {preset.budget}: {split} "
-                                         f"accuracy {accuracy:.2%}{reference}. Start trains on."))
+        reference = i18n.tr(" (the tutorial reported {reference})").format(
+            reference=preset.reference) if preset.reference else ""
+        finished = (i18n.tr("“{title}” finished its {budget}: test accuracy {accuracy}{reference}. Start trains on.")
+                    if self.trainer.eval_split_name == "test" else
+                    i18n.tr("“{title}” finished its {budget}: validation accuracy {accuracy}{reference}. "
+                            "Start trains on."))
+        self.send(BudgetFinished(preset=preset.name, accuracy=accuracy, message=finished.format(
+            title=i18n.tr(preset.title), budget=preset.budget, accuracy=i18n.format_percent(accuracy, 2),
+            reference=reference)))
 
     def _maybe_evaluate(self, now: float) -> None:
         step, when = self.last_eval
@@ -502,8 +507,8 @@ class TrainingLoop:
         """Put the intact weights back exactly (copies: training overwrites the network's arrays)."""
         intact = self.intact
         if intact is None:
-            raise ValueError("the weights are not altered (or training went on from the altered ones): "
-                             "nothing to restore")
+            raise ValueError(i18n.tr("the weights are not altered (or training went on from the altered ones): "
+                                     "nothing to restore"))
         tr = self.trainer
         tr.net.set_params([p.copy() for p in intact.params])
         self._weights_replaced()
@@ -550,7 +555,7 @@ class TrainingLoop:
 
     def _on_save_session(self, command: SaveSession) -> str:
         checkpoint.save_checkpoint(self.trainer, command.path)
-        return f"Session saved to {command.path}"
+        return i18n.tr("Session saved to {path}").format(path=command.path)
 
     def _on_load_session(self, command: LoadSession) -> str:
         checkpoint.load_checkpoint(self.trainer, command.path)  # a bad file raises and leaves the session as it was
@@ -560,12 +565,13 @@ class TrainingLoop:
         self.run_id += 1  # the views clear, then get the loaded run's whole history
         self.trainer.replay_history()
         self.evaluate()
-        return f"Session loaded from {command.path} (step {self.trainer.step_count})"
+        return i18n.tr("Session loaded from {path} (step {step})").format(
+            path=command.path, step=i18n.format_int(self.trainer.step_count))
 
     def _on_export_metrics(self, command: ExportMetrics) -> str:
         self.trainer.flush()
         write_metrics_csv(self.trainer.history, command.path)
-        return f"Metrics written to {command.path}"
+        return i18n.tr("Metrics written to {path}").format(path=command.path)
 
     # Which handler carries out which command: the one place the loop dispatches from.
     HANDLERS: ClassVar[dict[type[Command], Callable[[Any, Any], str | None]]] = {

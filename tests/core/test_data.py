@@ -584,7 +584,7 @@ def test_subset(mnist):
     np.testing.assert_array_equal(ds.y_train, mnist.y_train[:500])
     assert np.shares_memory(ds.x_train, mnist.x_train)
     assert subset(mnist, 60000).n_train == 60000
-    with pytest.raises(DataError, match="n_train=60001 exceeds the 60000"):
+    with pytest.raises(DataError, match="n_train=60001 exceeds the 60,000 "):
         subset(mnist, 60001)
     with pytest.raises(DataError, match="n_train=0"):
         subset(mnist, 0)

@@ -102,7 +102,7 @@ def test_a_class_names_file_that_is_not_text_or_too_large_or_a_fifo(tmp_path):
     with pytest.raises(DataError, match="is not UTF-8 text"):
         read_class_names(names)
     names.write_text("a\n" * 5000)
-    with pytest.raises(DataError, match="is larger than 4096 bytes"):
+    with pytest.raises(DataError, match="is larger than 4,096 bytes"):
         read_class_names(names)
     names.unlink()
     os.mkfifo(names)

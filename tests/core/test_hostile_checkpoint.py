@@ -159,7 +159,7 @@ def test_crafted_arrays_are_refused_before_they_are_allocated(trained, good_file
 
 def test_a_zip_listing_ten_thousand_members_is_refused_from_its_end_record(trained, tmp_path):
     bad = write_zip(tmp_path / "many.npz", {f"param_{i}.npy": b"" for i in range(10_000)})
-    with pytest.raises(CheckpointError, match="lists 10000 members"):
+    with pytest.raises(CheckpointError, match="lists 10,000 members"):
         load_checkpoint(trained, bad)
 
 

@@ -188,8 +188,8 @@ def test_idx_header_promising_more_than_the_file_holds_is_refused_from_its_size(
         f.write(idx_header(10**9, 28, 28))
         f.truncate(5 * 2**30)
     error = refused(read_idx, path)
-    assert (f"is truncated: its header promises {784 * 10**9} bytes of data (shape (1000000000, 28, 28)), "
-            f"but only {5 * 2**30 - 16} are there") in str(error)
+    assert (f"is truncated: its header promises {784 * 10**9:,} bytes of data (shape (1000000000, 28, 28)), "
+            f"but only {5 * 2**30 - 16:,} are there") in str(error)
 
 
 def test_idx_file_beyond_the_size_cap_is_refused_from_its_header(tmp_path):
@@ -198,7 +198,7 @@ def test_idx_file_beyond_the_size_cap_is_refused_from_its_header(tmp_path):
     with open(path, "wb") as f:
         f.write(idx_header(n, 28, 28))
         f.truncate(16 + n * 784)
-    assert "more than the 1073741824 (1 GiB) this app loads" in str(refused(read_idx, path))
+    assert "more than the 1,073,741,824 (1 GiB) this app loads" in str(refused(read_idx, path))
 
 
 def test_idx_folder_with_a_lying_file_is_refused_quickly(tmp_path):
@@ -220,8 +220,8 @@ def test_gzip_bomb_promising_too_much_is_refused_from_its_header(tmp_path):
     path = tmp_path / f"{STEMS['train_images']}.gz"
     path.write_bytes(gzip.compress(idx_header(2_000_000, 28, 28)) + zeros_gzip(256 << 20))
     error = refused(read_idx, path)
-    assert (f"its header promises {2_000_000 * 784} bytes of data (shape (2000000, 28, 28)), more than the "
-            "1073741824 (1 GiB) this app loads from one IDX file") in str(error)
+    assert (f"its header promises {2_000_000 * 784:,} bytes of data (shape (2000000, 28, 28)), more than the "
+            "1,073,741,824 (1 GiB) this app loads from one IDX file") in str(error)
 
 
 def test_gzip_bomb_after_honest_data_is_not_decompressed(tmp_path):
@@ -229,7 +229,7 @@ def test_gzip_bomb_after_honest_data_is_not_decompressed(tmp_path):
     path.write_bytes(gzip.compress(idx_file(np.zeros((10, 28, 28)))) + zeros_gzip(4 << 30))  # 4 GiB in 4 MB
     assert path.stat().st_size < 8 << 20
     error = refused(read_idx, path)
-    assert "has more than 1048576 extra bytes after the 7840 bytes of data its header promises" in str(error)
+    assert "has more than 1,048,576 extra bytes after the 7,840 bytes of data its header promises" in str(error)
 
 
 def test_gzip_with_a_few_extra_bytes_still_counts_them(tmp_path):
@@ -241,13 +241,13 @@ def test_gzip_with_a_few_extra_bytes_still_counts_them(tmp_path):
 def test_npz_header_promising_a_huge_array_is_refused_before_allocating(tmp_path):
     path = write_npz(tmp_path / "digits.npz", {**npz_arrays(), "x_train": npy_header((10**9, 784))})
     error = refused(load_npz, path)
-    assert "x_train: its header promises 1000000000 rows, more than the 10000000 this app loads" in str(error)
+    assert "x_train: its header promises 1,000,000,000 rows, more than the 10,000,000 this app loads" in str(error)
 
 
 def test_npz_arrays_beyond_the_size_cap_are_refused_from_their_headers(tmp_path):
     path = write_npz(tmp_path / "digits.npz", {**npz_arrays(), "x_train": npy_header((5_000_000, 784), "<f8")})
     error = refused(load_npz, path)
-    assert (f"its arrays would take {5_000_000 * 784 * 8 + 4 + 784 * 4 + 4} bytes, more than the 2147483648 "
+    assert (f"its arrays would take {5_000_000 * 784 * 8 + 4 + 784 * 4 + 4:,} bytes, more than the 2,147,483,648 "
             "(2 GiB)") in str(error)
 
 
@@ -297,13 +297,13 @@ def test_npz_object_array_is_never_unpickled(tmp_path, key):
 def test_csv_with_a_10_mb_line_is_refused_without_reading_it(tmp_path):
     path = write_csv(tmp_path / "train.csv", extra_lines=("1," + "0," * (5 << 20) + "0",))
     error = refused(load_kaggle_csv, path)
-    assert "train.csv, line 7: longer than 65536 characters" in str(error)
+    assert "train.csv, line 7: longer than 65,536 characters" in str(error)
 
 
 def test_csv_that_is_one_huge_line_is_refused_at_line_1(tmp_path):
     path = tmp_path / "train.csv"
     path.write_bytes(b"7" * (10 << 20))  # no newline at all
-    assert "train.csv, line 1: longer than 65536 characters" in str(refused(load_dataset, path))
+    assert "train.csv, line 1: longer than 65,536 characters" in str(refused(load_dataset, path))
 
 
 def test_csv_line_at_the_limit_is_read(tmp_path, monkeypatch):
