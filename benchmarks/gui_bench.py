@@ -17,7 +17,7 @@ Run under Xvfb:
     xvfb-run -a -s "-screen 0 1600x1000x24" python benchmarks/gui_bench.py --compare-blas --seconds 20
 
 ``--compare-blas`` runs the GUI phase once per BLAS thread setting (1 and the library default) —
-the measurement behind ``worker.DEFAULT_BLAS_THREADS``.
+the measurement behind ``worker.default_threads``.
 """
 from __future__ import annotations
 
@@ -135,12 +135,11 @@ def measure_launch(repeats: int = 3) -> list[float]:
 # ------------------------------------------------------------------------ headless loop
 def headless_throughput(data, settings, seconds: float, blas_threads: int | None = None) -> float:
     """Wall-clock training samples per second of a bare ``Trainer.step`` loop (``blas_threads``
-    None = the BLAS library's default, as ``mnist-viz train`` runs)."""
-    from threadpoolctl import threadpool_limits
-
+    None = headless by core.parallel's rule, as ``mnist-viz train`` runs)."""
+    from mnist_viz.core.parallel import limit_blas, threads_for
     from mnist_viz.core.trainer import Trainer
 
-    with threadpool_limits(limits=blas_threads, user_api="blas"):
+    with limit_blas(blas_threads or threads_for(window=False)):
         trainer = Trainer(data, settings)
         for _ in range(20):  # warm-up: caches, BLAS threads, allocator
             trainer.step()
@@ -201,8 +200,10 @@ def parse_variant(text: str) -> dict:
     """``THREADS[:TIMEOUT[:NICE]]``, e.g. ``1``, ``2:4`` (2 BLAS threads, OPENBLAS_THREAD_TIMEOUT=4),
     ``2:4:5`` (and the training process at nice 5); ``default`` threads = the library's default,
     an empty TIMEOUT = the app's choice."""
+    from mnist_viz.core.parallel import cores_available
+
     parts = text.split(":")
-    threads = None if parts[0] == "default" else int(parts[0])
+    threads = cores_available() if parts[0] == "default" else int(parts[0])  # the library's default: one per core
     timeout = int(parts[1]) if len(parts) > 1 and parts[1] else None
     nice = int(parts[2]) if len(parts) > 2 and parts[2] else None
     return {"threads": threads, "timeout": timeout, "nice": nice, "name": text}
@@ -402,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.compare_blas:
         names = ["1", "default"]
     elif args.blas_threads == "worker":
-        names = [str(worker.DEFAULT_BLAS_THREADS)]
+        names = [str(worker.default_threads())]
     else:
         names = [args.blas_threads]
     variants = [parse_variant(name) for name in names]

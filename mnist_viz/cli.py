@@ -258,11 +258,18 @@ def main(argv: list[str] | None = None) -> int:
         return run_app(data_path=getattr(args, "data", None) or args.window_data)
     if args.command == "presets":
         return list_presets()
-    if args.command == "record":
-        return record_command(args)
-    if args.command == "evaluate":
-        return evaluate_command(args)
-    return train_command(args)
+    from mnist_viz.core.parallel import limit_blas, threads_for
+
+    try:  # every core headless; `record` paints frames too, so it keeps one for that (core.parallel)
+        threads = threads_for(window=args.command == "record")
+    except ValueError as e:
+        return _fail(str(e))
+    with limit_blas(threads):
+        if args.command == "record":
+            return record_command(args)
+        if args.command == "evaluate":
+            return evaluate_command(args)
+        return train_command(args)
 
 
 def speak_the_environment_language() -> None:

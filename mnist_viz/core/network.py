@@ -119,6 +119,26 @@ def _block(value: np.ndarray | float, shape: tuple[int, ...], dtype) -> np.ndarr
     return np.full(shape, value, dtype=dtype)
 
 
+# Layer 1 multiplies only the input columns (pixels) that are nonzero somewhere in the batch, when
+# fewer than this share of them are: a zero pixel adds exactly 0 to every z (the guard keeps the
+# weights finite) and gets a zero weight gradient. A batch of 128 digits uses ~527 of the 784 pixels
+# (the border is blank), so both layer-1 products shrink by a third; gathering the used columns of
+# the batch and rows of W1, and scattering the gradient back, costs less than that saves
+# (benchmarks/step_breakdown.py). Above the share the dense products are cheaper.
+SPARSE_INPUT_BELOW = 0.85
+
+
+def used_columns(x: np.ndarray) -> np.ndarray | None:
+    """``(A,) int`` indices of the columns of ``x (B, D)`` holding a nonzero value, or ``None`` when
+    more than ``SPARSE_INPUT_BELOW`` of them do. A bitwise OR over the rows of the float32 bits (one
+    cheap pass; a -0.0 counts as used, which costs a little work and changes nothing)."""
+    if x.dtype == DTYPE and x.flags.c_contiguous:
+        used = np.flatnonzero(np.bitwise_or.reduce(x.view(np.uint32), axis=0))
+    else:
+        used = np.flatnonzero((x != 0).any(axis=0))
+    return used if len(used) < SPARSE_INPUT_BELOW * x.shape[1] else None
+
+
 def dropout_masks(rng: np.random.Generator, batch: int, widths: Sequence[int], p: float) -> list[np.ndarray] | None:
     """Inverted-dropout masks, one ``(batch, H_i) float32`` per hidden layer of widths ``widths``:
     each entry is 0 with probability ``p`` (the unit is switched off for that image) and ``1/(1-p)``
@@ -135,6 +155,13 @@ def dropout_masks(rng: np.random.Generator, batch: int, widths: Sequence[int], p
         mask *= keep_scale
         masks.append(mask)
     return masks
+
+
+def _scatter_rows(rows: np.ndarray, where: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """A zero ``shape`` array with ``rows (A, H)`` at row indices ``where (A,)``."""
+    full = np.zeros(shape, rows.dtype)
+    full[where] = rows
+    return full
 
 
 class MLP:
@@ -220,11 +247,17 @@ class MLP:
             ``(logits, cache)``: logits ``(batch, 10)``; cache is the list of hidden activations,
             ``(batch, H_i)`` per hidden layer, before any dropout mask (empty when ``keep`` is false).
         """
+        return self._forward(x, self.params[0], keep, dropout)
+
+    def _forward(self, x: np.ndarray, W1: np.ndarray, keep: bool,
+                 dropout: Sequence[np.ndarray] | None) -> tuple[np.ndarray, list]:
+        """``forward`` with layer 1's weights given: ``x (B, A)`` and ``W1 (A, H1)`` may be the used
+        columns of the batch and the matching rows of ``params[0]`` (see ``used_columns``)."""
         act = self.act
         a = x
         cache = []
         for layer in range(self.n_hidden_layers):
-            W, b = self.params[2 * layer], self.params[2 * layer + 1]
+            W, b = (W1 if layer == 0 else self.params[2 * layer]), self.params[2 * layer + 1]
             z = a @ W
             z += b
             a_out = act.forward(z)  # in place: z is now the activation
@@ -234,7 +267,7 @@ class MLP:
                 cache.append(a_out)
             # a new array: backward needs the activation itself (its derivative is computed from it)
             a = a_out * dropout[layer] if dropout is not None else a_out
-        logits = a @ self.params[-2]
+        logits = a @ (W1 if self.n_hidden_layers == 0 else self.params[-2])
         logits += self.params[-1]
         return logits, cache
 
@@ -266,7 +299,10 @@ class MLP:
             ``(loss, grads, logits)``; ``grads`` matches ``params`` in order and shapes,
             ``logits : (batch, 10)`` lets the caller count correct answers without a second pass.
         """
-        logits, cache = self.forward(x, keep=True, dropout=dropout)
+        used = used_columns(x)
+        x_used, W1_used = (x, self.params[0]) if used is None else (x[:, used], self.params[0][used])
+        mark("layer 1: gather the used pixels")
+        logits, cache = self._forward(x_used, W1_used, True, dropout)
         mark("forward")
         if silent is not None:
             silent.extend(i for i, a in enumerate(cache) if self.unit_mask[i].any() and not a.any())
@@ -276,13 +312,15 @@ class MLP:
         grads: list[np.ndarray] = [None] * len(self.params)  # type: ignore[list-item]
         act = self.act
         for layer in range(self.n_hidden_layers, -1, -1):
-            a_in = x if layer == 0 else cache[layer - 1]
+            a_in = x_used if layer == 0 else cache[layer - 1]
             if layer and dropout is not None:
                 a_in = a_in * dropout[layer - 1]  # what this layer saw (forward did not keep it)
             W = self.params[2 * layer]
             grads[2 * layer] = a_in.T @ delta
             grads[2 * layer + 1] = delta.sum(axis=0)
             if layer == 0:
+                if used is not None:  # the unused pixels' rows get exactly 0
+                    grads[0] = _scatter_rows(grads[0], used, self.params[0].shape)
                 mark("backward: layer 1 weight gradient")
                 break  # no gradient w.r.t. the input pixels is needed
             delta = delta @ W.T

@@ -12,9 +12,12 @@ keeps its state as named lists of parameter-shaped arrays (same order and shapes
 """
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from mnist_viz.core.network import ResizePlan, remap_hidden
+from mnist_viz.core.parallel import split_run
 
 OPTIMIZERS = ("gd", "sgd", "momentum", "adam")
 # A learning rate each optimizer trains this model well at (784-128-10, ReLU, He): full-batch GD at
@@ -44,10 +47,10 @@ class Optimizer:
     # ------------------------------------------------------------------ update
     def propose(self, params: list[np.ndarray], grads: list[np.ndarray], hp: dict) -> list[np.ndarray]:
         """Compute the step's new parameters and state into spare buffers; ``params`` and ``state``
-        stay as they are. ``hp`` holds ``lr`` and the optimizer's own settings; ``grads`` (finite)
-        are scratch space (overwritten). Returns the proposed arrays whose being finite means the
-        whole proposal is: the new parameters, and the state that can overflow without them noticing
-        (``unchecked_state`` says which cannot)."""
+        stay as they are. ``hp`` holds ``lr`` and the optimizer's own settings; ``grads`` are scratch
+        space (overwritten; an inf or NaN in them shows in the returned arrays). Returns the proposed
+        arrays whose being finite means the whole proposal is: the new parameters, and the state
+        that can overflow without them noticing (``unchecked_state`` says which cannot)."""
         if not self.state and self.state_names:
             self.state = {n: [np.zeros_like(p) for p in params] for n in self.state_names}
         self._fit_spares(params)
@@ -90,10 +93,9 @@ class Optimizer:
             self._next_state = {n: [np.empty_like(p) for p in params] for n in self.state}
 
     def _propose(self, params, grads, hp) -> None:
-        lr = np.float32(hp["lr"])
+        update = partial(_sgd, np.float32(hp["lr"]))
         for p, g, new_p in zip(params, grads, self._next_params):
-            g *= lr
-            np.subtract(p, g, out=new_p)
+            split_run(update, p, g, new_p)
 
     # ------------------------------------------------------------------- state
     def follow_resize(self, plan: ResizePlan) -> None:
@@ -135,13 +137,9 @@ class Momentum(Optimizer):
     unchecked_state = ("velocity",)  # p - lr * v
 
     def _propose(self, params, grads, hp) -> None:
-        lr, mu = np.float32(hp["lr"]), np.float32(hp.get("momentum", 0.9))
-        for p, g, v, new_p, new_v in zip(params, grads, self.state["velocity"], self._next_params,
-                                         self._next_state["velocity"]):
-            np.multiply(v, mu, out=new_v)
-            new_v += g
-            np.multiply(new_v, lr, out=g)
-            np.subtract(p, g, out=new_p)
+        update = partial(_momentum, np.float32(hp["lr"]), np.float32(hp.get("momentum", 0.9)))
+        for arrays in zip(params, grads, self.state["velocity"], self._next_params, self._next_state["velocity"]):
+            split_run(update, *arrays)
 
 
 class Adam(Optimizer):
@@ -153,24 +151,41 @@ class Adam(Optimizer):
 
     def _propose(self, params, grads, hp) -> None:
         beta1, beta2 = float(hp.get("beta1", 0.9)), float(hp.get("beta2", 0.999))
-        eps = np.float32(hp.get("eps", 1e-8))
         t = self.t + 1
         step = np.float32(hp["lr"] * np.sqrt(1 - beta2**t) / (1 - beta1**t))
-        b1, b2 = np.float32(beta1), np.float32(beta2)
-        for p, g, m, v, new_p, new_m, new_v in zip(params, grads, self.state["m"], self.state["v"],
-                                                   self._next_params, self._next_state["m"], self._next_state["v"]):
-            np.multiply(m, b1, out=new_m)
-            np.multiply(g, 1 - b1, out=new_p)  # new_p is free scratch until the last line
-            new_m += new_p
-            g *= g
-            g *= 1 - b2
-            np.multiply(v, b2, out=new_v)
-            new_v += g
-            np.sqrt(new_v, out=g)
-            g += eps
-            np.divide(new_m, g, out=g)
-            g *= step
-            np.subtract(p, g, out=new_p)
+        update = partial(_adam, np.float32(beta1), np.float32(beta2), np.float32(hp.get("eps", 1e-8)), step)
+        for arrays in zip(params, grads, self.state["m"], self.state["v"],
+                          self._next_params, self._next_state["m"], self._next_state["v"]):
+            split_run(update, *arrays)
+
+
+# The updates of one parameter (or a contiguous piece of it, see parallel.split_run): the new values go
+# to the spare buffers, the gradient g is scratch. Written as in-place ufuncs: no temporary arrays.
+def _sgd(lr, p, g, new_p) -> None:
+    g *= lr
+    np.subtract(p, g, out=new_p)
+
+
+def _momentum(lr, mu, p, g, v, new_p, new_v) -> None:
+    np.multiply(v, mu, out=new_v)
+    new_v += g
+    np.multiply(new_v, lr, out=g)
+    np.subtract(p, g, out=new_p)
+
+
+def _adam(b1, b2, eps, step, p, g, m, v, new_p, new_m, new_v) -> None:
+    np.multiply(m, b1, out=new_m)
+    np.multiply(g, 1 - b1, out=new_p)  # new_p is free scratch until the last line
+    new_m += new_p
+    g *= g
+    g *= 1 - b2
+    np.multiply(v, b2, out=new_v)
+    new_v += g
+    np.sqrt(new_v, out=g)
+    g += eps
+    np.divide(new_m, g, out=g)
+    g *= step
+    np.subtract(p, g, out=new_p)
 
 
 def make_optimizer(name: str) -> Optimizer:

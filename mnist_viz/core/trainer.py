@@ -23,6 +23,7 @@ from mnist_viz.core.health import PROBE_SIZE, LayerHealth, layer_health
 from mnist_viz.core.i18n import format_int, tr
 from mnist_viz.core.network import DTYPE, MLP, ResizePlan, cross_entropy, dropout_masks, remap_hidden, softmax
 from mnist_viz.core.optim import make_optimizer
+from mnist_viz.core.parallel import split_run
 from mnist_viz.core.phases import mark, start_step
 from mnist_viz.core.snapshot import (
     EVAL_COLUMNS,
@@ -371,17 +372,15 @@ class Trainer:
         if not math.isfinite(loss):
             return self._refuse(result, tr("the loss became infinite") if loss == math.inf
                                 else tr("the loss became not a number (NaN)"))
-        if not all_finite(grads):
-            return self._refuse(result, tr("the gradients overflowed (became infinite or NaN)"))
-        mark("guard: gradients")
         hp = self.settings.hyperparams()
         hp["lr"] = self.effective_lr
+        # The gradients are not checked on their own: an inf or NaN in one always shows in the proposal
+        # (see Optimizer.unchecked_state), and one pass over the proposal is the guard's whole cost.
         proposal = self.optimizer.propose(self.net.params, grads, hp)
         mark("update: propose")
         if not all_finite(proposal):
             self.optimizer.discard()
-            return self._refuse(result, tr("the update would have made weights or the optimizer's running "
-                                           "averages overflow (grow past float32's largest number, 3.4e38)"))
+            return self._refuse(result, self._why_not_finite(x, y, masks))
         mark("guard: new weights")
         self.optimizer.commit(self.net.params)
         self._trained_lr = self.settings.lr
@@ -429,6 +428,16 @@ class Trainer:
                       "valley further than the last.").format(lr=describe_value(lr), optimizer=optimizer)
         return tr("The learning rate is {lr} ({optimizer}): the weights may have grown without bound.").format(
             lr=describe_value(lr), optimizer=optimizer)
+
+    def _why_not_finite(self, x: np.ndarray, y: np.ndarray, masks: list[np.ndarray] | None) -> str:
+        """Why a step's proposal was not finite: its gradients (computed again, the same numbers:
+        the optimizer used the first ones as scratch) or the update itself."""
+        with np.errstate(all="ignore"):
+            _loss, grads, _logits = self.net.loss_and_grads(x, y, self.settings.l2, None, masks)
+        if not all_finite(grads):
+            return tr("the gradients overflowed (became infinite or NaN)")
+        return tr("the update would have made weights or the optimizer's running "
+                  "averages overflow (grow past float32's largest number, 3.4e38)")
 
     def _refuse(self, result: StepResult, what: str) -> StepResult:
         """The guard's answer to a step that would break the weights: not applied, training stopped."""
@@ -731,8 +740,13 @@ def _health_probe(data: Dataset) -> np.ndarray:
 
 def all_finite(arrays: Sequence[np.ndarray]) -> bool:
     """Whether every value of every array is finite. Uses each array's max and min (NaN and inf
-    carry through both), which cannot overflow the way a sum of squares of large finite values does."""
-    return all(a.size == 0 or (math.isfinite(a.max()) and math.isfinite(a.min())) for a in arrays)
+    carry through both), which cannot overflow the way a sum of squares of large finite values does;
+    big arrays are checked in pieces on the engine's threads (``parallel.split_run``)."""
+    return all(a.size == 0 or all(split_run(_finite, np.ascontiguousarray(a))) for a in arrays)
+
+
+def _finite(a: np.ndarray) -> bool:
+    return math.isfinite(a.max()) and math.isfinite(a.min())
 
 
 def _loss_accuracy_predictions(net: MLP, x: np.ndarray, y: np.ndarray, batch: int = 10_000):

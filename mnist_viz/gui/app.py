@@ -18,7 +18,7 @@ from mnist_viz.gui.environment import EXIT_NO_WINDOW, display_problem, x11_probl
 
 # Signals that end the app: Ctrl+C in the terminal, `kill` or `timeout`, the terminal closing or a logout.
 # BLAS threads of the window's own process (its matrix products: the activation-space map, a deeper
-# unit's top images, templates). The training process has its own setting (worker.DEFAULT_BLAS_THREADS).
+# unit's top images, templates). The training process has its own setting (worker.default_threads).
 # With the library's default (one per core) the window's products spun a second core the training
 # process was using: at 784-512-128-10 with the Health and Space tabs shown, gui_bench measured
 # 27-32 frames/s, event latency p99 24-72 ms and training at 67-78% of the one-thread headless

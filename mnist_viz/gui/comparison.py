@@ -23,7 +23,7 @@ from mnist_viz.core.i18n import N_, tr
 from mnist_viz.core.snapshot import Settings, Snapshot
 from mnist_viz.core.timeline import Timeline
 from mnist_viz.core.trainer import describe_value
-from mnist_viz.gui.worker import DEFAULT_BLAS_THREADS, TrainingWorker
+from mnist_viz.gui.worker import TrainingWorker
 from mnist_viz.runtime import protocol as p
 from mnist_viz.runtime.lockstep import create_counters
 from mnist_viz.runtime.shared_data import ram_folder
@@ -92,7 +92,7 @@ class Comparison(QtCore.QObject):
     ended = QtCore.Signal()
 
     def __init__(self, worker_a: TrainingWorker, data: Dataset, settings_a: Settings, change: dict[str, Any], *,
-                 slack: int = LOCK_SLACK, blas_threads: int | None = DEFAULT_BLAS_THREADS,
+                 slack: int = LOCK_SLACK, blas_threads: int | None = None,
                  worker_options: dict[str, Any] | None = None, parent: QtCore.QObject | None = None):
         super().__init__(parent)
         self.settings_a = settings_a

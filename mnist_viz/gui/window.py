@@ -51,7 +51,7 @@ from mnist_viz.gui.retranslate import retranslate
 from mnist_viz.gui.toast import Toast
 from mnist_viz.gui.whats_this import install as install_whats_this
 from mnist_viz.gui.window_state import restore_window_state, save_window_state, stored_settings
-from mnist_viz.gui.worker import DEFAULT_BLAS_THREADS, TrainingWorker
+from mnist_viz.gui.worker import TrainingWorker
 
 if TYPE_CHECKING:
     import numpy as np
@@ -97,7 +97,7 @@ class MainWindow(QtWidgets.QMainWindow):
         settings: starting settings; ``None`` = the last ones stored in ``store`` (or defaults).
         store: where geometry and settings persist; ``None`` = the user's ``QSettings``. Tests pass
             ``QSettings(path, IniFormat)`` so they never touch the real one.
-        blas_threads: for the worker (see ``worker.DEFAULT_BLAS_THREADS``).
+        blas_threads: for the worker (``None``: the rule, see ``worker.default_threads``).
 
     Signals:
         firstPainted(): the window was painted for the first time (launch timing).
@@ -108,7 +108,7 @@ class MainWindow(QtWidgets.QMainWindow):
     snapshotShown = QtCore.Signal(object)
 
     def __init__(self, data: Dataset, settings: Settings | None = None, store: QtCore.QSettings | None = None,
-                 blas_threads: int | None = DEFAULT_BLAS_THREADS, parent: QtWidgets.QWidget | None = None):
+                 blas_threads: int | None = None, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         self.data = data
         self.store = store if store is not None else QtCore.QSettings("mnist-viz", "mnist-viz")

@@ -40,6 +40,7 @@ from PySide6.QtCore import QThread, QTimer, Signal
 from mnist_viz.core import checkpoint
 from mnist_viz.core.backprop_step import MAX_IMAGES
 from mnist_viz.core.i18n import format_int, tr
+from mnist_viz.core.parallel import threads_for
 from mnist_viz.core.snapshot import History, Settings, Snapshot
 from mnist_viz.core.trainer import Trainer
 from mnist_viz.runtime import loop as training_loop
@@ -53,17 +54,25 @@ if TYPE_CHECKING:
     from mnist_viz.core.data import Dataset
     from mnist_viz.core.presets import Preset
 
-# BLAS threads in the training process: 1. Measured 2026-11-21 with benchmarks/gui_bench.py
-# --variants 1 2:4 2 --repeats 2 --seconds 20 (2 cores, 512 hidden units, every panel live; "2:4" =
-# two threads with OPENBLAS_THREAD_TIMEOUT=4, so an idle BLAS thread sleeps instead of spinning):
+# Threads of the training process (BLAS and the element-wise passes): by core.parallel's rule, all
+# cores but one, which the window needs to paint; so 1 on a 2-core machine. Measured 2026-11-21 with
+# benchmarks/gui_bench.py --variants 1 2:4 2 --repeats 2 --seconds 20 (2 cores, 512 hidden units,
+# every panel live; "2:4" = two threads with OPENBLAS_THREAD_TIMEOUT=4, so an idle BLAS thread sleeps):
 #   1 thread:  33.8-33.9 frames/s, p99 15-18 ms, 36.1-37.3k samples/s (92-93% of a 1-thread headless run)
 #   2:4:       34.0-34.6 frames/s, p99 29-31 ms, 26.1-37.6k samples/s, a third of a core more CPU
 #   2:         31.8-32.8 frames/s, p99 31-32 ms, 16.9-22.3k samples/s (the idle thread spins on the
 #              window's core and every product waits for whichever thread lost the core)
-# Headless, 2 threads train 1.5x faster than 1 (57-61k vs 39-41k samples/s in the same run), but the
-# window needs ~0.45 of the second core to paint ~34 frames/s, and a second BLAS thread sharing that
-# core gains nothing: 1 thread is as fast or faster and keeps the event latency low.
-DEFAULT_BLAS_THREADS = 1
+# Headless, 2 threads train 1.5x faster than 1, but the window needs ~0.45 of the second core to
+# paint ~34 frames/s, and a second thread sharing that core gains nothing.
+def default_threads() -> int:
+    """The training process's threads by the rule (``MNIST_VIZ_THREADS`` overrides; a bad value
+    falls back to the rule's own answer: the window must open)."""
+    try:
+        return threads_for(window=True)
+    except ValueError:
+        return threads_for(window=True, environ={})
+
+
 RECEIVE_POLL = 0.05  # s the receiving thread waits for a message before checking on the process
 RESTART_LIMIT = 3  # automatic restarts of a dying training process within RESTART_WINDOW s ...
 RESTART_WINDOW = 60.0  # ... before the window stops trying (something kills it at once, every time)
@@ -111,7 +120,7 @@ class TrainingWorker(QThread):
     processRestarted = Signal(str)
 
     def __init__(self, data: Dataset, settings: Settings | None = None, *,
-                 blas_threads: int | None = DEFAULT_BLAS_THREADS, snapshot_interval: float = SNAPSHOT_INTERVAL,
+                 blas_threads: int | None = None, snapshot_interval: float = SNAPSHOT_INTERVAL,
                  eval_interval: float = EVAL_INTERVAL, parent: Any = None):
         check_not_spawning()
         super().__init__(parent)
@@ -119,7 +128,7 @@ class TrainingWorker(QThread):
         self.settings = settings or Settings()
         Trainer(data, self.settings)  # raises ValueError here, in the caller, if the settings do not fit
         self._data = data
-        self._options = (blas_threads, snapshot_interval, eval_interval)
+        self._options = (default_threads() if blas_threads is None else blas_threads, snapshot_interval, eval_interval)
         self._context = multiprocessing.get_context("spawn")  # fork is unsafe in a process running Qt threads
         self._new_channels()
         self._sent = 0

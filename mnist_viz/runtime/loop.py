@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from mnist_viz.core import checkpoint, i18n
 from mnist_viz.core.backprop_step import explain_next_step
 from mnist_viz.core.files import write_metrics_csv
+from mnist_viz.core.parallel import limit_blas
 from mnist_viz.core.presets import Preset
 from mnist_viz.core.snapshot import LoopState, Settings
 from mnist_viz.core.surgery import alter_weights, describe_alteration, weight_zero_fraction
@@ -622,7 +622,7 @@ def main(channel: TrainerEnd, data_spec: dict, settings: Settings, blas_threads:
             event = SnapshotReady(snapshot=light, layout=layout)
         channel.send(event)
 
-    limit = threadpool_limits(limits=blas_threads, user_api="blas") if blas_threads else contextlib.nullcontext()
+    limit = limit_blas(blas_threads) if blas_threads else contextlib.nullcontext()  # and the element-wise passes
     try:
         # Overflow is how divergence starts; the trainer detects it and the window explains it in
         # plain words, so NumPy's warnings would only add noise to the lecturer's terminal.

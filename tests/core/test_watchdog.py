@@ -203,3 +203,25 @@ def test_state_that_would_overflow_is_refused_even_when_the_weights_alone_would_
     assert all_finite(grads)
     proposal = tr.optimizer.propose(tr.net.params, grads, {**tr.settings.hyperparams(), "lr": tr.settings.lr})
     assert not all_finite(proposal)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+@pytest.mark.parametrize("bad", [np.inf, np.nan])
+def test_gradients_that_are_not_finite_are_refused_and_named_though_only_the_proposal_is_checked(
+        small, monkeypatch, optimizer, bad):
+    # The guard checks the optimizer's proposal, not the gradients: an inf or NaN in any gradient,
+    # with a finite loss, must still be refused bit for bit and be called the gradients' fault.
+    tr = Trainer(small, Settings(hidden=(16,), optimizer=optimizer, lr=0.01))
+    tr.train(iterations=3)
+    before = _bits(tr)
+    real = type(tr.net).loss_and_grads
+
+    def spoiled(net, *args, **kwargs):
+        loss, grads, logits = real(net, *args, **kwargs)
+        grads[3][-1] = bad  # the last bias: a small array, far from the big first-layer weights
+        return loss, grads, logits
+
+    monkeypatch.setattr(type(tr.net), "loss_and_grads", spoiled)
+    result = tr.step()
+    assert result.diverged and _bits(tr) == before
+    assert "the gradients overflowed" in tr.diverged and "not applied" in tr.diverged
