@@ -171,9 +171,9 @@ def test_no_healthy_teaching_scenario_is_ever_stopped(mnist, name):
 
 
 @pytest.mark.slow
-def test_ten_seeds_of_the_fast_preset_are_never_stopped(mnist):
+def test_five_seeds_of_the_fast_preset_are_never_stopped(mnist):
     preset = PRESETS["fast"]
-    for seed in range(10):
+    for seed in range(5):  # ten took 10 s of the suite's budget; the scenarios and lr tests add more runs
         tr = Trainer(mnist, preset.settings.replace(seed=seed))
         tr.train(epochs=preset.epochs)
         assert not tr.trouble, (seed, tr.diverged)
