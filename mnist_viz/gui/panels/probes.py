@@ -126,6 +126,7 @@ class ProbesPanel(QtWidgets.QWidget):
         self._confidences: list[QtWidgets.QGraphicsSimpleTextItem] = []  # "98%"
         self._images: list[pg.ImageItem] = []
         self._answer_cache: list[tuple[str, str, str]] = []
+        self._bars_key: tuple | None = None  # what the confidence bars show, to the pixel (see _draw_strip)
         self._answer_scale = self._confidence_scale = 0.01
         self._detail_title_cache = ("", "")
         self._bar_names: list[str] = []  # under the large view's bars (_fit_bar_names)
@@ -527,11 +528,23 @@ class ProbesPanel(QtWidgets.QWidget):
         answered = np.array([s == ANSWERED for s in self._states])
         correct = answered & (predicted == labels)
         colours = [style.CORRECT if c else style.WRONG for c in correct]
-        self._bars.setOpts(x0=x0 + IMAGE_X, y0=y0 + BAR_Y, width=np.where(answered, confidence * BAR_LEN, 0.0),
-                           height=np.full(self.count, BAR_H), brushes=[pg.mkBrush(c) for c in colours])
+        widths = np.where(answered, confidence * BAR_LEN, 0.0)
+        # The strip is repainted only when something in it changes on screen: most frames move a
+        # confidence bar by far less than a pixel (and a new bar means repainting the whole strip).
+        key = (self._grid, self.count, tuple(colours), tuple(np.rint(widths / self._strip_px_width()).astype(int)))
+        if key != self._bars_key:
+            self._bars_key = key
+            self._bars.setOpts(x0=x0 + IMAGE_X, y0=y0 + BAR_Y, width=widths, height=np.full(self.count, BAR_H),
+                               brushes=[pg.mkBrush(c) for c in colours])
         for k, state in enumerate(self._states):
             self._images[k].setOpacity(DIMMED if state == ADDED_LATER else 1.0)
             self._set_answer(k, *self._answer(state, correct[k], predicted[k], confidence[k]))
+
+    def _strip_px_width(self) -> float:
+        """Data units per device pixel across the strip (at least a tiny positive number; before the
+        first layout, an assumed 100 px per probe image)."""
+        width = self._strip_view.viewPixelSize()[0] if self._strip_view.width() >= 10 else 0.01
+        return max(float(width), 1e-6)
 
     def _answer(self, state: str, correct: bool, predicted: int, confidence: float) -> tuple[str, str, str]:
         """``(answer, confidence, colour)`` of a probe, e.g. ``("✓ 7", "98%", CORRECT)`` (or
