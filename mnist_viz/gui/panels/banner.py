@@ -77,6 +77,8 @@ class DivergenceBanner(QtWidgets.QFrame):
         less than ``COMPACT_BELOW`` pixels high the banner is ``compact``: the detail goes to the
         headline's tooltip (its lines pushed the status line off a 768-pixel projector) and the
         window gives the banner the look-back slider's room."""
+        if not headline and not detail and self.isHidden() and not self.headline.text() and not self.message.text():
+            return  # the usual frame: nothing went wrong, and nothing is shown (~0.1 ms of widget calls)
         screen = self.screen()
         compact = screen is not None and screen.availableGeometry().height() < COMPACT_BELOW
         self.compact = compact
