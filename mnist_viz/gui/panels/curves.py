@@ -637,10 +637,12 @@ class CurvesPanel(QtWidgets.QWidget):
         # points are decimated to the plot's width before setData (_redraw_steps, _redraw_evals).
         item = plot.plot(pen=pen, name=name, **opts)
         if symbol:
-            # The dots change only when an evaluation comes (every few hundred steps), but the plot
-            # is painted on every frame for the training curves: kept as a pixmap, they are copied
-            # instead of drawn again (pyqtgraph's scatter paint cost ~0.3 ms each, whatever the count).
-            item.scatter.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            # The dots and their line change only when an evaluation comes (every few hundred
+            # steps), but the plot is painted on every frame for the training curves: kept as a
+            # pixmap, they are copied instead of drawn again (pyqtgraph's scatter paint cost
+            # ~0.3 ms each, whatever the count).
+            for part in (item.scatter, item.curve):
+                part.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         return item
 
     # ------------------------------------------------------------------ public
