@@ -28,6 +28,11 @@ from mnist_viz.core.snapshot import EVAL_COLUMNS, RESTART_FIELDS, STEP_COLUMNS, 
 
 WINDOW = 400  # step rows a rule looks at
 MIN_STEPS = 100  # rows of evidence before a loss rule speaks
+# A loss that rose by less than this (nats, mean of the last half against the first) is not climbing:
+# near zero, a memorised run's loss wobbles from 0.001 to 0.02 and back (seen under Xvfb on
+# "Overfitting on 500 images" after dropout was switched on: "the learning rate is too high" beside
+# "the network is memorising").
+MIN_RISE = 0.05
 PLATEAU_STEPS = 300  # rows of a flat smoothed loss before "plateau"
 PLATEAU_DROP = 0.02  # relative drop of the smoothed loss over the window below which it is flat
 PLATEAU_FLOOR = 0.1  # a loss below this is "done", not stuck
@@ -145,7 +150,7 @@ def _loss_rules(snap: Snapshot, losses: np.ndarray) -> list[Hint]:
     half = len(losses) // 2
     early, late = float(np.mean(losses[:half])), float(np.mean(losses[half:]))
     wobble = float(np.std(np.diff(losses[half:]))) / max(late, 1e-9)
-    if late > early * 1.05 or (late > 1.5 and wobble > 0.5):
+    if (late > early * 1.05 and late - early > MIN_RISE) or (late > 1.5 and wobble > 0.5):
         return [_too_high(snap, early, late)]
     s = snap.settings
     usual = USUAL_LR.get(s.optimizer, s.lr)

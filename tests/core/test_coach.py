@@ -131,3 +131,14 @@ def test_after_a_knob_changes_the_loss_rules_see_only_the_new_steps(small):
     marker_step = max(m.step for m in snap.new_markers)
     assert len(feed.steps()) and (feed.steps()[:, 0] > marker_step).all()
     assert "lr_too_high" not in {h.id for h in hints}
+
+
+def test_a_near_zero_loss_that_wobbles_is_not_called_a_too_high_learning_rate(small):
+    snap = Trainer(small, Settings(optimizer="adam", lr=1e-3)).snapshot(health=False)
+    rng = np.random.default_rng(0)
+    steps = np.zeros((400, 5))
+    steps[:, LOSS_COL] = 0.002 + 0.01 * rng.random(400) ** 8  # spikes up to 0.012
+    steps[200:, LOSS_COL] *= 3  # the late half three times the early one, yet all under 0.04
+    assert "lr_too_high" not in {h.id for h in coach_hints(snap, steps)}
+    steps[200:, LOSS_COL] += 0.5  # a real climb of half a nat
+    assert "lr_too_high" in {h.id for h in coach_hints(snap, steps)}
