@@ -578,7 +578,10 @@ class ProbesPanel(QtWidgets.QWidget):
     def _strip_px_width(self) -> float:
         """Data units per device pixel across the strip (at least a tiny positive number; before the
         first layout, an assumed 100 px per probe image)."""
-        width = self._strip_view.viewPixelSize()[0] if self._strip_view.width() >= 10 else 0.01
+        try:
+            width = self._strip_view.viewPixelSize()[0] if self._strip_view.width() >= 10 else 0.01
+        except (TypeError, AttributeError):  # no device transform yet (not in a shown view)
+            width = 0.01
         return max(float(width), 1e-6)
 
     def _answer(self, state: str, correct: bool, predicted: int, confidence: float) -> tuple[str, str, str]:
