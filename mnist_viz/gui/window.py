@@ -411,7 +411,13 @@ class MainWindow(QtWidgets.QMainWindow):
             self._zoom_factor = factor
         base = round(CONTROLS_WIDTH * self._zoom_factor)
         needed = self.controls.minimumSizeHint().width() + self.controls_scroll.verticalScrollBar().sizeHint().width()
-        self.controls_scroll.setFixedWidth(min(max(base, needed), round(base * 4 / 3)))
+        width = min(max(base, needed), round(base * 4 / 3))
+        screen = self.screen()
+        if screen is not None and width > base:  # never so wide that the window no longer fits the screen:
+            # at 1024x768 in German the wider column pushed the weights off the right edge (seen under Xvfb)
+            others = self.minimumSizeHint().width() - self.controls_scroll.width()
+            width = max(base, min(width, screen.availableGeometry().width() - others))
+        self.controls_scroll.setFixedWidth(width)
 
     def _follow_selected_probe(self) -> None:
         """The Softmax T tab plays with the probe selected in the strip."""

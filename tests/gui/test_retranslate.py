@@ -202,7 +202,17 @@ def test_plot_axis_and_title_texts_switch_and_keep_their_units(qtbot):
     assert plot.getPlotItem().titleLabel.text == "Learning curves"
 
 
-def test_the_controls_column_widens_for_longer_german_labels_and_back(qtbot, small_mnist, store):
+def _fake_screen_width(monkeypatch, window, width: int) -> None:
+    """The window's screen says ``width`` px are available (the offscreen one has 800)."""
+    from PySide6 import QtCore
+
+    screen = window.screen()
+    real = screen.availableGeometry()
+    monkeypatch.setattr(type(screen), "availableGeometry",
+                        lambda _self: QtCore.QRect(real.x(), real.y(), width, real.height()))
+
+
+def test_the_controls_column_widens_for_longer_german_labels_and_back(qtbot, small_mnist, store, monkeypatch):
     """At 330 px German labels were cut ("Zurücksetzen"): the column fits them (by at most a third
     more) and returns to its width in English."""
     from mnist_viz.gui.window import MainWindow
@@ -210,6 +220,7 @@ def test_the_controls_column_widens_for_longer_german_labels_and_back(qtbot, sma
     window = MainWindow(small_mnist, Settings(hidden=(32,), batch_size=64), store=store)
     qtbot.addWidget(window)
     window.show()
+    _fake_screen_width(monkeypatch, window, 1920)
     english_width = window.controls_scroll.width()
     window.set_language("de", remember=False)
     qtbot.waitUntil(lambda: window.controls_scroll.width() > english_width, timeout=2000)
@@ -217,4 +228,23 @@ def test_the_controls_column_widens_for_longer_german_labels_and_back(qtbot, sma
     assert window.controls_scroll.width() >= min(needed, round(english_width * 4 / 3))
     window.set_language("en", remember=False)
     qtbot.waitUntil(lambda: window.controls_scroll.width() == english_width, timeout=2000)
+    window.shutdown()
+
+
+def test_the_german_column_never_widens_the_window_past_the_screen(qtbot, small_mnist, store, monkeypatch):
+    """At 1024x768 in German the wider column pushed the weights off the screen's right edge (seen
+    under Xvfb): it widens only as far as the window still fits the screen's available width."""
+    from mnist_viz.gui.window import MainWindow
+
+    window = MainWindow(small_mnist, Settings(hidden=(32,), batch_size=64), store=store)
+    qtbot.addWidget(window)
+    window.show()
+    english_width = window.controls_scroll.width()
+    tight = window.minimumSizeHint().width() + 20  # room for 20 px more, not the third more German asks
+    _fake_screen_width(monkeypatch, window, tight)
+    window.set_language("de", remember=False)
+    qtbot.wait(50)
+    assert english_width <= window.controls_scroll.width() <= english_width + 20
+    assert window.minimumSizeHint().width() <= tight
+    window.set_language("en", remember=False)
     window.shutdown()
