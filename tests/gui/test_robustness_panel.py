@@ -118,3 +118,34 @@ def test_class_names_come_from_the_dataset(panel, small_mnist):
     axis = panel._class_plot.getAxis("bottom")
     assert axis.labelText == "class" and "Trouser" in [text for _, text in axis._tickLevels[0]]
     assert "1 Trouser" in panel._class_plot.toolTip()
+
+
+def test_a_round_whose_signal_comes_before_its_future_is_done_still_starts_the_next(qtbot, shown, snap, small_mnist,
+                                                                                    monkeypatch):
+    """The round's result is emitted from inside the computation, so the GUI thread can handle it
+    while the future is not yet done: the snapshot that waited must start then, or the curves stop
+    following the training (seen under Xvfb)."""
+    import threading
+    from concurrent.futures import Future
+
+    from mnist_viz.gui.panels import robustness as panel_module
+
+    lab = shown(RobustnessPanel(small_mnist, min_interval=0.2), 1200, 800)
+    started = []
+
+    class NotYetDone:
+        """Runs each job on a thread of its own, which emits the result as the real one does, but
+        leaves the future not done: as the GUI thread can see it while handling the signal."""
+
+        def submit(self, fn, job):
+            started.append(job.kind)
+            threading.Thread(target=fn, args=(job,), daemon=True).start()
+            return Future()
+
+    monkeypatch.setattr(panel_module, "ThreadPoolExecutor", lambda **_kw: NotYetDone())
+    lab.show_snapshot(snap)
+    assert started == ["noise"]
+    lab._waiting = snap  # a newer snapshot parked while the round runs
+    qtbot.waitUntil(lambda: len(lab.curve("noise")[0]) == 5, timeout=5000)  # the queued signal shown
+    qtbot.waitUntil(lambda: len(started) == 2, timeout=5000)  # ... and the waiting one started
+    assert started == ["noise", "rotate"]

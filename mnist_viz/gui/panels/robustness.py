@@ -148,6 +148,7 @@ class RobustnessPanel(QtWidgets.QWidget):
         self._in_background = min_interval > 0
         self._executor: ThreadPoolExecutor | None = None
         self._running: Future | None = None
+        self._running_job: _Job | None = None  # the job of ``_running``
         self._waiting: Snapshot | None = None
         self._generation = 0
         self._next_kind = 0  # index into SPOILERS of the next curve to measure
@@ -447,7 +448,8 @@ class RobustnessPanel(QtWidgets.QWidget):
         else:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="robustness")
-            self._running = self._executor.submit(self._compute_and_send, self._job(snap))
+            self._running_job = self._job(snap)
+            self._running = self._executor.submit(self._compute_and_send, self._running_job)
 
     def _job(self, snap: Snapshot) -> _Job:
         kinds = list(rb.SPOILERS)
@@ -462,8 +464,12 @@ class RobustnessPanel(QtWidgets.QWidget):
         return result
 
     def _apply(self, result: _Result) -> None:
-        """On the GUI thread: show a computed round, then start the one waiting."""
-        if self._running is not None and self._running.done():
+        """On the GUI thread: show a computed round, then start the one waiting. The round's signal
+        can arrive before its future counts as done (it is emitted from inside the computation): the
+        round is over when its own result comes, whatever the future says yet. Asking only
+        ``done()`` left a waiting snapshot parked for good, and the curves stopped following the
+        training (seen under Xvfb at the window's default pace)."""
+        if self._running is not None and (self._running.done() or result.job is self._running_job):
             self._running = None
         if result is self._shown:  # flush() showed it already; this is its queued signal
             return
