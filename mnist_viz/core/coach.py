@@ -16,13 +16,12 @@ hint shows after ``on_calls`` calls in a row that raise it and goes after ``off_
 """
 from __future__ import annotations
 
-import math
 from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 
-from mnist_viz.core.i18n import format_int, format_number, format_percent, tr
+from mnist_viz.core.i18n import format_int, format_number, format_percent, format_significant, tr
 from mnist_viz.core.optim import USUAL_LR
 from mnist_viz.core.snapshot import EVAL_COLUMNS, RESTART_FIELDS, STEP_COLUMNS, Snapshot
 
@@ -76,10 +75,7 @@ def _round(value: float) -> float:
 
 def _num(x: float) -> str:
     """``x`` to 3 significant digits without trailing zeros, the locale's way: 0.0005 → "0.0005"."""
-    if not math.isfinite(x) or x == 0 or not 1e-6 <= abs(x) < 1e6:
-        return f"{x:.3g}"  # 1e+29 (an injected lr): Babel's decimals cannot quantize that far
-    plain = f"{_round(x):.12f}".rstrip("0")
-    return format_number(x, len(plain.split(".")[1]) if "." in plain else 0)
+    return format_significant(x, 3)
 
 
 def _lower_lr(lr: float) -> float:
@@ -97,7 +93,7 @@ def _too_high(snap: Snapshot, early: float, late: float) -> Hint:
     return _lr_hint(lr, tr("The learning rate is too high"),
                     tr("The loss went from {early} to {late} instead of down: each step jumps past the bottom of "
                        "the valley. Try a smaller learning rate than {lr}.").format(
-                        early=format_number(early, 2), late=format_number(late, 2), lr=_num(lr)))
+                        early=_num(early), late=_num(late), lr=_num(lr)))
 
 
 def _too_low(snap: Snapshot, late: float, drop: float) -> Hint:
@@ -208,10 +204,16 @@ def _overfit_rule(snap: Snapshot, evals: np.ndarray) -> list[Hint]:
     train_acc = float(evals[-1, EVAL_TRAIN_ACC_COL])
     if not np.all(np.isfinite(gap)) or gap[-1] < GAP_ALARM or (gap[-1] < gap[0] and train_acc < MEMORISED):
         return []
-    if snap.settings.dropout == 0:
+    s = snap.settings
+    fix: dict | None
+    if s.dropout == 0:
         fix, label = {"dropout": 0.3}, tr("Turn dropout on (0.3)")
-    else:
+    elif s.augment_shift < 2:
         fix, label = {"augment_shift": 2}, tr("Move the digits by up to 2 pixels")
+    elif s.train_subset:  # both remedies on already (a button for a fix in place misled, seen under Xvfb)
+        fix, label = {"train_subset": 0}, tr("Train on all the training images")
+    else:
+        fix, label = None, ""
     return [Hint("overfitting", tr("The network is memorising"),
                  tr("Training accuracy is {train} but only {eval} on images it has not seen: it learns the "
                     "training images by heart instead of what makes a digit.").format(

@@ -15,13 +15,14 @@ Never imports Qt: the core's messages are user-visible too.
 """
 from __future__ import annotations
 
+import math
 import string
 from collections.abc import Mapping
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 from babel.messages.pofile import PoFileError, read_po
-from babel.numbers import parse_pattern
+from babel.numbers import get_decimal_symbol, parse_pattern
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 SOURCE_LANGUAGE = "en"  # the msgids' language: no catalog needed
@@ -196,18 +197,50 @@ def _locale() -> Locale:
         return Locale.parse(SOURCE_LANGUAGE)
 
 
+# Beyond this a float's digits are noise, and Babel's decimal quantize raises (InvalidOperation from
+# about 1e25: a diverging run's loss froze the metric cards with a traceback a frame, seen under Xvfb).
+LARGEST_PLAIN = 1e15
+
+
+def _unplain(x: float, digits: int, locale: Locale) -> str | None:
+    """``x`` as the locale writes a number too large (or not finite) for plain digits, else ``None``:
+    "3.4e+38" (en), "3,4e+38" (de); "inf", "-inf", "nan" as they are."""
+    if not math.isfinite(x):
+        return str(float(x))
+    if abs(x) < LARGEST_PLAIN:
+        return None
+    return f"{x:.{max(1, digits)}e}".replace(".", get_decimal_symbol(locale))
+
+
 def format_number(x: float, digits: int = 2) -> str:
     """``x`` with exactly ``digits`` decimals and the locale's separators: 1234.5 → "1,234.5" (en),
-    "1.234,5" (de)."""
+    "1.234,5" (de); from ``LARGEST_PLAIN`` on, or not finite, in scientific notation."""
     locale = _locale()
+    if (text := _unplain(x, digits, locale)) is not None:
+        return text
     pattern = parse_pattern(locale.decimal_formats[None].pattern)
     pattern.frac_prec = (digits, digits)
     return pattern.apply(x, locale)
 
 
+def format_significant(x: float, digits: int = 3) -> str:
+    """``x`` to ``digits`` significant digits without trailing zeros, the locale's way: 0.0005 →
+    "0.0005", 0.25 → "0,25" (de); below 1e-6 and from 1e6 on (or not finite) in scientific notation."""
+    if not math.isfinite(x):
+        return str(float(x))
+    if x == 0:
+        return format_number(0, 0)
+    if not 1e-6 <= abs(x) < 1e6:
+        return f"{x:.{max(0, digits - 1)}e}".replace(".", get_decimal_symbol(_locale()))
+    plain = f"{float(f'{x:.{digits}g}'):.12f}".rstrip("0")
+    return format_number(x, len(plain.split(".")[1]) if "." in plain else 0)
+
+
 def format_percent(x: float, digits: int = 1) -> str:
     """A fraction as a percentage, the locale's way: 0.975 → "97.5%" (en), "97,5 %" (de, a no-break space)."""
     locale = _locale()
+    if (text := _unplain(100 * x, digits, locale)) is not None:
+        return text + "%"
     pattern = parse_pattern(locale.percent_formats[None].pattern)
     pattern.frac_prec = (digits, digits)
     return pattern.apply(x, locale)

@@ -142,3 +142,18 @@ def test_a_near_zero_loss_that_wobbles_is_not_called_a_too_high_learning_rate(sm
     assert "lr_too_high" not in {h.id for h in coach_hints(snap, steps)}
     steps[200:, LOSS_COL] += 0.5  # a real climb of half a nat
     assert "lr_too_high" in {h.id for h in coach_hints(snap, steps)}
+
+
+def test_the_overfitting_hint_never_offers_a_fix_that_is_in_place_already(small):
+    """After its 'Move the digits by up to 2 pixels' was applied the card still offered it (seen
+    under Xvfb): each remedy is offered only while it is not on."""
+    settings = presets.get_preset("overfit").settings.replace(val_size=1000)
+    trainer = Trainer(small, settings)
+    _train(trainer, 400)
+    snap = trainer.snapshot(health=False)
+    fixes = []
+    for on in ({}, {"dropout": 0.3}, {"dropout": 0.3, "augment_shift": 2}):
+        now = dataclasses.replace(snap, settings=settings.replace(**on))
+        hints = {h.id: h for h in coach_hints(now, trainer.history.steps.array(), trainer.history.evals.array())}
+        fixes.append(hints["overfitting"].fix)
+    assert fixes == [{"dropout": 0.3}, {"augment_shift": 2}, {"train_subset": 0}]

@@ -133,3 +133,20 @@ def test_update_catalogs_adds_new_texts_and_keeps_old_translations(tmp_path):
     assert catalog.get("New text").string == ""
     assert "Gone" in catalog.obsolete and catalog.get("Gone") is None
     assert tool.missing(catalog, {"Reset": [], "New text": []}) == ["New text"]
+
+
+def test_numbers_too_large_for_plain_digits_are_written_scientifically_in_every_language():
+    """A diverging run's loss reaches 1e30 and more: Babel's quantize raised from about 1e25, which
+    froze the metric cards (a traceback a frame, seen under Xvfb)."""
+    from mnist_viz.core import i18n
+    try:
+        for code, decimal in (("en", "."), ("de", ","), ("es", ",")):
+            i18n.set_language(code)
+            assert i18n.format_number(1e30, 3) == f"1{decimal}000e+30"
+            assert i18n.format_number(-3.4e38, 1) == f"-3{decimal}4e+38"
+            assert i18n.format_number(float("inf")) == "inf" and i18n.format_number(float("nan")) == "nan"
+            assert i18n.format_percent(1e20) == f"1{decimal}0e+22%"
+            assert i18n.format_int(10**30).startswith("1")
+            assert "e" not in i18n.format_number(123456789012.5, 1)  # still plain below the limit
+    finally:
+        i18n.set_language("en")

@@ -66,3 +66,17 @@ def test_a_replayed_history_gives_the_recent_training_loss_not_the_mean_of_the_w
     rows = np.column_stack([np.arange(400), np.arange(400) / 20, np.arange(400) * 100, losses, np.full(400, 0.9)])
     cards.show_snapshot(dataclasses.replace(snap, new_steps=rows))
     assert cards.value("train_loss") == "0.250"
+
+
+def test_a_diverging_loss_and_the_learning_rate_fit_their_cards_in_every_language():
+    """A 13-digit loss was cut at both sides (",290,407,00"); from 1e25 the formatting raised, which froze
+    the cards (seen under Xvfb). The learning rate is written the language's way (0,001 in German)."""
+    from mnist_viz.core import i18n
+    from mnist_viz.gui.panels.metrics import _number
+    try:
+        assert _number(1234567890123.0) == "1.235e+12" and _number(3e30) == "3.000e+30" and _number(0.0012) == "0.001"
+        i18n.set_language("de")
+        assert _number(1234567890123.0) == "1,235e+12" and _number(2.5) == "2,500"
+        assert i18n.format_significant(0.001, 3) == "0,001"
+    finally:
+        i18n.set_language("en")

@@ -19,7 +19,7 @@ import time
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
-from mnist_viz.core.i18n import N_, format_number, format_percent, tr
+from mnist_viz.core.i18n import N_, format_number, format_percent, format_significant, tr
 from mnist_viz.core.snapshot import EVAL_COLUMNS, STEP_COLUMNS, Snapshot
 from mnist_viz.gui import style
 from mnist_viz.gui.run_clock import RunClock
@@ -136,7 +136,8 @@ class MetricCards(QtWidgets.QWidget):
         """What each card reads for ``snap`` (after ``_follow``)."""
         lr = snap.settings.lr if math.isnan(snap.effective_lr) else snap.effective_lr
         row = self._last_eval
-        return {"epoch": format_number(snap.epoch, 2), "lr": f"{lr:.3g}", "train_loss": _number(self._train_loss),
+        return {"epoch": format_number(snap.epoch, 2), "lr": format_significant(lr, 3),
+                "train_loss": _number(self._train_loss),
                 "eval_loss": NO_VALUE if row is None else _number(row[EVAL_LOSS]),
                 "eval_accuracy": NO_VALUE if row is None else _percent(row[EVAL_ACC]),
                 "train_accuracy": NO_VALUE if row is None else _percent(row[TRAIN_ACC]),
@@ -144,7 +145,11 @@ class MetricCards(QtWidgets.QWidget):
 
 
 def _number(x: float) -> str:
-    return format_number(x, 3) if math.isfinite(x) else NO_VALUE
+    """Three decimals (a loss of 0.001 shows); from 1,000 on, four significant digits, so that a
+    diverging loss fits its card ("1.235e+12", not ",290,407,00" cut at both sides)."""
+    if not math.isfinite(x):
+        return NO_VALUE
+    return format_number(x, 3) if abs(x) < 1000 else format_significant(x, 4)
 
 
 def _percent(x: float) -> str:
