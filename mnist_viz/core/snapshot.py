@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mnist_viz.core.activations import ACTIVATIONS
+from mnist_viz.core.i18n import N_, tr
 from mnist_viz.core.network import INITS
 from mnist_viz.core.optim import OPTIMIZERS
 
@@ -27,6 +28,14 @@ if TYPE_CHECKING:
 LIVE_FIELDS = frozenset({"lr", "batch_size", "optimizer", "momentum", "beta1", "beta2", "eps", "l2",
                          "lr_decay", "hidden", "dropout", "augment_shift", "augment_rotate"})
 # Settings that need a fresh network (the GUI asks before applying them).
+EVAL_SPLIT_NAMES = {"test": N_("test"), "validation": N_("validation")}  # Snapshot.eval_split, as shown
+
+
+def eval_split_name(split: str) -> str:
+    """``Snapshot.eval_split`` ("test" or "validation") in the current language."""
+    return tr(EVAL_SPLIT_NAMES.get(split, split))
+
+
 RESTART_FIELDS = frozenset({"activation", "init", "seed", "train_subset", "val_size"})
 
 

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from mnist_viz.core.i18n import N_, format_int, tr
+from mnist_viz.core.i18n import N_, format_int, format_percent, tr
+from mnist_viz.core.snapshot import eval_split_name
 from mnist_viz.gui.panels.controls import training_images
 
 if TYPE_CHECKING:
@@ -234,8 +235,8 @@ def _at_step(snap: Snapshot) -> str:
 
 def _accuracy(snap: Snapshot) -> str:
     acc = snap.last_eval_accuracy
-    return (tr("{split} accuracy {acc:.1%} at step {step}").format(split=snap.eval_split, acc=acc,
-                                                                   step=format_int(snap.step))
+    return (tr("{split} accuracy {acc} at step {step}").format(split=eval_split_name(snap.eval_split),
+                                                              acc=format_percent(acc, 1), step=format_int(snap.step))
             if math.isfinite(acc) else _at_step(snap))
 
 

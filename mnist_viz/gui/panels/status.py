@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 from PySide6 import QtWidgets
 
-from mnist_viz.core.i18n import N_, format_int, format_number, format_percent, tr
-from mnist_viz.core.snapshot import Snapshot
+from mnist_viz.core.i18n import N_, format_int, format_number, format_percent, format_significant, tr
+from mnist_viz.core.snapshot import Snapshot, eval_split_name
 from mnist_viz.gui import style
 from mnist_viz.gui.run_clock import RunClock
 
@@ -41,7 +41,7 @@ def status_text(snap: Snapshot, playing: bool, samples_per_second: float | None 
              else tr("● Running") if playing else tr("❚❚ Paused"))
     lr = snap.settings.lr if math.isnan(snap.effective_lr) else snap.effective_lr
     acc = "" if math.isnan(snap.last_eval_accuracy) else "     " + tr("{split} acc {accuracy}").format(
-        split=snap.eval_split, accuracy=format_percent(snap.last_eval_accuracy, 1))
+        split=eval_split_name(snap.eval_split), accuracy=format_percent(snap.last_eval_accuracy, 1))
     preset = snap.loop.budget  # the recipe whose budget the run trains, or None
     of_epochs = (tr(" of {n}").format(n=f"{preset.epochs:g}")
                  if preset is not None and preset.epochs is not None else "")
@@ -52,7 +52,8 @@ def status_text(snap: Snapshot, playing: bool, samples_per_second: float | None 
     step = tr("step {step}").format(step=format_int(snap.step))
     return (f"{state}     {epoch}{of_epochs}     {step}{of_steps}     "
             f"{_speed_text(snap, playing, samples_per_second)}"
-            f"{tr('{duration} trained').format(duration=_format_duration(trained))}     lr {lr:.3g}{acc}")
+            f"{tr('{duration} trained').format(duration=_format_duration(trained))}     "
+            f"lr {format_significant(lr, 3)}{acc}")
 
 
 def _speed_text(snap: Snapshot, playing: bool, samples_per_second: float | None) -> str:
