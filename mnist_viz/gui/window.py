@@ -430,6 +430,8 @@ class MainWindow(QtWidgets.QMainWindow):
         code = str(self.store.value(LANGUAGE_KEY, i18n.language()))
         if code != i18n.language() and code in i18n.available_languages():
             self.set_language(code, remember=False)
+        else:  # a first launch in the shell's language needs its column fitted too (Spanish was cut)
+            QtCore.QTimer.singleShot(0, self._fit_controls_column)
 
     def set_language(self, code: str, remember: bool = True) -> None:
         """Every text in language ``code`` at once, without rebuilding the window (View > Language);

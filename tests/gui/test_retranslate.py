@@ -213,8 +213,10 @@ def _fake_screen_width(monkeypatch, window, width: int) -> None:
 
 
 def test_the_controls_column_widens_for_longer_german_labels_and_back(qtbot, small_mnist, store, monkeypatch):
-    """At 330 px German labels were cut ("Zurücksetzen"): the column fits them (by at most a third
-    more) and returns to its width in English."""
+    """At 330 px German labels were cut ("Zurücksetzen"): the column fits what cannot wrap (by at
+    most a third more) and returns to its width in English."""
+    from PySide6 import QtCore
+
     from mnist_viz.gui.window import MainWindow
 
     window = MainWindow(small_mnist, Settings(hidden=(32,), batch_size=64), store=store)
@@ -222,10 +224,13 @@ def test_the_controls_column_widens_for_longer_german_labels_and_back(qtbot, sma
     window.show()
     _fake_screen_width(monkeypatch, window, 1920)
     english_width = window.controls_scroll.width()
+    wider = QtCore.QSize(english_width + 40, 600)  # labels that cannot wrap, e.g. a longer language's words
+    monkeypatch.setattr(window.controls, "minimumSizeHint", lambda: wider)
     window.set_language("de", remember=False)
     qtbot.waitUntil(lambda: window.controls_scroll.width() > english_width, timeout=2000)
-    needed = window.controls.minimumSizeHint().width()
-    assert window.controls_scroll.width() >= min(needed, round(english_width * 4 / 3))
+    assert window.controls_scroll.width() >= min(wider.width(), round(english_width * 4 / 3))
+    monkeypatch.undo()
+    _fake_screen_width(monkeypatch, window, 1920)
     window.set_language("en", remember=False)
     qtbot.waitUntil(lambda: window.controls_scroll.width() == english_width, timeout=2000)
     window.shutdown()
@@ -247,4 +252,23 @@ def test_the_german_column_never_widens_the_window_past_the_screen(qtbot, small_
     assert english_width <= window.controls_scroll.width() <= english_width + 20
     assert window.minimumSizeHint().width() <= tight
     window.set_language("en", remember=False)
+    window.shutdown()
+
+
+@pytest.mark.parametrize("code", ["de", "es"])
+def test_a_first_launch_in_another_language_cuts_no_control(qtbot, small_mnist, store, monkeypatch, code):
+    """A first launch in the shell's language never went through the switch that fits the column:
+    Spanish and German controls were cut at 330 px (seen under Xvfb at 1024x768 and 1280x720). Long
+    captions wrap, so the column stays within a third more than its English width."""
+    from mnist_viz.gui.window import CONTROLS_WIDTH, MainWindow
+
+    i18n.set_language(code)
+    window = MainWindow(small_mnist, Settings(hidden=(32,), batch_size=64), store=store)
+    qtbot.addWidget(window)
+    _fake_screen_width(monkeypatch, window, 1920)
+    window.show()
+    bar = window.controls_scroll.verticalScrollBar().sizeHint().width()
+    qtbot.waitUntil(lambda: window.controls_scroll.width() >= window.controls.minimumSizeHint().width() + bar,
+                    timeout=2000)
+    assert window.controls_scroll.width() < round(CONTROLS_WIDTH * 4 / 3)
     window.shutdown()

@@ -361,6 +361,7 @@ class ControlsPanel(QtWidgets.QWidget):
         form.addRow(tr("Dropout (units off per image)"), self._build_dropout())
         form.addRow(tr("Move training images"), self._build_augment())
         form.addRow(tr("Pace"), self._build_pace())
+        _wrap_labels(form)
         return box
 
     def _build_dropout(self) -> QtWidgets.QDoubleSpinBox:
@@ -546,6 +547,7 @@ class ControlsPanel(QtWidgets.QWidget):
                                         "(restarts training; each layer's size then changes live)"))
         self.layers_combo.activated.connect(self._on_layer_count_activated)
         form.insertRow(0, tr("Hidden layers"), self.layers_combo)
+        _wrap_labels(form)
         return box
 
     # ------------------------------------------------------------ state in
@@ -888,3 +890,12 @@ class ControlsPanel(QtWidgets.QWidget):
             QtWidgets.QMessageBox.StandardButton.Cancel)
         return answer == QtWidgets.QMessageBox.StandardButton.Yes
 
+
+def _wrap_labels(form: QtWidgets.QFormLayout) -> None:
+    """The form's labels wrap instead of widening the column: a long caption in another language
+    ("Dropout (abgeschaltete Neuronen pro Bild)", 367 px) set the whole column's minimum width."""
+    for row in range(form.rowCount()):
+        item = form.itemAt(row, QtWidgets.QFormLayout.ItemRole.LabelRole)
+        label = item.widget() if item is not None else None
+        if isinstance(label, QtWidgets.QLabel):
+            label.setWordWrap(True)
