@@ -28,6 +28,7 @@ from mnist_viz.core.i18n import N_, format_int, tr
 from mnist_viz.gui.export import DEFAULT_SCALE, export_widget_png, export_widget_svg
 from mnist_viz.gui.menus import EXPORTABLE_PANELS
 from mnist_viz.runtime.protocol import BudgetFinished, CommandDone, CommandFailed
+from mnist_viz.runtime.shared_data import publish_dataset
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -308,6 +309,7 @@ def switch_dataset(window: MainWindow, dataset: Dataset) -> bool:
     every view emptied for the new run, the panels that show images or class names given the new
     ones, the title naming it. Returns False (and changes nothing) if the worker refuses it."""
     window.controls.flush()
+    dataset = publish_dataset(dataset)  # one copy for the window and its training processes
     settings, dropped = fitting_settings(window.controls.settings(), dataset)
     try:
         window.worker.set_dataset(dataset, settings)  # first: what the panels send next goes to the new process

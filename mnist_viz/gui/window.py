@@ -52,6 +52,7 @@ from mnist_viz.gui.toast import Toast
 from mnist_viz.gui.whats_this import install as install_whats_this
 from mnist_viz.gui.window_state import restore_window_state, save_window_state, stored_settings
 from mnist_viz.gui.worker import TrainingWorker
+from mnist_viz.runtime.shared_data import publish_dataset
 
 if TYPE_CHECKING:
     import numpy as np
@@ -110,7 +111,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def __init__(self, data: Dataset, settings: Settings | None = None, store: QtCore.QSettings | None = None,
                  blas_threads: int | None = None, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
-        self.data = data
+        # one copy of the images for the window and its training processes (see publish_dataset)
+        self.data = data = publish_dataset(data)
         self.store = store if store is not None else QtCore.QSettings("mnist-viz", "mnist-viz")
         self.worker = self._make_worker(data, settings, blas_threads)
         self.files = FileActions(self, self.worker)

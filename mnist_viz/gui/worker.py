@@ -47,7 +47,7 @@ from mnist_viz.runtime import loop as training_loop
 from mnist_viz.runtime import protocol as p
 from mnist_viz.runtime.channels import WindowEnd
 from mnist_viz.runtime.loop import EVAL_INTERVAL, SNAPSHOT_INTERVAL, check_not_spawning
-from mnist_viz.runtime.shared_data import ram_folder, remove_stale_folders, share_dataset
+from mnist_viz.runtime.shared_data import published_spec, ram_folder, remove_stale_folders, share_dataset
 from mnist_viz.runtime.transport import SnapshotReader
 
 if TYPE_CHECKING:
@@ -363,9 +363,13 @@ class TrainingWorker(QThread):
         try:
             resume = None
             while not self._stopping:
-                folder, snapshot_folder = ram_folder(), ram_folder()
-                folders += [folder, snapshot_folder]
-                spec = share_dataset(self._data, folder)
+                spec, folder = published_spec(self._data), None  # the window's own mapped copy, if it has one
+                if spec is None:
+                    folder = ram_folder()
+                    folders.append(folder)
+                    spec = share_dataset(self._data, folder)
+                snapshot_folder = ram_folder()
+                folders.append(snapshot_folder)
                 if self._stopping:
                     break
                 settings = self.settings if resume is None else resume.state["settings"]
@@ -416,7 +420,7 @@ class TrainingWorker(QThread):
                         playing=newest.loop.playing, speed_limit=newest.loop.speed_limit,
                         budget=newest.loop.budget, probes=self._probes, process=newest.loop.process + 1)
 
-    def _receive(self, channel: WindowEnd, folder: str, reader: SnapshotReader, resumed: bool = False) -> bool:
+    def _receive(self, channel: WindowEnd, folder: str | None, reader: SnapshotReader, resumed: bool = False) -> bool:
         """Relay events from ``channel`` until the loop says it stopped (returns False) or its process
         is gone (returns True when that was not asked for: a death)."""
         while True:
@@ -441,7 +445,8 @@ class TrainingWorker(QThread):
                 self.snapshotReady.emit()
             elif isinstance(event, p.Ready):
                 self._alive = True
-                shutil.rmtree(folder, ignore_errors=True)  # mapped by the process now; free the names
+                if folder is not None:  # mapped by the process now; free the names
+                    shutil.rmtree(folder, ignore_errors=True)
                 if resumed and self._newest is not None:
                     self.processRestarted.emit(tr("Training process restarted: carrying on from step {step} "
                                                   "(momentum and Adam's running averages start again)").format(

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -76,7 +77,7 @@ def answer_questions(monkeypatch, answer):
 def test_a_bad_file_keeps_the_running_session_and_shows_the_loaders_message(qtbot, window, tmp_path, small_mnist,
                                                                              monkeypatch):
     before = trained(qtbot, window)
-    pid = window.worker.training_pid()
+    pid, data = window.worker.training_pid(), window.data
     asked = answer_questions(monkeypatch, QtWidgets.QMessageBox.StandardButton.Yes)
     bad = tmp_path / "broken.npz"
     bad.write_bytes(b"this is no zip archive")
@@ -86,7 +87,7 @@ def test_a_bad_file_keeps_the_running_session_and_shows_the_loaders_message(qtbo
     boxes = [b for b in window.findChildren(QtWidgets.QMessageBox) if b.isVisible()]
     assert [b.text() for b in boxes] == [message] and boxes[0].windowTitle() == "Cannot open the dataset"
     assert asked == []  # nothing to ask about: nothing changes
-    assert window.data is small_mnist and window.worker.data is small_mnist
+    assert window.data is data and window.worker.data is data
     assert window.windowTitle() == "mnist-viz — MNIST (bundled)"
     window.worker.step_once(2)  # the same process goes on with the same run
     qtbot.waitUntil(lambda: window.latest.step >= before.step + 2, timeout=TIMEOUT_MS)
@@ -103,11 +104,12 @@ def test_a_missing_path_and_a_wrong_kind_of_file_are_refused_too(idle, tmp_path)
 
 def test_cancelling_the_question_keeps_the_run(idle, tmp_path, small_mnist, monkeypatch):
     idle.latest = types.SimpleNamespace(step=3)  # a run that has trained (all the question reads)
+    data = idle.data
     asked = answer_questions(monkeypatch, QtWidgets.QMessageBox.StandardButton.Cancel)
     assert open_dataset_path(idle, str(clothes_npz(tmp_path, small_mnist))) is False
     assert asked == [("Train on clothes.npz (npz)? The current run ends (step 3).\n\n"
                       "To keep it, cancel and save the session first (File > Save session).")]
-    assert idle.data is small_mnist and idle.probes.class_names() == tuple("0123456789")
+    assert idle.data is data and idle.probes.class_names() == tuple("0123456789")
 
 
 def test_a_good_npz_with_class_names_switches_the_whole_window(qtbot, window, tmp_path, small_mnist, monkeypatch):
@@ -241,3 +243,27 @@ def test_mnist_viz_data_with_a_bad_path_says_why_and_exits_2(tmp_path):
     assert done.returncode == 2
     assert f"BOX mnist-viz: cannot load the data {missing} not found" in done.stdout
     assert f"mnist-viz: error: {missing} not found" in done.stderr
+
+
+def test_the_window_and_its_training_process_read_one_copy_of_the_images(qtbot, idle, tmp_path, small_mnist,
+                                                                        monkeypatch):
+    """The window maps the published copy (it held its own 215 MiB of MNIST beside the training
+    process's); the training process maps the same files instead of a copy of its own, and opened
+    data is published too."""
+    from mnist_viz.gui import worker
+    from mnist_viz.runtime.shared_data import published_spec
+
+    spec = published_spec(idle.data)
+    assert spec is not None and idle.worker.data is idle.data
+    np.testing.assert_array_equal(idle.data.x_train, small_mnist.x_train)
+    copies: list = []
+    monkeypatch.setattr(worker, "share_dataset", lambda *a: copies.append(a))
+    idle.show()
+    idle.start()
+    trained(qtbot, idle)
+    assert copies == [] and Path(spec["folder"], "x_train.npy").exists()
+    answer_questions(monkeypatch, QtWidgets.QMessageBox.StandardButton.Yes)
+    assert open_dataset_path(idle, str(clothes_npz(tmp_path, small_mnist))) is True
+    assert published_spec(idle.data) is not None and idle.data.name == "clothes.npz (npz)"
+    trained(qtbot, idle)
+    assert copies == []

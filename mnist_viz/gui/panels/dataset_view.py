@@ -24,6 +24,7 @@ from mnist_viz.core.tiling import SIDE, tile_mosaic
 from mnist_viz.gui import style
 from mnist_viz.gui.class_labels import are_digits, names_key, short_names
 from mnist_viz.gui.widgets import info_label, set_text
+from mnist_viz.runtime.shared_data import release_pages
 
 N_CLASSES = 10
 SAMPLES_PER_CLASS = 8  # random images shown per class
@@ -220,6 +221,7 @@ class DatasetPanel(QtWidgets.QWidget):
         """On the thread: the stats, or the reason they failed (bad data must not crash the window)."""
         try:
             result: object = compute_stats(dataset)
+            release_pages(dataset.x_train)  # read once: its 188 MB need not stay in the window's memory
         except (ValueError, IndexError, TypeError, MemoryError) as e:
             result = f"{getattr(dataset, 'name', 'dataset')}: {e}"
         with contextlib.suppress(RuntimeError):  # the panel was deleted while computing
