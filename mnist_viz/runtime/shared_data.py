@@ -181,11 +181,19 @@ def publish_dataset(data: Dataset) -> Dataset:
     its own (the window's float32 copy of MNIST was 215 MiB of its memory). Returns the mapped
     dataset; ``data`` itself may then be dropped. The folder is removed when the returned dataset is
     garbage collected or this process exits, and by ``remove_stale_folders`` after a crash. A dataset
-    that is published already is returned as it is."""
+    that is published already is returned as it is; one that cannot be written anywhere (disks full)
+    too, unpublished."""
     if data in _published:
         return data
     folder = ram_folder(sum(getattr(data, name).nbytes for name in ARRAY_NAMES))
-    spec = share_dataset(data, folder)
+    try:
+        spec = share_dataset(data, folder)
+    except OSError as e:
+        # Neither the RAM disk nor the temporary folder took it: the window keeps its own copy and
+        # the worker tries again per training process, where a failure is reported to the user.
+        log.warning("mnist-viz: the dataset could not be shared (%s); the window keeps its own copy", e)
+        shutil.rmtree(folder, ignore_errors=True)
+        return data
     if spec["folder"] != folder:  # moved to the temporary folder: the empty RAM-disk one is not needed
         shutil.rmtree(folder, ignore_errors=True)
     mapped = open_dataset(spec)

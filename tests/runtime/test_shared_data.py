@@ -1,6 +1,7 @@
 """The dataset and snapshot folders that both processes map."""
 from __future__ import annotations
 
+import errno
 import gc
 import os
 from pathlib import Path
@@ -50,6 +51,23 @@ def test_a_published_dataset_is_one_mapped_copy_whose_folder_goes_with_it(small_
     del data
     gc.collect()
     assert not folder.exists()
+
+
+def test_a_dataset_no_disk_can_take_stays_the_windows_own_copy(small_mnist, monkeypatch, caplog):
+    """Both the RAM disk and the temporary folder full: the window still opens with its own copy
+    (the worker then tries per training process and reports a failure there), and nothing is left."""
+    from mnist_viz.runtime import shared_data
+
+    made = []
+
+    def full(data, folder):
+        made.append(folder)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(shared_data, "share_dataset", full)
+    assert publish_dataset(small_mnist) is small_mnist and published_spec(small_mnist) is None
+    assert made and not Path(made[0]).exists()
+    assert "could not be shared" in caplog.text and "No space left" in caplog.text
 
 
 def test_released_pages_leave_the_process_but_not_the_data(small_mnist):
