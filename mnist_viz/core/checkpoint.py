@@ -81,7 +81,8 @@ def _state_meta(state: dict, n_train: int, n_features: int) -> dict:
         "settings": state["settings"].to_dict(),
         "sizes": [int(params[0].shape[0]), *(int(params[i].shape[1]) for i in range(0, len(params), 2))],
         "n_params": len(params),
-        "optimizer": {"name": state["optimizer"]["name"], "t": state["optimizer"]["t"]},
+        "optimizer": {"name": state["optimizer"]["name"], "t": state["optimizer"]["t"],
+                      "scale": list(state["optimizer"].get("scale", []))},
         "counters": state["counters"],
         "history": {"steps_stride": h["steps_stride"], "steps_total": h["steps_total"],
                     "evals_stride": h["evals_stride"], "evals_total": h["evals_total"],
@@ -162,6 +163,7 @@ def _file_state(meta: dict, arrays: dict, params: list[np.ndarray], settings: Se
         "settings": settings, "params": params,
         "unit_masks": masks,
         "optimizer": {"name": meta["optimizer"]["name"], "t": meta["optimizer"]["t"],
+                      "scale": meta["optimizer"].get("scale", []),  # absent before 2026-12-03: textbook state
                       "arrays": {k[4:]: v for k, v in arrays.items() if k.startswith("opt_")}},
         "counters": meta["counters"],
         "order": order if order is not None and len(order) == n_train else None,

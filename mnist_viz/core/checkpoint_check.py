@@ -177,6 +177,15 @@ def _field(d: Any, key: str, where: str) -> Any:
     return d[key]
 
 
+def _check_scale(scale: Any, n_states: int) -> None:
+    """``optimizer.scale`` (see ``Optimizer.state_scale``): none, or one number in (0, 1] per state."""
+    if not isinstance(scale, list) or (scale and len(scale) != n_states):
+        raise _Fault(f"optimizer.scale is {str(scale)[:60]}, expected {n_states} numbers or none")
+    for x in scale:
+        if isinstance(x, bool) or not isinstance(x, (int, float)) or not 0 < x <= 1:
+            raise _Fault(f"optimizer.scale holds {repr(x)[:40]}, expected a number in (0, 1]")
+
+
 def _count(value: Any, where: str, high: int = MAX_COUNT, low: int = 0) -> int:
     """An int (never a bool or a string) in [low, high]."""
     if isinstance(value, bool) or not isinstance(value, int):
@@ -223,6 +232,7 @@ def _check_meta(meta: dict) -> Settings:
     if _field(optimizer, "name", "optimizer") not in OPTIMIZERS or optimizer["name"] != settings.optimizer:
         raise _Fault(f"optimizer {str(optimizer['name'])[:40]!r} is not the settings' {settings.optimizer!r}")
     _count(_field(optimizer, "t", "optimizer"), "optimizer.t")
+    _check_scale(optimizer.get("scale", []), len(make_optimizer(settings.optimizer).state_names))
     data = _field(meta, "data", "meta")
     n_train = _count(_field(data, "n_train", "data"), "data.n_train", MAX_TRAIN_ROWS, 1)
     counters = _field(meta, "counters", "meta")

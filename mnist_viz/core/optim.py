@@ -12,12 +12,12 @@ keeps its state as named lists of parameter-shaped arrays (same order and shapes
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 
 import numpy as np
 
 from mnist_viz.core.network import ResizePlan, remap_hidden
-from mnist_viz.core.parallel import split_run
 
 OPTIMIZERS = ("gd", "sgd", "momentum", "adam")
 # A learning rate each optimizer trains this model well at (784-128-10, ReLU, He): full-batch GD at
@@ -95,7 +95,7 @@ class Optimizer:
     def _propose(self, params, grads, hp) -> None:
         update = partial(_sgd, np.float32(hp["lr"]))
         for p, g, new_p in zip(params, grads, self._next_params):
-            split_run(update, p, g, new_p)
+            update(p, g, new_p)
 
     # ------------------------------------------------------------------- state
     def follow_resize(self, plan: ResizePlan) -> None:
@@ -104,20 +104,32 @@ class Optimizer:
         self._proposed = False
 
     def copy_state(self) -> dict[str, list[np.ndarray]]:
+        """A copy of the state as kept (see ``state_scale``), which ``set_state`` takes back."""
         return {n: [a.copy() for a in arrs] for n, arrs in self.state.items()}
 
+    def state_scale(self) -> list[float]:
+        """What the state arrays are divided by, per state name in ``state_names`` order (``[]``:
+        nothing, they are the textbook values). Saved beside them, so a copy or a checkpoint
+        carries on bit for bit."""
+        return []
+
+    def set_state(self, state: dict[str, list[np.ndarray]], t: int, scale: Sequence[float] = ()) -> None:
+        """Adopt ``state`` (copied), divided by ``scale`` as ``state_scale`` says, after ``t`` steps."""
+        self.state, self.t = {n: [np.array(a, dtype=np.float32) for a in arrs] for n, arrs in state.items()}, int(t)
+        self._proposed = False
+
     def state_arrays(self) -> dict[str, np.ndarray]:
-        """Flat ``{"<name>_<i>": array}`` for checkpoints."""
+        """Flat ``{"<name>_<i>": array}`` for checkpoints (as kept: see ``state_scale``)."""
         return {f"{n}_{i}": a for n, arrs in self.state.items() for i, a in enumerate(arrs)}
 
-    def load_state_arrays(self, arrays: dict[str, np.ndarray], n_params: int, t: int) -> None:
-        self.t = int(t)
-        self.state = {}
-        self._proposed = False
+    def load_state_arrays(self, arrays: dict[str, np.ndarray], n_params: int, t: int,
+                          scale: Sequence[float] = ()) -> None:
+        state = {}
         for n in self.state_names:
             keys = [f"{n}_{i}" for i in range(n_params)]
             if all(k in arrays for k in keys):
-                self.state[n] = [np.array(arrays[k], dtype=np.float32) for k in keys]
+                state[n] = [arrays[k] for k in keys]
+        self.set_state(state, t, scale)
 
 
 class GradientDescent(Optimizer):
@@ -139,27 +151,62 @@ class Momentum(Optimizer):
     def _propose(self, params, grads, hp) -> None:
         update = partial(_momentum, np.float32(hp["lr"]), np.float32(hp.get("momentum", 0.9)))
         for arrays in zip(params, grads, self.state["velocity"], self._next_params, self._next_state["velocity"]):
-            split_run(update, *arrays)
+            update(*arrays)
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba) with bias correction folded into the step size."""
+    """Adam (Kingma & Ba) with bias correction folded into the step size.
+
+    The state is kept divided by its averages' weights: ``state["m"]`` holds ``m / (1 - beta1)`` and
+    ``state["v"]`` holds ``v / (1 - beta2)``. Then ``m' = beta1 m + (1 - beta1) g`` becomes
+    ``M' = beta1 M + g`` and ``v'`` likewise, and the constants move into the step size and epsilon:
+    10 element-wise passes a step instead of 12 (at 784-512-10 the update is a quarter of a step,
+    benchmarks/step_breakdown.py). ``state_scale`` says what the state is divided by (copies and
+    checkpoints keep it, so they carry on bit for bit; a checkpoint without it holds the paper's ``m``
+    and ``v``); a live change of the betas rescales the state once.
+    """
 
     name = "adam"
     state_names = ("m", "v")
     unchecked_state = ("m",)  # p - step * m / (sqrt(v) + eps); v is checked: an inf v gives m/inf = 0
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._weights = (1.0, 1.0)  # (1 - beta1, 1 - beta2) the state is divided by; 1: textbook form
+
     def _propose(self, params, grads, hp) -> None:
         beta1, beta2 = float(hp.get("beta1", 0.9)), float(hp.get("beta2", 0.999))
+        self._divide_state_by(1 - beta1, 1 - beta2)
         t = self.t + 1
-        step = np.float32(hp["lr"] * np.sqrt(1 - beta2**t) / (1 - beta1**t))
-        update = partial(_adam, np.float32(beta1), np.float32(beta2), np.float32(hp.get("eps", 1e-8)), step)
+        # step * m / (sqrt(v) + eps) with m = (1-b1) M and sqrt(v) = sqrt(1-b2) sqrt(V):
+        root = np.sqrt(1 - beta2)
+        step = np.float32(hp["lr"] * np.sqrt(1 - beta2**t) / (1 - beta1**t) * (1 - beta1) / root)
+        eps = np.float32(float(hp.get("eps", 1e-8)) / root) if root > 0 else np.float32(np.inf)
+        update = partial(_adam, np.float32(beta1), np.float32(beta2), eps, step)
         for arrays in zip(params, grads, self.state["m"], self.state["v"],
                           self._next_params, self._next_state["m"], self._next_state["v"]):
-            split_run(update, *arrays)
+            update(*arrays)
+
+    def _divide_state_by(self, w1: float, w2: float) -> None:
+        """Bring the state to ``m / w1`` and ``v / w2`` (once per change of the betas)."""
+        if (w1, w2) == self._weights:
+            return
+        for name, old, new in (("m", self._weights[0], w1), ("v", self._weights[1], w2)):
+            factor = np.float32(old / new) if new > 0 else np.float32(0.0)
+            for a in self.state[name]:
+                a *= factor
+        self._weights = (w1, w2)
+
+    def state_scale(self) -> list[float]:
+        return list(self._weights)
+
+    def set_state(self, state: dict[str, list[np.ndarray]], t: int, scale: Sequence[float] = ()) -> None:
+        super().set_state(state, t)
+        w1, w2 = (float(x) for x in scale) if len(scale) == 2 else (1.0, 1.0)  # none: the textbook m, v
+        self._weights = (w1, w2)
 
 
-# The updates of one parameter (or a contiguous piece of it, see parallel.split_run): the new values go
+# The updates of one parameter: the new values go
 # to the spare buffers, the gradient g is scratch. Written as in-place ufuncs: no temporary arrays.
 def _sgd(lr, p, g, new_p) -> None:
     g *= lr
@@ -174,11 +221,11 @@ def _momentum(lr, mu, p, g, v, new_p, new_v) -> None:
 
 
 def _adam(b1, b2, eps, step, p, g, m, v, new_p, new_m, new_v) -> None:
+    """Adam on the divided state (see ``Adam``): ``M' = b1 M + g``, ``V' = b2 V + g²``,
+    ``p' = p - step M' / (sqrt(V') + eps)`` with the step and eps already rescaled."""
     np.multiply(m, b1, out=new_m)
-    np.multiply(g, 1 - b1, out=new_p)  # new_p is free scratch until the last line
-    new_m += new_p
+    new_m += g
     g *= g
-    g *= 1 - b2
     np.multiply(v, b2, out=new_v)
     new_v += g
     np.sqrt(new_v, out=g)

@@ -1,11 +1,13 @@
-"""How many cores the engine uses, and element-wise passes split over them.
+"""How many cores the engine uses.
 
 BLAS runs the matrix products on its own threads; NumPy's element-wise passes (the optimizer's
-update, the guard's finiteness check) run on one core. At 784-512-10 Adam the update alone is a
-quarter of a step (benchmarks/step_breakdown.py), so with more than one thread allowed those passes
-are cut into contiguous pieces, one per thread: NumPy releases the GIL inside a ufunc's loop, so the
-pieces run at the same time. Element-wise results do not depend on how the array is cut, so a run
-is bit-for-bit the same whatever the thread count — the products are too for a fixed thread count.
+update, the guard's finiteness check) run on the calling thread. Cutting those passes into pieces
+on a pool of threads was tried and measured slower here: on 2 cores at 2 BLAS threads a 784-512-10
+Adam step took 2,823-3,106 µs with the passes split and 2,531-2,898 µs without (three alternated
+runs of 4 × 300 steps, 2026-12-03); alone, the split update was no faster either (538 vs 531 µs,
+2026-12-02): the passes are limited by the memory bandwidth the cores share, and a second thread
+only competes with BLAS's own. So they run whole, and a run is bit-for-bit the same for a fixed
+BLAS thread count.
 
 The thread rule (``threads_for``): ``MNIST_VIZ_THREADS`` if set; else headless (``mnist-viz train``,
 ``record``, ``evaluate``) every core this process may run on, and the window's training process all
@@ -14,20 +16,14 @@ gui_bench measured a second BLAS thread sharing the window's core as no faster, 
 """
 from __future__ import annotations
 
-import itertools
 import os
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-
-import numpy as np
+from collections.abc import Mapping
 
 from mnist_viz.core.i18n import tr
 
 THREADS_ENV = "MNIST_VIZ_THREADS"
-SPLIT_MIN = 1 << 16  # elements below which one thread does the whole pass (a hand-off costs ~10 µs)
 
-_threads = 1
-_pool: ThreadPoolExecutor | None = None
+_threads = 1  # the engine's thread count (BLAS's, set by limit_blas)
 
 
 def cores_available() -> int:
@@ -53,13 +49,9 @@ def threads_for(window: bool, environ: Mapping[str, str] | None = None, cores: i
 
 
 def set_threads(n: int) -> None:
-    """Let element-wise passes use ``n`` threads (the caller limits BLAS, see ``limit_blas``)."""
-    global _threads, _pool
-    n = max(1, int(n))
-    if n != _threads and _pool is not None:
-        _pool.shutdown(wait=True)
-        _pool = None
-    _threads = n
+    """Record that the engine runs on ``n`` threads (the caller limits BLAS, see ``limit_blas``)."""
+    global _threads
+    _threads = max(1, int(n))
 
 
 def threads() -> int:
@@ -67,8 +59,8 @@ def threads() -> int:
 
 
 class limit_blas:  # lower case: used like threadpoolctl's threadpool_limits, which it wraps
-    """Limit BLAS to ``n`` threads and the element-wise passes to the same, until ``restore()`` (or
-    the end of a ``with`` block) puts both back."""
+    """Limit BLAS to ``n`` threads (and record it, ``threads()``) until ``restore()`` or the end of
+    a ``with`` block puts it back."""
 
     def __init__(self, n: int):
         from threadpoolctl import threadpool_limits
@@ -86,22 +78,3 @@ class limit_blas:  # lower case: used like threadpoolctl's threadpool_limits, wh
     def restore(self) -> None:
         self._blas.restore_original_limits()
         set_threads(self._previous)
-
-
-def split_run(fn: Callable[..., object], *arrays: np.ndarray) -> list:
-    """``fn(*pieces)`` on contiguous pieces of equally sized C-contiguous ``arrays`` (any shape:
-    they are cut as flat views), one piece per thread, the first in the calling thread. Returns the
-    calls' results in piece order. Small arrays, or one thread, make one call on the whole arrays."""
-    global _pool
-    size = arrays[0].size
-    pieces = min(_threads, size // SPLIT_MIN)
-    if pieces <= 1:
-        return [fn(*arrays)]
-    flat = [a.reshape(-1) for a in arrays]  # views: every array here is C-contiguous
-    bounds = np.linspace(0, size, pieces + 1).astype(int)
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=_threads - 1, thread_name_prefix="mnist-viz-elementwise")
-    spans = list(itertools.pairwise(bounds))
-    futures = [_pool.submit(fn, *(f[lo:hi] for f in flat)) for lo, hi in spans[1:]]
-    first = fn(*(f[spans[0][0]:spans[0][1]] for f in flat))
-    return [first, *(f.result() for f in futures)]

@@ -12,7 +12,7 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from copy import deepcopy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,7 +23,6 @@ from mnist_viz.core.health import PROBE_SIZE, LayerHealth, layer_health
 from mnist_viz.core.i18n import format_int, tr
 from mnist_viz.core.network import DTYPE, MLP, ResizePlan, cross_entropy, dropout_masks, remap_hidden, softmax
 from mnist_viz.core.optim import make_optimizer
-from mnist_viz.core.parallel import split_run
 from mnist_viz.core.phases import mark, start_step
 from mnist_viz.core.snapshot import (
     EVAL_COLUMNS,
@@ -77,6 +76,7 @@ class StateCopy:
     t: int
     optimizer: str
     lr: float  # the learning-rate setting these weights were trained with
+    scale: list[float] = field(default_factory=list)  # what ``state`` is divided by (Optimizer.state_scale)
 
     def follow_resize(self, plan: ResizePlan, new_units: Sequence[np.ndarray]) -> None:
         """Resize as the live network was: ``new_units`` are its three new slices (see ``remap_hidden``)."""
@@ -461,7 +461,7 @@ class Trainer:
     # ---------------------------------------------------------------- restore
     def _copy_now(self) -> StateCopy:
         return StateCopy(self.step_count, self.net.copy_params(), self.optimizer.copy_state(), self.optimizer.t,
-                         self.optimizer.name, self._trained_lr)
+                         self.optimizer.name, self._trained_lr, self.optimizer.state_scale())
 
     def _keep_copy(self) -> None:
         """Keep a copy of the present state among the recent ones (one per step count)."""
@@ -501,7 +501,7 @@ class Trainer:
         self.net.set_params([p.copy() for p in copy.params])
         self._update_step = -1
         if copy.optimizer == self.optimizer.name:
-            self.optimizer.state, self.optimizer.t = {k: [a.copy() for a in v] for k, v in copy.state.items()}, copy.t
+            self.optimizer.set_state(copy.state, copy.t, copy.scale)
         else:
             self.optimizer = make_optimizer(self.settings.optimizer)
         self.optimizer.discard()
@@ -533,7 +533,8 @@ class Trainer:
         return {
             "settings": self.settings,
             "params": list(self.net.params), "unit_masks": list(self.net.unit_mask),
-            "optimizer": {"name": self.optimizer.name, "t": self.optimizer.t, "arrays": self.optimizer.state_arrays()},
+            "optimizer": {"name": self.optimizer.name, "t": self.optimizer.t, "arrays": self.optimizer.state_arrays(),
+                          "scale": self.optimizer.state_scale()},
             "counters": {"step_count": self.step_count, "samples_seen": self.samples_seen,
                          "epochs_done": self.epochs_done, "cursor": self.cursor, "elapsed": self.elapsed},
             "order": self.order,
@@ -562,7 +563,7 @@ class Trainer:
         opt = state["optimizer"]
         if opt["name"] != self.optimizer.name:
             raise ValueError(f"optimizer state is for {opt['name']!r}, the settings say {self.optimizer.name!r}")
-        self.optimizer.load_state_arrays(opt["arrays"], len(self.net.params), opt["t"])
+        self.optimizer.load_state_arrays(opt["arrays"], len(self.net.params), opt["t"], opt.get("scale", ()))
         for name, arrays in self.optimizer.state.items():
             if [a.shape for a in arrays] != [p.shape for p in self.net.params]:
                 raise ValueError(f"optimizer state {name!r} does not have the parameters' shapes")
@@ -740,9 +741,8 @@ def _health_probe(data: Dataset) -> np.ndarray:
 
 def all_finite(arrays: Sequence[np.ndarray]) -> bool:
     """Whether every value of every array is finite. Uses each array's max and min (NaN and inf
-    carry through both), which cannot overflow the way a sum of squares of large finite values does;
-    big arrays are checked in pieces on the engine's threads (``parallel.split_run``)."""
-    return all(a.size == 0 or all(split_run(_finite, np.ascontiguousarray(a))) for a in arrays)
+    carry through both), which cannot overflow the way a sum of squares of large finite values does."""
+    return all(a.size == 0 or _finite(a) for a in arrays)
 
 
 def _finite(a: np.ndarray) -> bool:
