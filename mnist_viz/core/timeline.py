@@ -32,6 +32,7 @@ class Timeline:
         self.spacing = max(1, min_steps)
         self._items: list[Snapshot] = []
         self._bytes = 0
+        self.thinnings = 0  # times the record dropped every second snapshot (its memory then freed)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -64,6 +65,7 @@ class Timeline:
 
     def _thin(self) -> None:
         # Drop every second snapshot but always keep the first and the newest.
+        self.thinnings += 1
         kept = self._items[0:-1:2] + [self._items[-1]]
         self._items = kept
         self._bytes = sum(snapshot_nbytes(s) for s in kept)

@@ -22,6 +22,7 @@ from mnist_viz.core.timeline import snapshot_nbytes
 from mnist_viz.core.trainer import Trainer
 from mnist_viz.gui import style
 from mnist_viz.gui.export import export_widget_png, export_widget_svg
+from mnist_viz.gui.panels import timeline as timeline_panel
 from mnist_viz.gui.panels.confusion import MAX_SHOWN, ConfusionPanel
 from mnist_viz.gui.panels.drawing import CANVAS, EMPTY_MESSAGE, DrawingPanel
 from mnist_viz.gui.panels.templates import FRAMED, GAP_X, LABEL_BAND, ClassTemplatesPanel
@@ -474,7 +475,9 @@ def test_timeline_stays_bounded_and_scrubbing_emits_the_kept_snapshot(qtbot, sma
     assert blocker.args == [None] and len(panel.timeline) == 1
 
 
-def test_timeline_byte_bound(qtbot, small_mnist, shown):
+def test_timeline_byte_bound(qtbot, small_mnist, shown, monkeypatch):
+    trims = []
+    monkeypatch.setattr(timeline_panel, "return_free_heap", lambda: trims.append(1) or True)
     trainer = make_trainer(small_mnist, (64,))
     one = snapshot_nbytes(train_snapshot(trainer, 1))
     panel = shown.keep(TimelinePanel(max_items=1000, max_bytes=5 * one))
@@ -482,6 +485,8 @@ def test_timeline_byte_bound(qtbot, small_mnist, shown):
         panel.offer(train_snapshot(trainer, 1))
         assert panel.timeline.nbytes <= 5 * one + one // 10  # probes/deltas vary a little per snapshot
     assert len(panel.timeline) >= 2
+    # Each thinning freed half the record: the heap was asked to give that memory back, once each.
+    assert panel.timeline.thinnings >= 2 and len(trims) == panel.timeline.thinnings
 
 
 # ---------------------------------------------------------------------------------------- every panel

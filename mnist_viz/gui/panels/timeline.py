@@ -21,6 +21,7 @@ from mnist_viz.core.snapshot import EVAL_COLUMNS, STEP_COLUMNS, Snapshot
 from mnist_viz.core.timeline import Timeline
 from mnist_viz.gui import style
 from mnist_viz.gui.widgets import info_label, set_text
+from mnist_viz.runtime.memory import return_free_heap
 
 _NO_STEPS = np.zeros((0, len(STEP_COLUMNS)), np.float64)
 _NO_EVALS = np.zeros((0, len(EVAL_COLUMNS)), np.float64)
@@ -77,7 +78,10 @@ class TimelinePanel(QtWidgets.QWidget):
         if snap is self._emitted:
             return False  # a replay handed back by mistake would look like a reset (older step)
         self._latest = snap
+        thinnings = self.timeline.thinnings
         kept = self.timeline.offer(snap)
+        if self.timeline.thinnings != thinnings:
+            return_free_heap()  # half the record's arrays were just freed: let the RSS show it
         if kept and len(self.timeline) == 1:
             self._run_first_step = None  # a new record (first snapshot, reset or load): a new extent
         self._note_run_extent(snap)
