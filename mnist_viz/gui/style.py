@@ -209,6 +209,45 @@ def image_view_box() -> pg.ViewBox:
     return view
 
 
+class IndexedImageItem(pg.ImageItem):
+    """A row-major ``ImageItem`` that draws a ``(H, W) uint8`` image with a ``(256, 3) uint8`` lookup
+    table (and no levels) as a 32-bit RGB QImage of its own, filled by one ``np.take``.
+
+    pyqtgraph would hand Qt an indexed-colour QImage, which Qt converts to 32 bits at every paint on
+    its GUI thread pool (py-spy on the window at 512 units, 2026-12-03: 27% of the GUI thread's samples
+    in that hand-off and its wait, the mosaic the largest of the images) and rebuilds a 256-entry colour
+    table in Python at every render. Anything else (float images, levels, other tables) is drawn by
+    pyqtgraph as before."""
+
+    def __init__(self) -> None:
+        super().__init__(axisOrder="row-major")
+        self._colours: np.ndarray | None = None  # (256,) uint32 0xffRRGGBB, from the lookup table
+        self._pixels: np.ndarray | None = None  # (H, W) uint32: the QImage's memory, kept alive here
+
+    def setLookupTable(self, lut, update: bool = True) -> None:
+        table = np.asarray(lut) if lut is not None and not callable(lut) else None
+        if table is not None and table.shape == (256, 3) and table.dtype == np.uint8:
+            r, g, b = (table[:, i].astype(np.uint32) for i in range(3))
+            self._colours = np.uint32(0xFF000000) | (r << 16) | (g << 8) | b
+        else:
+            self._colours = None
+        super().setLookupTable(lut, update)
+
+    def render(self) -> None:
+        image = self.image
+        if (self._colours is None or image is None or image.dtype != np.uint8 or image.ndim != 2
+                or image.size == 0 or self.levels is not None or self.autoDownsample):
+            super().render()
+            return
+        if self._pixels is None or self._pixels.shape != image.shape:
+            self._pixels = np.empty(image.shape, np.uint32)
+        np.take(self._colours, image, out=self._pixels)
+        height, width = image.shape
+        self.qimage = QtGui.QImage(self._pixels.data, width, height, 4 * width, QtGui.QImage.Format.Format_RGB32)
+        self._renderRequired = False
+        self._unrenderable = False
+
+
 def image_in_view(lut: np.ndarray | None = None, levels: tuple[float, float] | None = None, on_resized=None
                   ) -> tuple[pg.GraphicsLayoutWidget, pg.ViewBox, pg.ImageItem]:
     """One picture on its own: a graphics widget holding an ``image_view_box`` that shows a
@@ -218,7 +257,7 @@ def image_in_view(lut: np.ndarray | None = None, levels: tuple[float, float] | N
     widget = graphics_widget()
     view = image_view_box()
     widget.addItem(view)
-    image = pg.ImageItem(axisOrder="row-major")
+    image = IndexedImageItem()
     if levels is not None:
         image.setLevels(levels)
     if lut is not None:

@@ -146,6 +146,28 @@ def count_lines(plot) -> int:
     return sum(isinstance(item, pg.InfiniteLine) for item in plot.items)
 
 
+def test_an_indexed_image_is_drawn_in_the_colours_pyqtgraph_would_draw(qtbot):
+    lut = style.diverging_lut_indexed()
+    image = np.random.default_rng(0).integers(0, 256, (37, 53), dtype=np.uint8)  # odd sizes: row strides
+    ours, theirs = style.IndexedImageItem(), pg.ImageItem(axisOrder="row-major")
+    for item in (ours, theirs):
+        item.setLookupTable(lut)
+        item.setImage(image, autoLevels=False)
+        item.render()
+    assert ours.qimage.format() == QtGui.QImage.Format.Format_RGB32  # drawn as is: no conversion per paint
+    assert theirs.qimage.format() == QtGui.QImage.Format.Format_Indexed8
+    want = theirs.qimage.convertToFormat(QtGui.QImage.Format.Format_RGB32)
+    assert (ours.qimage.width(), ours.qimage.height()) == (53, 37) == (want.width(), want.height())
+    for y in range(37):
+        for x in range(53):
+            assert ours.qimage.pixel(x, y) == want.pixel(x, y), (x, y)
+    # Anything but a uint8 image with a 256-colour table is pyqtgraph's to draw, as before.
+    grey = style.IndexedImageItem()
+    grey.setImage(np.linspace(0, 1, 12, dtype=np.float32).reshape(3, 4), levels=(0.0, 1.0))
+    grey.render()
+    assert grey.qimage is not None and grey.qimage.format() != QtGui.QImage.Format.Format_RGB32
+
+
 def test_ema_matches_the_recurrence():
     x = np.random.default_rng(1).random(1000)
     ref, prev = [], 0.7

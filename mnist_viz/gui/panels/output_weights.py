@@ -5,7 +5,6 @@ Row ``d`` says how strongly each hidden unit votes for digit ``d``: red = for, b
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from mnist_viz.core.i18n import N_, format_int, tr
@@ -42,7 +41,7 @@ class OutputWeightsPanel(QtWidgets.QWidget):
         self.plot.hideButtons()
         self.plot.invertY(True)
         self.plot.getAxis("left").setTicks([[(d + 0.5, str(d)) for d in range(N_CLASSES)]])
-        self._image = pg.ImageItem(axisOrder="row-major")
+        self._image = style.IndexedImageItem()
         self._image.setLookupTable(style.diverging_lut_indexed())
         self.plot.addItem(self._image)
         style.cache_axes(self.plot)
