@@ -8,12 +8,14 @@ yet that could be lost. This module imports nothing else first, so that holds fr
 """
 from __future__ import annotations
 
+import _signal  # the C module under ``signal``, loaded with the interpreter (see main)
 import os
-import signal
 
 
 def main() -> int:
-    signal.signal(signal.SIGINT, _leave_quietly)
+    # Through ``_signal``: ``import signal`` first builds its enums (~4 ms), and a Ctrl+C in those
+    # milliseconds printed a KeyboardInterrupt traceback from enum.py (seen once in CI, under load).
+    _signal.signal(_signal.SIGINT, _leave_quietly)
     from mnist_viz.cli import main as cli_main
 
     return cli_main()
