@@ -181,7 +181,7 @@ class Adam(Optimizer):
         # step * m / (sqrt(v) + eps) with m = (1-b1) M and sqrt(v) = sqrt(1-b2) sqrt(V):
         root = np.sqrt(1 - beta2)
         step = np.float32(hp["lr"] * np.sqrt(1 - beta2**t) / (1 - beta1**t) * (1 - beta1) / root)
-        eps = np.float32(float(hp.get("eps", 1e-8)) / root) if root > 0 else np.float32(np.inf)
+        eps = np.float32(float(hp.get("eps", 1e-8)) / root)
         update = partial(_adam, np.float32(beta1), np.float32(beta2), eps, step)
         for arrays in zip(params, grads, self.state["m"], self.state["v"],
                           self._next_params, self._next_state["m"], self._next_state["v"]):
@@ -192,7 +192,7 @@ class Adam(Optimizer):
         if (w1, w2) == self._weights:
             return
         for name, old, new in (("m", self._weights[0], w1), ("v", self._weights[1], w2)):
-            factor = np.float32(old / new) if new > 0 else np.float32(0.0)
+            factor = np.float32(old / new)  # new = 1 - beta > 0: Settings keeps the betas below 1
             for a in self.state[name]:
                 a *= factor
         self._weights = (w1, w2)

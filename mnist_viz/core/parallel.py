@@ -23,8 +23,6 @@ from mnist_viz.core.i18n import tr
 
 THREADS_ENV = "MNIST_VIZ_THREADS"
 
-_threads = 1  # the engine's thread count (BLAS's, set by limit_blas)
-
 
 def cores_available() -> int:
     """Cores this process may run on (its CPU affinity, which ``taskset`` and container runtimes set)."""
@@ -48,25 +46,12 @@ def threads_for(window: bool, environ: Mapping[str, str] | None = None, cores: i
     return max(1, cores - 1) if window else cores
 
 
-def set_threads(n: int) -> None:
-    """Record that the engine runs on ``n`` threads (the caller limits BLAS, see ``limit_blas``)."""
-    global _threads
-    _threads = max(1, int(n))
-
-
-def threads() -> int:
-    return _threads
-
-
 class limit_blas:  # lower case: used like threadpoolctl's threadpool_limits, which it wraps
-    """Limit BLAS to ``n`` threads (and record it, ``threads()``) until ``restore()`` or the end of
-    a ``with`` block puts it back."""
+    """Limit BLAS to ``n`` threads until ``restore()`` or the end of a ``with`` block puts it back."""
 
     def __init__(self, n: int):
         from threadpoolctl import threadpool_limits
 
-        self._previous = _threads
-        set_threads(n)
         self._blas = threadpool_limits(limits=int(n), user_api="blas")
 
     def __enter__(self) -> limit_blas:
@@ -77,4 +62,3 @@ class limit_blas:  # lower case: used like threadpoolctl's threadpool_limits, wh
 
     def restore(self) -> None:
         self._blas.restore_original_limits()
-        set_threads(self._previous)

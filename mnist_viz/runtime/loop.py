@@ -622,7 +622,7 @@ def main(channel: TrainerEnd, data_spec: dict, settings: Settings, blas_threads:
             event = SnapshotReady(snapshot=light, layout=layout)
         channel.send(event)
 
-    limit = limit_blas(blas_threads) if blas_threads else contextlib.nullcontext()  # and the element-wise passes
+    limit = limit_blas(blas_threads) if blas_threads else contextlib.nullcontext()
     try:
         # Overflow is how divergence starts; the trainer detects it and the window explains it in
         # plain words, so NumPy's warnings would only add noise to the lecturer's terminal.

@@ -97,7 +97,14 @@ def test_the_cli_refuses_a_bad_thread_count_in_one_line_naming_it(capsys, monkey
 def test_the_cli_trains_on_the_threads_the_rule_gives(monkeypatch):
     from mnist_viz import cli
     seen = []
-    monkeypatch.setenv(parallel.THREADS_ENV, "2")
-    monkeypatch.setattr(cli, "train_command", lambda args: seen.append(parallel.threads()) or 0)
+    before = _blas_threads()
+    wanted = before + 1  # not what BLAS runs on already, so only the rule can have set it
+    monkeypatch.setenv(parallel.THREADS_ENV, str(wanted))
+    monkeypatch.setattr(cli, "train_command", lambda args: seen.append(_blas_threads()) or 0)
     assert cli.main(["train", "--iterations", "1"]) == 0
-    assert seen == [2] and parallel.threads() == 1  # and put back afterwards
+    assert seen == [wanted] and _blas_threads() == before  # and put back afterwards
+
+
+def _blas_threads() -> int:
+    from threadpoolctl import threadpool_info
+    return next(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
