@@ -2,10 +2,14 @@
 sentence or two a first-year student understands.
 
 Qt's What's This mode sends a ``QEvent.WhatsThis`` help event to the widget clicked (and, while the
-pointer moves, ``QueryWhatsThis`` to ask whether it has something to say). One application-level
-filter answers both: it looks up the explainer of the widget or of its nearest registered ancestor
-and calls it at that moment, so the text says today's learning rate, not the one at start-up.
-Every other event passes through after one type comparison (normal clicks are untouched).
+pointer moves, ``QueryWhatsThis`` to ask whether it has something to say); a widget with no text of
+its own passes both on to its parent, and so on up. One filter, installed on each registered widget,
+answers both when they reach it: the first registered widget they reach is the nearest, and its
+explainer is called at that moment, so the text says today's learning rate, not the one at start-up.
+Every other event of those widgets passes through after one type comparison (normal clicks are
+untouched). The filter is not put on the application: there Python was called for every event of
+every object (a paint, a timer, a posted call), ~3,000 a second while training, which cost the GUI
+thread more than one panel's paint.
 """
 from __future__ import annotations
 
@@ -31,8 +35,8 @@ NO_SNAPSHOT = N_("Nothing yet: press Start (Space) and this fills in as the netw
 class Explainers(QtCore.QObject):
     """Widgets → callables that return their explanation (short HTML), asked when shown.
 
-    Install it on the application (``install`` does): in What's This mode a click on a widget shows
-    the text of the widget's own explainer or else its nearest registered ancestor's.
+    ``register`` installs it on each widget: in What's This mode a click on a widget shows the text
+    of the widget's own explainer or else its nearest registered ancestor's.
     ``last_text`` holds the text shown last (tests, and what a screen reader could read again)."""
 
     def __init__(self, parent: QtCore.QObject | None = None):
@@ -43,6 +47,7 @@ class Explainers(QtCore.QObject):
 
     def register(self, widget: QtWidgets.QWidget, explain: Explainer) -> None:
         self._explainers[widget] = explain
+        widget.installEventFilter(self)
         widget.destroyed.connect(lambda: self._explainers.pop(widget, None))
 
     def registered(self) -> list[QtWidgets.QWidget]:
@@ -334,8 +339,8 @@ def _panel_texts(window: MainWindow, latest: _Latest) -> dict[str, Explainer]:
 
 
 def install(window: MainWindow) -> Explainers:
-    """Register an explainer for every control and panel of ``window`` and put the filter on the
-    application. Returns the registry (also ``window.explainers``); a second call returns the first's."""
+    """Register an explainer for every control and panel of ``window``. Returns the registry (also
+    ``window.explainers``); a second call returns the first's."""
     if isinstance(getattr(window, "explainers", None), Explainers):
         return window.explainers
     explainers = Explainers(window)
@@ -353,8 +358,5 @@ def install(window: MainWindow) -> Explainers:
     view = window.compare.view
     explainers.register(view, lambda: _say(tr("Compare"), tr("on") if view.isVisible() else tr("off"), tr(
         "A second run with one setting changed, trained side by side: its mosaic and probes show here.")))
-    app = QtWidgets.QApplication.instance()
-    if app is not None:
-        app.installEventFilter(explainers)
     window.explainers = explainers
     return explainers

@@ -12,6 +12,7 @@ import traceback
 from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtGui, QtWidgets
+from superqt.utils import qthrottled
 
 from mnist_viz.core import i18n
 from mnist_viz.core.i18n import N_, tr
@@ -63,6 +64,7 @@ CLOSE_TIMEOUT_MS = 1000  # closing waits at most this long for the current batch
 CONTROLS_WIDTH = 330
 METRICS_MIN_HEIGHT = 860  # window height from which the metric cards are shown
 TIMELINE_BYTES = 100_000_000  # memory for the look-back record (see TimelinePanel)
+READOUT_INTERVAL = 0.1  # s: the probes get at most 10 snapshots a second (see _build_panels)
 LANGUAGE_KEY = "view/language"  # QSettings: the View > Language chosen last
 COACH_MUTED_KEY = "coach/muted"  # QSettings: the coach's hints muted for a lecture
 TABS = (("samples", N_("Training images"), N_("Examples of what the network trains on")),
@@ -204,6 +206,12 @@ class MainWindow(QtWidgets.QMainWindow):
                                            self.unit_inspector, self.templates, self.activation_space, self.confusion,
                                            self.robustness, self.dataset_view, self.temperature, self.backprop]
         self.panels: list[Panel] = [self.curves, self.health, self.weight_surgery, self.coach, *self.moment_panels]
+        # Readouts the room reads rather than watches move get a snapshot at most every
+        # READOUT_INTERVAL (the newest, at once when the last came longer ago, and the one held back
+        # after the interval, so a pause shows the last moment). The probes' percentages changed
+        # 33 times a second, faster than anyone reads them, and the panel cost ~5 ms of every frame.
+        self._readouts = {id(self.probes): qthrottled(self.probes.show_snapshot,
+                                                      timeout=round(READOUT_INTERVAL * 1000), parent=self)}
 
     def _build_tabs(self) -> PanelTabs:
         """The probes and the lecture tools, one tab each (the probe strip fits any height)."""
@@ -471,6 +479,8 @@ class MainWindow(QtWidgets.QMainWindow):
         """Paint ``snap`` on every panel, the status line and the banner; sync the controls."""
         if snap.loop.run_id != self._run:
             self._run = snap.loop.run_id
+            for held_back in self._readouts.values():
+                held_back.cancel()  # the old run's moment must not land after the clear
             for panel in self.panels:
                 panel.clear()
             self.timeline.clear()
@@ -515,7 +525,7 @@ class MainWindow(QtWidgets.QMainWindow):
         on_screen = not self.isMinimized()
         for panel in self.moment_panels:
             if (on_screen and panel.isVisible()) or (panel is self.confusion and snap.test_pred is not None):
-                panel.show_snapshot(snap)
+                self._readouts.get(id(panel), panel.show_snapshot)(snap)
         if self.backprop.isVisible():  # its gradient tiles use the mosaic's current colour scale
             self.backprop.set_weight_level(self.weights.input_weights_level)
 

@@ -197,6 +197,26 @@ def test_probes_and_mosaic_update_while_training(qtbot, window):
     assert not np.allclose(window.probes.displayed_heights(), heights0)
 
 
+def test_the_probes_readout_gets_at_most_one_snapshot_per_interval_and_the_last_one_lands(qtbot, window):
+    from dataclasses import replace
+
+    from mnist_viz.gui.window import READOUT_INTERVAL
+
+    first = wait_for(qtbot, window, lambda s: s.probe_probs.shape[0] > 0)
+    answers = [replace(first, probe_probs=np.roll(np.eye(10)[np.arange(first.probe_probs.shape[0]) % 10], k, axis=1))
+               for k in (1, 2, 3)]
+    qtbot.wait(round(2 * READOUT_INTERVAL * 1000))  # the last readout was longer ago than the interval
+    shown = window.probes.displayed_heights
+    window.show_snapshot(answers[0])
+    assert np.array_equal(shown(), answers[0].probe_probs)  # at once: none came within the interval
+    t0 = time.perf_counter()
+    window.show_snapshot(answers[1])
+    window.show_snapshot(answers[2])
+    assert np.array_equal(shown(), answers[0].probe_probs)  # held back, the mosaic and curves were not
+    qtbot.waitUntil(lambda: np.array_equal(shown(), answers[2].probe_probs), timeout=2000)
+    assert time.perf_counter() - t0 >= 0.8 * READOUT_INTERVAL  # the newest, once the interval was over
+
+
 # ----------------------------------------------------------------------------- restarts
 def test_restart_field_asks_and_reverts_when_refused(qtbot, window):
     c = window.controls
