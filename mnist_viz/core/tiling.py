@@ -93,6 +93,9 @@ def tile_mosaic(columns: np.ndarray, rows: int, cols: int, fill, tile: tuple[int
     return out[: full_shape[0] - gap[0], : full_shape[1] - gap[1]]
 
 
+LEVEL_RATE = 0.05  # AdaptiveLevel's step per update: a time constant of ~20 updates, ~0.7 s at 30 a second
+
+
 class AdaptiveLevel:
     """The symmetric colour range ``+-level`` of a weight image, following the weights' scale.
 
@@ -110,7 +113,7 @@ class AdaptiveLevel:
     The percentile is taken over a fixed random sample of ~8k entries so it costs ~0.1 ms.
     """
 
-    def __init__(self, percentile: float = 99.0, rate: float = 0.05, snap_ratio: float = 4.0,
+    def __init__(self, percentile: float = 99.0, rate: float = LEVEL_RATE, snap_ratio: float = 4.0,
                  sample: int = 8192, seed: int = 0):
         self.percentile = percentile
         self.rate = rate

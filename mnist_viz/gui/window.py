@@ -18,6 +18,7 @@ from mnist_viz.core import i18n
 from mnist_viz.core.i18n import N_, tr
 from mnist_viz.core.presets import PRESETS
 from mnist_viz.core.snapshot import RESTART_FIELDS, Settings, Snapshot
+from mnist_viz.core.tiling import LEVEL_RATE
 from mnist_viz.gui import presentation, style
 from mnist_viz.gui.class_labels import are_digits
 from mnist_viz.gui.compare_actions import CompareActions
@@ -64,7 +65,7 @@ CLOSE_TIMEOUT_MS = 1000  # closing waits at most this long for the current batch
 CONTROLS_WIDTH = 330
 METRICS_MIN_HEIGHT = 860  # window height from which the metric cards are shown
 TIMELINE_BYTES = 100_000_000  # memory for the look-back record (see TimelinePanel)
-READOUT_INTERVAL = 0.1  # s: the probes get at most 10 snapshots a second (see _build_panels)
+READOUT_INTERVAL = 0.1  # s: the probes and output weights get at most 10 snapshots a second (see _build_panels)
 LANGUAGE_KEY = "view/language"  # QSettings: the View > Language chosen last
 COACH_MUTED_KEY = "coach/muted"  # QSettings: the coach's hints muted for a lecture
 TABS = (("samples", N_("Training images"), N_("Examples of what the network trains on")),
@@ -166,7 +167,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.controls = ControlsPanel(settings, PRESETS)
         self.curves = CurvesPanel()
         self.weights = WeightsPanel()
-        self.output_weights = OutputWeightsPanel()
+        # Shown READOUT_INTERVAL apart (see _readouts): its colour scale steps as far per snapshot
+        # as the mosaic's does in the same time at ~30 snapshots a second.
+        self.output_weights = OutputWeightsPanel(level_rate=LEVEL_RATE * 30 * READOUT_INTERVAL)
         self.probes = ProbesPanel(self.data)
         self.samples = SampleGridPanel(self.data)
         self.drawing = DrawingPanel()
@@ -206,12 +209,12 @@ class MainWindow(QtWidgets.QMainWindow):
                                            self.unit_inspector, self.templates, self.activation_space, self.confusion,
                                            self.robustness, self.dataset_view, self.temperature, self.backprop]
         self.panels: list[Panel] = [self.curves, self.health, self.weight_surgery, self.coach, *self.moment_panels]
-        # Readouts the room reads rather than watches move get a snapshot at most every
-        # READOUT_INTERVAL (the newest, at once when the last came longer ago, and the one held back
-        # after the interval, so a pause shows the last moment). The probes' percentages changed
-        # 33 times a second, faster than anyone reads them, and the panel cost ~5 ms of every frame.
-        self._readouts = {id(self.probes): qthrottled(self.probes.show_snapshot,
-                                                      timeout=round(READOUT_INTERVAL * 1000), parent=self)}
+        # Panels the room reads, or that change slowly, get a snapshot at most every READOUT_INTERVAL
+        # (the newest, at once when the last came longer ago, and the one held back after the
+        # interval, so a pause shows the last moment). The probes' percentages changed 33 times a
+        # second, faster than anyone reads them, and cost ~5 ms of every frame; the output weights ~1.3.
+        self._readouts = {id(panel): qthrottled(panel.show_snapshot, timeout=round(READOUT_INTERVAL * 1000),
+                                                parent=self) for panel in (self.probes, self.output_weights)}
 
     def _build_tabs(self) -> PanelTabs:
         """The probes and the lecture tools, one tab each (the probe strip fits any height)."""
@@ -506,6 +509,11 @@ class MainWindow(QtWidgets.QMainWindow):
         else:
             self._sync_controls(snap)
         self.snapshotShown.emit(snap)
+
+    def flush_readouts(self) -> None:
+        """Show now the snapshot the probes and output weights hold back (see ``_readouts``)."""
+        for held_back in self._readouts.values():
+            held_back.flush()
 
     def _sync_controls(self, snap: Snapshot) -> None:
         """Show the trainer's settings in the controls (they change on restore, presets, refusals),

@@ -136,6 +136,7 @@ def test_a_good_npz_with_class_names_switches_the_whole_window(qtbot, window, tm
     qtbot.waitUntil(lambda: window.latest is not None and window.latest.step >= 2
                     and window.confusion.matrix() is not None, timeout=TIMEOUT_MS)
     snap = window.latest
+    window.flush_readouts()  # the probes get at most 10 snapshots a second: show the latest now
     assert window.confusion.matrix().sum() == N_TEST
     probe_labels = window.probes.probe_labels()
     predicted = int(snap.probe_probs[window.probes.selected].argmax())

@@ -180,6 +180,7 @@ def test_hidden_size_changes_while_training_keep_every_panel_consistent(qtbot, w
         c.flush()
         snap = wait_for(qtbot, window, lambda s, n=n: s.W1.shape[1] == n and s.probe_hidden.shape[1] == n)
         assert snap.settings.hidden == (n,)
+        window.flush_readouts()  # the output weights get at most 10 snapshots a second
         assert window.output_weights.image().shape == (10, n)
         assert window.weights._n_units == n
         assert window.worker.isRunning() and snap.loop.playing

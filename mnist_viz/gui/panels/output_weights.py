@@ -9,7 +9,7 @@ from PySide6 import QtCore, QtWidgets
 
 from mnist_viz.core.i18n import N_, format_int, tr
 from mnist_viz.core.snapshot import Snapshot
-from mnist_viz.core.tiling import AdaptiveLevel, quantize_symmetric
+from mnist_viz.core.tiling import LEVEL_RATE, AdaptiveLevel, quantize_symmetric
 from mnist_viz.gui import style
 from mnist_viz.gui.class_labels import are_digits, names_key, short_names
 
@@ -22,11 +22,14 @@ CLASS_EXPLANATION = N_("row d: how much each hidden unit votes for class d (red 
 class OutputWeightsPanel(QtWidgets.QWidget):
     """Heatmap of ``W_out.T``: ``(10, H_last)``, rows = digits 0-9 (top to bottom), columns =
     units of the last hidden layer. Same colours and level rule as ``WeightsPanel``; units switched
-    off (``unit_mask == 0``, only meaningful with one hidden layer) are dimmed."""
+    off (``unit_mask == 0``, only meaningful with one hidden layer) are dimmed.
 
-    def __init__(self, parent: QtWidgets.QWidget | None = None):
+    ``level_rate``: the colour scale's step per snapshot (``AdaptiveLevel.rate``); shown fewer
+    snapshots a second than the mosaic's ~30, it must step further to follow as quickly."""
+
+    def __init__(self, level_rate: float = LEVEL_RATE, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
-        self._level = AdaptiveLevel()
+        self._level = AdaptiveLevel(rate=level_rate)
         self._n_units = 0
         self._q = np.empty((N_CLASSES, 0), np.uint8)
         self._scratch = np.empty((N_CLASSES, 0), np.float32)

@@ -15,6 +15,7 @@ import dataclasses
 
 import numpy as np
 from PySide6 import QtCore, QtWidgets
+from superqt.utils import qthrottled
 
 from mnist_viz.core.i18n import format_int, format_number, tr
 from mnist_viz.core.snapshot import EVAL_COLUMNS, STEP_COLUMNS, Snapshot
@@ -23,6 +24,7 @@ from mnist_viz.gui import style
 from mnist_viz.gui.widgets import info_label, set_text
 from mnist_viz.runtime.memory import return_free_heap
 
+POSITION_INTERVAL = 0.25  # s: "● LIVE  step N" rewritten at most 4 times a second, as the status line
 _NO_STEPS = np.zeros((0, len(STEP_COLUMNS)), np.float64)
 _NO_EVALS = np.zeros((0, len(EVAL_COLUMNS)), np.float64)
 _NO_STEPS.flags.writeable = False
@@ -62,6 +64,10 @@ class TimelinePanel(QtWidgets.QWidget):
         self._emitted: Snapshot | None = None  # our last replayed copy, never to be offered back
         self._run_first_step: int | None = None  # earliest step of the run's curves (before any kept weights)
         self._build()
+        # The position line's step changes with every snapshot: rewritten 33 times a second it was
+        # unreadable, and each rewrite repainted the line and the window behind it (its parents).
+        self._position_paced = qthrottled(self._update_position, timeout=round(POSITION_INTERVAL * 1000),
+                                          parent=self)
         self._update_labels()
 
     # ------------------------------------------------------------------ public
@@ -89,7 +95,8 @@ class TimelinePanel(QtWidgets.QWidget):
             self._selected = None  # the timeline restarted (training reset): the past is gone
             self.scrubbed.emit(None)
         self._sync_slider()
-        self._update_labels()
+        self._update_record_labels()
+        self._position_paced()
         return kept
 
     def show_snapshot(self, snap: Snapshot) -> None:
@@ -232,6 +239,11 @@ class TimelinePanel(QtWidgets.QWidget):
         return tr("weights kept from step {kept} (curves: steps {first}–{last})").format(**steps)
 
     def _update_labels(self) -> None:
+        self._update_record_labels()
+        self._update_position()
+
+    def _update_record_labels(self) -> None:
+        """What the record holds: the run's extent, or the snapshots kept and their memory."""
         extent = self._extent_message()
         if extent != self._extent.text():
             set_text(self._extent, extent)
@@ -241,6 +253,9 @@ class TimelinePanel(QtWidgets.QWidget):
         n = len(self.timeline)
         memory = tr("history: {n} snapshot, {mb} MB") if n == 1 else tr("history: {n} snapshots, {mb} MB")
         set_text(self._memory, memory.format(n=format_int(n), mb=format_number(self.timeline.nbytes / 1e6, 0)))
+
+    def _update_position(self) -> None:
+        """The moment shown: live and the latest step, or the step looked back at."""
         latest = self._latest
         if self._selected is None:
             if latest is None:
