@@ -438,15 +438,23 @@ def test_confusion_click_selects_a_cell_and_pin_emits_the_image(qtbot, trained, 
 def test_timeline_position_line_is_rewritten_at_a_readable_rate_and_ends_on_the_latest(qtbot, small_mnist, shown):
     panel = shown(TimelinePanel(max_items=8), 800, 160)
     trainer = make_trainer(small_mnist)
-    first, second, third = (train_snapshot(trainer, 1) for _ in range(3))
+    now = [100.0]
+    panel.clock = lambda: now[0]
+
+    def playing(snap, on=True):
+        return dataclasses.replace(snap, loop=dataclasses.replace(snap.loop, playing=on))
+    first, second, third, fourth = (playing(train_snapshot(trainer, 1)) for _ in range(4))
     panel.offer(first)
     assert f"step {first.step}" in panel.position_text()  # at once: nothing was shown before
+    now[0] += 0.8 * timeline_panel.POSITION_INTERVAL
     panel.offer(second)
+    assert f"step {first.step}" in panel.position_text()  # within the interval: the step it said
+    assert panel.memory_text().startswith("history: 2 snapshots")  # what the record holds: at once
+    now[0] += 0.3 * timeline_panel.POSITION_INTERVAL
     panel.offer(third)
-    assert f"step {first.step}" in panel.position_text()  # within the interval: held back
-    assert panel.memory_text().startswith("history: 3 snapshots")  # what the record holds: at once
-    qtbot.waitUntil(lambda: f"step {third.step}" in panel.position_text(),
-                    timeout=round(4 * timeline_panel.POSITION_INTERVAL * 1000))
+    assert f"step {third.step}" in panel.position_text()  # the interval is over: the newest
+    panel.offer(playing(fourth, on=False))
+    assert f"step {fourth.step}" in panel.position_text()  # paused: the last step at once
 
 
 def test_timeline_stays_bounded_and_scrubbing_emits_the_kept_snapshot(qtbot, small_mnist, shown):

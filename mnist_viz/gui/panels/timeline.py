@@ -12,10 +12,11 @@ slider that pretends the run was one snapshot long.
 from __future__ import annotations
 
 import dataclasses
+import math
+import time
 
 import numpy as np
 from PySide6 import QtCore, QtWidgets
-from superqt.utils import qthrottled
 
 from mnist_viz.core.i18n import format_int, format_number, tr
 from mnist_viz.core.snapshot import EVAL_COLUMNS, STEP_COLUMNS, Snapshot
@@ -24,7 +25,7 @@ from mnist_viz.gui import style
 from mnist_viz.gui.widgets import info_label, set_text
 from mnist_viz.runtime.memory import return_free_heap
 
-POSITION_INTERVAL = 0.25  # s: "● LIVE  step N" rewritten at most 4 times a second, as the status line
+POSITION_INTERVAL = 0.25  # s: "● LIVE  step N" rewritten at most 4 times a second, by the status line's rule
 _NO_STEPS = np.zeros((0, len(STEP_COLUMNS)), np.float64)
 _NO_EVALS = np.zeros((0, len(EVAL_COLUMNS)), np.float64)
 _NO_STEPS.flags.writeable = False
@@ -66,8 +67,10 @@ class TimelinePanel(QtWidgets.QWidget):
         self._build()
         # The position line's step changes with every snapshot: rewritten 33 times a second it was
         # unreadable, and each rewrite repainted the line and the window behind it (its parents).
-        self._position_paced = qthrottled(self._update_position, timeout=round(POSITION_INTERVAL * 1000),
-                                          parent=self)
+        # Paced as the status line is (panels.status), from the same snapshots, the two say the
+        # same step.
+        self.clock = time.monotonic
+        self._position_shown_at = -math.inf
         self._update_labels()
 
     # ------------------------------------------------------------------ public
@@ -96,7 +99,10 @@ class TimelinePanel(QtWidgets.QWidget):
             self.scrubbed.emit(None)
         self._sync_slider()
         self._update_record_labels()
-        self._position_paced()
+        now = self.clock()
+        if not snap.loop.playing or snap.diverged or now - self._position_shown_at >= POSITION_INTERVAL:
+            self._position_shown_at = now  # else the line keeps the step it says for now
+            self._update_position()
         return kept
 
     def show_snapshot(self, snap: Snapshot) -> None:
