@@ -114,6 +114,11 @@ def test_label_layout_keeps_labels_apart_and_inside(seed):
 def test_markers_close_together_share_one_label():
     assert merged_marker_label(["lr 0.1 → 0.3", "lr 0.3 → 0.5", "lr 0.5 → 1"]) == "lr 0.1 → 1 (3 changes)"
     assert merged_marker_label(["lr 0.1 → 0.3"]) == "lr 0.1 → 0.3"
+    # Too high and back, with the watchdog's and the restore's markers between: not "0.001 → 0.001".
+    assert merged_marker_label(["lr 0.001 → 0.5", "lr 0.5 → 5", "collapsed to chance", "lr 5 → 0.001",
+                                "restored step 1,200"]) == (
+        "lr 0.001 → 5 → 0.001, collapsed to chance, restored step 1,200 (5 events)")
+    assert merged_marker_label(["hidden 128 → 512", "hidden 512 → 128"]) == "hidden 128 → 512 → 128 (2 changes)"
     places = place_marker_labels([100.0, 102.0, 104.0], ["lr 0.1 → 0.3", "lr 0.3 → 0.5", "lr 0.5 → 1"], 600.0, 2,
                                  lambda text: 8.0 * len(text))
     assert len(places) == 1 and places[0].text == "lr 0.1 → 1 (3 changes)" and places[0].lane == 0

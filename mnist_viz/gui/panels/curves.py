@@ -153,24 +153,42 @@ def bias_corrected_ema(values: np.ndarray, alphas: np.ndarray, state: np.ndarray
 def merged_marker_label(labels: Sequence[str]) -> str:
     """One label for markers too close to tell apart: each knob from its first old value to its last
     new value, in order, and how many markers there were.
-    ``["lr 0.1 → 0.3", "lr 0.3 → 0.5", "lr 0.5 → 1"]`` gives ``"lr 0.1 → 1 (3 changes)"``."""
-    parts: dict[str, list[str]] = {}  # knob (or whole label) -> [text up to the new value, new value]
+    ``["lr 0.1 → 0.3", "lr 0.3 → 0.5", "lr 0.5 → 1"]`` gives ``"lr 0.1 → 1 (3 changes)"``. A knob
+    that ends where it began keeps the value it went furthest to, ``"lr 0.001 → 5 → 0.001"``: a too
+    high learning rate and its recovery must not read as no change."""
+    parts: dict[str, tuple[str, str, list[str]]] = {}  # knob (or whole label) -> (knob, old, new values)
     knob_changes = 0
     for label in labels:
         change = KNOB_CHANGE.fullmatch(label)
         if change is None:
-            parts.setdefault(label, [label, ""])
+            parts.setdefault(label, (label, "", []))
             continue
         knob_changes += 1
-        if change["knob"] in parts:
-            parts[change["knob"]][1] = change["new"]
-        else:
-            parts[change["knob"]] = [f"{change['knob']} {change['old']} → ", change["new"]]
-    text = ", ".join(head + tail for head, tail in parts.values())
+        parts.setdefault(change["knob"], (change["knob"], change["old"], []))[2].append(change["new"])
+    text = ", ".join(_knob_path(*part) for part in parts.values())
     if len(labels) <= 1:
         return text
     template = tr("{text} ({count} changes)") if knob_changes == len(labels) else tr("{text} ({count} events)")
     return template.format(text=text, count=len(labels))
+
+
+def _knob_path(knob: str, old: str, news: list[str]) -> str:
+    """``"lr 0.1 → 1"``, or with the furthest value between when the knob came back to ``old``;
+    a label that is no knob change (``news`` empty) as it is."""
+    if not news:
+        return knob
+    if len(news) > 1 and news[-1] == old:
+        return f"{knob} {old} → {max(news[:-1], key=lambda value: _distance(old, value))} → {old}"
+    return f"{knob} {old} → {news[-1]}"
+
+
+def _distance(old: str, new: str) -> float:
+    """How far ``new`` is from ``old``: the log ratio of two positive numbers, else 0 (the first wins)."""
+    try:
+        a, b = float(old.replace(",", "")), float(new.replace(",", ""))
+    except ValueError:
+        return 0.0
+    return abs(math.log(b / a)) if a > 0 and b > 0 else abs(b - a)
 
 
 def short_marker_label(labels: Sequence[str]) -> str:
