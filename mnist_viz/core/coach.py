@@ -227,6 +227,11 @@ def coach_hints(snap: Snapshot, steps: np.ndarray, evals: np.ndarray | None = No
     ``health`` replaces ``snap.health`` (a snapshot made without health: pass the last one)."""
     steps = np.asarray(steps)
     losses = steps[-WINDOW:, LOSS_COL] if len(steps) else np.empty(0)
+    if snap.diverged:
+        # A stopped run's one hint is why it stopped: the other rules would read the numbers of the
+        # moment it broke (test accuracy at chance beside a training accuracy still high read as
+        # "memorising", seen beside the banner under Xvfb).
+        return _loss_rules(snap, losses)
     evals = np.empty((0, len(EVAL_COLUMNS))) if evals is None else np.asarray(evals)
     return (_loss_rules(snap, losses) + _health_rules(snap, snap.health if health is None else health)
             + _overfit_rule(snap, evals))
@@ -258,7 +263,7 @@ class Coach:
         for hint_id in list(self._shown):
             if hint_id not in raised:
                 self._missing[hint_id] = self._missing.get(hint_id, 0) + 1
-                if self._missing[hint_id] >= self.off_calls:
+                if self._missing[hint_id] >= self.off_calls or snap.diverged:  # stopped: only why
                     del self._shown[hint_id]
                     self._seen[hint_id] = 0
         return list(self._shown.values())

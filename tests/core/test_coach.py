@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mnist_viz.core import presets
-from mnist_viz.core.coach import ALARMING, LOSS_COL, PLATEAU_STEPS, CoachFeed, Hint, coach_hints
+from mnist_viz.core.coach import ALARMING, LOSS_COL, PLATEAU_STEPS, Coach, CoachFeed, Hint, coach_hints
 from mnist_viz.core.optim import USUAL_LR
 from mnist_viz.core.snapshot import LoopState, Settings
 from mnist_viz.core.trainer import Trainer
@@ -50,6 +50,22 @@ def test_overfit_scenario_raises_overfitting_once_training_is_memorised(small):
     assert last[5] > 0.97, "the scenario no longer memorises its 500 images in 200 steps"
     assert "overfitting" in hints
     assert hints["overfitting"].fix == {"dropout": 0.3}
+
+
+def test_a_stopped_run_says_only_why_it_stopped(small):
+    """At a collapse the test accuracy is at chance while the training accuracy is still high: that
+    must not read as memorising beside the banner."""
+    trainer = Trainer(small, presets.get_preset("overfit").settings.replace(val_size=1000))
+    _train(trainer, 200)
+    snap, hints = _hints(trainer)
+    assert "overfitting" in hints
+    coach = Coach(on_calls=1)
+    steps, evals = trainer.history.steps.array(), trainer.history.evals.array()
+    assert "overfitting" in {h.id for h in coach.update(snap, steps, evals)}
+    stopped = dataclasses.replace(snap, diverged="accuracy collapsed to chance")
+    shown = coach.update(stopped, steps, evals)
+    assert [h.id for h in shown] == [h.id for h in coach_hints(stopped, steps, evals)] == ["lr_too_high"]
+    assert "collapsed to chance" in shown[0].text
 
 
 def test_healthy_default_run_raises_no_alarm(small):
