@@ -76,15 +76,6 @@ def instrument(window, clock: Clock) -> None:
         panel = next(v for v in vars(window).values() if id(v) == key)
         if hasattr(panel, "show_snapshot"):
             panel.show_snapshot = clock.wrap(f"show_snapshot: {name}", panel.show_snapshot)
-    # The panels the window paces (MainWindow._readouts) are called through throttles that hold the
-    # unwrapped method: give them throttles of the timed one, with the window's interval.
-    from superqt.utils import qthrottled
-
-    from mnist_viz.gui.window import READOUT_INTERVAL
-    panels = {id(v): v for v in vars(window).values() if isinstance(v, Panel)}
-    for key in list(window._readouts):
-        window._readouts[key] = qthrottled(panels[key].show_snapshot, timeout=round(READOUT_INTERVAL * 1000),
-                                           parent=window)
     window.worker.take_snapshot = clock.wrap("receive snapshot (take_snapshot)", window.worker.take_snapshot)
     window.timeline.offer = clock.wrap("timeline.offer", window.timeline.offer)
     window._sync_controls = clock.wrap("sync controls", window._sync_controls)

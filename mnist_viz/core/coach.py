@@ -139,8 +139,6 @@ def _smoothed(losses: np.ndarray, parts: int) -> np.ndarray:
 
 def _loss_rules(snap: Snapshot, losses: np.ndarray) -> list[Hint]:
     """``losses`` ``(k,)``: the last training losses (at most ``WINDOW``)."""
-    if snap.diverged:
-        return [_lr_hint(snap.settings.lr, tr("Training stopped: the learning rate is too high"), snap.diverged)]
     if len(losses) < MIN_STEPS or not np.all(np.isfinite(losses)):
         return []
     half = len(losses) // 2
@@ -231,7 +229,7 @@ def coach_hints(snap: Snapshot, steps: np.ndarray, evals: np.ndarray | None = No
         # A stopped run's one hint is why it stopped: the other rules would read the numbers of the
         # moment it broke (test accuracy at chance beside a training accuracy still high read as
         # "memorising", seen beside the banner under Xvfb).
-        return _loss_rules(snap, losses)
+        return [_lr_hint(snap.settings.lr, tr("Training stopped: the learning rate is too high"), snap.diverged)]
     evals = np.empty((0, len(EVAL_COLUMNS))) if evals is None else np.asarray(evals)
     return (_loss_rules(snap, losses) + _health_rules(snap, snap.health if health is None else health)
             + _overfit_rule(snap, evals))

@@ -8,8 +8,8 @@ answers both when they reach it: the first registered widget they reach is the n
 explainer is called at that moment, so the text says today's learning rate, not the one at start-up.
 Every other event of those widgets passes through after one type comparison (normal clicks are
 untouched). The filter is not put on the application: there Python was called for every event of
-every object (a paint, a timer, a posted call), ~3,000 a second while training, which cost the GUI
-thread more than one panel's paint.
+every object (a paint, a timer, a posted call), ~4,200 a second while training (counted), 0.3-0.6 ms
+of the GUI thread's frame.
 """
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from mnist_viz.core.analysis import N_CLASSES
 from mnist_viz.core.i18n import tr
+from mnist_viz.core.snapshot import Snapshot
 from mnist_viz.gui import style
 
 
@@ -25,6 +26,14 @@ def reserve_lines(label: QtWidgets.QLabel, lines: int) -> QtWidgets.QLabel:
     (the Unit tab at 1080p); with the room reserved, the page scrolls instead."""
     label.setMinimumHeight(lines * QtGui.QFontMetrics(label.font()).lineSpacing() + 2)
     return label
+
+
+def rewrite_due(snap: Snapshot, now: float, shown_at: float, interval: float) -> bool:
+    """Whether a line of live numbers last written at ``shown_at`` (seconds, monotonic) is written
+    again for ``snap`` at ``now``: at most every ``interval`` while training runs (numbers changing
+    33 times a second are a blur), at once when it pauses, stops or diverges (the last ones must show).
+    Lines paced by it from the same snapshots change together."""
+    return not snap.loop.playing or bool(snap.diverged) or now - shown_at >= interval
 
 
 def set_text(label: QtWidgets.QLabel, text: str) -> None:

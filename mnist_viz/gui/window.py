@@ -213,8 +213,9 @@ class MainWindow(QtWidgets.QMainWindow):
         # (the newest, at once when the last came longer ago, and the one held back after the
         # interval, so a pause shows the last moment). The probes' percentages changed 33 times a
         # second, faster than anyone reads them, and cost ~5 ms of every frame; the output weights ~1.3.
-        self._readouts = {id(panel): qthrottled(panel.show_snapshot, timeout=round(READOUT_INTERVAL * 1000),
-                                                parent=self) for panel in (self.probes, self.output_weights)}
+        self._readouts = {id(panel): qthrottled(lambda snap, panel=panel: panel.show_snapshot(snap),
+                                                timeout=round(READOUT_INTERVAL * 1000), parent=self)
+                          for panel in (self.probes, self.output_weights)}
 
     def _build_tabs(self) -> PanelTabs:
         """The probes and the lecture tools, one tab each (the probe strip fits any height)."""

@@ -183,7 +183,8 @@ def _knob_path(knob: str, old: str, news: list[str]) -> str:
 
 
 def _distance(old: str, new: str) -> float:
-    """How far ``new`` is from ``old``: the log ratio of two positive numbers, else 0 (the first wins)."""
+    """How far ``new`` is from ``old``: the log ratio of two positive numbers, the difference of two
+    others, 0 for what is no number (then the first value between wins)."""
     try:
         a, b = float(old.replace(",", "")), float(new.replace(",", ""))
     except ValueError:

@@ -23,7 +23,7 @@ from mnist_viz.core.i18n import N_, format_number, format_percent, format_signif
 from mnist_viz.core.snapshot import EVAL_COLUMNS, STEP_COLUMNS, Snapshot
 from mnist_viz.gui import style
 from mnist_viz.gui.run_clock import RunClock
-from mnist_viz.gui.widgets import set_text
+from mnist_viz.gui.widgets import rewrite_due, set_text
 
 VALUE_PT = style.TITLE_PT + 6  # the key numbers: ~32 px tall at 1080p, the titles' size and more
 CAPTION_PT = style.SMALL_PT
@@ -94,7 +94,7 @@ class MetricCards(QtWidgets.QWidget):
         every ``REFRESH_INTERVAL``, and at once when training pauses or stops."""
         self._follow(snap)
         now = self.clock()
-        if snap.loop.playing and not snap.diverged and now - self._shown_at < REFRESH_INTERVAL:
+        if not rewrite_due(snap, now, self._shown_at, REFRESH_INTERVAL):
             return
         self._shown_at = now
         self.rewrite(snap)

@@ -22,10 +22,10 @@ from mnist_viz.core.i18n import format_int, format_number, tr
 from mnist_viz.core.snapshot import EVAL_COLUMNS, STEP_COLUMNS, Snapshot
 from mnist_viz.core.timeline import Timeline
 from mnist_viz.gui import style
-from mnist_viz.gui.widgets import info_label, set_text
+from mnist_viz.gui.widgets import info_label, rewrite_due, set_text
 from mnist_viz.runtime.memory import return_free_heap
 
-POSITION_INTERVAL = 0.25  # s: "● LIVE  step N" rewritten at most 4 times a second, by the status line's rule
+POSITION_INTERVAL = 0.25  # s: "● LIVE  step N" rewritten at most 4 times a second, as the status line
 _NO_STEPS = np.zeros((0, len(STEP_COLUMNS)), np.float64)
 _NO_EVALS = np.zeros((0, len(EVAL_COLUMNS)), np.float64)
 _NO_STEPS.flags.writeable = False
@@ -67,8 +67,8 @@ class TimelinePanel(QtWidgets.QWidget):
         self._build()
         # The position line's step changes with every snapshot: rewritten 33 times a second it was
         # unreadable, and each rewrite repainted the line and the window behind it (its parents).
-        # Paced as the status line is (panels.status), from the same snapshots, the two say the
-        # same step.
+        # Paced by the metric cards' rule (widgets.rewrite_due) at the status line's interval, from
+        # the same snapshots: paused, the two lines say the same step.
         self.clock = time.monotonic
         self._position_shown_at = -math.inf
         self._update_labels()
@@ -100,7 +100,7 @@ class TimelinePanel(QtWidgets.QWidget):
         self._sync_slider()
         self._update_record_labels()
         now = self.clock()
-        if not snap.loop.playing or snap.diverged or now - self._position_shown_at >= POSITION_INTERVAL:
+        if rewrite_due(snap, now, self._position_shown_at, POSITION_INTERVAL):
             self._position_shown_at = now  # else the line keeps the step it says for now
             self._update_position()
         return kept
