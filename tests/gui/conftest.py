@@ -47,3 +47,38 @@ def shown(qtbot):
     widgets = _Widgets(qtbot)
     yield widgets
     widgets.release()  # pytest-qt has closed them by now (its teardown hook runs before fixtures')
+
+
+class _StrayWindows:
+    """Records every widget shown as a window of its own that is not meant to be one (not a main
+    window, dialog, menu, tooltip or popup): e.g. a parentless button made visible before a layout
+    takes it, which flashes up as a window and takes the keyboard from the main window."""
+
+    def __init__(self) -> None:
+        from PySide6 import QtCore, QtWidgets
+
+        class _Filter(QtCore.QObject):
+            def eventFilter(_filter, watched, event):  # the outer self is the recorder
+                if event.type() == QtCore.QEvent.Type.Show and isinstance(watched, QtWidgets.QWidget):
+                    self._check(watched)
+                return False
+
+        self._qt, self.found = (QtCore, QtWidgets), []
+        self._filter = _Filter()
+
+    def _check(self, widget) -> None:
+        QtCore, QtWidgets = self._qt
+        meant = (QtWidgets.QMainWindow, QtWidgets.QDialog, QtWidgets.QMenu)
+        if widget.isWindow() and not isinstance(widget, meant) and widget.windowType() not in (
+                QtCore.Qt.WindowType.ToolTip, QtCore.Qt.WindowType.Popup):
+            self.found.append(f"{type(widget).__name__} {widget.objectName()!r}")
+
+
+@pytest.fixture
+def stray_windows(qapp):
+    """Call ``.watch()`` once the test's own windows are up; ``.found`` then lists the widgets shown
+    as stray windows (see ``_StrayWindows``)."""
+    recorder = _StrayWindows()
+    recorder.watch = lambda: qapp.installEventFilter(recorder._filter)
+    yield recorder
+    qapp.removeEventFilter(recorder._filter)

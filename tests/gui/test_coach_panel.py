@@ -36,6 +36,16 @@ def test_apply_sends_the_fix_and_keeps_the_hint_away_until_it_clears(shown, qtbo
     assert set(_cards(panel)) == {"lr_too_high", "dead_units"}
 
 
+def test_a_card_with_a_fix_never_flashes_up_as_a_window_of_its_own(shown, stray_windows):
+    # A parentless Apply button made visible was shown as its own window until the card's layout
+    # took it: on a desktop a window flashed up, and the main window lost the keyboard.
+    panel = shown(CoachPanel())
+    stray_windows.watch()
+    panel.show_hints([LR, DEAD])
+    assert set(_cards(panel)) == {"lr_too_high", "dead_units"}
+    assert stray_windows.found == []
+
+
 def test_dismiss_hides_for_at_most_suppress_calls(shown):
     panel = shown(CoachPanel())
     panel.show_hints([DEAD])

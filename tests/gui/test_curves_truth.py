@@ -21,6 +21,7 @@ from mnist_viz.gui.panels.curves import (
     merged_marker_label,
     place_marker_labels,
     smoothing_alphas,
+    thin_by_arc_length,
 )
 
 TRAIN_IMAGES = 60_000
@@ -248,3 +249,54 @@ def test_set_cursor_marks_the_step_in_the_x_axis_units_and_none_removes_it(panel
     assert [line.value() for line in cursor_lines(panel.loss_plot)] == [100 * 128]
     panel.set_cursor(None)
     assert panel.cursor_x() is None and cursor_lines(panel.loss_plot) == cursor_lines(panel.accuracy_plot) == []
+
+
+def _distances_to_polyline(points: np.ndarray, line: np.ndarray) -> np.ndarray:
+    """``(n,)`` the distance of each of ``points (n, 2)`` to the polyline through ``line (k, 2)``."""
+    a, b = line[:-1], line[1:]
+    ab = b - a
+    t = np.clip(((points[:, None, :] - a) * ab).sum(-1) / np.maximum((ab * ab).sum(-1), 1e-12), 0, 1)
+    nearest = a + t[..., None] * ab
+    return np.linalg.norm(points[:, None, :] - nearest, axis=-1).min(axis=1)
+
+
+def test_a_smoothed_line_thinned_by_its_length_on_screen_stays_on_the_line():
+    # A loss that falls from 2.3 to 0.05 in the first epoch, then creeps, on a log axis 900 x 300 px:
+    # the steep part is where spacing by x alone would cut the corner.
+    x = np.linspace(0, 10, 1000)
+    loss = 0.05 + 2.25 * np.exp(-x / 0.3) + 0.01 * np.sin(x)
+    sx, sy = 900 / 10, 300 / (np.log10(2.5) - np.log10(0.04))
+    keep = thin_by_arc_length(x, np.log10(loss), sx, sy, step_px=3.0)
+    assert keep[0] == 0 and keep[-1] == len(x) - 1 and (np.diff(keep) > 0).all()
+    assert len(keep) < len(x) / 2  # the point of it: fewer segments for the thick pen to paint
+    on_screen = np.column_stack([x * sx, np.log10(loss) * sy])
+    assert _distances_to_polyline(on_screen, on_screen[keep]).max() < 0.5  # px: the same line to the eye
+    gaps = np.linalg.norm(np.diff(on_screen[keep], axis=0), axis=1)
+    assert gaps[:-1].max() < 3.0 + 2 * np.linalg.norm(np.diff(on_screen, axis=0), axis=1).max()
+    # Too few points, or a view not laid out (no finite scale): every point.
+    assert list(thin_by_arc_length(x[:2], loss[:2], sx, sy, 3.0)) == [0, 1]
+    assert len(thin_by_arc_length(x, loss, np.inf, sy, 3.0)) == len(x)
+
+
+def test_the_drawn_smoothed_curves_follow_the_smoothed_rows_on_screen(qtbot):
+    panel = CurvesPanel()
+    qtbot.addWidget(panel)
+    panel.resize(1200, 700)
+    panel.show()
+    qtbot.waitExposed(panel)
+    rng = np.random.default_rng(0)
+    for start in range(0, 4000, 40):
+        step = np.arange(start, start + 40, dtype=float)
+        loss = 0.05 + 2.25 * np.exp(-step / 150) + 0.05 * rng.random(40)
+        rows = np.column_stack([step, step * 128 / TRAIN_IMAGES, step * 128, loss, 1 - loss / 2.5])
+        panel.show_snapshot(snapshot(steps=rows))
+    view = panel.loss_plot.getViewBox()
+    rows_x, rows_y = panel.steps.column("epoch"), np.log10(panel.steps.column("loss_smooth"))
+    drawn = panel.loss_smooth
+    assert drawn.xData[-1] == rows_x[-1]  # the line reaches the newest point
+    assert len(drawn.xData) < view.width() / 2  # fewer segments for the thick pen than one per pixel
+    to_px = lambda xs, ys: np.array([[p.x(), p.y()] for p in (view.mapViewToScene(pg.Point(a, b))  # noqa: E731
+                                                               for a, b in zip(xs, ys))])
+    every = slice(None, None, 3)  # a sample of the rows is enough, and quick
+    gap = _distances_to_polyline(to_px(rows_x[every], rows_y[every]), to_px(drawn.xData, np.log10(drawn.yData)))
+    assert gap.max() < 2.0  # px: every smoothed value lies under the 4-px pen

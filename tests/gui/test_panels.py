@@ -148,7 +148,8 @@ def count_lines(plot) -> int:
 
 def test_an_indexed_image_is_drawn_in_the_colours_pyqtgraph_would_draw(qtbot):
     lut = style.diverging_lut_indexed()
-    image = np.random.default_rng(0).integers(0, 256, (37, 53), dtype=np.uint8)  # odd sizes: row strides
+    # Odd sizes, and a view into a larger buffer as the mosaic is: its rows are further apart than its width.
+    image = np.random.default_rng(0).integers(0, 256, (40, 60), dtype=np.uint8)[:37, :53]
     ours, theirs = style.IndexedImageItem(), pg.ImageItem(axisOrder="row-major")
     for item in (ours, theirs):
         item.setLookupTable(lut)

@@ -54,7 +54,9 @@ def wait_for(qtbot, window, predicate, timeout=TIMEOUT_MS):
     """Wait until the painted snapshot is newer than every command sent and satisfies ``predicate``."""
     def check():
         snap = window.latest
-        assert snap is not None and snap.loop.applied_seq == window.worker.commands_sent and predicate(snap)
+        assert snap is not None and snap.loop.applied_seq == window.worker.commands_sent and predicate(snap), (
+            None if snap is None else f"painted: step {snap.step}, playing {snap.loop.playing}, lr {snap.settings.lr}, "
+            f"run {snap.loop.run_id}, commands applied {snap.loop.applied_seq} of {window.worker.commands_sent}")
     qtbot.waitUntil(check, timeout=timeout)
     return window.latest
 

@@ -40,10 +40,13 @@ class HintCard(QtWidgets.QFrame):
         layout.addWidget(self.title)
         layout.addWidget(self.text)
         row = QtWidgets.QHBoxLayout()
-        self.apply_button = QtWidgets.QPushButton(fix_button_text(hint))
+        # Parented at once: a parentless button that is made visible is shown as a window of its own,
+        # for the moment until the layout takes it, and that takes the keyboard from the main window
+        # (a Down key pressed just after a hint came was lost, seen in test_keyboard_shortcuts).
+        self.apply_button = QtWidgets.QPushButton(fix_button_text(hint), self)
         self.apply_button.setObjectName("coach_apply")
         self.apply_button.setVisible(bool(hint.fix))
-        self.dismiss_button = QtWidgets.QPushButton(tr("Dismiss"))
+        self.dismiss_button = QtWidgets.QPushButton(tr("Dismiss"), self)
         self.dismiss_button.setObjectName("coach_dismiss")
         for button in (self.apply_button, self.dismiss_button):
             button.setFont(style.font(style.LABEL_PT))
