@@ -10,7 +10,6 @@ and checks that both give the same bits.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 import time
@@ -20,14 +19,11 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from mnist_viz.core.optim import _adam
+from mnist_viz.core.trainer import all_finite  # the engine's own guard
 
 SHAPES = [(784, 512), (512,), (512, 10), (10,)]  # 784-512-10: W1, b1, W2, b2
 CHUNKS = (4096, 8192, 16384, 32768, 65536)
 B1, B2, EPS, STEP = np.float32(0.9), np.float32(0.999), np.float32(1e-7), np.float32(1e-3)
-
-
-def _finite(a: np.ndarray) -> bool:
-    return math.isfinite(a.max()) and math.isfinite(a.min())
 
 
 class Update:
@@ -47,7 +43,7 @@ class Update:
     def whole(self) -> bool:
         for arrays in zip(self.p, self.g, self.m, self.v, self.new_p, self.new_m, self.new_v):
             _adam(B1, B2, EPS, STEP, *arrays)
-        return all(_finite(a) for a in self.new_p + self.new_v)
+        return all_finite(self.new_p + self.new_v)
 
     def chunked(self, n: int) -> bool:
         ok = True
@@ -56,7 +52,7 @@ class Update:
             for start in range(0, flat[0].size, n):
                 part = [a[start:start + n] for a in flat]
                 _adam(B1, B2, EPS, STEP, *part)
-                ok = ok and _finite(part[4]) and _finite(part[6])
+                ok = ok and all_finite([part[4], part[6]])
         return ok
 
 

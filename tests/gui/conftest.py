@@ -54,23 +54,32 @@ class _StrayWindows:
     window, dialog, menu, tooltip or popup): e.g. a parentless button made visible before a layout
     takes it, which flashes up as a window and takes the keyboard from the main window."""
 
-    def __init__(self) -> None:
-        from PySide6 import QtCore, QtWidgets
+    def __init__(self, qapp) -> None:
+        from PySide6 import QtCore
+
+        recorder = self
 
         class _Filter(QtCore.QObject):
-            def eventFilter(_filter, watched, event):  # the outer self is the recorder
-                if event.type() == QtCore.QEvent.Type.Show and isinstance(watched, QtWidgets.QWidget):
-                    self._check(watched)
+            def eventFilter(self, watched, event):
+                if event.type() == QtCore.QEvent.Type.Show:
+                    recorder._check(watched)
                 return False
 
-        self._qt, self.found = (QtCore, QtWidgets), []
-        self._filter = _Filter()
+        self.app, self.found, self._filter = qapp, [], _Filter()
+
+    def watch(self) -> None:
+        """Record from now on (once the test's own windows are up)."""
+        self.app.installEventFilter(self._filter)
+
+    def stop(self) -> None:
+        self.app.removeEventFilter(self._filter)
 
     def _check(self, widget) -> None:
-        QtCore, QtWidgets = self._qt
+        from PySide6 import QtCore, QtWidgets
+
         meant = (QtWidgets.QMainWindow, QtWidgets.QDialog, QtWidgets.QMenu)
-        if widget.isWindow() and not isinstance(widget, meant) and widget.windowType() not in (
-                QtCore.Qt.WindowType.ToolTip, QtCore.Qt.WindowType.Popup):
+        if (isinstance(widget, QtWidgets.QWidget) and widget.isWindow() and not isinstance(widget, meant)
+                and widget.windowType() not in (QtCore.Qt.WindowType.ToolTip, QtCore.Qt.WindowType.Popup)):
             self.found.append(f"{type(widget).__name__} {widget.objectName()!r}")
 
 
@@ -78,7 +87,6 @@ class _StrayWindows:
 def stray_windows(qapp):
     """Call ``.watch()`` once the test's own windows are up; ``.found`` then lists the widgets shown
     as stray windows (see ``_StrayWindows``)."""
-    recorder = _StrayWindows()
-    recorder.watch = lambda: qapp.installEventFilter(recorder._filter)
+    recorder = _StrayWindows(qapp)
     yield recorder
-    qapp.removeEventFilter(recorder._filter)
+    recorder.stop()
