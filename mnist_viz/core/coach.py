@@ -308,4 +308,8 @@ class CoachFeed:
     def hints(self, snap: Snapshot) -> list[Hint]:
         """Add ``snap`` and return the hints to show now (after hysteresis)."""
         self.add(snap)
+        return self.judge(snap)
+
+    def judge(self, snap: Snapshot) -> list[Hint]:
+        """The hints to show now (after hysteresis) for what was added, up to ``snap`` (added before)."""
         return self.coach.update(snap, self.steps(), self.evals(), self._health)

@@ -224,6 +224,8 @@ def _recolour_item(item, mapping, widen: float, theme: Theme) -> None:
             item.setPen(_mapped_pen(opts["pen"], mapping, widen))
         if opts.get("symbolBrush") is not None:
             item.setSymbolBrush(_mapped_brush(opts["symbolBrush"], mapping))
+    elif isinstance(item, pg.PlotCurveItem) and not isinstance(item.parentItem(), pg.PlotDataItem):
+        item.setPen(_mapped_pen(item.opts["pen"], mapping, widen))  # a bare curve (LiveCurve's tail)
     elif isinstance(item, pg.InfiniteLine):
         item.setPen(_mapped_pen(item.pen, mapping, widen))
     elif isinstance(item, pg.BarGraphItem):

@@ -79,3 +79,29 @@ def test_snapshots_of_a_scenario_raise_its_card(shown, small_mnist):
     assert "dead_units" in _cards(panel)
     panel.clear()
     assert not _cards(panel) and panel.empty.text() == "No hints: the run looks healthy."
+
+
+def test_a_running_run_is_judged_at_most_every_interval_a_stopped_one_at_once(shown, small_mnist, monkeypatch):
+    from mnist_viz.gui.panels import coach as coach_module
+
+    panel = shown(CoachPanel())
+    clock = [100.0]
+    monkeypatch.setattr(coach_module.time, "monotonic", lambda: clock[0])
+    judged = []
+    original = panel.feed.judge
+    monkeypatch.setattr(panel.feed, "judge", lambda snap: (judged.append(snap.step), original(snap))[1])
+    trainer = Trainer(small_mnist, presets.get_preset("dead-relu").settings)
+    steps_kept = 0
+    for _ in range(10):  # ten frames within one interval: the first is judged, every row is kept
+        trainer.step()
+        panel.show_snapshot(trainer.snapshot(loop=LoopState(run_id=3, playing=True)))
+        clock[0] += coach_module.JUDGE_INTERVAL / 20
+        steps_kept += 1
+    assert judged == [1] and len(panel.feed.steps()) == steps_kept
+    clock[0] += coach_module.JUDGE_INTERVAL
+    trainer.step()
+    panel.show_snapshot(trainer.snapshot(loop=LoopState(run_id=3, playing=True)))
+    assert judged == [1, 11]
+    trainer.step()
+    panel.show_snapshot(trainer.snapshot(loop=LoopState(run_id=3, playing=False)))  # paused: at once
+    assert judged == [1, 11, 12]

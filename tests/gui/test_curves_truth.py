@@ -18,6 +18,8 @@ from mnist_viz.gui.panels.curves import (
     SMOOTHING_SAMPLES,
     CurvesPanel,
     bias_corrected_ema,
+    decimate_by_stride,
+    display_stride,
     merged_marker_label,
     place_marker_labels,
     smoothing_alphas,
@@ -300,3 +302,39 @@ def test_the_drawn_smoothed_curves_follow_the_smoothed_rows_on_screen(qtbot):
     every = slice(None, None, 3)  # a sample of the rows is enough, and quick
     gap = _distances_to_polyline(to_px(rows_x[every], rows_y[every]), to_px(drawn.xData, np.log10(drawn.yData)))
     assert gap.max() < 2.0  # px: every smoothed value lies under the 4-px pen
+
+
+def test_the_batch_line_in_two_parts_is_the_line_drawn_whole(panel, monkeypatch):
+    """LiveCurve keeps the settled part of a step line as pixels and redraws only the tail: the two
+    parts together must be exactly the points the whole series is drawn through, frame after frame,
+    across the doublings of the stride and the halvings of the panel's buffer."""
+    settles = []
+    original = panel.loss_raw._settle
+    monkeypatch.setattr(panel.loss_raw, "_settle", lambda *a: (settles.append(1), original(*a)))
+    rng = np.random.default_rng(1)
+    frames = 0
+    for start in range(0, 24_000, 37):
+        rows = step_rows(start + 1, start + 37, 128, 0.9, loss=lambda s: 0.1 + 0.05 * rng.random(len(s)))
+        panel.show_snapshot(snapshot(steps=rows))
+        frames += 1
+        x, y = panel.steps.column("epoch"), panel.steps.column("loss")
+        stride = display_stride(len(x), int(CurvesPanel.POINTS_PER_PX * panel._plot_width_px()), peaks=True)
+        whole_x, whole_y = decimate_by_stride(x, y, stride, peaks=True)
+        np.testing.assert_array_equal(panel.loss_raw.xData, whole_x)
+        np.testing.assert_array_equal(panel.loss_raw.yData, whole_y)
+    assert panel.steps.stride > 1  # the buffer halved on the way
+    assert len(settles) < frames / 4  # the settled part is drawn again only now and then
+
+
+def test_a_power_of_two_stride_keeps_the_bins_already_drawn():
+    x = np.arange(1000.0)
+    y = np.sin(x / 7)
+    assert display_stride(100, 200) == 1 and display_stride(1000, 200, peaks=True) == 16
+    for stride in (1, 2, 8):
+        for end in (0, 8 * 37, 8 * 100):
+            head = decimate_by_stride(x[:end + 1], y[:end + 1], stride, peaks=True)
+            tail = decimate_by_stride(x[end:], y[end:], stride, peaks=True)
+            whole = decimate_by_stride(x, y, stride, peaks=True)
+            for joined, drawn in zip((np.concatenate([head[0][:-1], tail[0]]), np.concatenate([head[1][:-1], tail[1]])),
+                                     whole):
+                np.testing.assert_array_equal(joined, drawn)

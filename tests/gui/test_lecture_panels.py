@@ -449,12 +449,19 @@ def test_timeline_position_line_is_rewritten_at_a_readable_rate_and_ends_on_the_
     now[0] += 0.8 * timeline_panel.POSITION_INTERVAL
     panel.offer(second)
     assert f"step {first.step}" in panel.position_text()  # within the interval: the step it said
-    assert panel.memory_text().startswith("history: 2 snapshots")  # what the record holds: at once
+    assert panel.memory_text().startswith("history: 1 snapshot,")  # what the record holds: at that pace too
+    assert panel.slider.maximum() == 0  # and the slider's range (its handle stays at the end, live)
     now[0] += 0.3 * timeline_panel.POSITION_INTERVAL
     panel.offer(third)
     assert f"step {third.step}" in panel.position_text()  # the interval is over: the newest
-    panel.offer(playing(fourth, on=False))
-    assert f"step {fourth.step}" in panel.position_text()  # paused: the last step at once
+    assert panel.memory_text().startswith("history: 3 snapshots") and panel.slider.maximum() == 2
+    panel.scrub_to(0)  # looking back, the kept list shifts under the handle: synced on every snapshot
+    panel.offer(fourth)
+    assert panel.slider.maximum() == 3 and panel.slider.value() == 0
+    panel.go_live()
+    fifth = train_snapshot(trainer, 1)
+    panel.offer(playing(fifth, on=False))
+    assert f"step {fifth.step}" in panel.position_text()  # paused: the last step at once
 
 
 def test_timeline_stays_bounded_and_scrubbing_emits_the_kept_snapshot(qtbot, small_mnist, shown):

@@ -216,18 +216,19 @@ def test_curves_skip_rows_that_are_not_finite(curves, small_mnist):
 
 def test_curves_set_data_at_most_once_per_snapshot(curves, small_mnist, monkeypatch):
     calls = []
-    original = pg.PlotDataItem.setData
+    for cls in (pg.PlotDataItem, pg.PlotCurveItem):
+        def counting_set_data(self, *args, original=cls.setData, **kwargs):
+            if not isinstance(self.parentItem(), pg.PlotDataItem):  # not a PlotDataItem's own curve
+                calls.append(self)
+            return original(self, *args, **kwargs)
 
-    def counting_set_data(self, *args, **kwargs):
-        calls.append(self)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(pg.PlotDataItem, "setData", counting_set_data)
+        monkeypatch.setattr(cls, "setData", counting_set_data)
     trainer = make_trainer(small_mnist)
     trainer.step()
     trainer.record_evaluation()
     curves.show_snapshot(train_snapshot(trainer, 5))
-    assert len(calls) == len(set(map(id, calls))) == 5  # 3 step curves + 2 evaluation curves
+    # 3 step curves (a settled part and a live tail each, see LiveCurve) + 2 evaluation curves
+    assert len(calls) == len(set(map(id, calls))) == 8
     calls.clear()
     curves.show_snapshot(trainer.snapshot())  # nothing new: nothing redrawn
     assert calls == []

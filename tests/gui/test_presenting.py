@@ -193,9 +193,10 @@ def test_high_contrast_has_no_grey_text_and_thicker_lines(qtbot, window):
     hc = themes.THEMES["high_contrast"]
     assert hc.colour("DARK_GREY") == hc.colour("FOREGROUND") == "#000000" and hc.colour("BACKGROUND") == "#FFFFFF"
     assert curve.opts["pen"].widthF() == pytest.approx(width * hc.line_factor)
+    assert curve.tail.opts["pen"].widthF() == pytest.approx(width * hc.line_factor)  # the live end too
     presentation.choose_theme(window, "light")
     assert curve.opts["pen"].widthF() == pytest.approx(width)
-    assert curve.opts["pen"].color() == QtGui.QColor(style.BLUE)
+    assert curve.opts["pen"].color() == curve.tail.opts["pen"].color() == QtGui.QColor(style.BLUE)
 
 
 def test_unknown_stored_theme_falls_back_to_light(store):

@@ -3,10 +3,14 @@ button that applies its fix and one that dismisses it, and a "Mute hints" switch
 
 Meant to sit under the learning curves or as a tab. The panel keeps a ``CoachFeed``: give it every
 snapshot (``show_snapshot``, also while it is hidden: a snapshot's rows are sent once) or give it
-hints yourself (``show_hints``). A dismissed or applied hint stays away until its rule stops
-raising it, or for at most ``SUPPRESS_CALLS`` updates.
+hints yourself (``show_hints``). While a run trains, its rules judge at most every
+``JUDGE_INTERVAL`` (each snapshot's rows are kept in between); a snapshot of a stopped or paused run,
+or one where a knob changed, is judged at once. A dismissed or applied hint stays away until its
+rule stops raising it, or for at most ``SUPPRESS_CALLS`` updates.
 """
 from __future__ import annotations
+
+import time
 
 from PySide6 import QtCore, QtWidgets
 
@@ -16,7 +20,11 @@ from mnist_viz.core.snapshot import Snapshot
 from mnist_viz.gui import style
 from mnist_viz.gui.widgets import info_label, set_text
 
-SUPPRESS_CALLS = 300  # updates a dismissed hint stays away while still raised (~10 s at 30 snapshots/s)
+# The rules' judgement of a running run at 10 a second instead of every frame (33 a second): 0.46 of
+# the GUI thread's 12.6 ms a frame went to it at 784-512-10 (frame_breakdown.py, 2026-12-04), and a card
+# needs two judgements in a row to show (core.coach.Coach), 0.1-0.2 s, sooner than anyone reads it.
+JUDGE_INTERVAL = 0.1  # s
+SUPPRESS_CALLS = 100  # updates a dismissed hint stays away while still raised (~10 s of a running run)
 
 
 def fix_button_text(hint: Hint) -> str:
@@ -75,6 +83,7 @@ class CoachPanel(QtWidgets.QWidget):
         super().__init__(parent)
         self.setObjectName("coach_panel")
         self.feed = CoachFeed()
+        self._judged_at = -float("inf")  # time.monotonic() of the rules' last judgement
         self._cards: dict[str, HintCard] = {}
         self._suppressed: dict[str, int] = {}  # hint id -> updates it stays away
         self._hints: list[Hint] = []
@@ -99,10 +108,16 @@ class CoachPanel(QtWidgets.QWidget):
 
     # ------------------------------------------------------------------ Panel protocol
     def show_snapshot(self, snap: Snapshot) -> None:
-        self.show_hints(self.feed.hints(snap))
+        self.feed.add(snap)
+        now = time.monotonic()
+        running = snap.loop is not None and snap.loop.playing and not snap.diverged
+        if not running or snap.new_markers or now - self._judged_at >= JUDGE_INTERVAL:
+            self._judged_at = now
+            self.show_hints(self.feed.judge(snap))
 
     def clear(self) -> None:
         self.feed = CoachFeed()
+        self._judged_at = -float("inf")
         self._suppressed.clear()
         self.show_hints([])
 

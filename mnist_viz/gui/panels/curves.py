@@ -31,6 +31,7 @@ from mnist_viz.core.snapshot import STEP_COLUMNS, DecimatingSeries, Marker, Snap
 from mnist_viz.core.trainer import restored_step
 from mnist_viz.core.watchdog import MARKER_LABELS
 from mnist_viz.gui import style
+from mnist_viz.gui.live_curve import LiveCurve
 
 # Our own per-step buffer: the snapshot's columns plus the smoothed loss and accuracy, computed
 # on the raw rows before any decimation so the smoothing does not depend on the buffer's stride.
@@ -367,20 +368,39 @@ def decimate_for_display(x: np.ndarray, y: np.ndarray, max_points: int, peaks: b
 
     pyqtgraph's own auto-downsampling only starts at 5 points per pixel and its "peak" method then
     keeps 2 per bin, so a full buffer of 10k points went to the painter every frame."""
-    n = len(x)
+    n, bins = len(x), (max_points // 2 if peaks else max_points - 1)
     if n <= max_points or max_points < 4:
         return x, y
+    return decimate_by_stride(x, y, -(-(n - 1) // bins), peaks)
+
+
+def display_stride(n: int, max_points: int, peaks: bool = False) -> int:
+    """Rows per bin for drawing ``n`` rows in at most ~``max_points`` points, as a power of two: it
+    changes only when the series doubles, so the bins already drawn stay as they are (``LiveCurve``
+    keeps them as pixels). 1: every row."""
     bins = max_points // 2 if peaks else max_points - 1
-    ds = -(-(n - 1) // bins)  # rows per bin (the last row is added separately)
-    full = ((n - 1) // ds) * ds
-    starts = x[:full:ds]
+    if n <= max_points or max_points < 4:
+        return 1
+    return 1 << (-(-(n - 1) // bins) - 1).bit_length()
+
+
+def decimate_by_stride(x: np.ndarray, y: np.ndarray, stride: int, peaks: bool = False
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)`` through bins of ``stride`` rows counted from the first row (``decimate_for_display``
+    for ``peaks``), then the rows after the last whole bin, the newest among them: a stretch that
+    starts on a multiple of ``stride`` is drawn through the same points as inside the whole."""
+    n = len(x)
+    if stride <= 1 or n <= 2:
+        return x, y
+    full = ((n - 1) // stride) * stride
+    starts = x[:full:stride]
     if peaks:
-        block = y[:full].reshape(-1, ds)
+        block = y[:full].reshape(-1, stride)
         xs = np.repeat(starts, 2)
         ys = np.empty(2 * len(starts), dtype=y.dtype)
         ys[0::2], ys[1::2] = block.min(axis=1), block.max(axis=1)
     else:
-        xs, ys = starts, y[:full:ds]
+        xs, ys = starts, y[:full:stride]
     # The few rows after the last whole bin, and the newest row.
     return np.concatenate([xs, x[full:]]), np.concatenate([ys, y[full:]])
 
@@ -540,10 +560,11 @@ class CurvesPanel(QtWidgets.QWidget):
         self._label_font = style.font(style.SMALL_PT)
         self._label_metrics = QtGui.QFontMetricsF(self._label_font)
         self._style_plots()
-        self.loss_raw = self._curve(self.loss_plot, style.SKY_BLUE, 1, alpha=90, name="each batch")
-        self.loss_smooth = self._curve(self.loss_plot, style.BLUE, 4, name="training (smoothed)")
+        # The step lines grow at their end every frame: drawn as a settled picture and a live tail.
+        self.loss_raw = LiveCurve(self.loss_plot, self._pen(style.SKY_BLUE, 1, alpha=90), name="each batch")
+        self.loss_smooth = LiveCurve(self.loss_plot, self._pen(style.BLUE, 4), name="training (smoothed)")
         self.loss_eval = self._curve(self.loss_plot, style.VERMILLION, 3, symbol=True, name="test / validation")
-        self.accuracy_smooth = self._curve(self.accuracy_plot, style.BLUE, 4, name="training (smoothed)")
+        self.accuracy_smooth = LiveCurve(self.accuracy_plot, self._pen(style.BLUE, 4), name="training (smoothed)")
         self.accuracy_eval = self._curve(self.accuracy_plot, style.VERMILLION, 3, symbol=True, name="test / validation")
         self._build_second_curves()
         self._apply_accuracy_view()
@@ -671,11 +692,15 @@ class CurvesPanel(QtWidgets.QWidget):
         style.cache_axes(self.loss_plot, self.accuracy_plot)
 
     @staticmethod
-    def _curve(plot: pg.PlotItem, colour: str, width: float, alpha: int = 255, symbol: bool = False,
-               name: str | None = None) -> pg.PlotDataItem:
+    def _pen(colour: str, width: float, alpha: int = 255) -> QtGui.QPen:
         c = pg.mkColor(colour)
         c.setAlpha(alpha)
-        pen = pg.mkPen(c, width=width)
+        return pg.mkPen(c, width=width)
+
+    @classmethod
+    def _curve(cls, plot: pg.PlotItem, colour: str, width: float, alpha: int = 255, symbol: bool = False,
+               name: str | None = None) -> pg.PlotDataItem:
+        pen = cls._pen(colour, width, alpha)
         opts = dict(symbol="o", symbolSize=9, symbolBrush=pg.mkBrush(colour), symbolPen=None) if symbol else {}
         # No clipToView / auto-downsampling: the x range always spans all the data, and the
         # points are decimated to the plot's width before setData (_redraw_steps, _redraw_evals).
@@ -1078,22 +1103,36 @@ class CurvesPanel(QtWidgets.QWidget):
         x = self.steps.column(X_AXES[self._x_axis][0])
         budget = int(self.POINTS_PER_PX * self._plot_width_px())
         self._step_budget = budget
-        # The rows are finite (_finite_rows): pyqtgraph's own check of every point is skipped.
-        self.loss_raw.setData(*decimate_for_display(x, self.steps.column("loss"), budget, peaks=True),
-                              skipFiniteCheck=True)
+        series = (self.steps.stride, self._x_axis)  # the buffer halved, or another x column: all points new
         # The noisy batch curve keeps its min and max per pixel; the smoothed lines are drawn through
         # points SMOOTH_STEP_PX apart along them (their thick pens' segments are most of the panel's paint).
-        self.loss_smooth.setData(*self._smooth_line(self.loss_plot, x, self.steps.column("loss_smooth")),
-                                 skipFiniteCheck=True)
-        self.accuracy_smooth.setData(*self._smooth_line(
-            self.accuracy_plot, x, self._accuracy_y(self.steps.column("accuracy_smooth"))), skipFiniteCheck=True)
+        # The rows are finite (_finite_rows): pyqtgraph's own check of every point is skipped.
+        raw = display_stride(len(x), budget, peaks=True)
+        self.loss_raw.show(x, self.steps.column("loss"), lambda xs, ys: decimate_by_stride(xs, ys, raw, peaks=True),
+                           raw, series)
+        smooth = display_stride(len(x), int(self._plot_width_px()))
+        for curve, plot, y in ((self.loss_smooth, self.loss_plot, self.steps.column("loss_smooth")),
+                               (self.accuracy_smooth, self.accuracy_plot,
+                                self._accuracy_y(self.steps.column("accuracy_smooth")))):
+            curve.show(x, y, lambda xs, ys, plot=plot: self._smooth_line(plot, xs, ys, smooth), smooth,
+                       (series, self._accuracy_view, self._view_scale(plot)))
         self._fit_x(x)
 
-    def _smooth_line(self, plot: pg.PlotItem, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    @staticmethod
+    def _view_scale(plot: pg.PlotItem) -> tuple:
+        """What a line's points on screen depend on besides its data: the view's ranges, size, log mode."""
+        view = plot.getViewBox()
+        (x0, x1), (y0, y1) = view.viewRange()
+        return x0, x1, y0, y1, view.width(), view.height(), bool(plot.getAxis("left").logMode)
+
+    def _smooth_line(self, plot: pg.PlotItem, x: np.ndarray, y: np.ndarray, stride: int | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
         """What a thick smoothed line ``(x, y)`` (each ``(n,)``) of ``plot`` is drawn through: one point
-        per pixel of width (``decimate_for_display``), then one per ``SMOOTH_STEP_PX`` of line on
-        screen (``thin_by_arc_length``, at the view's present scale; in log units on a log axis)."""
-        xs, ys = decimate_for_display(x, y, int(self._plot_width_px()))
+        per pixel of width (``decimate_for_display``; or every ``stride`` rows, ``decimate_by_stride``),
+        then one per ``SMOOTH_STEP_PX`` of line on screen (``thin_by_arc_length``, at the view's
+        present scale; in log units on a log axis)."""
+        xs, ys = (decimate_for_display(x, y, int(self._plot_width_px())) if stride is None
+                  else decimate_by_stride(x, y, stride))
         view = plot.getViewBox()
         (x0, x1), (y0, y1) = view.viewRange()
         if view.width() < 50 or x1 <= x0 or y1 <= y0:  # not laid out yet: every point

@@ -97,10 +97,15 @@ class TimelinePanel(QtWidgets.QWidget):
         if kept and self._selected is not None and len(self.timeline) and self.timeline[0] is snap:
             self._selected = None  # the timeline restarted (training reset): the past is gone
             self.scrubbed.emit(None)
-        self._sync_slider()
-        self._update_record_labels()
         now = self.clock()
-        if rewrite_due(snap, now, self._position_shown_at, POSITION_INTERVAL):
+        due = rewrite_due(snap, now, self._position_shown_at, POSITION_INTERVAL)
+        # Live, the slider's handle stays at its end and the record's line grows by a snapshot at a
+        # time: both are rewritten with the position line. A new range repainted the slider, and the
+        # window behind it, on every kept snapshot. Looking back, the kept list shifts under the handle.
+        if due or self._selected is not None:
+            self._sync_slider()
+            self._update_record_labels()
+        if due:
             self._position_shown_at = now  # else the line keeps the step it says for now
             self._update_position()
         return kept
