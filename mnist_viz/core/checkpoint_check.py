@@ -332,7 +332,7 @@ def check_values(arrays: dict[str, np.ndarray], path: Path) -> None:
     """Weights and optimizer state finite and within float32; masks 0 or 1; the order a permutation."""
     for name, a in arrays.items():
         if name.startswith(("param_", "opt_")) and a.size:
-            # max and min, as trainer.all_finite: NaN and inf carry through both, and no |a| copy is made
+            # max and min: NaN and inf carry through both, no |a| copy is made, and they give the range below
             high, low = float(a.max()), float(a.min())
             if not (math.isfinite(high) and math.isfinite(low)):
                 raise CheckpointError(tr("{path}: entry {entry} holds NaN or infinite numbers").format(

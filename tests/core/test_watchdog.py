@@ -53,6 +53,9 @@ def test_the_finiteness_test_cannot_overflow():
         spoiled = big.copy()
         spoiled[500] = bad
         assert not all_finite([np.zeros(3, np.float32), spoiled])
+        usual = np.full((28, 36), 0.01, np.float32)  # a sum of squares that is finite without the bad value
+        usual[7, 11] = bad
+        assert not all_finite([usual]) and all_finite([np.delete(usual, 7 * 36 + 11)])
 
 
 # The table, on the full training set with the default seed: one epoch of the default network,
