@@ -368,20 +368,23 @@ def decimate_for_display(x: np.ndarray, y: np.ndarray, max_points: int, peaks: b
 
     pyqtgraph's own auto-downsampling only starts at 5 points per pixel and its "peak" method then
     keeps 2 per bin, so a full buffer of 10k points went to the painter every frame."""
-    n, bins = len(x), (max_points // 2 if peaks else max_points - 1)
-    if n <= max_points or max_points < 4:
-        return x, y
-    return decimate_by_stride(x, y, -(-(n - 1) // bins), peaks)
+    return decimate_by_stride(x, y, _rows_per_bin(len(x), max_points, peaks), peaks)
 
 
 def display_stride(n: int, max_points: int, peaks: bool = False) -> int:
     """Rows per bin for drawing ``n`` rows in at most ~``max_points`` points, as a power of two: it
     changes only when the series doubles, so the bins already drawn stay as they are (``LiveCurve``
     keeps them as pixels). 1: every row."""
-    bins = max_points // 2 if peaks else max_points - 1
+    return 1 << (_rows_per_bin(n, max_points, peaks) - 1).bit_length()
+
+
+def _rows_per_bin(n: int, max_points: int, peaks: bool) -> int:
+    """The fewest rows per bin that draw ``n`` rows in at most ~``max_points`` points (2 per bin for
+    ``peaks``, and the newest row on its own); 1 when they fit as they are."""
     if n <= max_points or max_points < 4:
         return 1
-    return 1 << (-(-(n - 1) // bins) - 1).bit_length()
+    bins = max_points // 2 if peaks else max_points - 1
+    return -(-(n - 1) // bins)
 
 
 def decimate_by_stride(x: np.ndarray, y: np.ndarray, stride: int, peaks: bool = False
